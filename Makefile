@@ -1,0 +1,186 @@
+# Early Bird sync conformance kit — the one, non-recursive Makefile.
+#
+#   make               build the libraries and every program (build/release)
+#   make test          build and run every test (unit, integration, fuzz corpus
+#                      replay, suite self-proof)
+#   make SANITIZE=1 …  the same with ASan+UBSan (build/sanitize)
+#   make fuzz          libFuzzer runs of every target (clang, build/fuzz)
+#   make bench         benchmarks, JSON results under build/bench
+#   make deps          install the Debian packages the kit needs
+#   make demo          start ebmock, run ebconform against it, show the verdict
+#   V=1                show the commands
+
+CONFIG := release
+ifeq ($(SANITIZE),1)
+CONFIG := sanitize
+endif
+B := build/$(CONFIG)
+
+CC := gcc
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+PKGS := libwebsockets libcjson libcurl libjwt sqlite3 openssl check
+# Recursive on purpose: expanded when a recipe runs, after deps are installed.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wwrite-strings
+BASE_CFLAGS := $(WARN) -D_GNU_SOURCE -g -MMD -MP \
+	-Iprotocol -Ireports -Inet -Itests/support -I$(B)/gen
+ifeq ($(CONFIG),sanitize)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LDOPT := -fsanitize=address,undefined
+else
+OPT := -O2
+LDOPT :=
+endif
+ALL_CFLAGS = $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LDOPT) $(LDFLAGS)
+
+DEPS_STAMP := build/.deps-ok
+
+# ---- sources ---------------------------------------------------------------
+PROTO_SRC := $(wildcard protocol/*.c)
+PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/eb_rules.o
+REPORT_SRC := $(wildcard reports/*.c)
+REPORT_OBJ := $(REPORT_SRC:%.c=$(B)/obj/%.o)
+NET_SRC := $(wildcard net/*.c)
+NET_OBJ := $(NET_SRC:%.c=$(B)/obj/%.o)
+TSUP_SRC := $(wildcard tests/support/*.c)
+TSUP_OBJ := $(TSUP_SRC:%.c=$(B)/obj/%.o)
+
+LIBEB := $(B)/lib/libeb.a
+LIBREPORT := $(B)/lib/libebreport.a
+LIBNET := $(B)/lib/libebnet.a
+LIBTSUP := $(B)/lib/libebtestsupport.a
+# Link order: dependents first.
+KIT_LIBS := $(LIBNET) $(LIBREPORT) $(LIBEB)
+
+MOCK_SRC := $(wildcard mockserver/*.c)
+CONF_SRC := $(wildcard conformance/*.c conformance/cases/*.c)
+EBFUZZ_SRC := $(wildcard fuzz/net/*.c)
+LOAD_SRC := $(wildcard loadgen/*.c)
+
+PROGRAMS :=
+ifneq ($(MOCK_SRC),)
+PROGRAMS += $(B)/bin/ebmock
+endif
+ifneq ($(CONF_SRC),)
+PROGRAMS += $(B)/bin/ebconform
+endif
+ifneq ($(EBFUZZ_SRC),)
+PROGRAMS += $(B)/bin/ebfuzz
+endif
+ifneq ($(LOAD_SRC),)
+PROGRAMS += $(B)/bin/ebload
+endif
+
+UNIT_SRC := $(wildcard tests/unit/check_*.c)
+INTEG_SRC := $(wildcard tests/integration/check_*.c)
+TEST_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%) \
+	$(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
+
+FUZZ_TARGET_SRC := $(wildcard fuzz/targets/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_TARGET_SRC:fuzz/targets/%.c=%)
+FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/fuzz/%)
+
+ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) \
+	$(MOCK_SRC:%.c=$(B)/obj/%.o) $(CONF_SRC:%.c=$(B)/obj/%.o) \
+	$(EBFUZZ_SRC:%.c=$(B)/obj/%.o) $(LOAD_SRC:%.c=$(B)/obj/%.o) \
+	$(UNIT_SRC:%.c=$(B)/obj/%.o) $(INTEG_SRC:%.c=$(B)/obj/%.o) \
+	$(FUZZ_TARGET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/fuzz/replay_main.o
+
+.PHONY: all test unit-test check deps demo bench fuzz clean programs
+all: $(LIBEB) $(LIBREPORT) $(LIBNET) $(PROGRAMS)
+programs: $(PROGRAMS)
+
+# ---- dependencies (Debian packages) -----------------------------------------
+$(DEPS_STAMP): tools/deps.sh
+	$(Q)sh tools/deps.sh
+	$(Q)mkdir -p $(@D) && touch $@
+deps:
+	$(Q)sh tools/deps.sh
+
+# ---- compile ---------------------------------------------------------------
+$(B)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/gen/eb_rules.c: docs/PROTOCOL.md tools/gen_rules.awk
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)awk -f tools/gen_rules.awk docs/PROTOCOL.md > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/eb_rules.o: $(B)/gen/eb_rules.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# ---- libraries -------------------------------------------------------------
+define make_lib
+$(1): $(2)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(eval $(call make_lib,$(LIBEB),$(PROTO_OBJ)))
+$(eval $(call make_lib,$(LIBREPORT),$(REPORT_OBJ)))
+$(eval $(call make_lib,$(LIBNET),$(NET_OBJ)))
+$(eval $(call make_lib,$(LIBTSUP),$(TSUP_OBJ)))
+
+# ---- programs --------------------------------------------------------------
+define make_prog
+$(B)/bin/$(1): $(2:%.c=$(B)/obj/%.o) $(KIT_LIBS)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LINK    $$@")
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $(2:%.c=$(B)/obj/%.o) $(KIT_LIBS) $$(PKG_LIBS)
+endef
+$(eval $(call make_prog,ebmock,$(MOCK_SRC)))
+$(eval $(call make_prog,ebconform,$(CONF_SRC)))
+$(eval $(call make_prog,ebfuzz,$(EBFUZZ_SRC)))
+$(eval $(call make_prog,ebload,$(LOAD_SRC)))
+
+# ---- tests -----------------------------------------------------------------
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(KIT_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(KIT_LIBS) $(PKG_LIBS)
+
+$(B)/tests/%: $(B)/obj/tests/integration/%.o $(LIBTSUP) $(KIT_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(KIT_LIBS) $(PKG_LIBS)
+
+# Fuzz targets as plain programs: the replay driver feeds them corpus files.
+$(B)/fuzz/%: $(B)/obj/fuzz/targets/%.o $(B)/obj/fuzz/replay_main.o $(KIT_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/fuzz/replay_main.o $(KIT_LIBS) $(PKG_LIBS)
+
+test: all $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(LIBTSUP)
+	$(Q)sh tools/run-tests.sh $(B)
+
+unit-test check: test
+
+# ---- fuzzing (clang + libFuzzer) ---------------------------------------------
+FUZZ_SECONDS ?= 30
+fuzz: | $(DEPS_STAMP)
+	$(Q)sh tools/fuzz.sh $(FUZZ_SECONDS)
+
+# ---- main job and benchmarks -----------------------------------------------
+demo: all
+	$(Q)sh tools/demo.sh $(B)
+
+bench: all
+	$(Q)sh tools/bench.sh $(B)
+
+clean:
+	rm -rf build
+
+-include $(ALL_OBJ:.o=.d)

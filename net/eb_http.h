@@ -1,0 +1,61 @@
+/*
+ * eb_http.h — a small blocking HTTP/1.1 client on libcurl for the harnesses
+ * (conformance, fuzz, load pushers, integration tests). Every call has a
+ * timeout; every exchange can be recorded in a wire log.
+ */
+#ifndef EB_HTTP_H
+#define EB_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "eb_error.h"
+#include "eb_wirelog.h"
+
+/* Call once per process before threads start; 0 on success. */
+int eb_http_global_init(void);
+void eb_http_global_cleanup(void);
+
+typedef struct eb_http eb_http;   /* one keep-alive connection cache; one thread */
+
+/* base_url: "http://127.0.0.1:8080" (no trailing slash needed). timeout_ms
+ * bounds each whole request (connect included). NULL on failure. */
+eb_http *eb_http_new(const char *base_url, long timeout_ms);
+void eb_http_free(eb_http *h);
+
+/* Attach a wire log (borrowed, may be NULL) and the connection number to tag
+ * entries with. */
+void eb_http_set_wirelog(eb_http *h, eb_wirelog *w, int conn);
+
+typedef struct eb_http_header { const char *name, *value; } eb_http_header;
+
+typedef struct eb_http_resp {
+	long status;          /* 0 when no response arrived */
+	char *body;           /* owned, NUL-terminated (may contain NULs before body_len) */
+	size_t body_len;
+	char *headers;        /* owned raw header block, "Name: value\r\n"... */
+	double elapsed_ms;
+	int transport_error;  /* 0, or a nonzero curl code */
+	char error[256];      /* transport error text */
+} eb_http_resp;
+
+/* Performs one request. method "GET"/"POST"/...; path starts with '/', may
+ * carry a query. bearer: token for Authorization (NULL: none). content_type:
+ * NULL means "application/json" when body is non-NULL. extra headers may be
+ * NULL. Returns EB_OK when a response arrived (any status), EB_ERR_IO on
+ * transport failure (resp->transport_error, resp->error set; a refused
+ * connection sets transport_error to 7), EB_ERR_NOMEM. resp is always
+ * initialised; free with eb_http_resp_clear. */
+eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
+		      const char *bearer, const char *content_type,
+		      const char *body, size_t body_len,
+		      const eb_http_header *extra, size_t n_extra,
+		      eb_http_resp *resp);
+
+/* Value of header name (case-insensitive) in resp, copied into buf; false
+ * when absent. */
+bool eb_http_resp_header(const eb_http_resp *resp, const char *name,
+			 char *buf, size_t buflen);
+
+void eb_http_resp_clear(eb_http_resp *resp);
+
+#endif

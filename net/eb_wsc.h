@@ -1,0 +1,78 @@
+/*
+ * eb_wsc.h — a WebSocket client over plain sockets for the harnesses. It is
+ * not built on libwebsockets on purpose: conformance and fuzz cases must send
+ * frames a correct library never would (oversize, binary, fragmented,
+ * truncated, bad masks) and see close codes exactly. RFC 6455 client side,
+ * no extensions, ws:// only. Every call takes a timeout.
+ */
+#ifndef EB_WSC_H
+#define EB_WSC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "eb_error.h"
+#include "eb_wirelog.h"
+
+typedef struct eb_wsc eb_wsc;
+
+/* Connects to url ("http://host:port" or "ws://host:port") and upgrades at
+ * path (e.g. "/api/sync/notifications"). timeout_ms bounds connect+handshake.
+ * Returns EB_OK, EB_ERR_IO (connection refused/timeout; msg in err), or
+ * EB_ERR_SHAPE when the server answered but refused the upgrade (the HTTP
+ * status is in *http_status if non-NULL). wire may be NULL. */
+eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
+		     eb_wirelog *wire, int conn, eb_wsc **out,
+		     int *http_status, eb_err *err);
+
+/* Closes the TCP connection without a close frame and frees. NULL no-op. */
+void eb_wsc_free(eb_wsc *c);
+
+/* Sends one text message in one frame. */
+eb_rc eb_wsc_send_text(eb_wsc *c, const char *data, size_t len, eb_err *err);
+
+/* Sends one raw frame: opcode (1 text, 2 binary, 0 continuation, 8 close,
+ * 9 ping, 10 pong), fin flag, payload; masked as clients must unless
+ * unmasked is true. */
+eb_rc eb_wsc_send_frame(eb_wsc *c, int opcode, bool fin, const void *payload,
+			size_t len, bool unmasked, eb_err *err);
+
+/* Sends raw bytes on the socket (for truncated frames). */
+eb_rc eb_wsc_send_raw(eb_wsc *c, const void *data, size_t len, eb_err *err);
+
+/* Sends a close frame with code (0: no code) and reason. */
+eb_rc eb_wsc_send_close(eb_wsc *c, int code, const char *reason, eb_err *err);
+
+typedef enum eb_wsc_event {
+	EB_WSC_TEXT = 1,      /* a complete text message (fragments joined) */
+	EB_WSC_BINARY,
+	EB_WSC_PING,          /* answered with a pong automatically */
+	EB_WSC_PONG,
+	EB_WSC_CLOSE,         /* close frame received; code in close_code (1005 if none) */
+	EB_WSC_EOF,           /* TCP closed without close frame */
+	EB_WSC_TIMEOUT,       /* nothing within timeout_ms */
+	EB_WSC_PROTOCOL_ERROR /* server sent something RFC 6455 forbids (e.g. masked frame) */
+} eb_wsc_event;
+
+typedef struct eb_wsc_msg {
+	eb_wsc_event ev;
+	char *data;           /* owned, NUL-terminated payload (text/binary/ping/pong/close reason) */
+	size_t len;
+	int close_code;
+	uint64_t recv_mono_ns; /* eb_time_mono_ns() at arrival of the last byte */
+} eb_wsc_msg;
+
+/* Waits up to timeout_ms for the next event. Returns EB_OK with msg filled
+ * (including TIMEOUT/EOF events), EB_ERR_NOMEM or EB_ERR_IO. After CLOSE or
+ * EOF further calls return EOF. Free msg with eb_wsc_msg_clear. max_message
+ * bytes bound a received message (default 1 MiB). */
+eb_rc eb_wsc_recv(eb_wsc *c, long timeout_ms, eb_wsc_msg *msg, eb_err *err);
+
+void eb_wsc_msg_clear(eb_wsc_msg *msg);
+
+/* Underlying socket fd, for poll() over several clients. */
+int eb_wsc_fd(const eb_wsc *c);
+/* true when a received message is already buffered (poll would not show it). */
+bool eb_wsc_pending(const eb_wsc *c);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * eb_json.h — strict JSON parsing and canonical JSON (PROTOCOL.md 1.1).
+ *
+ * cJSON alone accepts duplicate member names, invalid UTF-8 and unbounded
+ * nesting (up to its compile-time limit); this module checks all three before
+ * and after cJSON_ParseWithLengthOpts so every program parses the same way.
+ */
+#ifndef EB_JSON_H
+#define EB_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "eb_error.h"
+
+/* Nesting limit for whole messages: a change value may nest 32 levels
+ * (CHG-7) inside a request that itself nests 4 levels. */
+#define EB_JSON_MAX_DEPTH 40
+
+/* Parses exactly len bytes (buf need not be NUL-terminated) as one JSON text.
+ * Rejects: bad UTF-8, nesting deeper than max_depth, duplicate member names
+ * (GEN-6), trailing non-whitespace. On EB_OK *out is a tree the caller frees
+ * with cJSON_Delete. Returns EB_ERR_JSON (rule GEN-1/GEN-6, code INVALID_JSON),
+ * EB_ERR_NOMEM or EB_ERR_ARG. */
+eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
+		    eb_err *err);
+
+/* Nesting depth of v: scalars 0, [] and {} 1, [[1]] 2. */
+int eb_json_depth(const cJSON *v);
+
+/* Canonical serialization (members sorted bytewise by name, no whitespace,
+ * numbers that are integers within +-2^53 printed as integers, others with
+ * 17 significant digits). *out is malloc'd, NUL-terminated, caller frees;
+ * *out_len (may be NULL) gets its length. EB_OK or EB_ERR_NOMEM. */
+eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len);
+
+/* true when a and b are canonically equal (same canonical serialization).
+ * Two NULL pointers are equal; NULL and a value are not. */
+bool eb_json_canon_equal(const cJSON *a, const cJSON *b);
+
+/* Reads an integer field per GEN-5: a number with integral value in
+ * [0, 2^53-1]. Returns false if v is not such a number. */
+bool eb_json_get_uint53(const cJSON *v, uint64_t *out);
+
+/* true when the len bytes at s are valid UTF-8 (no overlongs, no surrogates). */
+bool eb_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs the Debian packages the kit needs, only when something is missing.
+# Run by `make` and `make test` on a fresh machine; `make deps` runs it by hand.
+set -eu
+
+PACKAGES="build-essential pkg-config libwebsockets-dev libcjson-dev check \
+libsubunit-dev libcurl4-openssl-dev libjwt-dev libsqlite3-dev libssl-dev \
+clang libclang-rt-dev valgrind curl"
+
+missing=""
+for pc in libwebsockets libcjson check libcurl libjwt sqlite3 openssl; do
+	if ! pkg-config --exists "$pc" 2>/dev/null; then
+		missing="$missing $pc"
+	fi
+done
+for cmd in gcc clang pkg-config valgrind curl; do
+	if ! command -v "$cmd" >/dev/null 2>&1; then
+		missing="$missing $cmd"
+	fi
+done
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+echo "deps: missing:$missing — installing Debian packages" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
+echo "deps: installed" >&2
