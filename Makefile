@@ -51,6 +51,8 @@ REPORT_SRC := $(wildcard reports/*.c)
 REPORT_OBJ := $(REPORT_SRC:%.c=$(B)/obj/%.o)
 NET_SRC := $(wildcard net/*.c)
 NET_OBJ := $(NET_SRC:%.c=$(B)/obj/%.o)
+MOCKCORE_SRC := $(wildcard mockserver/core/*.c)
+MOCKCORE_OBJ := $(MOCKCORE_SRC:%.c=$(B)/obj/%.o)
 TSUP_SRC := $(wildcard tests/support/*.c)
 TSUP_OBJ := $(TSUP_SRC:%.c=$(B)/obj/%.o)
 
@@ -58,6 +60,9 @@ LIBEB := $(B)/lib/libeb.a
 LIBREPORT := $(B)/lib/libebreport.a
 LIBNET := $(B)/lib/libebnet.a
 LIBTSUP := $(B)/lib/libebtestsupport.a
+# The socket-free core of ebmock (store, handlers, defects): linked by ebmock,
+# its tests and the handler fuzz target.
+LIBMOCK := $(B)/lib/libebmock.a
 # Link order: dependents first.
 KIT_LIBS := $(LIBNET) $(LIBREPORT) $(LIBEB)
 
@@ -89,14 +94,14 @@ FUZZ_TARGET_SRC := $(wildcard fuzz/targets/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_TARGET_SRC:fuzz/targets/%.c=%)
 FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/fuzz/%)
 
-ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) \
+ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) $(MOCKCORE_OBJ) \
 	$(MOCK_SRC:%.c=$(B)/obj/%.o) $(CONF_SRC:%.c=$(B)/obj/%.o) \
 	$(EBFUZZ_SRC:%.c=$(B)/obj/%.o) $(LOAD_SRC:%.c=$(B)/obj/%.o) \
 	$(UNIT_SRC:%.c=$(B)/obj/%.o) $(INTEG_SRC:%.c=$(B)/obj/%.o) \
 	$(FUZZ_TARGET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/fuzz/replay_main.o
 
-.PHONY: all test unit-test check deps demo bench fuzz clean programs
-all: $(LIBEB) $(LIBREPORT) $(LIBNET) $(PROGRAMS)
+.PHONY: all test unit-test check deps demo bench bench-load fuzz clean programs
+all: $(LIBEB) $(LIBREPORT) $(LIBNET) $(LIBTSUP) $(PROGRAMS)
 programs: $(PROGRAMS)
 
 # ---- dependencies (Debian packages) -----------------------------------------
@@ -133,35 +138,36 @@ $(eval $(call make_lib,$(LIBEB),$(PROTO_OBJ)))
 $(eval $(call make_lib,$(LIBREPORT),$(REPORT_OBJ)))
 $(eval $(call make_lib,$(LIBNET),$(NET_OBJ)))
 $(eval $(call make_lib,$(LIBTSUP),$(TSUP_OBJ)))
+$(eval $(call make_lib,$(LIBMOCK),$(MOCKCORE_OBJ)))
 
 # ---- programs --------------------------------------------------------------
 define make_prog
-$(B)/bin/$(1): $(2:%.c=$(B)/obj/%.o) $(KIT_LIBS)
+$(B)/bin/$(1): $(2:%.c=$(B)/obj/%.o) $(3)
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LINK    $$@")
-	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $(2:%.c=$(B)/obj/%.o) $(KIT_LIBS) $$(PKG_LIBS)
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $(2:%.c=$(B)/obj/%.o) $(3) $$(PKG_LIBS)
 endef
-$(eval $(call make_prog,ebmock,$(MOCK_SRC)))
-$(eval $(call make_prog,ebconform,$(CONF_SRC)))
-$(eval $(call make_prog,ebfuzz,$(EBFUZZ_SRC)))
-$(eval $(call make_prog,ebload,$(LOAD_SRC)))
+$(eval $(call make_prog,ebmock,$(MOCK_SRC),$(LIBMOCK) $(KIT_LIBS)))
+$(eval $(call make_prog,ebconform,$(CONF_SRC),$(KIT_LIBS)))
+$(eval $(call make_prog,ebfuzz,$(EBFUZZ_SRC),$(KIT_LIBS)))
+$(eval $(call make_prog,ebload,$(LOAD_SRC),$(KIT_LIBS)))
 
 # ---- tests -----------------------------------------------------------------
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(KIT_LIBS)
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(LIBMOCK) $(KIT_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(KIT_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(LIBMOCK) $(KIT_LIBS) $(PKG_LIBS)
 
-$(B)/tests/%: $(B)/obj/tests/integration/%.o $(LIBTSUP) $(KIT_LIBS)
+$(B)/tests/%: $(B)/obj/tests/integration/%.o $(LIBTSUP) $(LIBMOCK) $(KIT_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(KIT_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(LIBMOCK) $(KIT_LIBS) $(PKG_LIBS)
 
 # Fuzz targets as plain programs: the replay driver feeds them corpus files.
-$(B)/fuzz/%: $(B)/obj/fuzz/targets/%.o $(B)/obj/fuzz/replay_main.o $(KIT_LIBS)
+$(B)/fuzz/%: $(B)/obj/fuzz/targets/%.o $(B)/obj/fuzz/replay_main.o $(LIBMOCK) $(KIT_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/fuzz/replay_main.o $(KIT_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/fuzz/replay_main.o $(LIBMOCK) $(KIT_LIBS) $(PKG_LIBS)
 
 test: all $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(LIBTSUP)
 	$(Q)sh tools/run-tests.sh $(B)
@@ -179,6 +185,9 @@ demo: all
 
 bench: all
 	$(Q)sh tools/bench.sh $(B)
+
+bench-load: all
+	$(Q)sh tools/bench-load.sh $(B)
 
 clean:
 	rm -rf build
