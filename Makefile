@@ -9,12 +9,14 @@
 #   make deps          install the Debian packages the kit needs
 #   make demo          start ebmock, run ebconform against it, show the verdict
 #   V=1                show the commands
+#   BUILD=dir          put build/<config> under another folder (parallel work)
 
 CONFIG := release
 ifeq ($(SANITIZE),1)
 CONFIG := sanitize
 endif
-B := build/$(CONFIG)
+BUILD ?= build
+B := $(BUILD)/$(CONFIG)
 
 CC := gcc
 Q := @
