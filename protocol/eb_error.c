@@ -1,0 +1,115 @@
+/*
+ * eb_error.c — the error record and the wire-code table of PROTOCOL.md
+ * section 7.
+ */
+#include "eb_error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Copies src into dst[cap] with truncation; NULL becomes "". */
+static void copy_trunc(char *dst, size_t cap, const char *src)
+{
+	size_t n;
+
+	if (!src)
+		src = "";
+	n = strlen(src);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+eb_rc eb_err_set(eb_err *err, eb_rc rc, const char *rule, const char *field,
+		 const char *code, long index, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return rc;
+	copy_trunc(err->rule, sizeof(err->rule), rule);
+	copy_trunc(err->field, sizeof(err->field), field);
+	copy_trunc(err->code, sizeof(err->code), code);
+	err->index = index;
+	err->msg[0] = '\0';
+	if (fmt) {
+		va_start(ap, fmt);
+		/* A negative return leaves msg as vsnprintf left it; make sure it
+		 * is terminated either way. */
+		if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
+			err->msg[0] = '\0';
+		va_end(ap);
+	}
+	return rc;
+}
+
+void eb_err_clear(eb_err *err)
+{
+	if (!err)
+		return;
+	err->rule[0] = '\0';
+	err->field[0] = '\0';
+	err->code[0] = '\0';
+	err->msg[0] = '\0';
+	err->index = -1;
+}
+
+const char *eb_rc_name(eb_rc rc)
+{
+	switch (rc) {
+	case EB_OK: return "EB_OK";
+	case EB_ERR_NOMEM: return "EB_ERR_NOMEM";
+	case EB_ERR_ARG: return "EB_ERR_ARG";
+	case EB_ERR_JSON: return "EB_ERR_JSON";
+	case EB_ERR_SHAPE: return "EB_ERR_SHAPE";
+	case EB_ERR_LIMIT: return "EB_ERR_LIMIT";
+	case EB_ERR_TIMESTAMP: return "EB_ERR_TIMESTAMP";
+	case EB_ERR_CONFLICT: return "EB_ERR_CONFLICT";
+	case EB_ERR_AUTH: return "EB_ERR_AUTH";
+	case EB_ERR_FORBIDDEN: return "EB_ERR_FORBIDDEN";
+	case EB_ERR_NOT_FOUND: return "EB_ERR_NOT_FOUND";
+	case EB_ERR_IO: return "EB_ERR_IO";
+	case EB_ERR_INTERNAL: return "EB_ERR_INTERNAL";
+	}
+	return "EB_ERR_UNKNOWN";
+}
+
+struct code_status {
+	const char *code;
+	int status;
+};
+
+/* The table of section 7, in its order. */
+static const struct code_status code_table[] = {
+	{ EB_CODE_INVALID_JSON, 400 },
+	{ EB_CODE_INVALID_REQUEST, 400 },
+	{ EB_CODE_INVALID_FIELD, 400 },
+	{ EB_CODE_INVALID_STORE_ID, 400 },
+	{ EB_CODE_UNAUTHORIZED, 401 },
+	{ EB_CODE_FORBIDDEN, 403 },
+	{ EB_CODE_NOT_FOUND, 404 },
+	{ EB_CODE_METHOD_NOT_ALLOWED, 405 },
+	{ EB_CODE_RESYNC_REQUIRED, 409 },
+	{ EB_CODE_CHANGE_ID_CONFLICT, 409 },
+	{ EB_CODE_PAYLOAD_TOO_LARGE, 413 },
+	{ EB_CODE_UNSUPPORTED_MEDIA, 415 },
+	{ EB_CODE_LIMIT_EXCEEDED, 422 },
+	{ EB_CODE_TIMESTAMP_IN_FUTURE, 422 },
+	{ EB_CODE_RATE_LIMITED, 429 },
+	{ EB_CODE_INTERNAL, 500 },
+	{ EB_CODE_UNAVAILABLE, 503 },
+};
+
+int eb_code_http_status(const char *code)
+{
+	size_t i;
+
+	if (!code)
+		return 500;
+	for (i = 0; i < sizeof(code_table) / sizeof(code_table[0]); i++)
+		if (strcmp(code_table[i].code, code) == 0)
+			return code_table[i].status;
+	return 500;
+}

@@ -1,0 +1,704 @@
+/*
+ * eb_json.c — strict JSON parsing and canonical JSON (PROTOCOL.md 1.1).
+ *
+ * cJSON 1.7.15 is lenient: it accepts leading zeros, raw control characters
+ * in strings, invalid UTF-8, lone surrogate escapes, any byte <= 0x20 as
+ * whitespace, duplicate member names, and it silently truncates numbers longer
+ * than 63 characters. So a full RFC 8259 grammar check runs first (bounded by
+ * the depth limit, so its recursion is bounded too); cJSON then only builds
+ * the tree of a text already known to be valid, and a walk of that tree
+ * rejects duplicate names (GEN-6) and numbers outside the double range.
+ */
+#include "eb_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cJSON's own nesting limit; deeper limits cannot be honoured. */
+#define DEPTH_CAP 1000
+/* cJSON copies a number into a 64-byte buffer and silently drops the rest. */
+#define NUMBER_MAX_CHARS 63
+/* 2^53: integers up to this magnitude are exact in a double. */
+#define TWO_POW_53 9007199254740992.0
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+static bool is_cont(unsigned char c)
+{
+	return (c & 0xC0) == 0x80;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (avail bytes readable), or 0
+ * for an invalid one: overlongs, surrogates and code points above U+10FFFF
+ * are invalid (RFC 3629). */
+static size_t utf8_seq(const unsigned char *p, size_t avail)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return (avail >= 2 && is_cont(p[1])) ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (c == 0xE0)
+			lo = 0xA0;
+		if (c == 0xED)
+			hi = 0x9F;
+		if (avail < 3 || p[1] < lo || p[1] > hi || !is_cont(p[2]))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (c == 0xF0)
+			lo = 0x90;
+		if (c == 0xF4)
+			hi = 0x8F;
+		if (avail < 4 || p[1] < lo || p[1] > hi || !is_cont(p[2]) ||
+		    !is_cont(p[3]))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+bool eb_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	if (!s)
+		return len == 0;
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* ---- grammar check ---------------------------------------------------------- */
+
+typedef struct scan {
+	const unsigned char *start, *p, *end;
+	int depth, max_depth;
+	const char *why; /* static reason of the first failure */
+} scan;
+
+static bool fail(scan *sc, const char *why)
+{
+	if (!sc->why)
+		sc->why = why;
+	return false;
+}
+
+static void skip_ws(scan *sc)
+{
+	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' ||
+				   *sc->p == '\n' || *sc->p == '\r'))
+		sc->p++;
+}
+
+static bool scan_value(scan *sc);
+
+static int hex_val(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Reads "\uXXXX" at p (p at the backslash); -1 if it is not one. */
+static long read_u_escape(const scan *sc, const unsigned char *p)
+{
+	long v = 0;
+	int i, h;
+
+	if (sc->end - p < 6 || p[0] != '\\' || p[1] != 'u')
+		return -1;
+	for (i = 2; i < 6; i++) {
+		h = hex_val(p[i]);
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/* \uXXXX escapes: a high surrogate must be followed by a low one, a low one
+ * must not stand alone (cJSON would produce invalid UTF-8 from either), and
+ * U+0000 is refused because cJSON strings are NUL-terminated and would be
+ * silently cut. */
+static bool scan_u_escape(scan *sc)
+{
+	long cp = read_u_escape(sc, sc->p), lo;
+
+	if (cp < 0)
+		return fail(sc, "bad \\u escape");
+	if (cp == 0)
+		return fail(sc, "\\u0000 is not supported");
+	if (cp >= 0xDC00 && cp <= 0xDFFF)
+		return fail(sc, "lone low surrogate escape");
+	sc->p += 6;
+	if (cp < 0xD800 || cp > 0xDBFF)
+		return true;
+	lo = read_u_escape(sc, sc->p);
+	if (lo < 0xDC00 || lo > 0xDFFF)
+		return fail(sc, "lone high surrogate escape");
+	sc->p += 6;
+	return true;
+}
+
+static bool scan_escape(scan *sc)
+{
+	if (sc->end - sc->p < 2)
+		return fail(sc, "unterminated string");
+	switch (sc->p[1]) {
+	case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
+	case 't':
+		sc->p += 2;
+		return true;
+	case 'u':
+		return scan_u_escape(sc);
+	default:
+		return fail(sc, "bad escape in string");
+	}
+}
+
+static bool scan_string(scan *sc)
+{
+	size_t n;
+
+	sc->p++; /* opening quote */
+	while (sc->p < sc->end) {
+		unsigned char c = *sc->p;
+
+		if (c == '"') {
+			sc->p++;
+			return true;
+		}
+		if (c == '\\') {
+			if (!scan_escape(sc))
+				return false;
+			continue;
+		}
+		if (c < 0x20)
+			return fail(sc, "control character in string");
+		n = utf8_seq(sc->p, (size_t)(sc->end - sc->p));
+		if (n == 0)
+			return fail(sc, "invalid UTF-8");
+		sc->p += n;
+	}
+	return fail(sc, "unterminated string");
+}
+
+static bool is_digit(const scan *sc)
+{
+	return sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9';
+}
+
+static bool scan_digits(scan *sc)
+{
+	if (!is_digit(sc))
+		return fail(sc, "bad number");
+	while (is_digit(sc))
+		sc->p++;
+	return true;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool scan_number(scan *sc)
+{
+	const unsigned char *begin = sc->p;
+
+	if (*sc->p == '-')
+		sc->p++;
+	if (sc->p < sc->end && *sc->p == '0')
+		sc->p++;
+	else if (!scan_digits(sc))
+		return false;
+	if (sc->p < sc->end && *sc->p == '.') {
+		sc->p++;
+		if (!scan_digits(sc))
+			return false;
+	}
+	if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
+		sc->p++;
+		if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
+			sc->p++;
+		if (!scan_digits(sc))
+			return false;
+	}
+	if (sc->p - begin > NUMBER_MAX_CHARS)
+		return fail(sc, "number literal longer than 63 characters");
+	return true;
+}
+
+static bool scan_literal(scan *sc, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
+		return fail(sc, "unexpected character");
+	sc->p += n;
+	return true;
+}
+
+static bool enter(scan *sc)
+{
+	if (sc->depth >= sc->max_depth)
+		return fail(sc, "nesting deeper than the limit");
+	sc->depth++;
+	sc->p++;
+	skip_ws(sc);
+	return true;
+}
+
+/* After a member or element: ',' (more follow) or the closing bracket. */
+static int after_item(scan *sc, unsigned char close)
+{
+	skip_ws(sc);
+	if (sc->p < sc->end && *sc->p == ',') {
+		sc->p++;
+		skip_ws(sc);
+		return 1;
+	}
+	if (sc->p < sc->end && *sc->p == close) {
+		sc->p++;
+		sc->depth--;
+		return 0;
+	}
+	fail(sc, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+	return -1;
+}
+
+static bool scan_object(scan *sc)
+{
+	int more;
+
+	if (!enter(sc))
+		return false;
+	if (sc->p < sc->end && *sc->p == '}') {
+		sc->p++;
+		sc->depth--;
+		return true;
+	}
+	do {
+		if (sc->p >= sc->end || *sc->p != '"')
+			return fail(sc, "expected a member name");
+		if (!scan_string(sc))
+			return false;
+		skip_ws(sc);
+		if (sc->p >= sc->end || *sc->p != ':')
+			return fail(sc, "expected ':'");
+		sc->p++;
+		skip_ws(sc);
+		if (!scan_value(sc))
+			return false;
+		more = after_item(sc, '}');
+	} while (more == 1);
+	return more == 0;
+}
+
+static bool scan_array(scan *sc)
+{
+	int more;
+
+	if (!enter(sc))
+		return false;
+	if (sc->p < sc->end && *sc->p == ']') {
+		sc->p++;
+		sc->depth--;
+		return true;
+	}
+	do {
+		if (!scan_value(sc))
+			return false;
+		more = after_item(sc, ']');
+	} while (more == 1);
+	return more == 0;
+}
+
+static bool scan_value(scan *sc)
+{
+	if (sc->p >= sc->end)
+		return fail(sc, "unexpected end of text");
+	switch (*sc->p) {
+	case '{': return scan_object(sc);
+	case '[': return scan_array(sc);
+	case '"': return scan_string(sc);
+	case 't': return scan_literal(sc, "true");
+	case 'f': return scan_literal(sc, "false");
+	case 'n': return scan_literal(sc, "null");
+	default:
+		if (*sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9'))
+			return scan_number(sc);
+		return fail(sc, "unexpected character");
+	}
+}
+
+/* The whole text: one value between optional whitespace. */
+static bool scan_text(scan *sc)
+{
+	skip_ws(sc);
+	if (sc->p >= sc->end)
+		return fail(sc, "empty body");
+	if (!scan_value(sc))
+		return false;
+	skip_ws(sc);
+	if (sc->p != sc->end)
+		return fail(sc, "data after the JSON value");
+	return true;
+}
+
+/* ---- tree checks ------------------------------------------------------------ */
+
+static int cmp_name_ptr(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return strcmp(x, y);
+}
+
+/* Sorting the names makes the duplicate check O(n log n): a 1 MiB body can
+ * hold ~100k members. Sets *dup to a duplicated name or NULL. */
+static eb_rc find_dup_name(const cJSON *obj, const char **dup)
+{
+	const cJSON *c;
+	const char **names;
+	size_t n = 0, i;
+
+	*dup = NULL;
+	for (c = obj->child; c; c = c->next)
+		n++;
+	if (n < 2)
+		return EB_OK;
+	names = malloc(n * sizeof(*names));
+	if (!names)
+		return EB_ERR_NOMEM;
+	i = 0;
+	for (c = obj->child; c; c = c->next)
+		names[i++] = c->string ? c->string : "";
+	qsort(names, n, sizeof(*names), cmp_name_ptr);
+	for (i = 1; i < n && !*dup; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			*dup = names[i];
+	free(names);
+	return EB_OK;
+}
+
+static eb_rc check_tree(const cJSON *v, eb_err *err)
+{
+	const cJSON *c;
+	const char *dup;
+	eb_rc rc;
+
+	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+		return eb_err_set(err, EB_ERR_JSON, "GEN-1", "",
+				  EB_CODE_INVALID_JSON, -1,
+				  "number outside the range of a double");
+	if (cJSON_IsObject(v)) {
+		rc = find_dup_name(v, &dup);
+		if (rc != EB_OK)
+			return rc;
+		if (dup)
+			return eb_err_set(err, EB_ERR_JSON, "GEN-6", "",
+					  EB_CODE_INVALID_JSON, -1,
+					  "duplicate member name \"%.64s\"",
+					  dup);
+	}
+	for (c = v->child; c; c = c->next) {
+		rc = check_tree(c, err);
+		if (rc != EB_OK)
+			return rc;
+	}
+	return EB_OK;
+}
+
+eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
+		    eb_err *err)
+{
+	scan sc;
+	cJSON *root;
+	const char *end = NULL;
+	eb_rc rc;
+
+	if (!out || (!buf && len) || max_depth < 0)
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "eb_json_parse: bad argument");
+	*out = NULL;
+	if (max_depth > DEPTH_CAP)
+		max_depth = DEPTH_CAP;
+	memset(&sc, 0, sizeof(sc));
+	sc.start = (const unsigned char *)(buf ? buf : "");
+	sc.p = sc.start;
+	sc.end = sc.start + len;
+	sc.max_depth = max_depth;
+	if (!scan_text(&sc))
+		return eb_err_set(err, EB_ERR_JSON, "GEN-1", "",
+				  EB_CODE_INVALID_JSON, -1,
+				  "invalid JSON at byte %zu: %s",
+				  (size_t)(sc.p - sc.start), sc.why);
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	/* The text passed the full grammar check, so a refusal here can only
+	 * be an allocation failure. */
+	if (!root)
+		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,
+				  "out of memory parsing JSON");
+	sc.p = (const unsigned char *)end;
+	if (!end || sc.p < sc.start || sc.p > sc.end ||
+	    (skip_ws(&sc), sc.p != sc.end)) {
+		cJSON_Delete(root);
+		return eb_err_set(err, EB_ERR_JSON, "GEN-1", "",
+				  EB_CODE_INVALID_JSON, -1,
+				  "data after the JSON value");
+	}
+	rc = check_tree(root, err);
+	if (rc != EB_OK) {
+		cJSON_Delete(root);
+		if (rc == EB_ERR_NOMEM)
+			eb_err_set(err, rc, NULL, NULL, NULL, -1,
+				   "out of memory parsing JSON");
+		return rc;
+	}
+	*out = root;
+	return EB_OK;
+}
+
+int eb_json_depth(const cJSON *v)
+{
+	const cJSON *c;
+	int d, best = 0;
+
+	if (!v || !(cJSON_IsArray(v) || cJSON_IsObject(v)))
+		return 0;
+	for (c = v->child; c; c = c->next) {
+		d = eb_json_depth(c);
+		if (d > best)
+			best = d;
+	}
+	return best + 1;
+}
+
+/* ---- canonical serialization ----------------------------------------------- */
+
+typedef struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+	char *ns;
+	size_t cap;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 64;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		ns = realloc(b->s, cap);
+		if (!ns) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+/* RFC 8259 minimal escaping: only '"', '\\' and C0 controls. */
+static void put_string(sbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *run = p;
+	char esc[7];
+
+	sb_put(b, "\"", 1);
+	for (; *p; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		sb_put(b, (const char *)run, (size_t)(p - run));
+		run = p + 1;
+		switch (*p) {
+		case '"': sb_put(b, "\\\"", 2); break;
+		case '\\': sb_put(b, "\\\\", 2); break;
+		case '\b': sb_put(b, "\\b", 2); break;
+		case '\f': sb_put(b, "\\f", 2); break;
+		case '\n': sb_put(b, "\\n", 2); break;
+		case '\r': sb_put(b, "\\r", 2); break;
+		case '\t': sb_put(b, "\\t", 2); break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 15];
+			sb_put(b, esc, 6);
+		}
+	}
+	sb_put(b, (const char *)run, (size_t)(p - run));
+	sb_put(b, "\"", 1);
+}
+
+static void put_number(sbuf *b, double d)
+{
+	char tmp[40];
+	int n;
+
+	if (!isfinite(d)) {
+		sb_put(b, "null", 4); /* what cJSON prints; parse never yields it */
+		return;
+	}
+	if (d == floor(d) && fabs(d) <= TWO_POW_53)
+		n = snprintf(tmp, sizeof(tmp), "%lld", (long long)d);
+	else
+		n = snprintf(tmp, sizeof(tmp), "%.17g", d);
+	if (n > 0 && (size_t)n < sizeof(tmp))
+		sb_put(b, tmp, (size_t)n);
+	else
+		b->oom = true;
+}
+
+static void put_value(sbuf *b, const cJSON *v);
+
+static int cmp_member(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+
+	return strcmp(x->string ? x->string : "", y->string ? y->string : "");
+}
+
+static void put_object(sbuf *b, const cJSON *v)
+{
+	const cJSON *c, **m;
+	size_t n = 0, i;
+
+	for (c = v->child; c; c = c->next)
+		n++;
+	if (n == 0) {
+		sb_put(b, "{}", 2);
+		return;
+	}
+	m = malloc(n * sizeof(*m));
+	if (!m) {
+		b->oom = true;
+		return;
+	}
+	i = 0;
+	for (c = v->child; c; c = c->next)
+		m[i++] = c;
+	qsort(m, n, sizeof(*m), cmp_member);
+	sb_put(b, "{", 1);
+	for (i = 0; i < n && !b->oom; i++) {
+		if (i)
+			sb_put(b, ",", 1);
+		put_string(b, m[i]->string);
+		sb_put(b, ":", 1);
+		put_value(b, m[i]);
+	}
+	sb_put(b, "}", 1);
+	free(m);
+}
+
+static void put_array(sbuf *b, const cJSON *v)
+{
+	const cJSON *c;
+
+	sb_put(b, "[", 1);
+	for (c = v->child; c && !b->oom; c = c->next) {
+		if (c != v->child)
+			sb_put(b, ",", 1);
+		put_value(b, c);
+	}
+	sb_put(b, "]", 1);
+}
+
+static void put_value(sbuf *b, const cJSON *v)
+{
+	if (cJSON_IsObject(v))
+		put_object(b, v);
+	else if (cJSON_IsArray(v))
+		put_array(b, v);
+	else if (cJSON_IsString(v))
+		put_string(b, v->valuestring);
+	else if (cJSON_IsNumber(v))
+		put_number(b, v->valuedouble);
+	else if (cJSON_IsTrue(v))
+		sb_str(b, "true");
+	else if (cJSON_IsFalse(v))
+		sb_str(b, "false");
+	else
+		sb_str(b, "null"); /* cJSON_NULL, and raw/invalid nodes */
+}
+
+eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len)
+{
+	sbuf b = { NULL, 0, 0, false };
+
+	if (!out)
+		return EB_ERR_ARG;
+	*out = NULL;
+	if (out_len)
+		*out_len = 0;
+	put_value(&b, v);
+	if (b.oom || !b.s) {
+		free(b.s);
+		return EB_ERR_NOMEM;
+	}
+	*out = b.s;
+	if (out_len)
+		*out_len = b.len;
+	return EB_OK;
+}
+
+bool eb_json_canon_equal(const cJSON *a, const cJSON *b)
+{
+	char *ca = NULL, *cb = NULL;
+	size_t la = 0, lb = 0;
+	bool eq;
+
+	if (!a || !b)
+		return a == b;
+	if (a == b)
+		return true;
+	if (eb_json_canonical(a, &ca, &la) != EB_OK ||
+	    eb_json_canonical(b, &cb, &lb) != EB_OK) {
+		free(ca);
+		free(cb);
+		return false;
+	}
+	eq = la == lb && memcmp(ca, cb, la) == 0;
+	free(ca);
+	free(cb);
+	return eq;
+}
+
+bool eb_json_get_uint53(const cJSON *v, uint64_t *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return false;
+	d = v->valuedouble;
+	if (!isfinite(d) || d < 0 || d != floor(d) || d > TWO_POW_53 - 1)
+		return false;
+	if (out)
+		*out = (uint64_t)d;
+	return true;
+}
