@@ -48,4 +48,19 @@ const eb_wire_entry *eb_wirelog_get(const eb_wirelog *w, size_t i);
 /* Entries dropped because total_cap was reached. */
 size_t eb_wirelog_dropped(const eb_wirelog *w);
 
+/* Escaping used for every entry's text: bytes 0x00-0x1F (except \n and \t),
+ * 0x7F and bytes that are not part of valid UTF-8 become the four characters
+ * \xNN (hex, upper case); valid multi-byte UTF-8 is kept. Backslashes are
+ * kept as they are, so the form reads naturally but is not reversible. */
+
+/* Appends a copy of e (t_us, dir, proto, conn and text kept) for rebuilding
+ * a log, e.g. from a saved report. text is escaped as above (a no-op on text
+ * that came out of a wire log) but not truncated to entry_cap; total_cap
+ * applies. w NULL is a no-op. 0, or -1 when the entry was dropped. */
+int eb_wirelog_add_entry(eb_wirelog *w, const eb_wire_entry *e);
+
+/* Adds n to the dropped count (a rebuilt log keeps its original's count).
+ * w NULL is a no-op. */
+void eb_wirelog_add_dropped(eb_wirelog *w, size_t n);
+
 #endif
