@@ -7,7 +7,7 @@
 #   make fuzz          libFuzzer runs of every target (clang, build/fuzz)
 #   make bench         benchmarks, JSON results under build/bench
 #   make deps          install the Debian packages the kit needs
-#   make demo          start ebmock, run ebconform against it, show the verdict
+#   make run           start ebmock, run ebconform against it, show the verdict
 #   V=1                show the commands
 #   BUILD=dir          put build/<config> under another folder (parallel work)
 
@@ -102,7 +102,7 @@ ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) $(MOCKCORE_OBJ) \
 	$(UNIT_SRC:%.c=$(B)/obj/%.o) $(INTEG_SRC:%.c=$(B)/obj/%.o) \
 	$(FUZZ_TARGET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/fuzz/replay_main.o
 
-.PHONY: all test unit-test check deps demo bench bench-load fuzz clean programs
+.PHONY: all test unit-test check deps run bench bench-load fuzz clean programs
 all: $(LIBEB) $(LIBREPORT) $(LIBNET) $(LIBTSUP) $(PROGRAMS)
 programs: $(PROGRAMS)
 
@@ -182,8 +182,8 @@ fuzz: | $(DEPS_STAMP)
 	$(Q)sh tools/fuzz.sh $(FUZZ_SECONDS)
 
 # ---- main job and benchmarks -----------------------------------------------
-demo: all
-	$(Q)sh tools/demo.sh $(B)
+run: all
+	$(Q)sh tools/run.sh $(B)
 
 bench: all
 	$(Q)sh tools/bench.sh $(B)
