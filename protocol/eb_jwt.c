@@ -1,0 +1,684 @@
+/*
+ * eb_jwt.c — JWT verification (PROTOCOL.md section 9) through libjwt, and
+ * minting of good and deliberately bad tokens for tests and clients.
+ *
+ * libjwt 1.10 takes the algorithm from the token's own header (so an HS256
+ * token "signed" with the RS256 public key verifies when that PEM is passed
+ * as the key), accepts "none" whenever no key is passed, and matches alg
+ * names case-insensitively. So the token is split, decoded and its header
+ * checked here first; libjwt only verifies the signature, and only ever with
+ * the key of an algorithm the verifier was configured with. Claims are read
+ * from our own strict parse of the payload (duplicate names refused), not
+ * from jansson's.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jwt.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+
+#include "eb_ids.h"
+#include "eb_json.h"
+#include "eb_jwt.h"
+
+/* Far above any real token; bounds libjwt's alloca() of the token length. */
+#define JWT_MAX_TOKEN 16384
+#define JWT_DEFAULT_LEEWAY 5
+#define JWT_MAX_LEEWAY 60
+/* Header and claims are flat objects with one level of arrays. */
+#define JWT_JSON_DEPTH 8
+
+struct eb_jwt_verifier {
+	unsigned char *hs_secret;  /* NULL: HS256 not configured */
+	size_t hs_len;
+	char *rs_pem;              /* NULL: RS256 not configured */
+	size_t rs_pem_len;
+	char *issuer;
+	char *audience;
+	unsigned leeway;
+};
+
+/* ---- base64url (RFC 4648 section 5, no padding) -------------------------- */
+
+static const char b64url_chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int b64url_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/* Strict decode: url alphabet only, no padding, unused trailing bits zero
+ * (so each byte string has exactly one encoding). Returns a malloc'd,
+ * NUL-terminated buffer or NULL (bad input or NOMEM: *bad tells which). */
+static unsigned char *b64url_decode(const char *s, size_t n, size_t *out_len,
+				    bool *bad)
+{
+	*bad = true;
+	if (n % 4 == 1)
+		return NULL;
+	unsigned char *out = malloc(n / 4 * 3 + 3);
+	if (!out) {
+		*bad = false;
+		return NULL;
+	}
+	size_t o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64url_val((unsigned char)s[i]);
+		if (v < 0) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0) {
+		free(out);
+		return NULL;
+	}
+	out[o] = '\0';
+	*out_len = o;
+	*bad = false;
+	return out;
+}
+
+/* Appends the encoding of n bytes to dst (which has room for it). */
+static size_t b64url_encode(const unsigned char *src, size_t n, char *dst)
+{
+	size_t o = 0;
+	size_t i = 0;
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 | src[i + 2];
+		dst[o++] = b64url_chars[v >> 18];
+		dst[o++] = b64url_chars[(v >> 12) & 63];
+		dst[o++] = b64url_chars[(v >> 6) & 63];
+		dst[o++] = b64url_chars[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)src[i] << 16;
+		dst[o++] = b64url_chars[v >> 18];
+		dst[o++] = b64url_chars[(v >> 12) & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8;
+		dst[o++] = b64url_chars[v >> 18];
+		dst[o++] = b64url_chars[(v >> 12) & 63];
+		dst[o++] = b64url_chars[(v >> 6) & 63];
+	}
+	return o;
+}
+
+static size_t b64url_len(size_t n)
+{
+	return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+/* ---- verifier ------------------------------------------------------------- */
+
+static eb_rc arg_err(eb_err *err, const char *msg)
+{
+	return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1, "%s", msg);
+}
+
+static eb_rc jwt_nomem(eb_err *err)
+{
+	return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, EB_CODE_INTERNAL, -1,
+			  "out of memory");
+}
+
+static eb_rc refuse(eb_err *err, const char *rule, const char *msg)
+{
+	return eb_err_set(err, EB_ERR_AUTH, rule, NULL, EB_CODE_UNAUTHORIZED, -1,
+			  "%s", msg);
+}
+
+void eb_jwt_verifier_free(eb_jwt_verifier *v)
+{
+	if (!v)
+		return;
+	if (v->hs_secret)
+		OPENSSL_cleanse(v->hs_secret, v->hs_len);
+	free(v->hs_secret);
+	free(v->rs_pem);
+	free(v->issuer);
+	free(v->audience);
+	free(v);
+}
+
+/* true when pem holds an RSA public key OpenSSL can read. */
+static bool rsa_public_pem_ok(const char *pem, size_t len)
+{
+	bool ok = false;
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *k = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	if (k && EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA)
+		ok = true;
+	EVP_PKEY_free(k);
+	BIO_free(bio);
+	return ok;
+}
+
+eb_rc eb_jwt_verifier_new(const eb_jwt_verifier_opts *opts,
+			  eb_jwt_verifier **out, eb_err *err)
+{
+	eb_jwt_verifier *v = NULL;
+	eb_rc rc = EB_OK;
+
+	if (!opts || !out)
+		return arg_err(err, "NULL opts or out");
+	*out = NULL;
+	if (!opts->hs256_secret && !opts->rs256_public_pem)
+		return arg_err(err, "no algorithm configured");
+	if (opts->hs256_secret &&
+	    (opts->hs256_secret_len == 0 || opts->hs256_secret_len > INT_MAX))
+		return arg_err(err, "HS256 secret must be 1 to INT_MAX bytes");
+	if (opts->leeway_s > JWT_MAX_LEEWAY)
+		return arg_err(err, "leeway above 60 s (AUTH-7)");
+	v = calloc(1, sizeof *v);
+	if (!v)
+		return jwt_nomem(err);
+	/* 0 is the zero-initialised default: 5 s (AUTH-7). */
+	v->leeway = opts->leeway_s ? opts->leeway_s : JWT_DEFAULT_LEEWAY;
+	if (opts->hs256_secret) {
+		v->hs_secret = malloc(opts->hs256_secret_len);
+		if (!v->hs_secret) {
+			rc = jwt_nomem(err);
+			goto out;
+		}
+		memcpy(v->hs_secret, opts->hs256_secret, opts->hs256_secret_len);
+		v->hs_len = opts->hs256_secret_len;
+	}
+	if (opts->rs256_public_pem) {
+		v->rs_pem_len = strlen(opts->rs256_public_pem);
+		if (v->rs_pem_len > INT_MAX ||
+		    !rsa_public_pem_ok(opts->rs256_public_pem, v->rs_pem_len)) {
+			rc = arg_err(err, "RS256 key is not a readable RSA public key PEM");
+			goto out;
+		}
+		v->rs_pem = strdup(opts->rs256_public_pem);
+		if (!v->rs_pem) {
+			rc = jwt_nomem(err);
+			goto out;
+		}
+	}
+	if ((opts->issuer && !(v->issuer = strdup(opts->issuer))) ||
+	    (opts->audience && !(v->audience = strdup(opts->audience)))) {
+		rc = jwt_nomem(err);
+		goto out;
+	}
+out:
+	if (rc == EB_OK)
+		*out = v;
+	else
+		eb_jwt_verifier_free(v);
+	return rc;
+}
+
+void eb_claims_free(eb_claims *c)
+{
+	if (!c)
+		return;
+	free(c->sub);
+	for (size_t i = 0; i < c->n_read; i++)
+		free(c->read[i]);
+	free(c->read);
+	for (size_t i = 0; i < c->n_write; i++)
+		free(c->write[i]);
+	free(c->write);
+	free(c);
+}
+
+/* Decodes one segment and parses it as a JSON object. EB_ERR_AUTH (AUTH-2)
+ * when it is not base64url of a JSON object. */
+static eb_rc decode_json_segment(const char *s, size_t n, const char *what,
+				 cJSON **out, eb_err *err)
+{
+	char msg[96];
+	size_t len = 0;
+	bool bad = false;
+	unsigned char *raw = b64url_decode(s, n, &len, &bad);
+	if (!raw) {
+		if (!bad)
+			return jwt_nomem(err);
+		snprintf(msg, sizeof msg, "token %s is not base64url", what);
+		return refuse(err, "AUTH-2", msg);
+	}
+	eb_rc rc = eb_json_parse((const char *)raw, len, JWT_JSON_DEPTH, out, NULL);
+	free(raw);
+	if (rc == EB_ERR_NOMEM)
+		return jwt_nomem(err);
+	if (rc != EB_OK || !cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		snprintf(msg, sizeof msg, "token %s is not a JSON object", what);
+		return refuse(err, "AUTH-2", msg);
+	}
+	return EB_OK;
+}
+
+/* AUTH-9: absent, or an array of strings. */
+static eb_rc get_patterns(const cJSON *claims, const char *name, char ***out,
+			  size_t *n_out, eb_err *err)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(claims, name);
+	char msg[96];
+	if (!a)
+		return EB_OK;
+	if (!cJSON_IsArray(a)) {
+		snprintf(msg, sizeof msg, "claim %s is not an array", name);
+		return refuse(err, "AUTH-9", msg);
+	}
+	int n = cJSON_GetArraySize(a);
+	if (n == 0)
+		return EB_OK;
+	*out = calloc((size_t)n, sizeof **out);
+	if (!*out)
+		return jwt_nomem(err);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, a) {
+		if (!cJSON_IsString(e) || !e->valuestring) {
+			snprintf(msg, sizeof msg, "claim %s holds a non-string", name);
+			return refuse(err, "AUTH-9", msg);
+		}
+		(*out)[*n_out] = strdup(e->valuestring);
+		if (!(*out)[*n_out])
+			return jwt_nomem(err);
+		(*n_out)++;
+	}
+	return EB_OK;
+}
+
+static bool aud_contains(const cJSON *aud, const char *want)
+{
+	if (cJSON_IsString(aud))
+		return aud->valuestring && !strcmp(aud->valuestring, want);
+	if (!cJSON_IsArray(aud))
+		return false;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, aud)
+		if (cJSON_IsString(e) && e->valuestring &&
+		    !strcmp(e->valuestring, want))
+			return true;
+	return false;
+}
+
+/* The time and identity claims, in the order of section 9. */
+static eb_rc check_claims(const eb_jwt_verifier *v, const cJSON *p,
+			  uint64_t now_s, eb_claims *c, eb_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(p, "exp");
+	if (!j)
+		return refuse(err, "AUTH-4", "token has no exp");
+	if (!eb_json_get_uint53(j, &c->exp))
+		return refuse(err, "AUTH-4", "exp is not an integer");
+	if (now_s > c->exp + v->leeway)
+		return refuse(err, "AUTH-4", "token expired");
+
+	j = cJSON_GetObjectItemCaseSensitive(p, "nbf");
+	if (j) {
+		if (!eb_json_get_uint53(j, &c->nbf))
+			return refuse(err, "AUTH-5", "nbf is not an integer");
+		if (c->nbf > now_s + v->leeway)
+			return refuse(err, "AUTH-5", "token not yet valid (nbf)");
+	}
+
+	if (v->issuer) {
+		j = cJSON_GetObjectItemCaseSensitive(p, "iss");
+		if (!cJSON_IsString(j) || !j->valuestring ||
+		    strcmp(j->valuestring, v->issuer))
+			return refuse(err, "AUTH-6", "iss is not the configured issuer");
+	}
+	if (v->audience &&
+	    !aud_contains(cJSON_GetObjectItemCaseSensitive(p, "aud"), v->audience))
+		return refuse(err, "AUTH-6", "aud does not name the configured audience");
+
+	j = cJSON_GetObjectItemCaseSensitive(p, "sub");
+	if (!cJSON_IsString(j) || !j->valuestring || !j->valuestring[0])
+		return refuse(err, "AUTH-8", "sub is missing or not a non-empty string");
+	if (!(c->sub = strdup(j->valuestring)))
+		return jwt_nomem(err);
+
+	eb_rc rc = get_patterns(p, "eb_read", &c->read, &c->n_read, err);
+	if (rc != EB_OK)
+		return rc;
+	return get_patterns(p, "eb_write", &c->write, &c->n_write, err);
+}
+
+eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
+		    uint64_t now_s, eb_claims **out, eb_err *err)
+{
+	cJSON *header = NULL, *payload = NULL;
+	eb_claims *c = NULL;
+	char *tok = NULL;
+	jwt_t *jwt = NULL;
+	eb_rc rc;
+
+	if (!v || !out || (!token && len))
+		return arg_err(err, "NULL verifier, token or out");
+	*out = NULL;
+	if (len == 0 || len > JWT_MAX_TOKEN) {
+		rc = refuse(err, "AUTH-2", len ? "token too long" : "empty token");
+		goto out;
+	}
+	/* Three parts of the url alphabet: this also keeps NUL bytes and
+	 * anything libjwt would read differently from reaching it. */
+	size_t dot[2], n_dots = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)token[i];
+		if (ch == '.') {
+			if (n_dots == 2) {
+				n_dots = 3;
+				break;
+			}
+			dot[n_dots++] = i;
+		} else if (b64url_val(ch) < 0) {
+			rc = refuse(err, "AUTH-2", "token has a byte outside base64url");
+			goto out;
+		}
+	}
+	if (n_dots != 2) {
+		rc = refuse(err, "AUTH-2", "token is not three dot-separated parts");
+		goto out;
+	}
+	if (dot[0] == 0 || dot[1] == dot[0] + 1 || dot[1] + 1 == len) {
+		rc = refuse(err, "AUTH-2", "token has an empty part");
+		goto out;
+	}
+
+	rc = decode_json_segment(token, dot[0], "header", &header, err);
+	if (rc != EB_OK)
+		goto out;
+
+	/* AUTH-3, before any signature check: exact names only, and only
+	 * algorithms this verifier holds a key for. */
+	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
+	const unsigned char *key = NULL;
+	size_t key_len = 0;
+	jwt_alg_t want;
+	if (!cJSON_IsString(alg) || !alg->valuestring) {
+		rc = refuse(err, "AUTH-3", "header has no string alg");
+		goto out;
+	}
+	if (!strcmp(alg->valuestring, "HS256") && v->hs_secret) {
+		key = v->hs_secret;
+		key_len = v->hs_len;
+		want = JWT_ALG_HS256;
+	} else if (!strcmp(alg->valuestring, "RS256") && v->rs_pem) {
+		key = (const unsigned char *)v->rs_pem;
+		key_len = v->rs_pem_len;
+		want = JWT_ALG_RS256;
+	} else {
+		rc = refuse(err, "AUTH-3", "alg is none or not configured");
+		goto out;
+	}
+
+	rc = decode_json_segment(token + dot[0] + 1, dot[1] - dot[0] - 1,
+				 "payload", &payload, err);
+	if (rc != EB_OK)
+		goto out;
+
+	/* Signature (AUTH-2) through libjwt, which needs a C string. */
+	tok = malloc(len + 1);
+	if (!tok) {
+		rc = jwt_nomem(err);
+		goto out;
+	}
+	memcpy(tok, token, len);
+	tok[len] = '\0';
+	if (jwt_decode(&jwt, tok, key, (int)key_len) != 0 || !jwt) {
+		rc = refuse(err, "AUTH-2", "signature does not verify");
+		goto out;
+	}
+	if (jwt_get_alg(jwt) != want) {
+		rc = refuse(err, "AUTH-3", "libjwt verified another alg than the header's");
+		goto out;
+	}
+
+	c = calloc(1, sizeof *c);
+	if (!c) {
+		rc = jwt_nomem(err);
+		goto out;
+	}
+	rc = check_claims(v, payload, now_s, c, err);
+out:
+	jwt_free(jwt);
+	free(tok);
+	cJSON_Delete(header);
+	cJSON_Delete(payload);
+	if (rc == EB_OK)
+		*out = c;
+	else
+		eb_claims_free(c);
+	return rc;
+}
+
+bool eb_claims_can_write(const eb_claims *c, const char *store_id)
+{
+	if (!c || !store_id)
+		return false;
+	for (size_t i = 0; i < c->n_write; i++)
+		if (eb_pattern_match(c->write[i], store_id))
+			return true;
+	return false;
+}
+
+bool eb_claims_can_read(const eb_claims *c, const char *store_id)
+{
+	if (!c || !store_id)
+		return false;
+	for (size_t i = 0; i < c->n_read; i++)
+		if (eb_pattern_match(c->read[i], store_id))
+			return true;
+	/* AUTH-10: write implies read. */
+	return eb_claims_can_write(c, store_id);
+}
+
+/* ---- minting -------------------------------------------------------------- */
+
+static bool add_patterns(cJSON *o, const char *name, const char *const *p,
+			 size_t n)
+{
+	if (!p && n == 0)
+		return true;
+	cJSON *a = cJSON_AddArrayToObject(o, name);
+	if (!a)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *s = cJSON_CreateString(p[i]);
+		if (!s || !cJSON_AddItemToArray(a, s)) {
+			cJSON_Delete(s);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Claims of o as canonical JSON (integers printed without exponent). */
+static char *mint_payload(const eb_jwt_mint_opts *o)
+{
+	char *s = NULL;
+	cJSON *p = cJSON_CreateObject();
+	if (!p)
+		return NULL;
+	if ((o->sub && !cJSON_AddStringToObject(p, "sub", o->sub)) ||
+	    (o->has_exp && !cJSON_AddNumberToObject(p, "exp", (double)o->exp)) ||
+	    (o->has_nbf && !cJSON_AddNumberToObject(p, "nbf", (double)o->nbf)) ||
+	    (o->has_iat && !cJSON_AddNumberToObject(p, "iat", (double)o->iat)) ||
+	    (o->iss && !cJSON_AddStringToObject(p, "iss", o->iss)) ||
+	    (o->aud && !cJSON_AddStringToObject(p, "aud", o->aud)) ||
+	    !add_patterns(p, "eb_read", o->read, o->n_read) ||
+	    !add_patterns(p, "eb_write", o->write, o->n_write))
+		goto out;
+	if (eb_json_canonical(p, &s, NULL) != EB_OK)
+		s = NULL;
+out:
+	cJSON_Delete(p);
+	return s;
+}
+
+static char *mint_header(const char *alg)
+{
+	char *s = NULL;
+	cJSON *h = cJSON_CreateObject();
+	if (!h || !cJSON_AddStringToObject(h, "alg", alg) ||
+	    !cJSON_AddStringToObject(h, "typ", "JWT") ||
+	    eb_json_canonical(h, &s, NULL) != EB_OK)
+		s = NULL;
+	cJSON_Delete(h);
+	return s;
+}
+
+/* RS256 signature of data with a private key PEM. EB_ERR_ARG for a bad key. */
+static eb_rc rs256_sign(const char *pem, size_t pem_len, const char *data,
+			size_t n, unsigned char **sig, size_t *sig_len)
+{
+	eb_rc rc = EB_ERR_ARG;
+	BIO *bio = NULL;
+	EVP_PKEY *k = NULL;
+	EVP_MD_CTX *md = NULL;
+
+	*sig = NULL;
+	if (pem_len > INT_MAX)
+		goto out;
+	bio = BIO_new_mem_buf(pem, (int)pem_len);
+	if (!bio) {
+		rc = EB_ERR_NOMEM;
+		goto out;
+	}
+	k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
+		goto out;
+	md = EVP_MD_CTX_new();
+	if (!md) {
+		rc = EB_ERR_NOMEM;
+		goto out;
+	}
+	if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k) != 1 ||
+	    EVP_DigestSign(md, NULL, sig_len, (const unsigned char *)data, n) != 1)
+		goto out;
+	*sig = malloc(*sig_len);
+	if (!*sig) {
+		rc = EB_ERR_NOMEM;
+		goto out;
+	}
+	if (EVP_DigestSign(md, *sig, sig_len, (const unsigned char *)data, n) != 1) {
+		free(*sig);
+		*sig = NULL;
+		goto out;
+	}
+	rc = EB_OK;
+out:
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(k);
+	BIO_free(bio);
+	return rc;
+}
+
+eb_rc eb_jwt_mint(const eb_jwt_mint_opts *o, char **out, eb_err *err)
+{
+	char *header = NULL, *payload = NULL, *tok = NULL;
+	unsigned char *sig = NULL;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	size_t sig_len = 0;
+	eb_rc rc = EB_OK;
+	const char *alg_name;
+
+	if (!o || !out)
+		return arg_err(err, "NULL opts or out");
+	*out = NULL;
+	switch (o->alg) {
+	case EB_JWT_HS256:
+		alg_name = "HS256";
+		if (!o->key || o->key_len == 0 || o->key_len > INT_MAX)
+			return arg_err(err, "HS256 needs a secret of 1 to INT_MAX bytes");
+		break;
+	case EB_JWT_RS256:
+		alg_name = "RS256";
+		if (!o->key)
+			return arg_err(err, "RS256 needs a private key PEM");
+		break;
+	case EB_JWT_NONE:
+		alg_name = "none";
+		break;
+	default:
+		return arg_err(err, "unknown alg");
+	}
+	header = mint_header(o->header_alg_override ? o->header_alg_override
+						    : alg_name);
+	payload = mint_payload(o);
+	if (!header || !payload) {
+		rc = jwt_nomem(err);
+		goto out;
+	}
+	size_t hl = strlen(header), pl = strlen(payload);
+	size_t signed_len = b64url_len(hl) + 1 + b64url_len(pl);
+	/* Room for the largest signature (RSA 16384 bits) and the NUL. */
+	tok = malloc(signed_len + 1 + b64url_len(2048) + 1);
+	if (!tok) {
+		rc = jwt_nomem(err);
+		goto out;
+	}
+	size_t n = b64url_encode((const unsigned char *)header, hl, tok);
+	tok[n++] = '.';
+	n += b64url_encode((const unsigned char *)payload, pl, tok + n);
+	tok[n] = '\0';
+
+	const unsigned char *s = NULL;
+	if (o->alg == EB_JWT_HS256) {
+		unsigned int mac_len = 0;
+		if (!HMAC(EVP_sha256(), o->key, (int)o->key_len,
+			  (const unsigned char *)tok, n, mac, &mac_len)) {
+			rc = eb_err_set(err, EB_ERR_INTERNAL, NULL, NULL,
+					EB_CODE_INTERNAL, -1, "HMAC failed");
+			goto out;
+		}
+		s = mac;
+		sig_len = mac_len;
+	} else if (o->alg == EB_JWT_RS256) {
+		size_t kl = o->key_len ? o->key_len : strlen(o->key);
+		rc = rs256_sign(o->key, kl, tok, n, &sig, &sig_len);
+		if (rc == EB_ERR_NOMEM) {
+			rc = jwt_nomem(err);
+			goto out;
+		}
+		if (rc != EB_OK || sig_len > 2048) {
+			rc = arg_err(err, "RS256 key is not a usable RSA private key PEM");
+			goto out;
+		}
+		s = sig;
+	}
+	tok[n++] = '.';
+	if (s)
+		n += b64url_encode(s, sig_len, tok + n);
+	tok[n] = '\0';
+out:
+	OPENSSL_cleanse(mac, sizeof mac);
+	free(sig);
+	free(header);
+	free(payload);
+	if (rc == EB_OK)
+		*out = tok;
+	else
+		free(tok);
+	return rc;
+}
