@@ -52,7 +52,8 @@ eb_report *eb_report_new(const char *tool, const char *tool_version,
 			 const char *target, const char *command_line);
 void eb_report_free(eb_report *r);
 
-/* Adds one result (thread-safe). 0 or -1 on allocation failure. */
+/* Adds one result (thread-safe). 0 or -1 on allocation failure; res->wire
+ * belongs to the report either way (it is freed on failure). */
 int eb_report_add(eb_report *r, const eb_case_result *res);
 
 /* Free-form key/value facts shown in every format (seed, options, server
@@ -82,5 +83,45 @@ int eb_report_write_html(const eb_report *r, const char *path, char *errbuf, siz
 /* Reads a JSON report written by eb_report_write_json. NULL with errbuf set
  * on failure. */
 eb_report *eb_report_read_json(const char *path, char *errbuf, size_t errlen);
+
+/* ---- additions (all additive; the functions above are unchanged) ---------
+ *
+ * Every writer accepts path "-" for stdout. Files are written to a temporary
+ * name beside path and renamed, so a reader never sees half a report.
+ */
+
+/* The run's verdict: EB_OUT_FAIL when any case failed, else EB_OUT_ERROR
+ * when any case errored (the run is incomplete), else EB_OUT_PASS. Programs
+ * derive their exit code from it. */
+eb_outcome eb_report_verdict(const eb_report *r);
+
+/* Number of results (all outcomes). */
+size_t eb_report_case_count(const eb_report *r);
+
+/* Result i in insertion order, as a view: every pointer in *out is borrowed
+ * from the report and lives until eb_report_free; out->wire is borrowed too
+ * (never free it; may be NULL). 0, or -1 when i is out of range. Safe while
+ * other threads add. */
+int eb_report_case_get(const eb_report *r, size_t i, eb_case_result *out);
+
+/* Value of a meta key (borrowed, lives until the key is set again or the
+ * report is freed), or NULL. */
+const char *eb_report_meta_get(const eb_report *r, const char *key);
+
+/* Header facts, borrowed for the report's lifetime. tool/target/command may
+ * be "" but never NULL. started_ms: wall clock at eb_report_new (or as read
+ * back); duration_ms: as of eb_report_finish, or elapsed so far if the run is
+ * not finished. */
+const char *eb_report_tool(const eb_report *r);
+const char *eb_report_tool_version(const eb_report *r);
+const char *eb_report_target(const eb_report *r);
+const char *eb_report_command(const eb_report *r);
+uint64_t eb_report_started_ms(const eb_report *r);
+double eb_report_duration_ms(const eb_report *r);
+
+/* Copies every result of src (wire logs included) and each meta key dst does
+ * not have yet into dst, e.g. to merge the reports of several runs.
+ * 0 or -1 on allocation failure (dst then holds a prefix of src's results). */
+int eb_report_merge(eb_report *dst, const eb_report *src);
 
 #endif
