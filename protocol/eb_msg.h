@@ -86,6 +86,13 @@ typedef struct eb_problems {
 /* Frees the items of p and zeroes it. NULL is a no-op. */
 void eb_problems_clear(eb_problems *p);
 
+/* Appends one problem; strings are truncated to the struct's sizes, NULL is
+ * stored as "". After 10000 entries further ones are dropped silently (a
+ * request failing that many changes also breaks LIMIT-2). p NULL is a no-op.
+ * EB_OK or EB_ERR_NOMEM. */
+eb_rc eb_problems_add(eb_problems *p, long index, const char *field,
+		      const char *code, const char *rule, const char *msg);
+
 typedef struct eb_sync_request {
 	uint64_t last_known_version;
 	eb_change *changes;  /* n owned changes */

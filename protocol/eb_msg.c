@@ -1,0 +1,977 @@
+/*
+ * eb_msg.c — changes, the sync request and the sync/changes-feed response
+ * (PROTOCOL.md sections 2, 3, 4 and the check order of ERR-3).
+ *
+ * The sync request is validated in passes so that the first failing check of
+ * ERR-3 wins and nothing is allocated for a request that is going to be
+ * refused: (1) top-level shape, (2) the shape of every change, (3) batch
+ * size, (4) per-change limits, and only then (5) the eb_change copies.
+ */
+#include "eb_msg.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eb_json.h"
+
+/* A change value sits 3 levels inside the request ({"changes":[{"value":…}]})
+ * and a little slack keeps a value one level over the limit a 422, not a
+ * parse error. */
+#define REQUEST_NESTING 8
+/* ERR-2 wants one entry per failing change; a 1 MiB body can hold ~500k
+ * malformed changes, so the list is bounded. Any request that reaches the
+ * bound also breaks LIMIT-2 (500 changes), so no valid request loses
+ * entries. */
+#define MAX_PROBLEMS 10000
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static const eb_limits *limits_or_default(const eb_limits *lim, eb_limits *tmp)
+{
+	if (lim)
+		return lim;
+	eb_limits_default(tmp);
+	return tmp;
+}
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* Sets err for field changes[index]<sub> (or <sub> alone when index < 0). */
+static eb_rc field_err(eb_err *err, eb_rc rc, const char *rule, long index,
+		       const char *sub, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+static eb_rc field_err(eb_err *err, eb_rc rc, const char *rule, long index,
+		       const char *sub, const char *code, const char *fmt, ...)
+{
+	char field[128], msg[200];
+	va_list ap;
+
+	if (index >= 0)
+		snprintf(field, sizeof(field), "changes[%ld]%s", index, sub);
+	else
+		snprintf(field, sizeof(field), "%s", sub);
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	va_end(ap);
+	return eb_err_set(err, rc, rule, field, code, index, "%s: %s", field,
+			  msg);
+}
+
+static void copy_trunc(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+eb_rc eb_problems_add(eb_problems *p, long index, const char *field,
+		      const char *code, const char *rule, const char *msg)
+{
+	eb_problem *items, *it;
+	size_t cap;
+
+	if (!p)
+		return EB_OK;
+	if (p->n >= MAX_PROBLEMS)
+		return EB_OK;
+	if (p->n == p->cap) {
+		cap = p->cap ? p->cap * 2 : 8;
+		items = realloc(p->items, cap * sizeof(*items));
+		if (!items)
+			return EB_ERR_NOMEM;
+		p->items = items;
+		p->cap = cap;
+	}
+	it = &p->items[p->n++];
+	memset(it, 0, sizeof(*it));
+	it->index = index;
+	copy_trunc(it->field, sizeof(it->field), field ? field : "");
+	copy_trunc(it->code, sizeof(it->code), code ? code : "");
+	copy_trunc(it->rule, sizeof(it->rule), rule ? rule : "");
+	copy_trunc(it->msg, sizeof(it->msg), msg ? msg : "");
+	return EB_OK;
+}
+
+static eb_rc problem_from_err(eb_problems *p, const eb_err *e)
+{
+	return eb_problems_add(p, e->index, e->field, e->code, e->rule, e->msg);
+}
+
+/* ---- eb_change -------------------------------------------------------------- */
+
+void eb_change_clear(eb_change *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	free(c->id);
+	for (i = 0; i < c->path_len; i++)
+		free(c->path[i]);
+	free(c->path);
+	cJSON_Delete(c->value);
+	memset(c, 0, sizeof(*c));
+}
+
+eb_rc eb_change_copy(eb_change *dst, const eb_change *src)
+{
+	size_t i;
+
+	if (!dst || !src)
+		return EB_ERR_ARG;
+	memset(dst, 0, sizeof(*dst));
+	dst->timestamp = src->timestamp;
+	dst->op = src->op;
+	dst->version = src->version;
+	dst->has_version = src->has_version;
+	dst->id = dup_str(src->id ? src->id : "");
+	if (!dst->id)
+		goto nomem;
+	if (src->path_len) {
+		dst->path = calloc(src->path_len, sizeof(*dst->path));
+		if (!dst->path)
+			goto nomem;
+		for (i = 0; i < src->path_len; i++) {
+			dst->path[i] = dup_str(src->path[i] ? src->path[i] : "");
+			if (!dst->path[i])
+				goto nomem;
+			dst->path_len = i + 1;
+		}
+	}
+	if (src->value) {
+		dst->value = cJSON_Duplicate(src->value, 1);
+		if (!dst->value)
+			goto nomem;
+	}
+	return EB_OK;
+nomem:
+	eb_change_clear(dst);
+	return EB_ERR_NOMEM;
+}
+
+bool eb_change_same_content(const eb_change *a, const eb_change *b)
+{
+	size_t i;
+
+	if (!a || !b)
+		return a == b;
+	if (a->timestamp != b->timestamp || a->op != b->op ||
+	    a->path_len != b->path_len)
+		return false;
+	for (i = 0; i < a->path_len; i++)
+		if (strcmp(a->path[i], b->path[i]) != 0)
+			return false;
+	return eb_json_canon_equal(a->value, b->value);
+}
+
+static bool add_number(cJSON *o, const char *name, uint64_t v)
+{
+	return cJSON_AddNumberToObject(o, name, (double)v) != NULL;
+}
+
+static bool add_path(cJSON *o, const eb_change *c)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "path"), *s;
+	size_t i;
+
+	if (!arr)
+		return false;
+	for (i = 0; i < c->path_len; i++) {
+		s = cJSON_CreateString(c->path[i]);
+		if (!s || !cJSON_AddItemToArray(arr, s)) {
+			cJSON_Delete(s);
+			return false;
+		}
+	}
+	return true;
+}
+
+cJSON *eb_change_to_json(const eb_change *c)
+{
+	cJSON *o, *v;
+
+	if (!c)
+		return NULL;
+	o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	if (!cJSON_AddStringToObject(o, "id", c->id ? c->id : "") ||
+	    !add_number(o, "timestamp", c->timestamp) ||
+	    !cJSON_AddStringToObject(o, "operation",
+				     c->op == EB_OP_DELETE ? "delete" : "set") ||
+	    !add_path(o, c))
+		goto fail;
+	if (c->value) {
+		v = cJSON_Duplicate(c->value, 1);
+		if (!v || !cJSON_AddItemToObject(o, "value", v)) {
+			cJSON_Delete(v);
+			goto fail;
+		}
+	}
+	if (c->has_version && !add_number(o, "version", c->version))
+		goto fail;
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+/* ---- change validation (CHG-1..CHG-6, VER-6) -------------------------------- */
+
+static bool has_control(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++)
+		if (*p < 0x20 || *p == 0x7F)
+			return true;
+	return false;
+}
+
+static const cJSON *member(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
+static eb_rc check_id(const cJSON *o, long i, eb_err *err)
+{
+	const cJSON *v = member(o, "id");
+
+	if (!v)
+		return field_err(err, EB_ERR_SHAPE, "CHG-1", i, ".id",
+				 EB_CODE_INVALID_FIELD, "id is required");
+	if (!cJSON_IsString(v))
+		return field_err(err, EB_ERR_SHAPE, "CHG-1", i, ".id",
+				 EB_CODE_INVALID_FIELD, "id must be a string");
+	if (v->valuestring[0] == '\0')
+		return field_err(err, EB_ERR_SHAPE, "CHG-1", i, ".id",
+				 EB_CODE_INVALID_FIELD, "id must not be empty");
+	if (has_control(v->valuestring))
+		return field_err(err, EB_ERR_SHAPE, "CHG-1", i, ".id",
+				 EB_CODE_INVALID_FIELD,
+				 "id must not hold control characters");
+	return EB_OK;
+}
+
+static eb_rc check_timestamp(const cJSON *o, long i, eb_err *err)
+{
+	const cJSON *v = member(o, "timestamp");
+
+	if (!v)
+		return field_err(err, EB_ERR_SHAPE, "CHG-2", i, ".timestamp",
+				 EB_CODE_INVALID_FIELD,
+				 "timestamp is required");
+	if (!eb_json_get_uint53(v, NULL))
+		return field_err(err, EB_ERR_SHAPE, "CHG-2", i, ".timestamp",
+				 EB_CODE_INVALID_FIELD,
+				 "timestamp must be an integer 0..2^53-1");
+	return EB_OK;
+}
+
+/* Sets *op on success. */
+static eb_rc check_operation(const cJSON *o, long i, eb_op *op, eb_err *err)
+{
+	const cJSON *v = member(o, "operation");
+
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "set") == 0)
+		*op = EB_OP_SET;
+	else if (cJSON_IsString(v) && strcmp(v->valuestring, "delete") == 0)
+		*op = EB_OP_DELETE;
+	else
+		return field_err(err, EB_ERR_SHAPE, "CHG-3", i, ".operation",
+				 EB_CODE_INVALID_FIELD,
+				 v ? "operation must be \"set\" or \"delete\""
+				   : "operation is required");
+	return EB_OK;
+}
+
+static eb_rc check_path(const cJSON *o, long i, eb_err *err)
+{
+	const cJSON *v = member(o, "path"), *s;
+	long j = 0;
+	char sub[48];
+
+	if (!cJSON_IsArray(v))
+		return field_err(err, EB_ERR_SHAPE, "CHG-4", i, ".path",
+				 EB_CODE_INVALID_FIELD,
+				 v ? "path must be an array of strings"
+				   : "path is required");
+	if (!v->child)
+		return field_err(err, EB_ERR_SHAPE, "CHG-4", i, ".path",
+				 EB_CODE_INVALID_FIELD,
+				 "path must not be empty");
+	for (s = v->child; s; s = s->next, j++) {
+		if (cJSON_IsString(s) && s->valuestring[0] != '\0')
+			continue;
+		snprintf(sub, sizeof(sub), ".path[%ld]", j);
+		return field_err(err, EB_ERR_SHAPE, "CHG-4", i, sub,
+				 EB_CODE_INVALID_FIELD,
+				 cJSON_IsString(s) ? "empty path segment"
+						   : "path segment must be a string");
+	}
+	return EB_OK;
+}
+
+static eb_rc check_value(const cJSON *o, long i, eb_op op, eb_err *err)
+{
+	const cJSON *v = member(o, "value");
+
+	if (op == EB_OP_SET && !v)
+		return field_err(err, EB_ERR_SHAPE, "CHG-5", i, ".value",
+				 EB_CODE_INVALID_FIELD,
+				 "a set needs a value");
+	if (op == EB_OP_DELETE && v)
+		return field_err(err, EB_ERR_SHAPE, "CHG-6", i, ".value",
+				 EB_CODE_INVALID_FIELD,
+				 "a delete must not carry a value");
+	return EB_OK;
+}
+
+/* Shape of one change, fields in the order of section 7; with_version for
+ * responses (VER-6), where pushes ignore "version" (CHG-8). */
+static eb_rc check_change_shape(const cJSON *o, long i, bool with_version,
+				eb_err *err)
+{
+	eb_op op = EB_OP_SET;
+	eb_rc rc;
+
+	if (!cJSON_IsObject(o))
+		return field_err(err, EB_ERR_SHAPE,
+				 with_version ? "SYNC-4" : "SYNC-1", i, "",
+				 EB_CODE_INVALID_FIELD,
+				 "a change must be an object");
+	if ((rc = check_id(o, i, err)) != EB_OK ||
+	    (rc = check_timestamp(o, i, err)) != EB_OK ||
+	    (rc = check_operation(o, i, &op, err)) != EB_OK ||
+	    (rc = check_path(o, i, err)) != EB_OK ||
+	    (rc = check_value(o, i, op, err)) != EB_OK)
+		return rc;
+	if (with_version && !eb_json_get_uint53(member(o, "version"), NULL))
+		return field_err(err, EB_ERR_SHAPE, "VER-6", i, ".version",
+				 EB_CODE_INVALID_FIELD,
+				 "a change in a response needs an integer version");
+	return EB_OK;
+}
+
+/* ---- per-change limits (LIMIT-3, LIMIT-4, LIMIT-5) -------------------------- */
+
+static eb_rc limit_path(const cJSON *path, long i, const eb_limits *lim,
+			eb_err *err)
+{
+	const cJSON *s;
+	long j = 0;
+	char sub[48];
+	size_t n = (size_t)cJSON_GetArraySize(path);
+
+	if (n > lim->max_path_segments)
+		return field_err(err, EB_ERR_LIMIT, "LIMIT-3", i, ".path",
+				 EB_CODE_LIMIT_EXCEEDED,
+				 "%zu path segments, at most %u", n,
+				 (unsigned)lim->max_path_segments);
+	for (s = path->child; s; s = s->next, j++) {
+		n = strlen(s->valuestring);
+		if (n <= lim->max_path_segment_bytes)
+			continue;
+		snprintf(sub, sizeof(sub), ".path[%ld]", j);
+		return field_err(err, EB_ERR_LIMIT, "LIMIT-3", i, sub,
+				 EB_CODE_LIMIT_EXCEEDED,
+				 "segment of %zu bytes, at most %u", n,
+				 (unsigned)lim->max_path_segment_bytes);
+	}
+	return EB_OK;
+}
+
+static eb_rc limit_value(const cJSON *v, long i, const eb_limits *lim,
+			 eb_err *err)
+{
+	char *canon = NULL;
+	size_t n = 0;
+	int depth;
+
+	if (!v)
+		return EB_OK;
+	if (eb_json_canonical(v, &canon, &n) != EB_OK)
+		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,
+				  "out of memory");
+	free(canon);
+	if (n > lim->max_value_bytes)
+		return field_err(err, EB_ERR_LIMIT, "LIMIT-4", i, ".value",
+				 EB_CODE_LIMIT_EXCEEDED,
+				 "value of %zu bytes serialized, at most %u", n,
+				 (unsigned)lim->max_value_bytes);
+	depth = eb_json_depth(v);
+	if (depth < 0 || (uint32_t)depth > lim->max_value_depth)
+		return field_err(err, EB_ERR_LIMIT, "LIMIT-4", i, ".value",
+				 EB_CODE_LIMIT_EXCEEDED,
+				 "value nested %d deep, at most %u", depth,
+				 (unsigned)lim->max_value_depth);
+	return EB_OK;
+}
+
+/* Only for changes that passed check_change_shape. */
+static eb_rc check_change_limits(const cJSON *o, long i, const eb_limits *lim,
+				 eb_err *err)
+{
+	size_t n = strlen(member(o, "id")->valuestring);
+	eb_rc rc;
+
+	if (n > lim->max_change_id_bytes)
+		return field_err(err, EB_ERR_LIMIT, "LIMIT-5", i, ".id",
+				 EB_CODE_LIMIT_EXCEEDED,
+				 "id of %zu bytes, at most %u", n,
+				 (unsigned)lim->max_change_id_bytes);
+	rc = limit_path(member(o, "path"), i, lim, err);
+	if (rc != EB_OK)
+		return rc;
+	return limit_value(member(o, "value"), i, lim, err);
+}
+
+/* ---- building eb_change from a checked object --------------------------------- */
+
+/* o passed check_change_shape. The value node is moved out of o. */
+static eb_rc build_change(cJSON *o, bool with_version, eb_change *c)
+{
+	const cJSON *s;
+	cJSON *v;
+	uint64_t u = 0;
+	size_t j = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->id = dup_str(member(o, "id")->valuestring);
+	if (!c->id)
+		goto nomem;
+	eb_json_get_uint53(member(o, "timestamp"), &c->timestamp);
+	c->op = strcmp(member(o, "operation")->valuestring, "set") == 0
+			? EB_OP_SET : EB_OP_DELETE;
+	s = member(o, "path");
+	c->path = calloc((size_t)cJSON_GetArraySize(s), sizeof(*c->path));
+	if (!c->path)
+		goto nomem;
+	for (s = s->child; s; s = s->next) {
+		c->path[j] = dup_str(s->valuestring);
+		if (!c->path[j])
+			goto nomem;
+		c->path_len = ++j;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(o, "value");
+	if (v && c->op == EB_OP_SET)
+		c->value = cJSON_DetachItemViaPointer(o, v);
+	if (with_version && eb_json_get_uint53(member(o, "version"), &u)) {
+		c->version = u;
+		c->has_version = true;
+	}
+	return EB_OK;
+nomem:
+	eb_change_clear(c);
+	return EB_ERR_NOMEM;
+}
+
+/* Builds n changes from the array arr; on failure frees what it built. */
+static eb_rc build_changes(cJSON *arr, bool with_version, eb_change **out,
+			   size_t *n_out)
+{
+	eb_change *cs;
+	cJSON *o;
+	size_t n = (size_t)cJSON_GetArraySize(arr), k = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (n == 0)
+		return EB_OK;
+	cs = calloc(n, sizeof(*cs));
+	if (!cs)
+		return EB_ERR_NOMEM;
+	for (o = arr->child; o; o = o->next, k++) {
+		if (build_change(o, with_version, &cs[k]) != EB_OK) {
+			while (k > 0)
+				eb_change_clear(&cs[--k]);
+			free(cs);
+			return EB_ERR_NOMEM;
+		}
+	}
+	*out = cs;
+	*n_out = n;
+	return EB_OK;
+}
+
+static void free_changes(eb_change *cs, size_t n)
+{
+	size_t i;
+
+	if (!cs)
+		return;
+	for (i = 0; i < n; i++)
+		eb_change_clear(&cs[i]);
+	free(cs);
+}
+
+/* ---- sync request ------------------------------------------------------------- */
+
+/* A top-level field error: one problem with index -1 (ERR-2). */
+static eb_rc top_err(eb_problems *problems, eb_err *err, eb_rc rc,
+		     const char *rule, const char *field, const char *code,
+		     const char *msg)
+{
+	eb_err tmp;
+	eb_err *e = err ? err : &tmp;
+
+	field_err(e, rc, rule, -1, field, code, "%s", msg);
+	if (problem_from_err(problems, e) != EB_OK)
+		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,
+				  "out of memory");
+	return rc;
+}
+
+static eb_rc check_uint53_member(const cJSON *v, const char *name,
+				 eb_problems *problems, eb_err *err)
+{
+	if (eb_json_get_uint53(v, NULL))
+		return EB_OK;
+	if (cJSON_IsNumber(v))
+		return top_err(problems, err, EB_ERR_SHAPE, "GEN-5", name,
+			       EB_CODE_INVALID_FIELD,
+			       "must be an integer 0..2^53-1");
+	return top_err(problems, err, EB_ERR_SHAPE, "SYNC-1", name,
+		       EB_CODE_INVALID_FIELD,
+		       v ? "must be an integer" : "is required");
+}
+
+static eb_rc check_request_top(const cJSON *root, const eb_limits *lim,
+			       eb_problems *problems, eb_err *err)
+{
+	const cJSON *lkv, *ch, *li;
+	uint64_t l;
+	eb_rc rc;
+
+	if (!cJSON_IsObject(root))
+		return eb_err_set(err, EB_ERR_SHAPE, "SYNC-1", "",
+				  EB_CODE_INVALID_REQUEST, -1,
+				  "the request body must be a JSON object");
+	lkv = member(root, "lastKnownVersion");
+	rc = check_uint53_member(lkv, "lastKnownVersion", problems, err);
+	if (rc != EB_OK)
+		return rc;
+	ch = member(root, "changes");
+	if (ch && !cJSON_IsArray(ch))
+		return top_err(problems, err, EB_ERR_SHAPE, "SYNC-1", "changes",
+			       EB_CODE_INVALID_FIELD,
+			       "changes must be an array");
+	li = member(root, "limit");
+	if (!li)
+		return EB_OK;
+	rc = check_uint53_member(li, "limit", problems, err);
+	if (rc != EB_OK)
+		return rc;
+	eb_json_get_uint53(li, &l);
+	if (l < 1 || l > lim->max_page_limit)
+		return top_err(problems, err, EB_ERR_SHAPE, "LIMIT-7", "limit",
+			       EB_CODE_INVALID_FIELD,
+			       "must be 1..the server's page maximum");
+	return EB_OK;
+}
+
+/* Passes over every change with check(); each failure becomes a problem and
+ * the first lands in err. Returns EB_OK, the check's rc or EB_ERR_NOMEM. */
+static eb_rc check_all_changes(const cJSON *arr, const eb_limits *lim,
+			       bool limits_pass, eb_problems *problems,
+			       eb_err *err)
+{
+	const cJSON *o;
+	eb_err e;
+	eb_rc rc, first = EB_OK;
+	long i = 0;
+
+	for (o = arr ? arr->child : NULL; o; o = o->next, i++) {
+		eb_err_clear(&e);
+		rc = limits_pass ? check_change_limits(o, i, lim, &e)
+				 : check_change_shape(o, i, false, &e);
+		if (rc == EB_OK)
+			continue;
+		if (rc == EB_ERR_NOMEM || problem_from_err(problems, &e) != EB_OK)
+			return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL,
+					  -1, "out of memory");
+		if (first == EB_OK) {
+			first = rc;
+			if (err)
+				*err = e;
+		}
+	}
+	return first;
+}
+
+static eb_rc check_request(const cJSON *root, const eb_limits *lim,
+			   eb_problems *problems, eb_err *err)
+{
+	const cJSON *arr;
+	int n;
+	eb_rc rc;
+
+	rc = check_request_top(root, lim, problems, err);
+	if (rc != EB_OK)
+		return rc;
+	arr = member(root, "changes");
+	rc = check_all_changes(arr, lim, false, problems, err);
+	if (rc != EB_OK)
+		return rc;
+	n = arr ? cJSON_GetArraySize(arr) : 0;
+	if ((uint32_t)n > lim->max_changes_per_request)
+		return top_err(problems, err, EB_ERR_LIMIT, "LIMIT-2", "changes",
+			       EB_CODE_LIMIT_EXCEEDED,
+			       "too many changes in one request");
+	return check_all_changes(arr, lim, true, problems, err);
+}
+
+static int parse_depth(const eb_limits *lim)
+{
+	uint32_t d = lim->max_value_depth;
+
+	if (d > 1000)
+		d = 1000;
+	d += REQUEST_NESTING;
+	return d > EB_JSON_MAX_DEPTH ? (int)d : EB_JSON_MAX_DEPTH;
+}
+
+eb_rc eb_sync_request_parse(const char *buf, size_t len, const eb_limits *lim,
+			    eb_sync_request **out, eb_problems *problems,
+			    eb_err *err)
+{
+	eb_limits tmp;
+	eb_sync_request *r = NULL;
+	cJSON *root = NULL, *arr;
+	eb_rc rc;
+
+	if (!out)
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "eb_sync_request_parse: bad argument");
+	*out = NULL;
+	lim = limits_or_default(lim, &tmp);
+	rc = eb_json_parse(buf, len, parse_depth(lim), &root, err);
+	if (rc != EB_OK)
+		return rc;
+	rc = check_request(root, lim, problems, err);
+	if (rc != EB_OK)
+		goto out;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		rc = EB_ERR_NOMEM;
+		goto out;
+	}
+	eb_json_get_uint53(member(root, "lastKnownVersion"),
+			   &r->last_known_version);
+	r->limit = lim->max_page_limit;
+	if (member(root, "limit")) {
+		uint64_t l = 0;
+
+		eb_json_get_uint53(member(root, "limit"), &l);
+		r->limit = (uint32_t)l;
+		r->has_limit = true;
+	}
+	arr = cJSON_GetObjectItemCaseSensitive(root, "changes");
+	rc = arr ? build_changes(arr, false, &r->changes, &r->n) : EB_OK;
+	if (rc != EB_OK)
+		goto out;
+	*out = r;
+	r = NULL;
+out:
+	if (rc == EB_ERR_NOMEM)
+		eb_err_set(err, rc, NULL, NULL, NULL, -1, "out of memory");
+	eb_sync_request_free(r);
+	cJSON_Delete(root);
+	return rc;
+}
+
+void eb_sync_request_free(eb_sync_request *r)
+{
+	if (!r)
+		return;
+	free_changes(r->changes, r->n);
+	free(r);
+}
+
+eb_rc eb_sync_request_check_timestamps(const eb_sync_request *req,
+				       uint64_t now_ms, uint64_t skew_ms,
+				       eb_problems *problems, eb_err *err)
+{
+	uint64_t bound = now_ms + skew_ms;
+	eb_err e;
+	eb_rc first = EB_OK;
+	size_t i;
+
+	if (!req)
+		return EB_ERR_ARG;
+	if (bound < now_ms)
+		bound = UINT64_MAX; /* saturate */
+	for (i = 0; i < req->n; i++) {
+		if (req->changes[i].timestamp <= bound)
+			continue;
+		field_err(&e, EB_ERR_TIMESTAMP, "TS-2", (long)i, ".timestamp",
+			  EB_CODE_TIMESTAMP_IN_FUTURE,
+			  "more than %llu ms ahead of the server clock",
+			  (unsigned long long)skew_ms);
+		if (problem_from_err(problems, &e) != EB_OK)
+			return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL,
+					  -1, "out of memory");
+		if (first == EB_OK && err)
+			*err = e;
+		first = EB_ERR_TIMESTAMP;
+	}
+	return first;
+}
+
+/* Index order of changes sorted by (id, index). */
+typedef struct id_ref {
+	const char *id;
+	size_t index;
+} id_ref;
+
+static int cmp_id_ref(const void *a, const void *b)
+{
+	const id_ref *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	if (c)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Marks bad[i] for each change that has an earlier change with the same id
+ * and other content. Sorting keeps this O(n log n) for large batches. */
+static eb_rc mark_conflicts(const eb_sync_request *req, bool *bad)
+{
+	id_ref *refs = malloc(req->n * sizeof(*refs));
+	size_t i, first = 0;
+	bool seen_diff = false;
+
+	if (!refs)
+		return EB_ERR_NOMEM;
+	for (i = 0; i < req->n; i++) {
+		refs[i].id = req->changes[i].id;
+		refs[i].index = i;
+	}
+	qsort(refs, req->n, sizeof(*refs), cmp_id_ref);
+	for (i = 1; i < req->n; i++) {
+		if (strcmp(refs[i].id, refs[first].id) != 0) {
+			first = i;
+			seen_diff = false;
+			continue;
+		}
+		/* Equal to the group's first but a differing one came between:
+		 * then it differs from that one. */
+		if (seen_diff || !eb_change_same_content(
+				&req->changes[refs[first].index],
+				&req->changes[refs[i].index])) {
+			bad[refs[i].index] = true;
+			seen_diff = true;
+		}
+	}
+	free(refs);
+	return EB_OK;
+}
+
+eb_rc eb_sync_request_check_internal_conflicts(const eb_sync_request *req,
+					       eb_problems *problems,
+					       eb_err *err)
+{
+	bool *bad;
+	eb_err e;
+	eb_rc rc = EB_OK;
+	size_t i;
+
+	if (!req)
+		return EB_ERR_ARG;
+	if (req->n < 2)
+		return EB_OK;
+	bad = calloc(req->n, sizeof(*bad));
+	if (!bad || mark_conflicts(req, bad) != EB_OK) {
+		rc = eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,
+				"out of memory");
+		goto out;
+	}
+	for (i = 0; i < req->n; i++) {
+		if (!bad[i])
+			continue;
+		field_err(&e, EB_ERR_CONFLICT, "IDEM-4", (long)i, ".id",
+			  EB_CODE_CHANGE_ID_CONFLICT,
+			  "an earlier change of this request has this id and other content");
+		if (problem_from_err(problems, &e) != EB_OK) {
+			rc = eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL,
+					-1, "out of memory");
+			goto out;
+		}
+		if (rc == EB_OK && err)
+			*err = e;
+		rc = EB_ERR_CONFLICT;
+	}
+out:
+	free(bad);
+	return rc;
+}
+
+/* ---- encoders ----------------------------------------------------------------- */
+
+static bool add_changes(cJSON *o, const eb_change *cs, size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "changes"), *c;
+	size_t i;
+
+	if (!arr)
+		return false;
+	for (i = 0; i < n; i++) {
+		c = eb_change_to_json(&cs[i]);
+		if (!c || !cJSON_AddItemToArray(arr, c)) {
+			cJSON_Delete(c);
+			return false;
+		}
+	}
+	return true;
+}
+
+static eb_rc print_and_free(cJSON *o, bool ok, char **out)
+{
+	if (ok)
+		*out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return ok && *out ? EB_OK : EB_ERR_NOMEM;
+}
+
+eb_rc eb_sync_request_encode(const eb_sync_request *r, char **out)
+{
+	cJSON *o;
+	bool ok;
+
+	if (!r || !out)
+		return EB_ERR_ARG;
+	*out = NULL;
+	o = cJSON_CreateObject();
+	if (!o)
+		return EB_ERR_NOMEM;
+	ok = add_number(o, "lastKnownVersion", r->last_known_version) &&
+	     add_changes(o, r->changes, r->n) &&
+	     (!r->has_limit || add_number(o, "limit", r->limit));
+	return print_and_free(o, ok, out);
+}
+
+eb_rc eb_sync_response_encode(const eb_sync_response *r, char **out)
+{
+	cJSON *o;
+	bool ok;
+
+	if (!r || !out)
+		return EB_ERR_ARG;
+	*out = NULL;
+	o = cJSON_CreateObject();
+	if (!o)
+		return EB_ERR_NOMEM;
+	ok = add_number(o, "currentVersion", r->current_version) &&
+	     add_changes(o, r->changes, r->n) &&
+	     add_number(o, "toVersion", r->to_version) &&
+	     cJSON_AddBoolToObject(o, "hasMore", r->has_more) != NULL;
+	return print_and_free(o, ok, out);
+}
+
+/* ---- sync response (client side) ------------------------------------------- */
+
+static eb_rc response_uint(const cJSON *root, const char *name, uint64_t *v,
+			   eb_err *err)
+{
+	if (eb_json_get_uint53(member(root, name), v))
+		return EB_OK;
+	return eb_err_set(err, EB_ERR_SHAPE, "SYNC-4", name,
+			  EB_CODE_INVALID_FIELD, -1,
+			  "%s must be an integer 0..2^53-1", name);
+}
+
+static eb_rc check_response(const cJSON *root, eb_sync_response *r,
+			    eb_err *err)
+{
+	const cJSON *o;
+	eb_rc rc;
+	long i = 0;
+
+	if (!cJSON_IsObject(root))
+		return eb_err_set(err, EB_ERR_SHAPE, "SYNC-4", "",
+				  EB_CODE_INVALID_REQUEST,
+				  -1, "the response must be a JSON object");
+	if ((rc = response_uint(root, "currentVersion", &r->current_version,
+				err)) != EB_OK)
+		return rc;
+	o = member(root, "changes");
+	if (!cJSON_IsArray(o))
+		return eb_err_set(err, EB_ERR_SHAPE, "SYNC-4", "changes",
+				  EB_CODE_INVALID_FIELD, -1,
+				  "changes must be an array");
+	for (o = o->child; o; o = o->next, i++)
+		if ((rc = check_change_shape(o, i, true, err)) != EB_OK)
+			return rc;
+	if ((rc = response_uint(root, "toVersion", &r->to_version, err)) !=
+	    EB_OK)
+		return rc;
+	o = member(root, "hasMore");
+	if (!cJSON_IsBool(o))
+		return eb_err_set(err, EB_ERR_SHAPE, "SYNC-4", "hasMore",
+				  EB_CODE_INVALID_FIELD, -1,
+				  "hasMore must be a boolean");
+	r->has_more = cJSON_IsTrue(o);
+	return EB_OK;
+}
+
+eb_rc eb_sync_response_parse(const char *buf, size_t len,
+			     eb_sync_response **out, eb_err *err)
+{
+	eb_sync_response *r = NULL;
+	cJSON *root = NULL;
+	eb_rc rc;
+
+	if (!out)
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "eb_sync_response_parse: bad argument");
+	*out = NULL;
+	/* A server may allow deeper values than the default (LIMIT-10), so
+	 * the client reads up to the library's cap. */
+	rc = eb_json_parse(buf, len, 1000, &root, err);
+	if (rc != EB_OK)
+		return rc;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		rc = EB_ERR_NOMEM;
+		goto out;
+	}
+	rc = check_response(root, r, err);
+	if (rc != EB_OK)
+		goto out;
+	rc = build_changes(cJSON_GetObjectItemCaseSensitive(root, "changes"),
+			   true, &r->changes, &r->n);
+	if (rc != EB_OK)
+		goto out;
+	*out = r;
+	r = NULL;
+out:
+	if (rc == EB_ERR_NOMEM)
+		eb_err_set(err, rc, NULL, NULL, NULL, -1, "out of memory");
+	eb_sync_response_free(r);
+	cJSON_Delete(root);
+	return rc;
+}
+
+void eb_sync_response_free(eb_sync_response *r)
+{
+	if (!r)
+		return;
+	free_changes(r->changes, r->n);
+	free(r);
+}
