@@ -70,6 +70,14 @@ eb_rc eb_wsc_recv(eb_wsc *c, long timeout_ms, eb_wsc_msg *msg, eb_err *err);
 
 void eb_wsc_msg_clear(eb_wsc_msg *msg);
 
+/* Bound on one received message (all fragments joined); a larger one is a
+ * PROTOCOL_ERROR event. 0 restores the default of 1 MiB. */
+void eb_wsc_set_max_message(eb_wsc *c, size_t max_bytes);
+
+/* Bound on each send call (a server that does not read blocks sends);
+ * default 10 s, 0 restores it. A send that times out returns EB_ERR_IO. */
+void eb_wsc_set_send_timeout(eb_wsc *c, long timeout_ms);
+
 /* Underlying socket fd, for poll() over several clients. */
 int eb_wsc_fd(const eb_wsc *c);
 /* true when a received message is already buffered (poll would not show it). */
