@@ -400,8 +400,8 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 		rc = refuse(err, "AUTH-2", "token is not three dot-separated parts");
 		goto out;
 	}
-	if (dot[0] == 0 || dot[1] == dot[0] + 1 || dot[1] + 1 == len) {
-		rc = refuse(err, "AUTH-2", "token has an empty part");
+	if (dot[0] == 0 || dot[1] == dot[0] + 1) {
+		rc = refuse(err, "AUTH-2", "token has an empty header or payload");
 		goto out;
 	}
 
@@ -429,6 +429,12 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 		want = JWT_ALG_RS256;
 	} else {
 		rc = refuse(err, "AUTH-3", "alg is none or not configured");
+		goto out;
+	}
+
+	/* Checked after the alg so an unsigned "none" token reads as AUTH-3. */
+	if (dot[1] + 1 == len) {
+		rc = refuse(err, "AUTH-2", "token has no signature");
 		goto out;
 	}
 
