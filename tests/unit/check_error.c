@@ -1,0 +1,143 @@
+/*
+ * check_error.c — the error record and the status table of PROTOCOL.md
+ * section 7.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eb_error.h"
+
+START_TEST(test_err_set_fills_every_member_and_returns_rc)
+{
+	eb_err e;
+
+	eb_err_clear(&e);
+	ck_assert_int_eq(eb_err_set(&e, EB_ERR_SHAPE, "CHG-4", "changes[3].path[1]",
+				    EB_CODE_INVALID_FIELD, 3, "segment %d empty", 1),
+			 EB_ERR_SHAPE);
+	ck_assert_str_eq(e.rule, "CHG-4");
+	ck_assert_str_eq(e.field, "changes[3].path[1]");
+	ck_assert_str_eq(e.code, "INVALID_FIELD");
+	ck_assert_str_eq(e.msg, "segment 1 empty");
+	ck_assert_int_eq(e.index, 3);
+}
+END_TEST
+
+START_TEST(test_err_set_accepts_null_strings_and_null_record)
+{
+	eb_err e;
+
+	ck_assert_int_eq(eb_err_set(&e, EB_ERR_JSON, NULL, NULL, NULL, -1, NULL),
+			 EB_ERR_JSON);
+	ck_assert_str_eq(e.rule, "");
+	ck_assert_str_eq(e.field, "");
+	ck_assert_str_eq(e.code, "");
+	ck_assert_str_eq(e.msg, "");
+	ck_assert_int_eq(e.index, -1);
+	ck_assert_int_eq(eb_err_set(NULL, EB_ERR_LIMIT, "X", "y", "z", 0, "m"),
+			 EB_ERR_LIMIT);
+	eb_err_clear(NULL);
+}
+END_TEST
+
+START_TEST(test_err_set_truncates_long_strings)
+{
+	eb_err e;
+	char longs[600];
+
+	memset(longs, 'x', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = '\0';
+	eb_err_set(&e, EB_ERR_ARG, longs, longs, longs, 0, "%s", longs);
+	ck_assert_uint_eq(strlen(e.rule), sizeof(e.rule) - 1);
+	ck_assert_uint_eq(strlen(e.field), sizeof(e.field) - 1);
+	ck_assert_uint_eq(strlen(e.code), sizeof(e.code) - 1);
+	ck_assert_uint_eq(strlen(e.msg), sizeof(e.msg) - 1);
+}
+END_TEST
+
+START_TEST(test_err_clear_resets_to_no_error)
+{
+	eb_err e;
+
+	eb_err_set(&e, EB_ERR_SHAPE, "A-1", "f", "C", 7, "m");
+	eb_err_clear(&e);
+	ck_assert_str_eq(e.rule, "");
+	ck_assert_str_eq(e.field, "");
+	ck_assert_str_eq(e.code, "");
+	ck_assert_str_eq(e.msg, "");
+	ck_assert_int_eq(e.index, -1);
+}
+END_TEST
+
+START_TEST(test_rc_names_are_distinct_and_never_null)
+{
+	int i, j;
+
+	for (i = EB_OK; i <= EB_ERR_INTERNAL; i++) {
+		ck_assert_ptr_nonnull(eb_rc_name((eb_rc)i));
+		ck_assert(strncmp(eb_rc_name((eb_rc)i), "EB_", 3) == 0);
+		for (j = EB_OK; j < i; j++)
+			ck_assert_str_ne(eb_rc_name((eb_rc)i), eb_rc_name((eb_rc)j));
+	}
+	ck_assert_str_eq(eb_rc_name(EB_ERR_SHAPE), "EB_ERR_SHAPE");
+	ck_assert_ptr_nonnull(eb_rc_name((eb_rc)999));
+}
+END_TEST
+
+START_TEST(test_code_status_follows_the_table_ERR_1)
+{
+	ck_assert_int_eq(eb_code_http_status("INVALID_JSON"), 400);
+	ck_assert_int_eq(eb_code_http_status("INVALID_REQUEST"), 400);
+	ck_assert_int_eq(eb_code_http_status("INVALID_STORE_ID"), 400);
+	ck_assert_int_eq(eb_code_http_status("UNAUTHORIZED"), 401);
+	ck_assert_int_eq(eb_code_http_status("FORBIDDEN"), 403);
+	ck_assert_int_eq(eb_code_http_status("NOT_FOUND"), 404);
+	ck_assert_int_eq(eb_code_http_status("METHOD_NOT_ALLOWED"), 405);
+	ck_assert_int_eq(eb_code_http_status("RESYNC_REQUIRED"), 409);
+	ck_assert_int_eq(eb_code_http_status("CHANGE_ID_CONFLICT"), 409);
+	ck_assert_int_eq(eb_code_http_status("PAYLOAD_TOO_LARGE"), 413);
+	ck_assert_int_eq(eb_code_http_status("UNSUPPORTED_MEDIA_TYPE"), 415);
+	ck_assert_int_eq(eb_code_http_status("LIMIT_EXCEEDED"), 422);
+	ck_assert_int_eq(eb_code_http_status("TIMESTAMP_IN_FUTURE"), 422);
+	ck_assert_int_eq(eb_code_http_status("RATE_LIMITED"), 429);
+	ck_assert_int_eq(eb_code_http_status("INTERNAL"), 500);
+	ck_assert_int_eq(eb_code_http_status("UNAVAILABLE"), 503);
+}
+END_TEST
+
+START_TEST(test_code_status_of_unknown_code_is_500)
+{
+	ck_assert_int_eq(eb_code_http_status("NO_SUCH_CODE"), 500);
+	ck_assert_int_eq(eb_code_http_status("invalid_json"), 500);
+	ck_assert_int_eq(eb_code_http_status(""), 500);
+	ck_assert_int_eq(eb_code_http_status(NULL), 500);
+}
+END_TEST
+
+static Suite *error_suite(void)
+{
+	Suite *s = suite_create("eb_error");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_err_set_fills_every_member_and_returns_rc);
+	tcase_add_test(tc, test_err_set_accepts_null_strings_and_null_record);
+	tcase_add_test(tc, test_err_set_truncates_long_strings);
+	tcase_add_test(tc, test_err_clear_resets_to_no_error);
+	tcase_add_test(tc, test_rc_names_are_distinct_and_never_null);
+	tcase_add_test(tc, test_code_status_follows_the_table_ERR_1);
+	tcase_add_test(tc, test_code_status_of_unknown_code_is_500);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(error_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
