@@ -37,11 +37,12 @@ bool eb_pattern_match(const char *pattern, const char *store_id)
 	if (!pattern || !store_id)
 		return false;
 	n = strlen(pattern);
+	/* A '*' anywhere but at the end ("a*b", "a**") makes no pattern of
+	 * AUTH-9, and such a pattern matches nothing. */
+	if (n > 0 && memchr(pattern, '*', n - 1))
+		return false;
 	if (n == 0 || pattern[n - 1] != '*')
 		return strcmp(pattern, store_id) == 0;
-	/* Only one '*', at the end: "a*b*" is not a pattern and matches nothing. */
-	if (memchr(pattern, '*', n - 1))
-		return false;
 	return strncmp(pattern, store_id, n - 1) == 0;
 }
 
