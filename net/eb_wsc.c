@@ -192,8 +192,13 @@ static void wsc_log_frame(eb_wsc *c, eb_wire_dir dir, int opcode, bool fin,
 		if (len >= 2) {
 			int code = (payload[0] << 8) | payload[1];
 			int rl = len - 2 > 123 ? 123 : (int)(len - 2);
-			hn = snprintf(head, sizeof head, "%s[close %d %.*s]", tag,
-				      code, rl, (const char *)payload + 2);
+			if (rl > 0)
+				hn = snprintf(head, sizeof head, "%s[close %d %.*s]",
+					      tag, code, rl,
+					      (const char *)payload + 2);
+			else
+				hn = snprintf(head, sizeof head, "%s[close %d]",
+					      tag, code);
 		} else {
 			hn = snprintf(head, sizeof head, "%s[close%s]", tag,
 				      len == 1 ? " 1 byte" : "");
@@ -1013,7 +1018,7 @@ int eb_wsc_fd(const eb_wsc *c)
 
 bool eb_wsc_pending(const eb_wsc *c)
 {
-	if (c == NULL || c->finished)
+	if (c == NULL || c->finished || c->rlen == 0)
 		return false;
 	/* Walks the buffered frames: a non-final fragment alone is no event,
 	 * anything else complete (or broken) is one for the next recv. */
