@@ -344,7 +344,7 @@ static double mono_ms(void)
 static void sc_echo(wsrv *s, int fd)
 {
 	sframe f;
-	if (!s_recv_frame(fd, &f, 3000)) {
+	if (!s_recv_frame(fd, &f, 10000)) {
 		s_fail(s, "no frame from the client");
 		return;
 	}
@@ -390,7 +390,7 @@ static void sc_lengths(wsrv *s, int fd)
 	static const int forms[] = { 7, 7, 16, 16, 64, 64 };
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		sframe f;
-		if (!s_recv_frame(fd, &f, 3000)) {
+		if (!s_recv_frame(fd, &f, 10000)) {
 			s_fail(s, "missing client frame");
 			return;
 		}
@@ -418,17 +418,18 @@ START_TEST(test_wsc_handles_7_16_and_64_bit_lengths_both_ways)
 		ck_assert_int_eq(eb_wsc_recv(c, 3000, &m, &err), EB_OK);
 		ck_assert_int_eq(m.ev, EB_WSC_BINARY);
 		ck_assert_uint_eq(m.len, sizes[i]);
+		size_t bad = 0;
 		for (size_t k = 0; k < m.len; k++)
-			ck_assert_int_eq((unsigned char)m.data[k],
-					 (unsigned char)(k * 7 + i));
+			bad += (unsigned char)m.data[k] != (unsigned char)(k * 7 + i);
+		ck_assert_uint_eq(bad, 0);
 		eb_wsc_msg_clear(&m);
 	}
 	for (size_t i = 0; i < 6; i++) {
 		unsigned char *p = malloc(sizes[i] + 1);
 		for (size_t k = 0; k < sizes[i]; k++)
 			p[k] = (unsigned char)(k * 3 + i);
-		ck_assert_int_eq(eb_wsc_send_frame(c, 2, true, p, sizes[i], false,
-						   &err), EB_OK);
+		eb_rc rc = eb_wsc_send_frame(c, 2, true, p, sizes[i], false, &err);
+		ck_assert_msg(rc == EB_OK, "send %zu bytes: %s", sizes[i], err.msg);
 		free(p);
 	}
 	eb_wsc_free(c);
@@ -446,7 +447,7 @@ static void sc_fragments(wsrv *s, int fd)
 	s_send(fd, 0x02, "\x00\x01", 2);     /* binary, fin=0 */
 	s_send(fd, 0x80, "\x02", 1);
 	sframe f;
-	if (!s_recv_frame(fd, &f, 3000) || f.opcode != 10 || !f.masked ||
+	if (!s_recv_frame(fd, &f, 10000) || f.opcode != 10 || !f.masked ||
 	    f.len != 2 || memcmp(f.payload, "p1", 2) != 0)
 		s_fail(s, "no masked pong echoing the ping payload");
 	free(f.payload);
@@ -472,7 +473,7 @@ static void sc_close_4400(wsrv *s, int fd)
 	memcpy(p + 2, "bad message", 11);
 	s_send(fd, 0x88, p, 13);
 	sframe f;
-	if (!s_recv_frame(fd, &f, 3000) || f.opcode != 8 || !f.masked ||
+	if (!s_recv_frame(fd, &f, 10000) || f.opcode != 8 || !f.masked ||
 	    f.len < 2 || ((f.payload[0] << 8) | f.payload[1]) != 4400)
 		s_fail(s, "client did not echo close 4400");
 	free(f.payload);
@@ -505,7 +506,7 @@ static void sc_close_empty(wsrv *s, int fd)
 {
 	s_send(fd, 0x88, "", 0);
 	sframe f;
-	if (!s_recv_frame(fd, &f, 3000) || f.opcode != 8 || f.len != 0)
+	if (!s_recv_frame(fd, &f, 10000) || f.opcode != 8 || f.len != 0)
 		s_fail(s, "client did not answer an empty close with an empty close");
 	free(f.payload);
 }
@@ -529,7 +530,7 @@ END_TEST
 static void sc_client_close(wsrv *s, int fd)
 {
 	sframe f;
-	if (!s_recv_frame(fd, &f, 3000) || f.opcode != 8 || f.len != 5 ||
+	if (!s_recv_frame(fd, &f, 10000) || f.opcode != 8 || f.len != 5 ||
 	    ((f.payload[0] << 8) | f.payload[1]) != 1000 ||
 	    memcmp(f.payload + 2, "bye", 3) != 0)
 		s_fail(s, "client close 1000 bye not received");
@@ -865,16 +866,16 @@ static void sc_raw_frames(wsrv *s, int fd)
 {
 	sframe f;
 	/* Fragmented text via send_frame. */
-	if (!s_recv_frame(fd, &f, 3000) || f.fin || f.opcode != 1 || !f.masked ||
+	if (!s_recv_frame(fd, &f, 10000) || f.fin || f.opcode != 1 || !f.masked ||
 	    memcmp(f.payload, "ab", 2) != 0)
 		s_fail(s, "first fragment wrong");
 	free(f.payload);
-	if (!s_recv_frame(fd, &f, 3000) || !f.fin || f.opcode != 0 ||
+	if (!s_recv_frame(fd, &f, 10000) || !f.fin || f.opcode != 0 ||
 	    memcmp(f.payload, "cd", 2) != 0)
 		s_fail(s, "continuation wrong");
 	free(f.payload);
 	/* Unmasked binary. */
-	if (!s_recv_frame(fd, &f, 3000) || f.masked || f.opcode != 2 ||
+	if (!s_recv_frame(fd, &f, 10000) || f.masked || f.opcode != 2 ||
 	    f.len != 3 || memcmp(f.payload, "\x00\xff\x01", 3) != 0)
 		s_fail(s, "unmasked binary wrong");
 	free(f.payload);
@@ -916,17 +917,17 @@ static void sc_wirelog(wsrv *s, int fd)
 {
 	(void)s;
 	sframe f;
-	if (s_recv_frame(fd, &f, 3000))
+	if (s_recv_frame(fd, &f, 10000))
 		free(f.payload);
 	s_send(fd, 0x81, "{\"type\":\"auth_ok\"}", 18);
 	s_send(fd, 0x82, "abcd", 4);
 	s_send(fd, 0x89, "", 0);
-	if (s_recv_frame(fd, &f, 3000))
+	if (s_recv_frame(fd, &f, 10000))
 		free(f.payload);
 	unsigned char p[16] = { 0x11, 0x31 };
 	memcpy(p + 2, "auth", 4);
 	s_send(fd, 0x88, p, 6);
-	if (s_recv_frame(fd, &f, 3000))
+	if (s_recv_frame(fd, &f, 10000))
 		free(f.payload);
 }
 
