@@ -17,6 +17,7 @@
 
 #include <jwt.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -175,6 +176,8 @@ static bool rsa_public_pem_ok(const char *pem, size_t len)
 		ok = true;
 	EVP_PKEY_free(k);
 	BIO_free(bio);
+	/* Leave no stale entry for the caller's next OpenSSL call to trip on. */
+	ERR_clear_error();
 	return ok;
 }
 
@@ -452,6 +455,7 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 	memcpy(tok, token, len);
 	tok[len] = '\0';
 	if (jwt_decode(&jwt, tok, key, (int)key_len) != 0 || !jwt) {
+		ERR_clear_error();
 		rc = refuse(err, "AUTH-2", "signature does not verify");
 		goto out;
 	}
@@ -597,6 +601,8 @@ out:
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(k);
 	BIO_free(bio);
+	if (rc != EB_OK)
+		ERR_clear_error();
 	return rc;
 }
 

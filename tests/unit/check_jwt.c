@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <jwt.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -427,7 +428,10 @@ START_TEST(test_jwt_bad_signature_is_refused_AUTH_2)
 	o.key = keys.priv2;
 	o.key_len = strlen(keys.priv2);
 	t = mint(&o);
+	ERR_clear_error();
 	refuse(v, t, NOW, "AUTH-2");
+	/* A refusal leaves OpenSSL's error queue as it found it. */
+	ck_assert_uint_eq(ERR_peek_error(), 0);
 	free(t);
 
 	/* One signature character changed. */
@@ -825,6 +829,7 @@ START_TEST(test_jwt_verifier_options_are_checked_AUTH_7)
 	/* A private key is not the public key the option asks for. */
 	o.rs256_public_pem = keys.priv;
 	ck_assert_int_eq(eb_jwt_verifier_new(&o, &v, &err), EB_ERR_ARG);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
 	eb_jwt_verifier_free(NULL);
 	eb_claims_free(NULL);
 }
