@@ -94,7 +94,9 @@ static void wire_lines(FILE *f, const eb_wirelog *w)
 		const eb_wire_entry *e = eb_wirelog_get(w, i);
 		const char *arrow = e->dir == EB_WIRE_OUT ? "->" : e->dir == EB_WIRE_IN ? "<-" : "**";
 
-		fprintf(f, "+%.3fms %s ", (double)e->t_us / 1000.0, arrow);
+		fprintf(f, "+%.3fms ", (double)e->t_us / 1000.0);
+		xml_esc(f, arrow, false);
+		fputc(' ', f);
 		xml_esc(f, e->proto, false);
 		if (e->conn >= 0)
 			fprintf(f, " #%d", e->conn);
