@@ -19,6 +19,10 @@
 
 #define HTTP_BODY_MAX ((size_t)64 * 1024 * 1024)
 #define HTTP_HEADERS_MAX ((size_t)1024 * 1024)
+/* A body past this is logged as its head and a count: the wire log keeps a
+ * few KiB per entry anyway, copying megabytes for it would be waste. */
+#define HTTP_LOG_BODY_FULL ((size_t)256 * 1024)
+#define HTTP_LOG_BODY_HEAD ((size_t)16 * 1024)
 
 struct eb_http {
 	CURL *curl;
@@ -138,13 +142,26 @@ static size_t http_on_header(char *data, size_t size, size_t nmemb, void *ud)
 	return http_buf_add(&x->headers, data, n) ? n : 0;
 }
 
+static void http_log_body(http_buf *b, const char *body, size_t len)
+{
+	if (len <= HTTP_LOG_BODY_FULL) {
+		http_buf_add(b, body, len);
+		return;
+	}
+	char more[64];
+	int n = snprintf(more, sizeof more, "[... %zu bytes more]",
+			 len - HTTP_LOG_BODY_HEAD);
+	http_buf_add(b, body, HTTP_LOG_BODY_HEAD);
+	http_buf_add(b, more, (size_t)n);
+}
+
 static void http_log_out(http_xfer *x)
 {
 	if (x->out_logged || x->h->wire == NULL)
 		return;
 	x->out_logged = true;
 	if (x->req_body != NULL && x->req_body_len > 0)
-		http_buf_add(&x->out, x->req_body, x->req_body_len);
+		http_log_body(&x->out, x->req_body, x->req_body_len);
 	eb_wirelog_add(x->h->wire, EB_WIRE_OUT, "HTTP", x->h->conn,
 		       x->out.p ? x->out.p : "", x->out.len);
 }
@@ -299,7 +316,7 @@ eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 	x.body.max = HTTP_BODY_MAX;
 	x.headers.max = HTTP_HEADERS_MAX;
 	x.raw_in.max = HTTP_HEADERS_MAX;
-	x.out.max = HTTP_BODY_MAX + HTTP_HEADERS_MAX;
+	x.out.max = 2 * HTTP_HEADERS_MAX;
 	x.req_body = body;
 	x.req_body_len = body ? body_len : 0;
 	errbuf[0] = '\0';
@@ -421,7 +438,8 @@ eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	resp->status = status;
 	if (h->wire != NULL) {
-		http_buf_add(&x.raw_in, x.body.p ? x.body.p : "", x.body.len);
+		x.raw_in.max = 2 * HTTP_HEADERS_MAX;
+		http_log_body(&x.raw_in, x.body.p ? x.body.p : "", x.body.len);
 		eb_wirelog_add(h->wire, EB_WIRE_IN, "HTTP", h->conn,
 			       x.raw_in.p ? x.raw_in.p : "", x.raw_in.len);
 	}

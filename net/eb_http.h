@@ -44,7 +44,18 @@ typedef struct eb_http_resp {
  * NULL. Returns EB_OK when a response arrived (any status), EB_ERR_IO on
  * transport failure (resp->transport_error, resp->error set; a refused
  * connection sets transport_error to 7), EB_ERR_NOMEM. resp is always
- * initialised; free with eb_http_resp_clear. */
+ * initialised; free with eb_http_resp_clear.
+ *
+ * Sent as written: any method string (a body is allowed on GET too), the
+ * body's len bytes (NULs, invalid UTF-8; non-NULL body with len 0 sends
+ * Content-Length: 0), the path without dot-segment normalisation, never
+ * "Expect: 100-continue", no proxy. content_type "" sends no Content-Type.
+ * An extra header replaces a default of the same name (Content-Type,
+ * Authorization); value "" sends an empty header, value NULL suppresses a
+ * header curl would add (e.g. Accept). On EB_OK body and headers are
+ * non-NULL; headers holds the final response's lines only (no status line,
+ * no interim 1xx). A response body over 64 MiB is a transport error (the
+ * message says "exceeds"); timeouts set transport_error 28. */
 eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 		      const char *bearer, const char *content_type,
 		      const char *body, size_t body_len,

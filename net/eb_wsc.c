@@ -29,7 +29,10 @@
 #define WSC_DEFAULT_MAX_MESSAGE ((size_t)1024 * 1024)
 #define WSC_DEFAULT_SEND_TIMEOUT_MS 10000L
 #define WSC_HANDSHAKE_MAX 16384
-#define WSC_READ_CHUNK 65536
+/* Small per-connection buffers: load runs hold thousands of clients. A
+ * buffer grown for a large message is released once it drains. */
+#define WSC_READ_CHUNK 4096
+#define WSC_KEEP_BUF ((size_t)64 * 1024)
 #define WSC_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WSC_LOG_TEXT_MAX 4096
 
@@ -906,6 +909,16 @@ static eb_rc wsc_take_frame(eb_wsc *c, const wsc_frame *f, eb_wsc_msg *m,
 	}
 	memmove(c->rbuf, c->rbuf + total, c->rlen - total);
 	c->rlen -= total;
+	if (c->rlen == 0 && c->rcap > WSC_KEEP_BUF) {
+		free(c->rbuf);
+		c->rbuf = NULL;
+		c->rcap = 0;
+	}
+	if (c->msg_opcode == 0 && c->msg_cap > WSC_KEEP_BUF) {
+		free(c->msg);
+		c->msg = NULL;
+		c->msg_cap = 0;
+	}
 	return rc;
 }
 

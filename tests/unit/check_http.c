@@ -632,12 +632,24 @@ START_TEST(test_http_wire_log_records_request_and_response)
 	ck_assert_ptr_nonnull(strstr(in->text, "{\"error\":\"tea\"}"));
 	ck_assert(in->t_us >= out->t_us);
 
+	/* A 3 MiB body is logged as its head, within the log's entry cap. */
+	ck_assert_int_eq(eb_http_request(h, "GET", "/big", NULL, NULL, NULL, 0,
+					 NULL, 0, &r), EB_OK);
+	ck_assert_uint_eq(r.body_len, 3 * 1024 * 1024);
+	eb_http_resp_clear(&r);
+	ck_assert_uint_eq(eb_wirelog_count(w), 4);
+	const eb_wire_entry *big = eb_wirelog_get(w, 3);
+	ck_assert_int_eq(big->dir, EB_WIRE_IN);
+	ck_assert(strncmp(big->text, "HTTP/1.1 200", 12) == 0);
+	ck_assert_ptr_nonnull(strstr(big->text, "xxxx"));
+	ck_assert_uint_lt(strlen(big->text), 64 * 1024);
+
 	/* Detached: nothing more is logged. */
 	eb_http_set_wirelog(h, NULL, -1);
 	ck_assert_int_eq(eb_http_request(h, "GET", "/echo", NULL, NULL, NULL, 0,
 					 NULL, 0, &r), EB_OK);
 	eb_http_resp_clear(&r);
-	ck_assert_uint_eq(eb_wirelog_count(w), 2);
+	ck_assert_uint_eq(eb_wirelog_count(w), 4);
 	eb_wirelog_free(w);
 	eb_http_free(h);
 	ts_stop(s);
