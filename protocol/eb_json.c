@@ -492,6 +492,7 @@ typedef struct sbuf {
 	char *s;
 	size_t len, cap;
 	bool oom;
+	bool canonical; /* sort members, 17 digits; else keep order, shortest */
 } sbuf;
 
 static void sb_put(sbuf *b, const char *s, size_t n)
@@ -556,6 +557,19 @@ static void put_string(sbuf *b, const char *s)
 	sb_put(b, "\"", 1);
 }
 
+/* Shortest of 15, 16, 17 significant digits that reads back as d. */
+static int shortest_double(char *tmp, size_t cap, double d)
+{
+	int prec, n = 0;
+
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(tmp, cap, "%.*g", prec, d);
+		if (n > 0 && (size_t)n < cap && strtod(tmp, NULL) == d)
+			break;
+	}
+	return n;
+}
+
 static void put_number(sbuf *b, double d)
 {
 	char tmp[40];
@@ -567,8 +581,10 @@ static void put_number(sbuf *b, double d)
 	}
 	if (d == floor(d) && fabs(d) <= TWO_POW_53)
 		n = snprintf(tmp, sizeof(tmp), "%lld", (long long)d);
-	else
+	else if (b->canonical)
 		n = snprintf(tmp, sizeof(tmp), "%.17g", d);
+	else
+		n = shortest_double(tmp, sizeof(tmp), d);
 	if (n > 0 && (size_t)n < sizeof(tmp))
 		sb_put(b, tmp, (size_t)n);
 	else
@@ -603,7 +619,8 @@ static void put_object(sbuf *b, const cJSON *v)
 	i = 0;
 	for (c = v->child; c; c = c->next)
 		m[i++] = c;
-	qsort(m, n, sizeof(*m), cmp_member);
+	if (b->canonical)
+		qsort(m, n, sizeof(*m), cmp_member);
 	sb_put(b, "{", 1);
 	for (i = 0; i < n && !b->oom; i++) {
 		if (i)
@@ -647,9 +664,10 @@ static void put_value(sbuf *b, const cJSON *v)
 		sb_str(b, "null"); /* cJSON_NULL, and raw/invalid nodes */
 }
 
-eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len)
+static eb_rc serialize(const cJSON *v, bool canonical, char **out,
+		       size_t *out_len)
 {
-	sbuf b = { NULL, 0, 0, false };
+	sbuf b = { NULL, 0, 0, false, canonical };
 
 	if (!out)
 		return EB_ERR_ARG;
@@ -665,6 +683,16 @@ eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len)
 	if (out_len)
 		*out_len = b.len;
 	return EB_OK;
+}
+
+eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len)
+{
+	return serialize(v, true, out, out_len);
+}
+
+eb_rc eb_json_print(const cJSON *v, char **out, size_t *out_len)
+{
+	return serialize(v, false, out, out_len);
 }
 
 bool eb_json_canon_equal(const cJSON *a, const cJSON *b)

@@ -35,6 +35,13 @@ int eb_json_depth(const cJSON *v);
  * *out_len (may be NULL) gets its length. EB_OK or EB_ERR_NOMEM. */
 eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len);
 
+/* Compact serialization in member order with every number printed so that
+ * it reads back as the same double. Use it instead of cJSON_Print*: cJSON
+ * 1.7.15 prints 9007199254740991 as 9.00719925474099e+15 and
+ * 0.30000000000000004 as 0.3. *out is malloc'd, NUL-terminated, caller
+ * frees; *out_len (may be NULL) gets its length. EB_OK or EB_ERR_NOMEM. */
+eb_rc eb_json_print(const cJSON *v, char **out, size_t *out_len);
+
 /* true when a and b are canonically equal (same canonical serialization).
  * Two NULL pointers are equal; NULL and a value are not. */
 bool eb_json_canon_equal(const cJSON *a, const cJSON *b);

@@ -16,10 +16,11 @@
 
 #include "eb_json.h"
 
-/* A change value sits 3 levels inside the request ({"changes":[{"value":…}]})
- * and a little slack keeps a value one level over the limit a 422, not a
- * parse error. */
-#define REQUEST_NESTING 8
+/* Nesting bound of request and response texts: cJSON's own limit. A value
+ * nested deeper than max_value_depth must be a 422 (CHG-7, LIMIT-4), not a
+ * parse error, so the parser only stops what cJSON cannot hold; values of
+ * more than 997 levels (3 are the request's own) are INVALID_JSON. */
+#define PARSE_DEPTH 1000
 /* ERR-2 wants one entry per failing change; a 1 MiB body can hold ~500k
  * malformed changes, so the list is bounded. Any request that reaches the
  * bound also breaks LIMIT-2 (500 changes), so no valid request loses
@@ -636,15 +637,6 @@ static eb_rc check_request(const cJSON *root, const eb_limits *lim,
 	return check_all_changes(arr, lim, true, problems, err);
 }
 
-static int parse_depth(const eb_limits *lim)
-{
-	uint32_t d = lim->max_value_depth;
-
-	if (d > 1000)
-		d = 1000;
-	d += REQUEST_NESTING;
-	return d > EB_JSON_MAX_DEPTH ? (int)d : EB_JSON_MAX_DEPTH;
-}
 
 eb_rc eb_sync_request_parse(const char *buf, size_t len, const eb_limits *lim,
 			    eb_sync_request **out, eb_problems *problems,
@@ -660,7 +652,7 @@ eb_rc eb_sync_request_parse(const char *buf, size_t len, const eb_limits *lim,
 				  "eb_sync_request_parse: bad argument");
 	*out = NULL;
 	lim = limits_or_default(lim, &tmp);
-	rc = eb_json_parse(buf, len, parse_depth(lim), &root, err);
+	rc = eb_json_parse(buf, len, PARSE_DEPTH, &root, err);
 	if (rc != EB_OK)
 		return rc;
 	rc = check_request(root, lim, problems, err);
@@ -841,12 +833,13 @@ static bool add_changes(cJSON *o, const eb_change *cs, size_t n)
 	return true;
 }
 
+/* eb_json_print, not cJSON's printer: that one rounds 16-digit versions. */
 static eb_rc print_and_free(cJSON *o, bool ok, char **out)
 {
-	if (ok)
-		*out = cJSON_PrintUnformatted(o);
+	eb_rc rc = ok ? eb_json_print(o, out, NULL) : EB_ERR_NOMEM;
+
 	cJSON_Delete(o);
-	return ok && *out ? EB_OK : EB_ERR_NOMEM;
+	return rc;
 }
 
 eb_rc eb_sync_request_encode(const eb_sync_request *r, char **out)
@@ -941,9 +934,8 @@ eb_rc eb_sync_response_parse(const char *buf, size_t len,
 		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
 				  "eb_sync_response_parse: bad argument");
 	*out = NULL;
-	/* A server may allow deeper values than the default (LIMIT-10), so
-	 * the client reads up to the library's cap. */
-	rc = eb_json_parse(buf, len, 1000, &root, err);
+	/* A server may allow deeper values than the default (LIMIT-10). */
+	rc = eb_json_parse(buf, len, PARSE_DEPTH, &root, err);
 	if (rc != EB_OK)
 		return rc;
 	r = calloc(1, sizeof(*r));

@@ -210,6 +210,7 @@ eb_rc eb_error_body_encode(const char *code, const char *message,
 			   char **out)
 {
 	cJSON *o;
+	eb_rc rc;
 	bool ok;
 
 	if (!code || !out)
@@ -224,8 +225,7 @@ eb_rc eb_error_body_encode(const char *code, const char *message,
 	     (current_version < 0 ||
 	      cJSON_AddNumberToObject(o, "currentVersion",
 				      (double)current_version));
-	if (ok)
-		*out = cJSON_PrintUnformatted(o);
+	rc = ok ? eb_json_print(o, out, NULL) : EB_ERR_NOMEM;
 	cJSON_Delete(o);
-	return ok && *out ? EB_OK : EB_ERR_NOMEM;
+	return rc;
 }

@@ -173,6 +173,7 @@ eb_rc eb_limits_encode(const eb_limits *l, char **out)
 	cJSON *o;
 	const char *base;
 	double v;
+	eb_rc rc;
 	bool ok = true;
 	size_t i;
 
@@ -189,8 +190,7 @@ eb_rc eb_limits_encode(const eb_limits *l, char **out)
 		ok = cJSON_AddNumberToObject(o, int_fields[i].name, v) != NULL;
 	}
 	ok = ok && add_rate(o, l);
-	if (ok)
-		*out = cJSON_PrintUnformatted(o);
+	rc = ok ? eb_json_print(o, out, NULL) : EB_ERR_NOMEM;
 	cJSON_Delete(o);
-	return ok && *out ? EB_OK : EB_ERR_NOMEM;
+	return rc;
 }

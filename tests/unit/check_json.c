@@ -439,6 +439,56 @@ START_TEST(test_round_trip_parse_encode_parse_is_canonically_equal)
 }
 END_TEST
 
+START_TEST(test_print_keeps_member_order_and_is_compact)
+{
+	cJSON *v = must_parse(" { \"b\" : 1 , \"a\" : [ true , null , \"x\" ] } ");
+	char *out = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(eb_json_print(v, &out, &n), EB_OK);
+	ck_assert_str_eq(out, "{\"b\":1,\"a\":[true,null,\"x\"]}");
+	ck_assert_uint_eq(n, strlen(out));
+	free(out);
+	cJSON_Delete(v);
+}
+END_TEST
+
+START_TEST(test_print_numbers_read_back_exactly)
+{
+	const char *texts[] = { "9007199254740991", "-9007199254740991",
+				"0.30000000000000004", "0.1", "1e300", "5e-324",
+				"1.7976931348623157e308", "123456789.123456789",
+				"1640995200000" };
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		cJSON *a = must_parse(texts[i]), *b;
+		char *out = NULL;
+
+		ck_assert_int_eq(eb_json_print(a, &out, NULL), EB_OK);
+		b = must_parse(out);
+		ck_assert_msg(a->valuedouble == b->valuedouble, "%s printed as %s",
+			      texts[i], out);
+		free(out);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
+	assert_canon("9007199254740991", "9007199254740991");
+}
+END_TEST
+
+START_TEST(test_print_uses_shortest_exact_form)
+{
+	cJSON *v = must_parse("[0.1,2.5,1e21,100]");
+	char *out = NULL;
+
+	ck_assert_int_eq(eb_json_print(v, &out, NULL), EB_OK);
+	ck_assert_str_eq(out, "[0.1,2.5,1e+21,100]");
+	free(out);
+	cJSON_Delete(v);
+}
+END_TEST
+
 START_TEST(test_utf8_valid_checks_sequences)
 {
 	ck_assert(eb_utf8_valid("", 0));
@@ -484,6 +534,9 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_canon_equal_is_key_order_independent_and_symmetric);
 	tcase_add_test(tc, test_canon_equal_distinguishes_types_and_null_pointers);
 	tcase_add_test(tc, test_round_trip_parse_encode_parse_is_canonically_equal);
+	tcase_add_test(tc, test_print_keeps_member_order_and_is_compact);
+	tcase_add_test(tc, test_print_numbers_read_back_exactly);
+	tcase_add_test(tc, test_print_uses_shortest_exact_form);
 	tcase_add_test(tc, test_utf8_valid_checks_sequences);
 	suite_add_tcase(s, tc);
 	return s;
