@@ -1,0 +1,282 @@
+/*
+ * ebm_core.h — the socket-free core of ebmock, the reference server of
+ * docs/PROTOCOL.md: the store (memory, or SQLite with --data), the HTTP
+ * request handler with the ERR-3 order of checks, the WebSocket session
+ * logic (auth, subscriptions, notifications, rate limits), scripted faults,
+ * injectable defects (docs/DEFECTS.md) and metrics.
+ *
+ * Nothing here touches a socket: the lws glue (the mockserver folder) feeds
+ * requests and messages in and writes out what the core returns, and the
+ * handler fuzz target calls the same functions directly. Single-threaded:
+ * every function must be called from the one thread that owns the server.
+ */
+#ifndef EBM_CORE_H
+#define EBM_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "eb_error.h"
+#include "eb_msg.h"
+
+typedef struct ebm_server ebm_server;
+typedef struct ebm_ws_session ebm_ws_session;
+
+/* ---- defects (docs/DEFECTS.md) ------------------------------------------ */
+
+typedef enum ebm_defect {
+	EBM_DEFECT_VERSION_GAP = 0,
+	EBM_DEFECT_DUPLICATE_NEW_VERSION,
+	EBM_DEFECT_CONFLICT_ACCEPTED,
+	EBM_DEFECT_INTERNAL_CONFLICT_ACCEPTED,
+	EBM_DEFECT_ECHO_OWN_CHANGES,
+	EBM_DEFECT_CHANGES_OUT_OF_ORDER,
+	EBM_DEFECT_SINCE_OFF_BY_ONE,
+	EBM_DEFECT_HASMORE_WRONG,
+	EBM_DEFECT_PARTIAL_BATCH,
+	EBM_DEFECT_NO_RESYNC,
+	EBM_DEFECT_EMPTY_BATCH_BUMPS_VERSION,
+	EBM_DEFECT_TIMESTAMP_REWRITTEN,
+	EBM_DEFECT_FUTURE_TIMESTAMP_ACCEPTED,
+	EBM_DEFECT_DELETE_VALUE_ACCEPTED,
+	EBM_DEFECT_DUP_KEY_ACCEPTED,
+	EBM_DEFECT_LIMIT_CLAMPED,
+	EBM_DEFECT_BODY_LIMIT_IGNORED,
+	EBM_DEFECT_ERROR_WITHOUT_CODE,
+	EBM_DEFECT_CHECK_ORDER_WRONG,
+	EBM_DEFECT_ALG_NONE_ACCEPTED,
+	EBM_DEFECT_EXP_IGNORED,
+	EBM_DEFECT_NBF_IGNORED,
+	EBM_DEFECT_ISSUER_IGNORED,
+	EBM_DEFECT_READONLY_CAN_PUSH,
+	EBM_DEFECT_NO_RETRY_AFTER,
+	EBM_DEFECT_NO_NOTIFY_PUSHER,
+	EBM_DEFECT_STALE_NOTIFY_VERSION,
+	EBM_DEFECT_NOTIFY_DUPLICATE,
+	EBM_DEFECT_NOTIFY_NON_SUBSCRIBER,
+	EBM_DEFECT_NOTIFY_AFTER_UNSUBSCRIBE,
+	EBM_DEFECT_NO_ACK_VERSION,
+	EBM_DEFECT_FORBIDDEN_SUBSCRIBE_CLOSES,
+	EBM_DEFECT_NO_AUTH_TIMEOUT,
+	EBM_DEFECT_EXPIRED_SOCKET_OPEN,
+	EBM_DEFECT_MALFORMED_KEEPS_OPEN,
+	EBM_DEFECT_NO_PONG,
+	EBM_DEFECT_WS_FRAME_LIMIT_IGNORED,
+	EBM_DEFECT_WS_RATE_NO_CLOSE,
+	EBM_DEFECT__COUNT
+} ebm_defect;
+
+typedef struct ebm_defect_info {
+	const char *name;   /* "version-gap" */
+	const char *rule;   /* "VER-2" */
+	const char *desc;   /* the violation, as in docs/DEFECTS.md */
+} ebm_defect_info;
+
+/* Static row of defect d (d < EBM_DEFECT__COUNT), NULL otherwise. */
+const ebm_defect_info *ebm_defect_get(ebm_defect d);
+/* Defect by name; -1 when unknown. */
+int ebm_defect_by_name(const char *name);
+/* true when defect d was switched on in the server's config. */
+bool ebm_defect_on(const ebm_server *srv, ebm_defect d);
+
+/* ---- scripted faults ------------------------------------------------------ */
+
+/* The fault state; times are monotonic milliseconds (0: off). */
+typedef struct ebm_faults {
+	bool refuse_ws;          /* upgrades answered 503 */
+	bool stall;              /* accept, never answer /api HTTP or WS */
+	bool no_notify;          /* commits notify nobody */
+	uint32_t drop_ws_after_s;/* drop each socket N s after max(open, set) */
+	uint64_t drop_set_ms;    /* when drop_ws_after_s was set */
+	uint64_t http503_until_ms;
+	uint64_t http429_until_ms;
+	uint32_t delay_ms;       /* every /api HTTP response delayed */
+} ebm_faults;
+
+/* Parses one --fault SPEC ("refuse-ws", "drop-ws-after=N", "stall",
+ * "http-503=S", "http-429=S", "delay-ms=N", "no-notify") into f, with now_ms
+ * the monotonic clock. EB_OK or EB_ERR_ARG (msg in err). */
+eb_rc ebm_fault_parse(const char *spec, uint64_t now_ms, ebm_faults *f,
+		      eb_err *err);
+
+/* ---- configuration and lifetime ------------------------------------------- */
+
+typedef struct ebm_config {
+	eb_limits limits;            /* section 8, plus coalesce and rate limits */
+	bool no_auth;                /* everything allowed, subject = address */
+	const char *jwt_secret;      /* HS256 secret or NULL */
+	const char *jwt_public_pem;  /* RS256 public key PEM text or NULL */
+	const char *jwt_issuer;      /* NULL: not checked */
+	const char *jwt_audience;    /* NULL: not checked */
+	unsigned jwt_leeway_s;       /* <= 60, default 5 */
+	const char *data_path;       /* SQLite file, NULL: memory only */
+	uint32_t auth_timeout_ms;    /* WS-AUTH-1, default 10000 */
+	uint32_t ping_interval_s;    /* WS-6, default 30; 0 off */
+	const char *admin_token;     /* NULL: /admin is 404 */
+	uint64_t defects;            /* bit (1 << ebm_defect) */
+	ebm_faults faults;           /* initial fault state */
+} ebm_config;
+
+/* Fills c with the defaults (limits of section 8, auth timeout 10 s, ping
+ * 30 s, leeway 5 s, memory store, no faults, no defects). */
+void ebm_config_default(ebm_config *c);
+
+/* Wakes the glue for session s: something changed (a notification became
+ * pending, a fault asks for a drop) so it must re-read ebm_ws_wants_write and
+ * ebm_ws_next_deadline_ms. user is what the glue passed to ebm_ws_open. */
+typedef void (*ebm_wake_fn)(void *glue, void *user);
+
+/* Creates a server: copies cfg (strings included), opens and loads the
+ * SQLite file when data_path is set. EB_ERR_ARG (bad config, e.g. no key and
+ * no no_auth), EB_ERR_IO (database), EB_ERR_NOMEM; message in err. Free with
+ * ebm_server_free. wake may be NULL (sessions are then polled). */
+eb_rc ebm_server_new(const ebm_config *cfg, ebm_wake_fn wake, void *glue,
+		     ebm_server **out, eb_err *err);
+
+/* Closes the store (the database is flushed: every acknowledged change is
+ * on disk already) and frees everything. Sessions still open are freed too
+ * (the glue must not use them afterwards). NULL is a no-op. */
+void ebm_server_free(ebm_server *srv);
+
+/* The server's limits (advertised by GET /api/limits). Borrowed. */
+const eb_limits *ebm_server_limits(const ebm_server *srv);
+
+/* Current faults (borrowed, live). */
+const ebm_faults *ebm_server_faults(const ebm_server *srv);
+
+/* ---- HTTP ------------------------------------------------------------------ */
+
+typedef struct ebm_http_req {
+	const char *method;          /* "GET", "POST", ... NUL-terminated */
+	const char *path;            /* no query string; need not be NUL-terminated */
+	size_t path_len;
+	const char *query;           /* without '?', NULL when none */
+	size_t query_len;
+	const char *authorization;   /* header value or NULL */
+	const char *content_type;    /* header value or NULL */
+	int64_t content_length;      /* -1: unknown (chunked or absent) */
+	const char *body;            /* NULL before the body is read */
+	size_t body_len;
+	const char *remote_addr;     /* "127.0.0.1"; NULL taken as "unknown" */
+	bool upgrade_ws;             /* asks for a WebSocket upgrade */
+} ebm_http_req;
+
+/* Route labels for metrics and logs. */
+typedef enum ebm_route {
+	EBM_R_OTHER = 0, EBM_R_SYNC, EBM_R_CHANGES, EBM_R_NOTIFICATIONS,
+	EBM_R_LIMITS, EBM_R_HEALTHZ, EBM_R_METRICS, EBM_R_ADMIN, EBM_R__COUNT
+} ebm_route;
+
+typedef struct ebm_http_resp {
+	int status;                  /* 0 until decided */
+	char *body;                  /* malloc'd, owned; may be NULL (no body) */
+	size_t body_len;
+	const char *content_type;    /* static string, NULL with no body */
+	char allow[48];              /* "" or the Allow header value (ERR-5) */
+	char www_authenticate[64];   /* "" or the WWW-Authenticate value (ERR-4) */
+	unsigned retry_after_s;      /* 0: no Retry-After (ERR-6) */
+	uint32_t delay_ms;           /* fault: answer after this delay */
+	bool stall;                  /* fault: never answer */
+	ebm_route route;
+} ebm_http_resp;
+
+/* Frees resp->body and zeroes resp. NULL is a no-op. */
+void ebm_http_resp_clear(ebm_http_resp *resp);
+
+typedef enum ebm_http_step {
+	EBM_HTTP_DONE = 0,     /* resp is complete: send it */
+	EBM_HTTP_NEED_BODY,    /* read the body (at most ebm_http_ctx_max_body) then call finish */
+	EBM_HTTP_UPGRADE       /* accept the WebSocket upgrade */
+} ebm_http_step;
+
+typedef struct ebm_http_ctx ebm_http_ctx;
+
+/* Runs the checks that need only the request head (ERR-3 steps 1-6 when the
+ * body has not been read; req->body is ignored). On EBM_HTTP_NEED_BODY *ctx
+ * is set and must be passed to ebm_http_finish or ebm_http_body_too_large
+ * (which free it) or freed with ebm_http_ctx_free. resp is filled on DONE. */
+ebm_http_step ebm_http_begin(ebm_server *srv, const ebm_http_req *req,
+			     ebm_http_ctx **ctx, ebm_http_resp *resp);
+
+/* Largest body the request of ctx may have (the 413 limit). */
+uint64_t ebm_http_ctx_max_body(const ebm_http_ctx *ctx);
+
+/* The body grew past the limit while being read (chunked): fills resp with
+ * 413 and frees ctx. */
+void ebm_http_body_too_large(ebm_server *srv, ebm_http_ctx *ctx,
+			     ebm_http_resp *resp);
+
+/* Runs the remaining checks on the complete body (req->body/body_len) and the
+ * request itself (commit, read). Frees ctx. resp is always filled. */
+void ebm_http_finish(ebm_server *srv, ebm_http_ctx *ctx,
+		     const ebm_http_req *req, ebm_http_resp *resp);
+
+void ebm_http_ctx_free(ebm_http_ctx *ctx);
+
+/* The whole request in one call (begin, size check, finish): what the fuzz
+ * target uses. EBM_HTTP_UPGRADE is returned for an acceptable upgrade (resp
+ * then holds nothing); otherwise resp holds the answer. */
+ebm_http_step ebm_http_handle(ebm_server *srv, const ebm_http_req *req,
+			      ebm_http_resp *resp);
+
+/* Counts one finished HTTP exchange for /metrics. */
+void ebm_metrics_http(ebm_server *srv, ebm_route route, int status);
+/* Open TCP connections (glue adds +1/-1). */
+void ebm_metrics_conn(ebm_server *srv, int delta);
+
+/* ---- WebSocket sessions ------------------------------------------------ */
+
+/* Opens a session for an accepted upgrade. user is handed back to the wake
+ * function. NULL on allocation failure (the glue drops the connection). */
+ebm_ws_session *ebm_ws_open(ebm_server *srv, const char *remote_addr,
+			    void *user);
+
+/* Removes the session from every index and frees it. NULL is a no-op. */
+void ebm_ws_free(ebm_ws_session *s);
+
+/* Largest message the glue may assemble before calling ebm_ws_on_too_big. */
+size_t ebm_ws_max_message(const ebm_server *srv);
+
+/* One complete message (fragments joined). binary: it came in binary frames.
+ * The reply, if any, is queued; check ebm_ws_wants_write afterwards. */
+void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
+		       bool binary);
+
+/* A message exceeded ebm_ws_max_message: the session closes with 1009. */
+void ebm_ws_on_too_big(ebm_ws_session *s);
+
+/* The deadline from ebm_ws_next_deadline_ms has come (or any timer fired). */
+void ebm_ws_on_timer(ebm_ws_session *s);
+
+/* Monotonic ms of the next timer the glue must arm for s; 0: none. */
+uint64_t ebm_ws_next_deadline_ms(const ebm_ws_session *s);
+
+/* true when ebm_ws_next_out has something to do now. */
+bool ebm_ws_wants_write(const ebm_ws_session *s);
+
+typedef enum ebm_ws_out {
+	EBM_WS_OUT_NONE = 0,   /* nothing now */
+	EBM_WS_OUT_TEXT,       /* send *text (*len bytes, malloc'd, caller frees) */
+	EBM_WS_OUT_PING,       /* send a protocol-level ping */
+	EBM_WS_OUT_CLOSE,      /* send a close frame with *close_code, then close */
+	EBM_WS_OUT_DROP        /* drop the TCP connection without a close frame */
+} ebm_ws_out;
+
+/* The next thing to write: close/drop first, then queued replies, then
+ * pending notifications (one per call), then a due ping. */
+ebm_ws_out ebm_ws_next_out(ebm_ws_session *s, char **text, size_t *len,
+			   int *close_code);
+
+/* Server shutdown: every session will close with 1001 (WS-CLOSE-1); the
+ * glue's wake is called for each. */
+void ebm_ws_shutdown_all(ebm_server *srv);
+
+/* Number of open sessions. */
+size_t ebm_ws_count(const ebm_server *srv);
+
+/* ---- clocks -------------------------------------------------------------- */
+
+/* Monotonic milliseconds (the clock of every deadline above). */
+uint64_t ebm_mono_ms(void);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * ebm_int.h — internals shared by the files of the ebmock core. Not a public
+ * header: the glue and the fuzz target use ebm_core.h only.
+ */
+#ifndef EBM_INT_H
+#define EBM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "ebm_core.h"
+#include "eb_jwt.h"
+#include "eb_msg.h"
+
+typedef struct ebm_sub ebm_sub;
+typedef struct ebm_store ebm_store;
+
+/* One subscription: a (session, store) pair, in the session's list and in
+ * the store's subscriber list. The pending flag and version are what bound a
+ * non-reading client's memory (WS-CLOSE-3): one per pair, newer replaces. */
+struct ebm_sub {
+	ebm_store *store;
+	ebm_ws_session *sess;
+	ebm_sub *sess_next;
+	ebm_sub *store_prev, *store_next;
+	uint64_t last_sent;    /* WS-NOTIF-4: only strictly increasing versions */
+	uint64_t pending_old;  /* version before the first pending commit */
+	bool pending;
+	bool dup_pending;      /* notify-duplicate defect: send even if not newer */
+};
+
+struct ebm_store {
+	char *id;
+	uint64_t version;
+	eb_change *changes;    /* ascending version; changes[i].has_version */
+	size_t n, cap;
+	size_t *idx;           /* open addressing: 0 empty, else change index + 1 */
+	size_t idx_cap, idx_used;
+	ebm_sub *subs;
+	size_t n_subs;
+	ebm_store *hnext;
+	bool persisted;        /* has a row in the stores table */
+};
+
+/* Queued WebSocket reply. */
+typedef struct ebm_outmsg {
+	struct ebm_outmsg *next;
+	size_t len;
+	char data[];
+} ebm_outmsg;
+
+struct ebm_ws_session {
+	ebm_server *srv;
+	void *user;
+	ebm_ws_session *prev, *next;   /* all sessions */
+	eb_claims *claims;             /* NULL until authenticated */
+	char *subject;                 /* owned copy (claims->sub or address) */
+	uint64_t opened_ms;
+	uint64_t expire_ms;            /* exp + leeway, mono; 0 none */
+	uint64_t ping_due_ms;
+	uint64_t flush_ms;             /* coalescing deadline; 0 none */
+	uint64_t last_rate_err_ms;     /* RATE-4 */
+	ebm_outmsg *out_head, *out_tail;
+	size_t out_bytes;
+	ebm_sub *subs;
+	uint32_t n_subs;
+	uint32_t n_pending;
+	int close_code;                /* > 0: close with it */
+	bool authed;
+	bool drop;                     /* drop without close frame */
+	bool ping_now;
+	char addr[48];
+};
+
+typedef struct ebm_bucket {
+	struct ebm_bucket *next;
+	double tokens;
+	uint64_t last_ms;
+	char key[];
+} ebm_bucket;
+
+typedef struct ebm_buckets {
+	ebm_bucket **tab;
+	size_t cap, n;
+	double per_s, burst;
+} ebm_buckets;
+
+typedef struct ebm_http_count {
+	uint8_t route;
+	uint16_t status;
+	uint64_t n;
+} ebm_http_count;
+
+typedef struct ebm_metrics {
+	int64_t connections;
+	uint64_t http_requests_total;
+	ebm_http_count http[128];
+	size_t n_http;
+	uint64_t notifications_sent_total;
+	uint64_t changes_stored_total;
+	uint64_t duplicates_total;
+	uint64_t ws_messages_total;
+	uint64_t ws_closes_total;
+	uint64_t ws_drops_total;
+	uint64_t rate_limited_total;
+	uint64_t auth_failures_total;
+} ebm_metrics;
+
+struct ebm_server {
+	ebm_config cfg;                /* strings point into owned copies below */
+	char *own_secret, *own_pem, *own_issuer, *own_audience, *own_data,
+	     *own_admin;
+	eb_jwt_verifier *jwt;          /* NULL with no_auth */
+	eb_jwt_verifier *jwt_noiss;    /* issuer-ignored defect */
+	ebm_faults faults;
+	ebm_store **stores;            /* chained hash table */
+	size_t stores_cap, n_stores;
+	sqlite3 *db;
+	sqlite3_stmt *st_insert, *st_store;
+	ebm_ws_session *sessions;
+	size_t n_sessions;
+	size_t n_subs_total;
+	ebm_buckets rate_http, rate_ws;
+	ebm_wake_fn wake;
+	void *glue;
+	ebm_metrics m;
+};
+
+/* store (ebm_store.c) */
+ebm_store *ebm_store_find(ebm_server *srv, const char *id);
+ebm_store *ebm_store_get(ebm_server *srv, const char *id); /* creates in memory */
+void ebm_store_maybe_release(ebm_server *srv, ebm_store *st);
+/* Index of the change with this id, or -1. */
+long ebm_store_lookup(const ebm_store *st, const char *id);
+/* First index with version > v. */
+size_t ebm_store_first_after(const ebm_store *st, uint64_t v);
+/* Appends the n changes of batch (taken over: their members are moved out)
+ * with the versions in batch[i].version, then sets the store version to
+ * new_version, durably when a database is open (one transaction). */
+eb_rc ebm_store_commit(ebm_server *srv, ebm_store *st, eb_change *batch,
+		       size_t n, uint64_t new_version, eb_err *err);
+eb_rc ebm_store_open_db(ebm_server *srv, const char *path, eb_err *err);
+void ebm_store_close_all(ebm_server *srv);
+
+/* auth (ebm_auth.c): verifies a token with the defects that loosen it.
+ * EB_OK with *out, or EB_ERR_AUTH. */
+eb_rc ebm_auth_verify(ebm_server *srv, const char *token, size_t len,
+		      eb_claims **out, eb_err *err);
+
+/* rate limiter (ebm_server.c): true when a token was taken. retry_s gets
+ * the whole seconds until one is available. */
+bool ebm_rate_take(ebm_buckets *b, const char *key, uint64_t now_ms,
+		   unsigned *retry_s);
+
+/* notifications (ebm_ws.c) */
+void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
+		       const char *pusher_subject, bool only_duplicates);
+/* Applies a fault change to every open session (admin dropWs). */
+void ebm_ws_faults_changed(ebm_server *srv, bool drop_now);
+
+/* admin (ebm_http.c) */
+
+#endif

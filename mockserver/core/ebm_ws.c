@@ -1,0 +1,616 @@
+/*
+ * ebm_ws.c — WebSocket sessions of ebmock (PROTOCOL.md section 10): auth and
+ * re-auth, subscriptions, the notification index, coalescing, rate limits,
+ * timers (auth timeout, token expiry, pings, fault drops) and the bounded
+ * reply queue.
+ *
+ * Memory per session is what keeps 10 000 idle sockets cheap: the session
+ * struct, the claims, one ebm_sub per subscription, and queued replies only
+ * while the client is slow. Notifications are never queued as messages: a
+ * commit sets the pending flag of each (session, store) pair and the message
+ * is built when the socket is writable, with the store's version of that
+ * moment (WS-CLOSE-3, WS-NOTIF-3).
+ */
+#include "ebm_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "eb_ids.h"
+#include "eb_json.h"
+#include "eb_time.h"
+#include "eb_ws.h"
+
+/* WS-CLOSE-4: replies pending beyond this drop the connection. */
+#define EBM_WS_MAX_PENDING (64u * 1024u)
+#define EBM_WS_RATE_WINDOW_MS 10000u
+#define EBM_WS_DEFECT_MAX_MESSAGE (1024u * 1024u)
+#define EBM_FORBIDDEN_CLOSE 4403
+
+static void ws_wake(ebm_ws_session *s)
+{
+	if (s->srv->wake)
+		s->srv->wake(s->srv->glue, s->user);
+}
+
+size_t ebm_ws_max_message(const ebm_server *srv)
+{
+	if (ebm_defect_on(srv, EBM_DEFECT_WS_FRAME_LIMIT_IGNORED))
+		return EBM_WS_DEFECT_MAX_MESSAGE;
+	return srv->cfg.limits.max_frame_bytes;
+}
+
+size_t ebm_ws_count(const ebm_server *srv)
+{
+	return srv->n_sessions;
+}
+
+ebm_ws_session *ebm_ws_open(ebm_server *srv, const char *remote_addr, void *user)
+{
+	ebm_ws_session *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->srv = srv;
+	s->user = user;
+	s->opened_ms = ebm_mono_ms();
+	snprintf(s->addr, sizeof s->addr, "%s", remote_addr ? remote_addr : "unknown");
+	if (srv->cfg.ping_interval_s)
+		s->ping_due_ms = s->opened_ms + (uint64_t)srv->cfg.ping_interval_s * 1000u;
+	if (srv->cfg.no_auth) {
+		s->authed = true;
+		s->subject = strdup(s->addr);
+		if (!s->subject) {
+			free(s);
+			return NULL;
+		}
+	}
+	s->next = srv->sessions;
+	if (srv->sessions)
+		srv->sessions->prev = s;
+	srv->sessions = s;
+	srv->n_sessions++;
+	return s;
+}
+
+static void out_clear(ebm_ws_session *s)
+{
+	while (s->out_head) {
+		ebm_outmsg *m = s->out_head;
+		s->out_head = m->next;
+		free(m);
+	}
+	s->out_tail = NULL;
+	s->out_bytes = 0;
+}
+
+static void sub_remove(ebm_ws_session *s, ebm_sub *sub)
+{
+	ebm_sub **pp = &s->subs;
+	while (*pp && *pp != sub)
+		pp = &(*pp)->sess_next;
+	if (*pp)
+		*pp = sub->sess_next;
+	if (sub->store_prev)
+		sub->store_prev->store_next = sub->store_next;
+	else
+		sub->store->subs = sub->store_next;
+	if (sub->store_next)
+		sub->store_next->store_prev = sub->store_prev;
+	sub->store->n_subs--;
+	if (sub->pending)
+		s->n_pending--;
+	s->n_subs--;
+	s->srv->n_subs_total--;
+	ebm_store *st = sub->store;
+	free(sub);
+	ebm_store_maybe_release(s->srv, st);
+}
+
+void ebm_ws_free(ebm_ws_session *s)
+{
+	if (!s)
+		return;
+	ebm_server *srv = s->srv;
+	while (s->subs)
+		sub_remove(s, s->subs);
+	out_clear(s);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		srv->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	srv->n_sessions--;
+	eb_claims_free(s->claims);
+	free(s->subject);
+	free(s);
+}
+
+/* Queues a reply (takes msg). Past the bound the client is not reading:
+ * drop it (WS-CLOSE-4). */
+static void ws_queue(ebm_ws_session *s, char *msg)
+{
+	if (!msg)
+		return;
+	size_t len = strlen(msg);
+	if (s->drop || s->close_code) {
+		free(msg);
+		return;
+	}
+	if (s->out_bytes + len > EBM_WS_MAX_PENDING) {
+		free(msg);
+		out_clear(s);
+		s->drop = true;
+		return;
+	}
+	ebm_outmsg *m = malloc(sizeof *m + len + 1);
+	if (!m) {
+		free(msg);
+		s->drop = true;
+		return;
+	}
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, msg, len + 1);
+	free(msg);
+	if (s->out_tail)
+		s->out_tail->next = m;
+	else
+		s->out_head = m;
+	s->out_tail = m;
+	s->out_bytes += len;
+}
+
+static void ws_close(ebm_ws_session *s, int code)
+{
+	if (!s->close_code && !s->drop) {
+		s->close_code = code;
+		s->srv->m.ws_closes_total++;
+	}
+}
+
+static void ws_error(ebm_ws_session *s, const char *rid, const char *code,
+		     const char *message)
+{
+	char *out = NULL;
+	if (eb_ws_encode_error(rid, code, message, &out) == EB_OK)
+		ws_queue(s, out);
+}
+
+static ebm_sub *sub_find(const ebm_ws_session *s, const char *store_id)
+{
+	for (ebm_sub *sub = s->subs; sub; sub = sub->sess_next)
+		if (strcmp(sub->store->id, store_id) == 0)
+			return sub;
+	return NULL;
+}
+
+static bool ws_can_read(const ebm_ws_session *s, const char *store_id)
+{
+	return !s->claims || eb_claims_can_read(s->claims, store_id);
+}
+
+/* The request id of a message that is being refused (rate limit): taken from
+ * the JSON if it has one. */
+static char *peek_request_id(const char *buf, size_t len)
+{
+	cJSON *root = NULL;
+	char *rid = NULL;
+	if (eb_json_parse(buf, len, 64, &root, NULL) != EB_OK)
+		return NULL;
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "requestId");
+	if (cJSON_IsString(r))
+		rid = strdup(r->valuestring);
+	cJSON_Delete(root);
+	return rid;
+}
+
+static void on_auth(ebm_ws_session *s, const eb_ws_client_msg *m)
+{
+	ebm_server *srv = s->srv;
+	eb_claims *c = NULL;
+	eb_err err;
+	char *out = NULL;
+
+	eb_err_clear(&err);
+	if (srv->cfg.no_auth) {
+		uint64_t exp_ms = eb_time_now_ms() + 24u * 3600u * 1000u;
+		if (eb_ws_encode_auth_ok(m->request_id, s->subject, exp_ms, &out) == EB_OK)
+			ws_queue(s, out);
+		return;
+	}
+	if (!m->token || ebm_auth_verify(srv, m->token, strlen(m->token), &c, &err) != EB_OK) {
+		ws_close(s, EB_WS_CLOSE_AUTH);
+		return;
+	}
+	if (s->authed && strcmp(s->subject, c->sub) != 0) {
+		/* WS-AUTH-6: another subject on the same socket */
+		eb_claims_free(c);
+		ws_close(s, EB_WS_CLOSE_AUTH);
+		return;
+	}
+	char *subj = strdup(c->sub);
+	if (!subj) {
+		eb_claims_free(c);
+		s->drop = true;
+		return;
+	}
+	eb_claims_free(s->claims);
+	free(s->subject);
+	s->claims = c;
+	s->subject = subj;
+	s->authed = true;
+	uint64_t now_wall = eb_time_now_ms();
+	uint64_t end_wall = (c->exp + srv->cfg.jwt_leeway_s) * 1000u;
+	s->expire_ms = ebm_mono_ms() + (end_wall > now_wall ? end_wall - now_wall : 0);
+	if (eb_ws_encode_auth_ok(m->request_id, c->sub, c->exp * 1000u, &out) == EB_OK)
+		ws_queue(s, out);
+}
+
+/* no-ack-version: the ack without "version" members. */
+static char *strip_versions(char *ack)
+{
+	cJSON *root = NULL;
+	if (eb_json_parse(ack, strlen(ack), 16, &root, NULL) != EB_OK)
+		return ack;
+	cJSON *stores = cJSON_GetObjectItemCaseSensitive(root, "stores");
+	for (cJSON *e = stores ? stores->child : NULL; e; e = e->next)
+		cJSON_DeleteItemFromObjectCaseSensitive(e, "version");
+	char *out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!out)
+		return ack;
+	free(ack);
+	return out;
+}
+
+static void on_subscribe(ebm_ws_session *s, const eb_ws_client_msg *m, bool unsub)
+{
+	ebm_server *srv = s->srv;
+	size_t n = m->n_store_ids;
+	eb_ws_store_version *ok = calloc(n + 1, sizeof *ok);
+	eb_ws_store_error *bad = calloc(n + 1, sizeof *bad);
+	size_t n_ok = 0, n_bad = 0;
+	char *out = NULL;
+
+	if (!ok || !bad) {
+		s->drop = true;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *id = m->store_ids[i];
+		if (!eb_store_id_valid(id, strlen(id))) {
+			bad[n_bad].store_id = (char *)id;
+			bad[n_bad++].code = (char *)EB_CODE_INVALID_STORE_ID;
+			continue;
+		}
+		if (unsub) {
+			ebm_sub *sub = sub_find(s, id);
+			if (sub && !ebm_defect_on(srv, EBM_DEFECT_NOTIFY_AFTER_UNSUBSCRIBE))
+				sub_remove(s, sub);
+			ebm_store *st = ebm_store_find(srv, id);
+			ok[n_ok].store_id = (char *)id;
+			ok[n_ok++].version = st ? st->version : 0;
+			continue;
+		}
+		if (!ws_can_read(s, id)) {
+			if (ebm_defect_on(srv, EBM_DEFECT_FORBIDDEN_SUBSCRIBE_CLOSES)) {
+				ws_close(s, EBM_FORBIDDEN_CLOSE);
+				goto out;
+			}
+			bad[n_bad].store_id = (char *)id;
+			bad[n_bad++].code = (char *)EB_CODE_FORBIDDEN;
+			continue;
+		}
+		ebm_sub *sub = sub_find(s, id);
+		if (!sub) {
+			if (s->n_subs >= srv->cfg.limits.max_subscriptions) {
+				bad[n_bad].store_id = (char *)id;
+				bad[n_bad++].code = (char *)EB_CODE_LIMIT_EXCEEDED;
+				continue;
+			}
+			ebm_store *st = ebm_store_get(srv, id);
+			sub = st ? calloc(1, sizeof *sub) : NULL;
+			if (!sub) {
+				ebm_store_maybe_release(srv, st);
+				bad[n_bad].store_id = (char *)id;
+				bad[n_bad++].code = (char *)EB_CODE_INTERNAL;
+				continue;
+			}
+			sub->store = st;
+			sub->sess = s;
+			sub->last_sent = st->version;
+			sub->sess_next = s->subs;
+			s->subs = sub;
+			sub->store_next = st->subs;
+			if (st->subs)
+				st->subs->store_prev = sub;
+			st->subs = sub;
+			st->n_subs++;
+			s->n_subs++;
+			srv->n_subs_total++;
+		}
+		ok[n_ok].store_id = (char *)id;
+		ok[n_ok++].version = sub->store->version;
+	}
+	if (eb_ws_encode_sub_ack(m->request_id, unsub, ok, n_ok, bad, n_bad, &out) == EB_OK) {
+		if (!unsub && ebm_defect_on(srv, EBM_DEFECT_NO_ACK_VERSION))
+			out = strip_versions(out);
+		ws_queue(s, out);
+	}
+out:
+	free(ok);
+	free(bad);
+}
+
+void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
+		       bool binary)
+{
+	ebm_server *srv = s->srv;
+	eb_ws_client_msg *m = NULL;
+	eb_err err;
+	char *out = NULL;
+	uint64_t now = ebm_mono_ms();
+
+	srv->m.ws_messages_total++;
+	if (s->close_code || s->drop || srv->faults.stall)
+		return;
+	eb_err_clear(&err);
+	if (binary || eb_ws_client_msg_parse(buf, len, &m, &err) != EB_OK) {
+		if (!ebm_defect_on(srv, EBM_DEFECT_MALFORMED_KEEPS_OPEN))
+			ws_close(s, EB_WS_CLOSE_MALFORMED);
+		goto out;
+	}
+	/* RATE-4: the first message over the limit gets an error, a second
+	 * within 10 s closes the socket */
+	if (!ebm_rate_take(&srv->rate_ws, s->authed ? s->subject : s->addr, now, NULL)) {
+		srv->m.rate_limited_total++;
+		if (s->last_rate_err_ms && now - s->last_rate_err_ms < EBM_WS_RATE_WINDOW_MS &&
+		    !ebm_defect_on(srv, EBM_DEFECT_WS_RATE_NO_CLOSE)) {
+			ws_close(s, EB_WS_CLOSE_RATE_LIMITED);
+		} else {
+			char *rid = m->request_id ? strdup(m->request_id)
+						  : peek_request_id(buf, len);
+			ws_error(s, rid, EB_CODE_RATE_LIMITED, "message rate limit exceeded");
+			free(rid);
+			s->last_rate_err_ms = now;
+		}
+		goto out;
+	}
+	if (!s->authed && m->type != EB_WS_C_AUTH) {
+		ws_close(s, EB_WS_CLOSE_AUTH);   /* WS-AUTH-3 */
+		goto out;
+	}
+	switch (m->type) {
+	case EB_WS_C_AUTH:
+		on_auth(s, m);
+		break;
+	case EB_WS_C_SUBSCRIBE:
+		on_subscribe(s, m, false);
+		break;
+	case EB_WS_C_UNSUBSCRIBE:
+		on_subscribe(s, m, true);
+		break;
+	case EB_WS_C_PING:
+		if (!ebm_defect_on(srv, EBM_DEFECT_NO_PONG) &&
+		    eb_ws_encode_pong(m->request_id, &out) == EB_OK)
+			ws_queue(s, out);
+		break;
+	case EB_WS_C_UNKNOWN:
+	default:
+		ws_error(s, m->request_id, EB_CODE_UNKNOWN_TYPE, "unknown message type");
+		break;
+	}
+out:
+	eb_ws_client_msg_free(m);
+}
+
+void ebm_ws_on_too_big(ebm_ws_session *s)
+{
+	ws_close(s, EB_WS_CLOSE_TOO_BIG);
+}
+
+static uint64_t drop_deadline(const ebm_ws_session *s)
+{
+	const ebm_faults *f = &s->srv->faults;
+	if (!f->drop_ws_after_s)
+		return 0;
+	uint64_t base = s->opened_ms > f->drop_set_ms ? s->opened_ms : f->drop_set_ms;
+	return base + (uint64_t)f->drop_ws_after_s * 1000u;
+}
+
+static uint64_t auth_deadline(const ebm_ws_session *s)
+{
+	const ebm_server *srv = s->srv;
+	if (s->authed || srv->faults.stall ||
+	    ebm_defect_on(srv, EBM_DEFECT_NO_AUTH_TIMEOUT))
+		return 0;
+	return s->opened_ms + srv->cfg.auth_timeout_ms;
+}
+
+static uint64_t expire_deadline(const ebm_ws_session *s)
+{
+	if (!s->authed || !s->expire_ms ||
+	    ebm_defect_on(s->srv, EBM_DEFECT_EXPIRED_SOCKET_OPEN))
+		return 0;
+	return s->expire_ms;
+}
+
+void ebm_ws_on_timer(ebm_ws_session *s)
+{
+	uint64_t now = ebm_mono_ms(), d;
+
+	if (s->close_code || s->drop)
+		return;
+	d = drop_deadline(s);
+	if (d && now >= d) {
+		s->drop = true;
+		s->srv->m.ws_drops_total++;
+		return;
+	}
+	d = auth_deadline(s);
+	if (d && now >= d) {
+		ws_close(s, EB_WS_CLOSE_AUTH_TIMEOUT);
+		return;
+	}
+	d = expire_deadline(s);
+	if (d && now >= d) {
+		ws_close(s, EB_WS_CLOSE_AUTH);
+		return;
+	}
+	if (s->ping_due_ms && now >= s->ping_due_ms) {
+		s->ping_now = true;
+		s->ping_due_ms = now + (uint64_t)s->srv->cfg.ping_interval_s * 1000u;
+	}
+	if (s->flush_ms && now >= s->flush_ms)
+		s->flush_ms = 0;
+}
+
+uint64_t ebm_ws_next_deadline_ms(const ebm_ws_session *s)
+{
+	uint64_t best = 0;
+	uint64_t c[5] = { drop_deadline(s), auth_deadline(s), expire_deadline(s),
+			  s->ping_due_ms, s->flush_ms };
+	if (s->close_code || s->drop)
+		return 0;
+	for (size_t i = 0; i < 5; i++)
+		if (c[i] && (!best || c[i] < best))
+			best = c[i];
+	return best;
+}
+
+static bool notify_ready(const ebm_ws_session *s)
+{
+	return s->n_pending && !s->flush_ms && !s->srv->faults.no_notify;
+}
+
+bool ebm_ws_wants_write(const ebm_ws_session *s)
+{
+	if (s->drop || s->close_code)
+		return true;
+	if (s->srv->faults.stall)
+		return false;
+	return s->out_head || s->ping_now || notify_ready(s);
+}
+
+ebm_ws_out ebm_ws_next_out(ebm_ws_session *s, char **text, size_t *len,
+			   int *close_code)
+{
+	ebm_server *srv = s->srv;
+
+	*text = NULL;
+	*len = 0;
+	*close_code = 0;
+	if (s->drop)
+		return EBM_WS_OUT_DROP;
+	if (s->close_code) {
+		*close_code = s->close_code;
+		return EBM_WS_OUT_CLOSE;
+	}
+	if (srv->faults.stall)
+		return EBM_WS_OUT_NONE;
+	if (s->out_head) {
+		ebm_outmsg *m = s->out_head;
+		s->out_head = m->next;
+		if (!s->out_head)
+			s->out_tail = NULL;
+		s->out_bytes -= m->len;
+		*text = malloc(m->len + 1);
+		if (!*text) {
+			free(m);
+			s->drop = true;
+			return EBM_WS_OUT_DROP;
+		}
+		memcpy(*text, m->data, m->len + 1);
+		*len = m->len;
+		free(m);
+		return EBM_WS_OUT_TEXT;
+	}
+	while (notify_ready(s)) {
+		ebm_sub *sub = s->subs;
+		while (sub && !sub->pending)
+			sub = sub->sess_next;
+		if (!sub) {
+			s->n_pending = 0;
+			break;
+		}
+		sub->pending = false;
+		s->n_pending--;
+		bool stale = ebm_defect_on(srv, EBM_DEFECT_STALE_NOTIFY_VERSION);
+		uint64_t v = stale ? sub->pending_old : sub->store->version;
+		bool force = stale || sub->dup_pending;
+		sub->dup_pending = false;
+		if (v <= sub->last_sent && !force)
+			continue;   /* WS-NOTIF-4: already told this version */
+		if (v > sub->last_sent)
+			sub->last_sent = v;
+		if (eb_ws_encode_store_changed(sub->store->id, v, eb_time_now_ms(), text) != EB_OK)
+			continue;
+		*len = strlen(*text);
+		srv->m.notifications_sent_total++;
+		return EBM_WS_OUT_TEXT;
+	}
+	if (s->ping_now) {
+		s->ping_now = false;
+		return EBM_WS_OUT_PING;
+	}
+	return EBM_WS_OUT_NONE;
+}
+
+void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
+		       const char *pusher_subject, bool only_duplicates)
+{
+	uint64_t now = ebm_mono_ms();
+	bool skip_pusher = ebm_defect_on(srv, EBM_DEFECT_NO_NOTIFY_PUSHER);
+
+	if (!st || srv->faults.no_notify)
+		return;
+	for (ebm_sub *sub = st->subs; sub; sub = sub->store_next) {
+		ebm_ws_session *s = sub->sess;
+		if (skip_pusher && pusher_subject && s->subject &&
+		    strcmp(s->subject, pusher_subject) == 0)
+			continue;
+		if (!sub->pending) {
+			sub->pending = true;
+			sub->pending_old = old_version;
+			s->n_pending++;
+		}
+		if (only_duplicates)
+			sub->dup_pending = true;
+		if (srv->cfg.limits.coalesce_ms && !s->flush_ms)
+			s->flush_ms = now + srv->cfg.limits.coalesce_ms;
+		ws_wake(s);
+	}
+	if (ebm_defect_on(srv, EBM_DEFECT_NOTIFY_NON_SUBSCRIBER)) {
+		for (ebm_ws_session *s = srv->sessions; s; s = s->next) {
+			if (!s->authed || sub_find(s, st->id))
+				continue;
+			char *out = NULL;
+			if (eb_ws_encode_store_changed(st->id, st->version, eb_time_now_ms(),
+						       &out) == EB_OK) {
+				ws_queue(s, out);
+				srv->m.notifications_sent_total++;
+			}
+			ws_wake(s);
+		}
+	}
+}
+
+void ebm_ws_faults_changed(ebm_server *srv, bool drop_now)
+{
+	for (ebm_ws_session *s = srv->sessions; s; s = s->next) {
+		if (drop_now && !s->close_code) {
+			s->drop = true;
+			srv->m.ws_drops_total++;
+		}
+		ws_wake(s);
+	}
+}
+
+void ebm_ws_shutdown_all(ebm_server *srv)
+{
+	for (ebm_ws_session *s = srv->sessions; s; s = s->next) {
+		ws_close(s, EB_WS_CLOSE_GOING_AWAY);
+		ws_wake(s);
+	}
+}

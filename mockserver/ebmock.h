@@ -1,0 +1,41 @@
+/*
+ * ebmock.h — what the lws glue files of ebmock share: the per-context state
+ * (reached from any wsi through lws_context_user) and the two protocols.
+ * The protocol logic lives in the socket-free core (core/ebm_core.h).
+ */
+#ifndef EBMOCK_H
+#define EBMOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <libwebsockets.h>
+#include "core/ebm_core.h"
+
+/* Per-process glue state; one instance lives in main(). */
+typedef struct ebmock_glue {
+	ebm_server *srv;
+	struct lws_context *ctx;
+	bool quiet;
+	unsigned max_conns;      /* 0: no limit */
+	unsigned n_conns;
+	bool shutting_down;
+} ebmock_glue;
+
+/* The glue state of wsi's context. */
+ebmock_glue *ebmock_glue_of(struct lws *wsi);
+
+/* HTTP (all routes, and the upgrade check). Index 0 of the protocol list. */
+int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+			 void *user, void *in, size_t len);
+size_t ebmock_http_pss_size(void);
+
+/* The notification WebSocket (/api/sync/notifications). */
+int ebmock_notify_callback(struct lws *wsi, enum lws_callback_reasons reason,
+			   void *user, void *in, size_t len);
+size_t ebmock_notify_pss_size(void);
+
+/* ebm_wake_fn of the core: re-arms writable and timer of one session. */
+void ebmock_notify_wake(void *glue, void *user);
+
+#endif

@@ -1,0 +1,430 @@
+/*
+ * main.c — ebmock, the reference server of the Early Bird sync protocol:
+ * flags, the lws context (HTTP and WebSocket on one port, one event loop),
+ * the port file, signals and an orderly shutdown (sockets closed with 1001,
+ * store flushed and closed, exit 0).
+ */
+#include "ebmock.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+#define SHUTDOWN_GRACE_MS 1500
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fputs(
+"usage: ebmock [options]\n"
+"The reference server of docs/PROTOCOL.md (HTTP and WebSocket on one port).\n"
+"See docs/EBMOCK.md for the details of every option, fault and defect.\n"
+"\n"
+"Network:\n"
+"  --host ADDR               listen address (default 127.0.0.1)\n"
+"  --port N                  port, 0 = any free port (default 8080)\n"
+"  --port-file F             write the bound port + newline to F (atomically)\n"
+"  --max-conns N             refuse connections beyond N (default: no limit)\n"
+"  --quiet                   no per-request log line\n"
+"Authentication (one of them is required):\n"
+"  --no-auth                 accept everything; subject = remote address (loud warning)\n"
+"  --jwt-secret S            HS256 secret\n"
+"  --jwt-public-key PEMFILE  RS256 public key\n"
+"  --jwt-issuer S            required iss\n"
+"  --jwt-audience S          required aud\n"
+"  --jwt-leeway SECONDS      clock leeway for exp/nbf, at most 60 (default 5)\n"
+"Storage:\n"
+"  --data FILE               SQLite file (WAL, synchronous=FULL); default: memory\n"
+"Limits (defaults of PROTOCOL.md section 8):\n"
+"  --max-body-bytes N        (1048576)      --max-changes N           (500)\n"
+"  --max-path-segments N     (32)           --max-segment-bytes N     (256)\n"
+"  --max-value-bytes N       (65536)        --max-value-depth N       (32)\n"
+"  --max-change-id-bytes N   (128)          --max-frame-bytes N       (65536)\n"
+"  --max-page-limit N        (1000)         --max-subscriptions N     (100)\n"
+"  --timestamp-skew-ms N     allowance for future timestamps (60000)\n"
+"  --coalesce-ms N           notification coalescing window, 0-250 (0 = send at once)\n"
+"Rate limiting (token bucket per subject, per address without a token; 0 = off):\n"
+"  --rate-http PER_SEC       --rate-http-burst N\n"
+"  --rate-ws PER_SEC         --rate-ws-burst N\n"
+"WebSocket:\n"
+"  --auth-timeout-ms N       close unauthenticated sockets after N ms with 4408 (10000)\n"
+"  --ping-interval-s N       protocol-level ping interval, 0 = off (30)\n"
+"Scripted faults and defects:\n"
+"  --admin-token T           enable GET/POST/DELETE /admin/faults with Bearer T\n"
+"  --fault SPEC              repeatable: refuse-ws | stall | no-notify | drop-ws-after=N\n"
+"                            | http-503=SECONDS | http-429=SECONDS | delay-ms=N\n"
+"  --defect NAME             repeatable: switch on an injectable defect;\n"
+"                            --defect list prints NAME<TAB>RULE<TAB>description\n"
+"  --help                    this text\n"
+"Exit codes: 0 clean shutdown, 2 usage or setup error.\n", f);
+}
+
+enum {
+	O_HOST = 1000, O_PORT, O_PORT_FILE, O_NO_AUTH, O_JWT_SECRET, O_JWT_PUB,
+	O_JWT_ISS, O_JWT_AUD, O_JWT_LEEWAY, O_DATA, O_COALESCE, O_SKEW,
+	O_MAX_BODY, O_MAX_CHANGES, O_MAX_SEGS, O_MAX_SEG_BYTES, O_MAX_VALUE,
+	O_MAX_DEPTH, O_MAX_ID, O_MAX_FRAME, O_MAX_PAGE, O_MAX_SUBS, O_RATE_HTTP,
+	O_RATE_HTTP_BURST, O_RATE_WS, O_RATE_WS_BURST, O_AUTH_TIMEOUT, O_PING,
+	O_MAX_CONNS, O_ADMIN, O_FAULT, O_DEFECT, O_QUIET, O_HELP
+};
+
+static const struct option long_opts[] = {
+	{ "host", required_argument, NULL, O_HOST },
+	{ "port", required_argument, NULL, O_PORT },
+	{ "port-file", required_argument, NULL, O_PORT_FILE },
+	{ "no-auth", no_argument, NULL, O_NO_AUTH },
+	{ "jwt-secret", required_argument, NULL, O_JWT_SECRET },
+	{ "jwt-public-key", required_argument, NULL, O_JWT_PUB },
+	{ "jwt-issuer", required_argument, NULL, O_JWT_ISS },
+	{ "jwt-audience", required_argument, NULL, O_JWT_AUD },
+	{ "jwt-leeway", required_argument, NULL, O_JWT_LEEWAY },
+	{ "data", required_argument, NULL, O_DATA },
+	{ "coalesce-ms", required_argument, NULL, O_COALESCE },
+	{ "timestamp-skew-ms", required_argument, NULL, O_SKEW },
+	{ "max-body-bytes", required_argument, NULL, O_MAX_BODY },
+	{ "max-changes", required_argument, NULL, O_MAX_CHANGES },
+	{ "max-path-segments", required_argument, NULL, O_MAX_SEGS },
+	{ "max-segment-bytes", required_argument, NULL, O_MAX_SEG_BYTES },
+	{ "max-value-bytes", required_argument, NULL, O_MAX_VALUE },
+	{ "max-value-depth", required_argument, NULL, O_MAX_DEPTH },
+	{ "max-change-id-bytes", required_argument, NULL, O_MAX_ID },
+	{ "max-frame-bytes", required_argument, NULL, O_MAX_FRAME },
+	{ "max-page-limit", required_argument, NULL, O_MAX_PAGE },
+	{ "max-subscriptions", required_argument, NULL, O_MAX_SUBS },
+	{ "rate-http", required_argument, NULL, O_RATE_HTTP },
+	{ "rate-http-burst", required_argument, NULL, O_RATE_HTTP_BURST },
+	{ "rate-ws", required_argument, NULL, O_RATE_WS },
+	{ "rate-ws-burst", required_argument, NULL, O_RATE_WS_BURST },
+	{ "auth-timeout-ms", required_argument, NULL, O_AUTH_TIMEOUT },
+	{ "ping-interval-s", required_argument, NULL, O_PING },
+	{ "max-conns", required_argument, NULL, O_MAX_CONNS },
+	{ "admin-token", required_argument, NULL, O_ADMIN },
+	{ "fault", required_argument, NULL, O_FAULT },
+	{ "defect", required_argument, NULL, O_DEFECT },
+	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end = NULL;
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_rate(const char *s, double *out)
+{
+	char *end = NULL;
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || !(v >= 0) || v > 1e9)
+		return false;
+	*out = v;
+	return true;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, 4096, f);
+		len += n;
+		if (n < 4096)
+			break;
+		if (len > 1024 * 1024)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static int write_port_file(const char *path, int port)
+{
+	char tmp[4096];
+	char line[16];
+	int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return -1;
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	int ln = snprintf(line, sizeof line, "%d\n", port);
+	bool ok = fwrite(line, 1, (size_t)ln, f) == (size_t)ln;
+	ok = (fclose(f) == 0) && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_defects(void)
+{
+	for (int i = 0; i < EBM_DEFECT__COUNT; i++) {
+		const ebm_defect_info *d = ebm_defect_get((ebm_defect)i);
+		printf("%s\t%s\t%s\n", d->name, d->rule, d->desc);
+	}
+}
+
+#define LIMIT_OPT(field, lo, hi) do { \
+		uint64_t v_; \
+		if (!parse_u64(optarg, lo, hi, &v_)) \
+			goto bad_value; \
+		cfg.limits.field = (__typeof__(cfg.limits.field))v_; \
+	} while (0)
+
+int main(int argc, char **argv)
+{
+	ebm_config cfg;
+	ebmock_glue glue;
+	const char *host = "127.0.0.1", *port_file = NULL, *pem_path = NULL;
+	char *pem = NULL;
+	int port = 8080;
+	uint64_t v;
+	double rate_http = 0, rate_ws = 0, burst_http = 0, burst_ws = 0;
+	int rc = EXIT_USAGE;
+	eb_err err;
+	struct lws_context_creation_info info;
+	struct lws_protocols protocols[3];
+	struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
+	struct lws_protocol_vhost_options pvo_notify = { NULL, &pvo_default, "eb-notify", "" };
+
+	ebm_config_default(&cfg);
+	memset(&glue, 0, sizeof glue);
+	eb_err_clear(&err);
+	uint64_t now = ebm_mono_ms();
+	int c;
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (c) {
+		case O_HOST: host = optarg; break;
+		case O_PORT:
+			if (!parse_u64(optarg, 0, 65535, &v))
+				goto bad_value;
+			port = (int)v;
+			break;
+		case O_PORT_FILE: port_file = optarg; break;
+		case O_NO_AUTH: cfg.no_auth = true; break;
+		case O_JWT_SECRET:
+			if (!optarg[0])
+				goto bad_value;
+			cfg.jwt_secret = optarg;
+			break;
+		case O_JWT_PUB: pem_path = optarg; break;
+		case O_JWT_ISS: cfg.jwt_issuer = optarg; break;
+		case O_JWT_AUD: cfg.jwt_audience = optarg; break;
+		case O_JWT_LEEWAY:
+			if (!parse_u64(optarg, 0, 60, &v))
+				goto bad_value;
+			cfg.jwt_leeway_s = (unsigned)v;
+			break;
+		case O_DATA: cfg.data_path = optarg; break;
+		case O_COALESCE: LIMIT_OPT(coalesce_ms, 0, 250); break;
+		case O_SKEW: LIMIT_OPT(timestamp_skew_ms, 0, 86400000ULL * 365); break;
+		case O_MAX_BODY: LIMIT_OPT(max_body_bytes, 1, 1ULL << 30); break;
+		case O_MAX_CHANGES: LIMIT_OPT(max_changes_per_request, 1, 1000000); break;
+		case O_MAX_SEGS: LIMIT_OPT(max_path_segments, 1, 10000); break;
+		case O_MAX_SEG_BYTES: LIMIT_OPT(max_path_segment_bytes, 1, 1 << 20); break;
+		case O_MAX_VALUE: LIMIT_OPT(max_value_bytes, 1, 1 << 30); break;
+		case O_MAX_DEPTH: LIMIT_OPT(max_value_depth, 1, 1000); break;
+		case O_MAX_ID: LIMIT_OPT(max_change_id_bytes, 1, 1 << 20); break;
+		case O_MAX_FRAME: LIMIT_OPT(max_frame_bytes, 16, 64 << 20); break;
+		case O_MAX_PAGE: LIMIT_OPT(max_page_limit, 1, 1000000); break;
+		case O_MAX_SUBS: LIMIT_OPT(max_subscriptions, 1, 1000000); break;
+		case O_RATE_HTTP: if (!parse_rate(optarg, &rate_http)) goto bad_value; break;
+		case O_RATE_HTTP_BURST: if (!parse_rate(optarg, &burst_http)) goto bad_value; break;
+		case O_RATE_WS: if (!parse_rate(optarg, &rate_ws)) goto bad_value; break;
+		case O_RATE_WS_BURST: if (!parse_rate(optarg, &burst_ws)) goto bad_value; break;
+		case O_AUTH_TIMEOUT:
+			if (!parse_u64(optarg, 1, 3600000, &v))
+				goto bad_value;
+			cfg.auth_timeout_ms = (uint32_t)v;
+			break;
+		case O_PING:
+			if (!parse_u64(optarg, 0, 3600, &v))
+				goto bad_value;
+			cfg.ping_interval_s = (uint32_t)v;
+			break;
+		case O_MAX_CONNS:
+			if (!parse_u64(optarg, 0, 1000000, &v))
+				goto bad_value;
+			glue.max_conns = (unsigned)v;
+			break;
+		case O_ADMIN:
+			if (!optarg[0])
+				goto bad_value;
+			cfg.admin_token = optarg;
+			break;
+		case O_FAULT:
+			if (ebm_fault_parse(optarg, now, &cfg.faults, &err) != EB_OK) {
+				fprintf(stderr, "ebmock: %s\n", err.msg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_DEFECT: {
+			if (strcmp(optarg, "list") == 0) {
+				print_defects();
+				return 0;
+			}
+			int d = ebm_defect_by_name(optarg);
+			if (d < 0) {
+				fprintf(stderr, "ebmock: unknown defect '%s' (--defect list shows them)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			cfg.defects |= (uint64_t)1 << d;
+			break;
+		}
+		case O_QUIET: glue.quiet = true; break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		continue;
+bad_value:
+		fprintf(stderr, "ebmock: bad value '%s' for --%s\n", optarg ? optarg : "",
+			argv[optind - 1][0] == '-' ? argv[optind - 1] + 2 : argv[optind - 1]);
+		return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ebmock: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!cfg.no_auth && !cfg.jwt_secret && !pem_path) {
+		fprintf(stderr, "ebmock: give --jwt-secret or --jwt-public-key (or --no-auth)\n");
+		return EXIT_USAGE;
+	}
+	if (pem_path) {
+		pem = read_file(pem_path);
+		if (!pem) {
+			fprintf(stderr, "ebmock: cannot read %s: %s\n", pem_path, strerror(errno));
+			return EXIT_USAGE;
+		}
+		cfg.jwt_public_pem = pem;
+	}
+	if (rate_http > 0 || rate_ws > 0) {
+		cfg.limits.rate_limit_on = true;
+		cfg.limits.http_per_second = rate_http;
+		cfg.limits.http_burst = burst_http > 0 ? burst_http : (rate_http >= 1 ? rate_http : 1);
+		cfg.limits.ws_per_second = rate_ws;
+		cfg.limits.ws_burst = burst_ws > 0 ? burst_ws : (rate_ws >= 1 ? rate_ws : 1);
+	}
+	if (cfg.no_auth)
+		fprintf(stderr,
+			"ebmock: WARNING: --no-auth: every request is allowed without a token; "
+			"never expose this server\n");
+
+	if (ebm_server_new(&cfg, ebmock_notify_wake, &glue, &glue.srv, &err) != EB_OK) {
+		fprintf(stderr, "ebmock: %s\n", err.msg);
+		goto out;
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	lws_set_log_level(LLL_ERR, NULL);
+	memset(protocols, 0, sizeof protocols);
+	protocols[0].name = "http";
+	protocols[0].callback = ebmock_http_callback;
+	protocols[0].per_session_data_size = ebmock_http_pss_size();
+	protocols[0].rx_buffer_size = 0;
+	protocols[1].name = "eb-notify";
+	protocols[1].callback = ebmock_notify_callback;
+	protocols[1].per_session_data_size = ebmock_notify_pss_size();
+	/* small on purpose: lws keeps one rx buffer per socket; bigger
+	 * messages arrive in pieces and are joined in proto_notify.c */
+	protocols[1].rx_buffer_size = 1024;
+	protocols[1].tx_packet_size = 0;
+
+	memset(&info, 0, sizeof info);
+	info.port = port;
+	info.iface = host;
+	info.protocols = protocols;
+	info.pvo = &pvo_notify;
+	info.user = &glue;
+	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8;
+	if (!strchr(host, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.keepalive_timeout = 10;     /* idle keep-alive and slow headers */
+	info.timeout_secs = 10;
+	info.max_http_header_data = 8192;
+	info.fd_limit_per_thread = 0;
+	glue.ctx = lws_create_context(&info);
+	if (!glue.ctx) {
+		fprintf(stderr, "ebmock: cannot listen on %s:%d\n", host, port);
+		goto out;
+	}
+	struct lws_vhost *vh = lws_get_vhost_by_name(glue.ctx, "default");
+	int bound = vh ? lws_get_vhost_listen_port(vh) : port;
+	if (port_file && write_port_file(port_file, bound) != 0) {
+		fprintf(stderr, "ebmock: cannot write port file %s: %s\n", port_file,
+			strerror(errno));
+		goto out;
+	}
+	fprintf(stderr, "ebmock: listening on http://%s:%d (pid %ld, %s store)\n", host,
+		bound, (long)getpid(), cfg.data_path ? cfg.data_path : "memory");
+
+	while (!g_stop) {
+		if (lws_service(glue.ctx, 250) < 0)
+			break;
+	}
+	/* WS-CLOSE-1: close every socket with 1001, give them a moment */
+	glue.shutting_down = true;
+	fprintf(stderr, "ebmock: shutting down (%zu sockets)\n", ebm_ws_count(glue.srv));
+	ebm_ws_shutdown_all(glue.srv);
+	uint64_t deadline = ebm_mono_ms() + SHUTDOWN_GRACE_MS;
+	while (ebm_ws_count(glue.srv) > 0 && ebm_mono_ms() < deadline)
+		if (lws_service(glue.ctx, 50) < 0)
+			break;
+	rc = 0;
+out:
+	if (glue.ctx)
+		lws_context_destroy(glue.ctx);
+	ebm_server_free(glue.srv);
+	free(pem);
+	return rc;
+}

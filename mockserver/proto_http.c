@@ -1,0 +1,453 @@
+/*
+ * proto_http.c — the HTTP side of ebmock on lws: collects the request head
+ * and body, hands them to the core (ebm_http_begin / ebm_http_finish) and
+ * writes the answer from the WRITEABLE callback, in bounded chunks. Scripted
+ * delays use the wsi timer, never a sleep; a stalled request simply never
+ * asks for WRITEABLE.
+ */
+#include "ebmock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_CHUNK 16384
+#define HTTP_HDR_MAX 2048
+
+typedef struct http_pss {
+	ebm_http_ctx *ctx;
+	char *path;
+	char *query;
+	char *auth;
+	char *ctype;
+	const char *method;
+	int64_t clen;
+	char *body;               /* request body being read */
+	size_t body_len, body_cap;
+	bool body_refused;        /* 413 decided while reading */
+	unsigned char *out;       /* LWS_PRE + response body */
+	ebm_http_resp resp;
+	size_t sent;
+	bool have_resp;
+	bool headers_sent;
+	uint64_t t0;
+	char addr[48];
+} http_pss;
+
+size_t ebmock_http_pss_size(void)
+{
+	return sizeof(http_pss);
+}
+
+ebmock_glue *ebmock_glue_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static const struct {
+	enum lws_token_indexes tok;
+	const char *name;
+} http_methods[] = {
+	{ WSI_TOKEN_GET_URI, "GET" },
+	{ WSI_TOKEN_POST_URI, "POST" },
+	{ WSI_TOKEN_OPTIONS_URI, "OPTIONS" },
+	{ WSI_TOKEN_PUT_URI, "PUT" },
+	{ WSI_TOKEN_PATCH_URI, "PATCH" },
+	{ WSI_TOKEN_DELETE_URI, "DELETE" },
+	{ WSI_TOKEN_HEAD_URI, "HEAD" },
+};
+
+static const char *http_method(struct lws *wsi, enum lws_token_indexes *tok)
+{
+	for (size_t i = 0; i < sizeof http_methods / sizeof http_methods[0]; i++)
+		if (lws_hdr_total_length(wsi, http_methods[i].tok) > 0) {
+			if (tok)
+				*tok = http_methods[i].tok;
+			return http_methods[i].name;
+		}
+	return NULL;
+}
+
+static char *hdr_dup(struct lws *wsi, enum lws_token_indexes t)
+{
+	int n = lws_hdr_total_length(wsi, t);
+	if (n <= 0)
+		return NULL;
+	char *s = malloc((size_t)n + 1);
+	if (!s)
+		return NULL;
+	if (lws_hdr_copy(wsi, s, n + 1, t) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* lws splits the query at '&' into fragments; join them back. */
+static char *query_dup(struct lws *wsi)
+{
+	int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+	if (total <= 0)
+		return NULL;
+	size_t cap = (size_t)total + 64;
+	char *q = malloc(cap);
+	size_t len = 0;
+	if (!q)
+		return NULL;
+	q[0] = '\0';
+	for (int i = 0;; i++) {
+		char frag[1024];
+		int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			break;
+		if (len + (size_t)n + 2 > cap) {
+			cap = (len + (size_t)n + 2) * 2;
+			char *nq = realloc(q, cap);
+			if (!nq) {
+				free(q);
+				return NULL;
+			}
+			q = nq;
+		}
+		if (i)
+			q[len++] = '&';
+		memcpy(q + len, frag, (size_t)n);
+		len += (size_t)n;
+		q[len] = '\0';
+	}
+	return q;
+}
+
+static void http_fill_req(http_pss *p, ebm_http_req *req, bool with_body)
+{
+	memset(req, 0, sizeof *req);
+	req->method = p->method;
+	req->path = p->path ? p->path : "";
+	req->path_len = strlen(req->path);
+	req->query = p->query;
+	req->query_len = p->query ? strlen(p->query) : 0;
+	req->authorization = p->auth;
+	req->content_type = p->ctype;
+	req->content_length = p->clen;
+	req->remote_addr = p->addr;
+	if (with_body) {
+		req->body = p->body ? p->body : "";
+		req->body_len = p->body_len;
+	}
+}
+
+static void http_pss_clear(http_pss *p)
+{
+	ebm_http_ctx_free(p->ctx);
+	free(p->path);
+	free(p->query);
+	free(p->auth);
+	free(p->ctype);
+	free(p->body);
+	free(p->out);
+	ebm_http_resp_clear(&p->resp);
+	memset(p, 0, sizeof *p);
+}
+
+static void http_log(ebmock_glue *g, const http_pss *p, int status, size_t bytes)
+{
+	if (g->quiet)
+		return;
+	double ms = (double)(ebm_mono_ms() - p->t0);
+	fprintf(stderr, "%s %s%s%s %d %zu %.0fms\n", p->method ? p->method : "?",
+		p->path ? p->path : "?", p->query ? "?" : "", p->query ? p->query : "",
+		status, bytes, ms);
+}
+
+/* The response is decided: keep it and ask for WRITEABLE (now, after the
+ * fault delay, or never when stalled). */
+static int http_respond(struct lws *wsi, http_pss *p)
+{
+	ebm_server *srv = ebmock_glue_of(wsi)->srv;
+	p->have_resp = true;
+	if (p->resp.stall) {
+		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+		return 0;
+	}
+	p->out = malloc(LWS_PRE + p->resp.body_len + 1);
+	if (!p->out)
+		return -1;
+	if (p->resp.body_len)
+		memcpy(p->out + LWS_PRE, p->resp.body, p->resp.body_len);
+	ebm_metrics_http(srv, p->resp.route, p->resp.status);
+	if (p->resp.delay_ms) {
+		lws_set_timer_usecs(wsi, (lws_usec_t)p->resp.delay_ms * 1000);
+		return 0;
+	}
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int http_add_header(struct lws *wsi, const char *name, const char *val,
+			   unsigned char **pp, unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+					   (const unsigned char *)val, (int)strlen(val), pp, end);
+}
+
+/* Writes status line and headers of r into buf (LWS_PRE reserved in front). */
+static int http_headers(struct lws *wsi, const ebm_http_resp *r, unsigned char *start,
+			unsigned char *end)
+{
+	unsigned char *pp = start;
+	char num[24];
+	if (lws_add_http_common_headers(wsi, (unsigned int)r->status,
+					r->content_type ? r->content_type : "application/json",
+					(lws_filepos_t)r->body_len, &pp, end))
+		return -1;
+	if (r->allow[0] && http_add_header(wsi, "Allow:", r->allow, &pp, end))
+		return -1;
+	if (r->www_authenticate[0] &&
+	    http_add_header(wsi, "WWW-Authenticate:", r->www_authenticate, &pp, end))
+		return -1;
+	if (r->retry_after_s) {
+		snprintf(num, sizeof num, "%u", r->retry_after_s);
+		if (http_add_header(wsi, "Retry-After:", num, &pp, end))
+			return -1;
+	}
+	if (http_add_header(wsi, "Cache-Control:", "no-store", &pp, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &pp, end))
+		return -1;
+	return 0;
+}
+
+static int http_writeable(struct lws *wsi, http_pss *p)
+{
+	ebmock_glue *g = ebmock_glue_of(wsi);
+	if (!p->have_resp || p->resp.stall || !p->out)
+		return 0;
+	if (!p->headers_sent) {
+		unsigned char buf[LWS_PRE + HTTP_HDR_MAX];
+		if (http_headers(wsi, &p->resp, buf + LWS_PRE, buf + sizeof buf))
+			return -1;
+		p->headers_sent = true;
+		if (p->resp.body_len) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	size_t left = p->resp.body_len - p->sent;
+	size_t n = left > HTTP_CHUNK ? HTTP_CHUNK : left;
+	bool fin = n == left;
+	if (n && lws_write(wsi, p->out + LWS_PRE + p->sent, n,
+			   fin ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+		return -1;
+	p->sent += n;
+	if (!fin) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	http_log(g, p, p->resp.status, p->resp.body_len);
+	int rc = lws_http_transaction_completed(wsi);
+	/* keep-alive: the next request on this connection starts clean */
+	http_pss_clear(p);
+	return rc ? -1 : 0;
+}
+
+static void http_collect_head(struct lws *wsi, http_pss *p, const char *path)
+{
+	char cl[32];
+	http_pss_clear(p);
+	p->t0 = ebm_mono_ms();
+	p->method = http_method(wsi, NULL);
+	p->path = strdup(path ? path : "");
+	p->query = query_dup(wsi);
+	p->auth = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	p->ctype = hdr_dup(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	p->clen = -1;
+	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+		char *end = NULL;
+		unsigned long long v = strtoull(cl, &end, 10);
+		if (end && *end == '\0' && cl[0] >= '0' && cl[0] <= '9')
+			p->clen = (int64_t)(v > INT64_MAX ? INT64_MAX : v);
+	}
+	if (!lws_get_peer_simple(wsi, p->addr, sizeof p->addr))
+		snprintf(p->addr, sizeof p->addr, "unknown");
+}
+
+static int http_on_request(struct lws *wsi, http_pss *p, const char *path)
+{
+	ebmock_glue *g = ebmock_glue_of(wsi);
+	ebm_http_req req;
+
+	http_collect_head(wsi, p, path);
+	http_fill_req(p, &req, false);
+	ebm_http_step st = ebm_http_begin(g->srv, &req, &p->ctx, &p->resp);
+	if (st == EBM_HTTP_NEED_BODY) {
+		if (p->clen > 0 || (p->clen < 0 && p->method && strcmp(p->method, "POST") == 0 &&
+				    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0))
+			return 0;   /* body callbacks follow */
+		http_fill_req(p, &req, true);
+		ebm_http_finish(g->srv, p->ctx, &req, &p->resp);
+		p->ctx = NULL;
+	} else if (st == EBM_HTTP_UPGRADE) {
+		/* a plain request cannot upgrade; the core only says so for
+		 * upgrade requests, which lws routes elsewhere */
+		ebm_http_resp_clear(&p->resp);
+		p->resp.status = 400;
+		p->resp.body = strdup("{\"code\":\"INVALID_REQUEST\",\"message\":\"upgrade expected\"}");
+		p->resp.body_len = p->resp.body ? strlen(p->resp.body) : 0;
+		p->resp.content_type = "application/json";
+	}
+	return http_respond(wsi, p);
+}
+
+static int http_on_body(struct lws *wsi, http_pss *p, const void *in, size_t len)
+{
+	ebmock_glue *g = ebmock_glue_of(wsi);
+	if (p->body_refused || !p->ctx)
+		return 0;
+	uint64_t max = ebm_http_ctx_max_body(p->ctx);
+	if ((uint64_t)p->body_len + len > max) {
+		/* chunked or lying Content-Length: 413 without keeping more */
+		p->body_refused = true;
+		ebm_http_body_too_large(g->srv, p->ctx, &p->resp);
+		p->ctx = NULL;
+		free(p->body);
+		p->body = NULL;
+		p->body_len = p->body_cap = 0;
+		return http_respond(wsi, p);
+	}
+	if (p->body_len + len + 1 > p->body_cap) {
+		size_t ncap = p->body_cap ? p->body_cap : 4096;
+		while (ncap < p->body_len + len + 1)
+			ncap *= 2;
+		if (p->clen > 0 && (uint64_t)p->clen + 1 > ncap && (uint64_t)p->clen <= max)
+			ncap = (size_t)p->clen + 1;
+		char *nb = realloc(p->body, ncap);
+		if (!nb)
+			return -1;
+		p->body = nb;
+		p->body_cap = ncap;
+	}
+	memcpy(p->body + p->body_len, in, len);
+	p->body_len += len;
+	p->body[p->body_len] = '\0';
+	return 0;
+}
+
+static int http_on_body_done(struct lws *wsi, http_pss *p)
+{
+	ebmock_glue *g = ebmock_glue_of(wsi);
+	ebm_http_req req;
+	if (p->body_refused || !p->ctx)
+		return 0;
+	http_fill_req(p, &req, true);
+	ebm_http_finish(g->srv, p->ctx, &req, &p->resp);
+	p->ctx = NULL;
+	return http_respond(wsi, p);
+}
+
+/* The upgrade to the notification socket: the core decides (route, refuse-ws
+ * fault, ...). lws wants a refusal written here, synchronously. */
+static int http_confirm_upgrade(struct lws *wsi, http_pss *p)
+{
+	ebmock_glue *g = ebmock_glue_of(wsi);
+	ebm_http_req req;
+	char path[256];
+	int rc = 1;
+
+	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) < 0)
+		path[0] = '\0';
+	http_collect_head(wsi, p, path);
+	http_fill_req(p, &req, false);
+	req.upgrade_ws = true;
+	if (g->shutting_down)
+		return -1;
+	ebm_http_step st = ebm_http_begin(g->srv, &req, &p->ctx, &p->resp);
+	if (st == EBM_HTTP_UPGRADE) {
+		http_pss_clear(p);
+		return 0;
+	}
+	ebm_http_ctx_free(p->ctx);
+	p->ctx = NULL;
+	if (p->resp.stall) {
+		http_pss_clear(p);
+		return -1;
+	}
+	size_t blen = p->resp.body_len;
+	unsigned char *buf = malloc(LWS_PRE + HTTP_HDR_MAX + blen);
+	if (!buf) {
+		http_pss_clear(p);
+		return -1;
+	}
+	if (http_headers(wsi, &p->resp, buf + LWS_PRE, buf + LWS_PRE + HTTP_HDR_MAX)) {
+		rc = -1;
+		goto out;
+	}
+	if (blen) {
+		memcpy(buf + LWS_PRE, p->resp.body, blen);
+		if (lws_write(wsi, buf + LWS_PRE, blen, LWS_WRITE_HTTP_FINAL) != (int)blen)
+			rc = -1;
+	}
+	ebm_metrics_http(g->srv, p->resp.route, p->resp.status);
+	http_log(g, p, p->resp.status, blen);
+out:
+	free(buf);
+	http_pss_clear(p);
+	return rc;
+}
+
+int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+			 void *user, void *in, size_t len)
+{
+	http_pss *p = user;
+	ebmock_glue *g;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		g = ebmock_glue_of(wsi);
+		if (g->shutting_down || (g->max_conns && g->n_conns >= g->max_conns))
+			return 1;
+		return 0;
+	case LWS_CALLBACK_WSI_CREATE:
+		g = ebmock_glue_of(wsi);
+		g->n_conns++;
+		ebm_metrics_conn(g->srv, 1);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		g = ebmock_glue_of(wsi);
+		if (g->n_conns)
+			g->n_conns--;
+		ebm_metrics_conn(g->srv, -1);
+		return 0;
+	case LWS_CALLBACK_HTTP:
+		if (!p)
+			return -1;
+		return http_on_request(wsi, p, in);
+	case LWS_CALLBACK_HTTP_BODY:
+		if (!p)
+			return -1;
+		return http_on_body(wsi, p, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (!p)
+			return -1;
+		return http_on_body_done(wsi, p);
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		if (!p)
+			return -1;
+		return http_confirm_upgrade(wsi, p);
+	case LWS_CALLBACK_TIMER:
+		if (p && p->have_resp)
+			lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!p)
+			return -1;
+		return http_writeable(wsi, p);
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (p)
+			http_pss_clear(p);
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
