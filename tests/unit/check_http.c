@@ -266,8 +266,10 @@ static char *ts_last(tsrv *s, size_t *len)
 	char *r = NULL;
 	if (s->last_req != NULL) {
 		r = malloc(s->last_len + 1);
-		memcpy(r, s->last_req, s->last_len + 1);
-		*len = s->last_len;
+		if (r != NULL) {
+			memcpy(r, s->last_req, s->last_len + 1);
+			*len = s->last_len;
+		}
 	}
 	pthread_mutex_unlock(&s->mu);
 	return r;

@@ -131,6 +131,8 @@ static size_t s_frame(unsigned char *out, int byte0, bool mask,
 static void s_send(int fd, int byte0, const void *payload, size_t len)
 {
 	unsigned char *buf = malloc(len + 14);
+	if (buf == NULL)
+		return;
 	size_t n = s_frame(buf, byte0, false, payload, len);
 	s_write(fd, buf, n);
 	free(buf);
@@ -166,6 +168,8 @@ static bool s_recv_frame(int fd, sframe *f, int timeout_ms)
 		return false;
 	f->len = (size_t)len;
 	f->payload = malloc(f->len + 1);
+	if (f->payload == NULL)
+		return false;
 	if (f->len > 0 && !s_read_exact(fd, f->payload, f->len, timeout_ms)) {
 		free(f->payload);
 		f->payload = NULL;
