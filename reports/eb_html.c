@@ -200,6 +200,8 @@ static double map_y(const frame *fr, const axis *a, double v)
 	return fr->py1 - (v - a->lo) / (a->hi - a->lo) * (fr->py1 - fr->py0);
 }
 
+/* Strokes and fonts are also given as presentation attributes, so a chart
+ * copied out of the page (or opened as an .svg) still shows its axes. */
 static void svg_open(FILE *f, const eb_html_chart *c, const frame *fr)
 {
 	fputs("<figure class=\"chart\">", f);
@@ -232,16 +234,16 @@ static void draw_y_axis(FILE *f, const eb_html_chart *c, const frame *fr, const 
 	for (i = 0, v = ya->lo; v <= ya->hi + ya->step * 1e-6 && i < 64; i++, v = ya->lo + i * ya->step) {
 		double y = map_y(fr, ya, v);
 
-		fprintf(f, "<line class=\"gridline\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+		fprintf(f, "<line class=\"gridline\" stroke=\"#e3e7ec\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
 			fr->px0, y, fr->px1, y);
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">",
 			fr->px0 - 6, y);
 		tick_label(f, v, ya->decimals);
 		fputs("</text>\n", f);
 	}
-	fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+	fprintf(f, "<line class=\"axis\" stroke=\"#555\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
 		fr->px0, fr->py0, fr->px0, fr->py1);
-	fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+	fprintf(f, "<line class=\"axis\" stroke=\"#555\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
 		fr->px0, fr->py1, fr->px1, fr->py1);
 	if (c->y_label) {
 		fprintf(f, "<text class=\"cap\" transform=\"translate(14 %.1f) rotate(-90)\" "
@@ -361,7 +363,7 @@ eb_rc eb_html_line_chart(FILE *f, const eb_html_chart *c,
 	for (i = 0, v = xa.lo; v <= xa.hi + xa.step * 1e-6 && i < 64; i++, v = xa.lo + i * xa.step) {
 		double x = map_x(&fr, &xa, v);
 
-		fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+		fprintf(f, "<line class=\"axis\" stroke=\"#555\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, fr.py1, x, fr.py1 + 4,
 			x, fr.py1 + 16);
 		tick_label(f, v, xa.decimals);
