@@ -1473,6 +1473,28 @@ START_TEST(test_limits_document_has_exactly_the_names_LIMIT_10)
 }
 END_TEST
 
+/* Field by field: the struct has padding, so no memcmp. */
+static bool limits_eq(const eb_limits *a, const eb_limits *b)
+{
+	return a->max_body_bytes == b->max_body_bytes &&
+	       a->max_changes_per_request == b->max_changes_per_request &&
+	       a->max_path_segments == b->max_path_segments &&
+	       a->max_path_segment_bytes == b->max_path_segment_bytes &&
+	       a->max_value_bytes == b->max_value_bytes &&
+	       a->max_value_depth == b->max_value_depth &&
+	       a->max_change_id_bytes == b->max_change_id_bytes &&
+	       a->max_frame_bytes == b->max_frame_bytes &&
+	       a->max_page_limit == b->max_page_limit &&
+	       a->max_subscriptions == b->max_subscriptions &&
+	       a->timestamp_skew_ms == b->timestamp_skew_ms &&
+	       a->coalesce_ms == b->coalesce_ms &&
+	       a->rate_limit_on == b->rate_limit_on &&
+	       a->http_per_second == b->http_per_second &&
+	       a->http_burst == b->http_burst &&
+	       a->ws_per_second == b->ws_per_second &&
+	       a->ws_burst == b->ws_burst;
+}
+
 START_TEST(test_limits_round_trip_LIMIT_10)
 {
 	eb_limits a, b;
@@ -1493,10 +1515,9 @@ START_TEST(test_limits_round_trip_LIMIT_10)
 	ck_assert_int_eq(eb_limits_encode(&a, &enc), EB_OK);
 	eb_limits_default(&b);
 	ck_assert_int_eq(eb_limits_parse(enc, strlen(enc), &b, &e), EB_OK);
-	ck_assert(memcmp(&a, &b, offsetof(eb_limits, rate_limit_on)) == 0);
-	ck_assert(b.rate_limit_on);
-	ck_assert(b.http_per_second == 100 && b.ws_burst == 30);
 	free(enc);
+	ck_assert(limits_eq(&a, &b));
+	ck_assert(b.rate_limit_on);
 }
 END_TEST
 
@@ -1533,7 +1554,7 @@ START_TEST(test_limits_parse_rejects_wrong_types_LIMIT_10)
 		ck_assert_msg(eb_limits_parse(bad[i], strlen(bad[i]), &l, &e) ==
 			      EB_ERR_SHAPE, "%s", bad[i]);
 		ck_assert_str_eq(e.rule, "LIMIT-10");
-		ck_assert(memcmp(&l, &before, sizeof(l)) == 0);
+		ck_assert(limits_eq(&l, &before));
 	}
 	ck_assert_int_eq(eb_limits_parse("{", 1, &l, &e), EB_ERR_JSON);
 }
