@@ -1,6 +1,7 @@
 /*
- * eb_msg.c — changes, the sync request and the sync/changes-feed response
- * (PROTOCOL.md sections 2, 3, 4 and the check order of ERR-3).
+ * eb_msg.c — validation of changes, the sync request and the
+ * sync/changes-feed response (PROTOCOL.md sections 2, 3, 4 and the check
+ * order of ERR-3).
  *
  * The sync request is validated in passes so that the first failing check of
  * ERR-3 wins and nothing is allocated for a request that is going to be
@@ -21,11 +22,6 @@
  * parse error, so the parser only stops what cJSON cannot hold; values of
  * more than 997 levels (3 are the request's own) are INVALID_JSON. */
 #define PARSE_DEPTH 1000
-/* ERR-2 wants one entry per failing change; a 1 MiB body can hold ~500k
- * malformed changes, so the list is bounded. Any request that reaches the
- * bound also breaks LIMIT-2 (500 changes), so no valid request loses
- * entries. */
-#define MAX_PROBLEMS 10000
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -70,166 +66,9 @@ static eb_rc field_err(eb_err *err, eb_rc rc, const char *rule, long index,
 			  msg);
 }
 
-static void copy_trunc(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-eb_rc eb_problems_add(eb_problems *p, long index, const char *field,
-		      const char *code, const char *rule, const char *msg)
-{
-	eb_problem *items, *it;
-	size_t cap;
-
-	if (!p)
-		return EB_OK;
-	if (p->n >= MAX_PROBLEMS)
-		return EB_OK;
-	if (p->n == p->cap) {
-		cap = p->cap ? p->cap * 2 : 8;
-		items = realloc(p->items, cap * sizeof(*items));
-		if (!items)
-			return EB_ERR_NOMEM;
-		p->items = items;
-		p->cap = cap;
-	}
-	it = &p->items[p->n++];
-	memset(it, 0, sizeof(*it));
-	it->index = index;
-	copy_trunc(it->field, sizeof(it->field), field ? field : "");
-	copy_trunc(it->code, sizeof(it->code), code ? code : "");
-	copy_trunc(it->rule, sizeof(it->rule), rule ? rule : "");
-	copy_trunc(it->msg, sizeof(it->msg), msg ? msg : "");
-	return EB_OK;
-}
-
 static eb_rc problem_from_err(eb_problems *p, const eb_err *e)
 {
 	return eb_problems_add(p, e->index, e->field, e->code, e->rule, e->msg);
-}
-
-/* ---- eb_change -------------------------------------------------------------- */
-
-void eb_change_clear(eb_change *c)
-{
-	size_t i;
-
-	if (!c)
-		return;
-	free(c->id);
-	for (i = 0; i < c->path_len; i++)
-		free(c->path[i]);
-	free(c->path);
-	cJSON_Delete(c->value);
-	memset(c, 0, sizeof(*c));
-}
-
-eb_rc eb_change_copy(eb_change *dst, const eb_change *src)
-{
-	size_t i;
-
-	if (!dst || !src)
-		return EB_ERR_ARG;
-	memset(dst, 0, sizeof(*dst));
-	dst->timestamp = src->timestamp;
-	dst->op = src->op;
-	dst->version = src->version;
-	dst->has_version = src->has_version;
-	dst->id = dup_str(src->id ? src->id : "");
-	if (!dst->id)
-		goto nomem;
-	if (src->path_len) {
-		dst->path = calloc(src->path_len, sizeof(*dst->path));
-		if (!dst->path)
-			goto nomem;
-		for (i = 0; i < src->path_len; i++) {
-			dst->path[i] = dup_str(src->path[i] ? src->path[i] : "");
-			if (!dst->path[i])
-				goto nomem;
-			dst->path_len = i + 1;
-		}
-	}
-	if (src->value) {
-		dst->value = cJSON_Duplicate(src->value, 1);
-		if (!dst->value)
-			goto nomem;
-	}
-	return EB_OK;
-nomem:
-	eb_change_clear(dst);
-	return EB_ERR_NOMEM;
-}
-
-bool eb_change_same_content(const eb_change *a, const eb_change *b)
-{
-	size_t i;
-
-	if (!a || !b)
-		return a == b;
-	if (a->timestamp != b->timestamp || a->op != b->op ||
-	    a->path_len != b->path_len)
-		return false;
-	for (i = 0; i < a->path_len; i++)
-		if (strcmp(a->path[i], b->path[i]) != 0)
-			return false;
-	return eb_json_canon_equal(a->value, b->value);
-}
-
-static bool add_number(cJSON *o, const char *name, uint64_t v)
-{
-	return cJSON_AddNumberToObject(o, name, (double)v) != NULL;
-}
-
-static bool add_path(cJSON *o, const eb_change *c)
-{
-	cJSON *arr = cJSON_AddArrayToObject(o, "path"), *s;
-	size_t i;
-
-	if (!arr)
-		return false;
-	for (i = 0; i < c->path_len; i++) {
-		s = cJSON_CreateString(c->path[i]);
-		if (!s || !cJSON_AddItemToArray(arr, s)) {
-			cJSON_Delete(s);
-			return false;
-		}
-	}
-	return true;
-}
-
-cJSON *eb_change_to_json(const eb_change *c)
-{
-	cJSON *o, *v;
-
-	if (!c)
-		return NULL;
-	o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	if (!cJSON_AddStringToObject(o, "id", c->id ? c->id : "") ||
-	    !add_number(o, "timestamp", c->timestamp) ||
-	    !cJSON_AddStringToObject(o, "operation",
-				     c->op == EB_OP_DELETE ? "delete" : "set") ||
-	    !add_path(o, c))
-		goto fail;
-	if (c->value) {
-		v = cJSON_Duplicate(c->value, 1);
-		if (!v || !cJSON_AddItemToObject(o, "value", v)) {
-			cJSON_Delete(v);
-			goto fail;
-		}
-	}
-	if (c->has_version && !add_number(o, "version", c->version))
-		goto fail;
-	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
 }
 
 /* ---- change validation (CHG-1..CHG-6, VER-6) -------------------------------- */
@@ -815,6 +654,11 @@ out:
 }
 
 /* ---- encoders ----------------------------------------------------------------- */
+
+static bool add_number(cJSON *o, const char *name, uint64_t v)
+{
+	return cJSON_AddNumberToObject(o, name, (double)v) != NULL;
+}
 
 static bool add_changes(cJSON *o, const eb_change *cs, size_t n)
 {

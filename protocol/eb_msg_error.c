@@ -32,6 +32,50 @@ static bool is_wire_code(const char *s)
 	return false;
 }
 
+/* ERR-2 wants one entry per failing change; a 1 MiB body can hold ~500k
+ * malformed changes, so the list is bounded. Any request that reaches the
+ * bound also breaks LIMIT-2 (500 changes), so no valid request loses
+ * entries. */
+#define MAX_PROBLEMS 10000
+
+static void copy_trunc(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+eb_rc eb_problems_add(eb_problems *p, long index, const char *field,
+		      const char *code, const char *rule, const char *msg)
+{
+	eb_problem *items, *it;
+	size_t cap;
+
+	if (!p)
+		return EB_OK;
+	if (p->n >= MAX_PROBLEMS)
+		return EB_OK;
+	if (p->n == p->cap) {
+		cap = p->cap ? p->cap * 2 : 8;
+		items = realloc(p->items, cap * sizeof(*items));
+		if (!items)
+			return EB_ERR_NOMEM;
+		p->items = items;
+		p->cap = cap;
+	}
+	it = &p->items[p->n++];
+	memset(it, 0, sizeof(*it));
+	it->index = index;
+	copy_trunc(it->field, sizeof(it->field), field ? field : "");
+	copy_trunc(it->code, sizeof(it->code), code ? code : "");
+	copy_trunc(it->rule, sizeof(it->rule), rule ? rule : "");
+	copy_trunc(it->msg, sizeof(it->msg), msg ? msg : "");
+	return EB_OK;
+}
+
 void eb_problems_clear(eb_problems *p)
 {
 	if (!p)
