@@ -787,6 +787,31 @@ START_TEST(test_wsc_reports_eof_without_close_frame)
 }
 END_TEST
 
+static void sc_reset(wsrv *s, int fd)
+{
+	(void)s;
+	s_send(fd, 0x81, "bye", 3);
+	/* Linger 0: close sends a RST instead of a FIN. */
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	usleep(50000);
+}
+
+START_TEST(test_wsc_reset_connection_is_eof)
+{
+	wsrv *s = ws_start(HS_OK, sc_reset);
+	eb_wsc *c = ws_connect(s, NULL);
+	expect_event(c, EB_WSC_TEXT, "bye", 3);
+	ws_stop(s);
+	eb_wsc_msg m;
+	eb_err err;
+	ck_assert_int_eq(eb_wsc_recv(c, 3000, &m, &err), EB_OK);
+	ck_assert_int_eq(m.ev, EB_WSC_EOF);
+	eb_wsc_msg_clear(&m);
+	eb_wsc_free(c);
+}
+END_TEST
+
 static void sc_silent(wsrv *s, int fd)
 {
 	(void)fd;
@@ -812,6 +837,32 @@ START_TEST(test_wsc_recv_times_out_within_bound)
 	ck_assert_int_eq(m.ev, EB_WSC_TIMEOUT);
 	ck_assert(mono_ms() - t0 < 500.0);
 	eb_wsc_msg_clear(&m);
+	eb_wsc_free(c);
+	ws_stop(s);
+}
+END_TEST
+
+START_TEST(test_wsc_send_to_a_server_that_never_reads_times_out)
+{
+	wsrv *s = ws_start(HS_OK, sc_silent);
+	eb_wsc *c = ws_connect(s, NULL);
+	eb_wsc_set_send_timeout(c, 200);
+	size_t n = 1024 * 1024;
+	char *p = calloc(1, n);
+	ck_assert_ptr_nonnull(p);
+	eb_err err;
+	eb_rc rc = EB_OK;
+	double t0 = mono_ms(), t_fail = 0;
+	for (int i = 0; i < 256 && rc == EB_OK; i++) {
+		t_fail = mono_ms();
+		rc = eb_wsc_send_frame(c, 2, true, p, n, false, &err);
+	}
+	double dt = mono_ms() - t_fail;
+	free(p);
+	ck_assert_int_eq(rc, EB_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "timed out"));
+	ck_assert(dt >= 190.0 && dt < 2000.0);
+	ck_assert(mono_ms() - t0 < 20000.0);
 	eb_wsc_free(c);
 	ws_stop(s);
 }
@@ -1061,6 +1112,19 @@ START_TEST(test_wsc_localhost_url_falls_back_across_addresses)
 }
 END_TEST
 
+START_TEST(test_wsc_ipv6_literal_url_is_parsed)
+{
+	eb_wsc *c = NULL;
+	eb_err err;
+	/* Port 1 on ::1 is closed (or IPv6 is off): an I/O error, not a
+	 * parse error. */
+	ck_assert_int_eq(eb_wsc_connect("ws://[::1]:1", "/x", 1000, NULL, 0, &c,
+					NULL, &err), EB_ERR_IO);
+	ck_assert_int_eq(eb_wsc_connect("ws://[::1:1", "/x", 1000, NULL, 0, &c,
+					NULL, &err), EB_ERR_ARG);
+}
+END_TEST
+
 START_TEST(test_wsc_rejects_bad_arguments_and_frees_null)
 {
 	eb_wsc *c = NULL;
@@ -1126,6 +1190,9 @@ static Suite *wsc_suite(void)
 	tcase_add_test(tc, test_wsc_default_bound_is_1_mib);
 	tcase_add_test(tc, test_wsc_reports_eof_without_close_frame);
 	tcase_add_test(tc, test_wsc_recv_times_out_within_bound);
+	tcase_add_test(tc, test_wsc_reset_connection_is_eof);
+	tcase_add_test(tc, test_wsc_send_to_a_server_that_never_reads_times_out);
+	tcase_add_test(tc, test_wsc_ipv6_literal_url_is_parsed);
 	tcase_add_test(tc, test_wsc_frames_right_after_101_are_buffered_and_pending);
 	tcase_add_test(tc, test_wsc_pending_ignores_a_lone_fragment);
 	tcase_add_test(tc, test_wsc_sends_fragments_unmasked_and_raw_bytes_as_asked);
