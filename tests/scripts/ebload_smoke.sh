@@ -1,0 +1,111 @@
+#!/bin/sh
+# ebload smoke test: a few thousand connections against ebmock.
+#  1. clean ebmock: every push reaches every subscriber, --expect missed==0
+#     passes (exit 0) and the JSON report says so;
+#  2. ebmock --fault no-notify: ebload must report missed notifications,
+#     --expect missed==0 fails (exit 1) and the JSON shows missed > 0;
+#  3. merge of the two reports adds up exactly.
+# Usage: sh tests/scripts/ebload_smoke.sh build/<config>   (EB_BIN_DIR wins)
+set -u
+B=${1:?usage: ebload_smoke.sh build/<config>}
+BIN=${EB_BIN_DIR:-$B/bin}
+T=$(mktemp -d "${TMPDIR:-/tmp}/ebload_smoke.XXXXXX")
+MOCK_PID=""
+SECRET=smoke-secret
+
+cleanup() {
+	if [ -n "$MOCK_PID" ]; then
+		kill "$MOCK_PID" 2>/dev/null
+		i=0
+		while kill -0 "$MOCK_PID" 2>/dev/null && [ $i -lt 20 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		kill -9 "$MOCK_PID" 2>/dev/null
+		wait "$MOCK_PID" 2>/dev/null
+		MOCK_PID=""
+	fi
+}
+trap 'cleanup; rm -rf "$T"' EXIT
+trap 'exit 2' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $f"; tail -n 40 "$f"
+	done
+	exit 1
+}
+
+# start_mock NAME [ebmock flags...]: starts ebmock on a free port, sets PORT.
+start_mock() {
+	name=$1; shift
+	rm -f "$T/$name.port"
+	"$BIN/ebmock" --port 0 --port-file "$T/$name.port" --jwt-secret "$SECRET" \
+		--quiet "$@" > "$T/$name-mock.log" 2>&1 &
+	MOCK_PID=$!
+	i=0
+	while [ ! -s "$T/$name.port" ]; do
+		kill -0 "$MOCK_PID" 2>/dev/null || fail "ebmock ($name) exited early"
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "ebmock ($name) wrote no port file within 10 s"
+		sleep 0.1
+	done
+	PORT=$(cat "$T/$name.port")
+}
+
+# json_num FILE SECTION KEY: an integer member of a section of the report.
+json_num() {
+	tr -d ' \n\t' < "$1" | sed -n "s/.*\"$2\":{[^}]*\"$3\":\([0-9][0-9]*\).*/\1/p"
+}
+
+N=2000
+LOAD="--connections $N --connect-rate 4000 --stores 20 --push-rate 20 --duration 3 --drain 3 --jwt-secret $SECRET --quiet"
+
+# 1. clean server
+start_mock clean
+timeout 40 "$BIN/ebload" --url "http://127.0.0.1:$PORT" $LOAD \
+	--json "$T/clean.json" --expect 'missed==0' --expect "subscribed>=$N" \
+	> "$T/clean-ebload.log" 2>&1
+rc=$?
+cleanup
+[ $rc -eq 0 ] || fail "clean run: ebload exited $rc, expected 0"
+[ -s "$T/clean.json" ] || fail "clean run: no JSON report"
+sub=$(json_num "$T/clean.json" connections subscribed)
+missed=$(json_num "$T/clean.json" notifications missed)
+matched=$(json_num "$T/clean.json" notifications matched)
+pushes=$(json_num "$T/clean.json" pushes ok)
+[ "$sub" = "$N" ] || fail "clean run: $sub of $N connections subscribed"
+[ "$missed" = "0" ] || fail "clean run: missed=$missed"
+[ "${pushes:-0}" -gt 0 ] || fail "clean run: no push succeeded"
+# every push reaches the N/20 subscribers of its store
+want=$((pushes * N / 20))
+[ "$matched" = "$want" ] || fail "clean run: matched=$matched, want pushes*subscribers=$want"
+echo "clean: $sub connections, $pushes pushes, $matched notifications matched, 0 missed"
+
+# 2. server that stops notifying
+start_mock nonotify --fault no-notify
+timeout 40 "$BIN/ebload" --url "http://127.0.0.1:$PORT" $LOAD \
+	--json "$T/nonotify.json" --expect 'missed==0' \
+	> "$T/nonotify-ebload.log" 2>&1
+rc=$?
+cleanup
+[ $rc -eq 1 ] || fail "no-notify run: ebload exited $rc, expected 1 (expectation not met)"
+missed2=$(json_num "$T/nonotify.json" notifications missed)
+pushes2=$(json_num "$T/nonotify.json" pushes ok)
+[ "${missed2:-0}" -gt 0 ] || fail "no-notify run: JSON shows missed=${missed2:-none}"
+[ "$missed2" = "$((pushes2 * N / 20))" ] || \
+	fail "no-notify run: missed=$missed2, want pushes*subscribers=$((pushes2 * N / 20))"
+echo "no-notify: $pushes2 pushes, $missed2 notifications missed (exit 1 as expected)"
+
+# 3. exact merge
+"$BIN/ebload" merge "$T/clean.json" "$T/nonotify.json" --json "$T/merged.json" \
+	> "$T/merge.log" 2>&1 || fail "merge exited $?"
+m_missed=$(json_num "$T/merged.json" notifications missed)
+m_matched=$(json_num "$T/merged.json" notifications matched)
+m_sub=$(json_num "$T/merged.json" connections subscribed)
+[ "$m_missed" = "$missed2" ] || fail "merge: missed=$m_missed, want $missed2"
+[ "$m_matched" = "$matched" ] || fail "merge: matched=$m_matched, want $matched"
+[ "$m_sub" = "$((2 * N))" ] || fail "merge: subscribed=$m_sub, want $((2 * N))"
+echo "merge: counts add up"
+exit 0
