@@ -236,6 +236,12 @@ void eb_http_free(eb_http *h)
 	free(h);
 }
 
+void eb_http_set_timeout(eb_http *h, long timeout_ms)
+{
+	if (h != NULL && timeout_ms > 0)
+		h->timeout_ms = timeout_ms;
+}
+
 void eb_http_set_wirelog(eb_http *h, eb_wirelog *w, int conn)
 {
 	if (h == NULL)

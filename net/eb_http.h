@@ -22,6 +22,9 @@ typedef struct eb_http eb_http;   /* one keep-alive connection cache; one thread
 eb_http *eb_http_new(const char *base_url, long timeout_ms);
 void eb_http_free(eb_http *h);
 
+/* Changes the bound of the following requests; timeout_ms <= 0 is ignored. */
+void eb_http_set_timeout(eb_http *h, long timeout_ms);
+
 /* Attach a wire log (borrowed, may be NULL) and the connection number to tag
  * entries with. */
 void eb_http_set_wirelog(eb_http *h, eb_wirelog *w, int conn);

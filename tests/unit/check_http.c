@@ -148,6 +148,11 @@ static bool ts_handle(tsrv *s, ts_conn *c, const char *req, size_t len)
 		return false;
 	} else if (strncmp(path, "/hang", 5) == 0) {
 		c->hang = true;
+	} else if (strncmp(path, "/drop", 5) == 0) {
+		/* Keep-alive promised, then the socket is closed anyway (an
+		 * idle timeout): the client must notice and reconnect. */
+		ts_reply(c, "200 OK", NULL, "dropped", 7);
+		return false;
 	} else if (strncmp(path, "/close", 6) == 0) {
 		ts_reply(c, "200 OK", "Connection: close\r\n", "bye", 3);
 		return false;
@@ -454,6 +459,50 @@ START_TEST(test_http_reuses_keepalive_connection)
 	ck_assert_int_eq(r.status, 200);
 	eb_http_resp_clear(&r);
 	ck_assert_int_eq(atomic_load(&s->accepted), 2);
+
+	/* A kept-alive connection closed by the server while idle. */
+	eb_wirelog *w = eb_wirelog_new(0, 0);
+	eb_http_set_wirelog(h, w, 1);
+	ck_assert_int_eq(eb_http_request(h, "GET", "/drop", NULL, NULL, NULL, 0,
+					 NULL, 0, &r), EB_OK);
+	eb_http_resp_clear(&r);
+	usleep(50000);
+	ck_assert_int_eq(eb_http_request(h, "POST", "/echo", NULL, NULL, "{}", 2,
+					 NULL, 0, &r), EB_OK);
+	ck_assert_int_eq(r.status, 200);
+	eb_http_resp_clear(&r);
+	ck_assert_int_eq(atomic_load(&s->accepted), 3);
+	/* One OUT and one IN per request, the request head logged once. */
+	ck_assert_uint_eq(eb_wirelog_count(w), 4);
+	const char *out = eb_wirelog_get(w, 2)->text;
+	ck_assert_ptr_nonnull(strstr(out, "POST /echo HTTP/1.1"));
+	ck_assert_ptr_null(strstr(strstr(out, "POST /echo") + 1, "POST /echo"));
+	eb_wirelog_free(w);
+	eb_http_free(h);
+	ts_stop(s);
+}
+END_TEST
+
+START_TEST(test_http_timeout_can_change_between_requests)
+{
+	tsrv *s = ts_start();
+	eb_http *h = ts_client(s, 5000);
+	eb_http_set_timeout(h, 200);
+	eb_http_resp r;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(eb_http_request(h, "GET", "/hang", NULL, NULL,
+					 NULL, 0, NULL, 0, &r), EB_ERR_IO);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ck_assert_int_eq(r.transport_error, 28);
+	ck_assert(ms >= 180.0 && ms < 3000.0);
+	eb_http_resp_clear(&r);
+	eb_http_set_timeout(h, 0);   /* ignored: a request always has a bound */
+	ck_assert_int_eq(eb_http_request(h, "GET", "/echo", NULL, NULL,
+					 NULL, 0, NULL, 0, &r), EB_OK);
+	eb_http_resp_clear(&r);
 	eb_http_free(h);
 	ts_stop(s);
 }
@@ -706,6 +755,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_http_reports_status_headers_and_binary_body);
 	tcase_add_test(tc, test_http_bounds_response_body_at_64_mib);
 	tcase_add_test(tc, test_http_times_out_within_bound_when_server_never_answers);
+	tcase_add_test(tc, test_http_timeout_can_change_between_requests);
 	tcase_add_test(tc, test_http_refused_connection_is_transport_error_7);
 	tcase_add_test(tc, test_http_garbage_response_is_transport_error);
 	tcase_add_test(tc, test_http_wire_log_records_request_and_response);
