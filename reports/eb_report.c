@@ -678,14 +678,18 @@ const char **eb_rpt_categories(const eb_rpt_case *const *c, size_t n, size_t *n_
 
 /* Adds c to row unless it is already the last one (a case citing a rule
  * twice, or as rule and failed_rule, counts once: cases arrive in order). */
-static int cov_push(eb_rpt_cov *row, const eb_rpt_case *c, size_t cap)
+static int cov_push(eb_rpt_cov *row, const eb_rpt_case *c)
 {
 	if (row->n && row->cases[row->n - 1] == c)
 		return 0;
-	if (!row->cases) {
-		row->cases = malloc(cap * sizeof(*row->cases));
-		if (!row->cases)
+	if (row->n == row->cap) {
+		size_t ncap = row->cap ? row->cap * 2 : 4;
+		const eb_rpt_case **nc = realloc(row->cases, ncap * sizeof(*nc));
+
+		if (!nc)
 			return -1;
+		row->cases = nc;
+		row->cap = ncap;
 	}
 	row->cases[row->n++] = c;
 	return 0;
@@ -735,7 +739,7 @@ int eb_rpt_coverage(const eb_rpt_case *const *c, size_t n, eb_rpt_cov **out, siz
 					n_rows++;
 				}
 			}
-			if (cov_push(&rows[k], c[i], n) != 0)
+			if (cov_push(&rows[k], c[i]) != 0)
 				goto out;
 		}
 	}

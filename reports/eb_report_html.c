@@ -6,6 +6,7 @@
  */
 #include "eb_report_priv.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -298,8 +299,14 @@ static void pre_block(FILE *f, const char *key, const char *value)
 	fputs("</pre></div>\n", f);
 }
 
-static void wire_table(FILE *f, const eb_wirelog *w)
+/* Wire text shown per passing or skipped case: the page stays small enough
+ * to open when a run logged megabytes of traffic that all went right; the
+ * JSON report keeps every entry. Failures are always shown whole. */
+#define PASSING_WIRE_BUDGET (64u * 1024u)
+
+static void wire_table(FILE *f, const eb_wirelog *w, size_t budget)
 {
+	size_t shown_bytes = 0;
 	static const char *const cls[] = { "out", "in", "note" };
 	/* &#8594; right arrow: harness to target; &#8592; back; &#8226; a note */
 	static const char *const arrows[] = { "&#8594;", "&#8592;", "&#8226;" };
@@ -312,6 +319,14 @@ static void wire_table(FILE *f, const eb_wirelog *w)
 	for (i = 0; i < n; i++) {
 		const eb_wire_entry *e = eb_wirelog_get(w, i);
 		unsigned d = (unsigned)e->dir <= EB_WIRE_NOTE ? (unsigned)e->dir : EB_WIRE_NOTE;
+
+		shown_bytes += strlen(e->text);
+		if (shown_bytes > budget) {
+			fprintf(f, "<tr class=\"note\"><td></td><td></td><td></td><td>%zu more entries "
+				"left out of this page (the case passed); the JSON report has "
+				"them</td></tr>\n", n - i);
+			break;
+		}
 
 		fprintf(f, "<tr class=\"%s\"><td class=\"t\">+%.3f ms</td><td class=\"d\">%s</td><td>",
 			cls[d], (double)e->t_us / 1000.0, arrows[d]);
@@ -388,7 +403,8 @@ static void case_details(FILE *f, const eb_rpt_case *const *v, size_t n)
 		pre_block(f, "expected", c->expected);
 		pre_block(f, "actual", c->actual);
 		pre_block(f, "rerun", c->rerun);
-		wire_table(f, c->wire);
+		wire_table(f, c->wire, c->outcome == EB_OUT_PASS || c->outcome == EB_OUT_SKIP ?
+				       PASSING_WIRE_BUDGET : SIZE_MAX);
 		fputs("</details>\n", f);
 	}
 }

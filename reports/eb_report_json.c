@@ -380,8 +380,6 @@ static void read_case(rd *d, eb_report *r, const cJSON *c, size_t idx)
 				break;
 		if (k == EB_RPT_N_OUTCOMES)
 			rd_fail(d, "\"outcome\" must be PASS, FAIL, NON-STRICT, SKIP or ERROR", where);
-		else if (!res.id[0])
-			rd_fail(d, "\"id\" must not be empty", where);
 		res.outcome = (eb_outcome)k;
 	}
 	if (!d->failed)

@@ -76,7 +76,7 @@ typedef struct eb_rpt_cov {
 	const char *id;              /* borrowed */
 	const eb_rule *rule;         /* NULL for unknown ids */
 	const eb_rpt_case **cases;   /* malloc'd; cases borrowed, sorted by id */
-	size_t n;
+	size_t n, cap;
 } eb_rpt_cov;
 int eb_rpt_coverage(const eb_rpt_case *const *c, size_t n, eb_rpt_cov **out, size_t *n_out);
 void eb_rpt_coverage_free(eb_rpt_cov *cov, size_t n);

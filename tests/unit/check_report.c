@@ -1087,6 +1087,38 @@ START_TEST(test_html_is_self_contained_escaped_and_balanced)
 }
 END_TEST
 
+START_TEST(test_html_shows_failing_wire_logs_whole_and_bounds_passing_ones)
+{
+	eb_report *r = eb_report_new("t", "1", "u", "c");
+	eb_wirelog *pass = eb_wirelog_new(0, 0), *fail = eb_wirelog_new(0, 0);
+	char chunk[1000], err[256] = "", *doc;
+	const char *p, *f;
+	int i;
+
+	memset(chunk, 'q', sizeof(chunk));
+	for (i = 0; i < 200; i++) {
+		eb_wirelog_add(pass, EB_WIRE_IN, "HTTP", 0, chunk, sizeof(chunk));
+		eb_wirelog_add(fail, EB_WIRE_IN, "HTTP", 0, chunk, sizeof(chunk));
+	}
+	add(r, "a/pass", EB_OUT_PASS, NULL, 0, NULL, NULL, pass);
+	add(r, "b/fail", EB_OUT_FAIL, NULL, 0, NULL, "x", fail);
+	ck_assert_int_eq(eb_report_write_html(r, tmp_path("w.html"), err, sizeof(err)), 0);
+	doc = slurp(tmp_path("w.html"), NULL);
+	p = strstr(doc, "<details id=\"case-a/pass\">");
+	f = strstr(doc, "<details id=\"case-b/fail\" open>");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(f);
+	ck_assert(p < f);
+	/* 64 KiB of 1000-byte entries: 65 shown, 135 left out */
+	ck_assert_ptr_nonnull(strstr(p, "135 more entries left out of this page"));
+	ck_assert(strstr(p, "more entries left out") < f);
+	ck_assert_ptr_null(strstr(f, "more entries left out"));
+	ck_assert_uint_eq(count_of(f, "<td class=\"x\">qqqq"), 200);
+	free(doc);
+	eb_report_free(r);
+}
+END_TEST
+
 START_TEST(test_html_and_junit_regenerate_identically_from_json)
 {
 	eb_report *r = sample(), *back;
@@ -1349,6 +1381,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_junit_non_strict_is_a_passing_case_with_a_system_out_note);
 	tcase_add_test(tc, test_html_lists_every_rule_and_the_uncovered_ones);
 	tcase_add_test(tc, test_html_is_self_contained_escaped_and_balanced);
+	tcase_add_test(tc, test_html_shows_failing_wire_logs_whole_and_bounds_passing_ones);
 	tcase_add_test(tc, test_html_and_junit_regenerate_identically_from_json);
 	tcase_add_test(tc, test_console_summary_shows_rule_sentence_expected_actual_rerun_and_verdict);
 	tcase_add_test(tc, test_console_verdict_line_for_pass_and_error_runs);
