@@ -9,7 +9,9 @@
 #include <check.h>
 #include <ftw.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
+#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1243,6 +1245,57 @@ START_TEST(test_console_progress_off_tty_throttles_and_prints_the_final_line_onc
 }
 END_TEST
 
+/* Everything the terminal side has to read from a pty master (non-blocking). */
+static size_t pty_read(int master, char *buf, size_t cap)
+{
+	size_t n = 0;
+	struct pollfd pfd = { master, POLLIN, 0 };
+
+	while (n + 1 < cap && poll(&pfd, 1, 200) == 1) {
+		ssize_t got = read(master, buf + n, cap - 1 - n);
+
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+START_TEST(test_console_progress_on_a_tty_rewrites_one_line_in_place)
+{
+	eb_report *r = eb_report_new("t", "1", "u", "c");
+	int master, slave;
+	FILE *tty;
+	char buf[4096];
+
+	ck_assert_int_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	tty = fdopen(slave, "w");
+	ck_assert_ptr_nonnull(tty);
+	eb_report_console_progress(r, tty, 3);
+	pty_read(master, buf, sizeof(buf));
+	ck_assert_msg(!strncmp(buf, "\r[  0/3]   0%  pass 0  fail 0",
+			       strlen("\r[  0/3]   0%  pass 0  fail 0")), "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "\033[K"));
+	ck_assert_ptr_null(strchr(buf, '\n'));
+	/* a summary right after an unfinished line starts on a new line */
+	eb_report_console_summary(r, tty, false);
+	pty_read(master, buf, sizeof(buf));
+	ck_assert(buf[0] == '\r' || buf[0] == '\n');
+	add(r, "a/1", EB_OUT_PASS, NULL, 0, NULL, NULL, NULL);
+	add(r, "a/2", EB_OUT_PASS, NULL, 0, NULL, NULL, NULL);
+	add(r, "a/3", EB_OUT_SKIP, NULL, 0, NULL, "n/a", NULL);
+	eb_report_console_progress(r, tty, 3);
+	pty_read(master, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "\r[  3/3] 100%  pass 2  fail 0  non-strict 0  skip 1") != NULL,
+		      "%s", buf);
+	ck_assert_ptr_nonnull(strchr(buf, '\n')); /* the final line is ended */
+	fclose(tty);
+	close(master);
+	eb_report_free(r);
+}
+END_TEST
+
 /* ---- eb_html charts ------------------------------------------------------------------ */
 
 static char *mem_run(int which, eb_rc *rc)
@@ -1386,6 +1439,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_console_summary_shows_rule_sentence_expected_actual_rerun_and_verdict);
 	tcase_add_test(tc, test_console_verdict_line_for_pass_and_error_runs);
 	tcase_add_test(tc, test_console_progress_off_tty_throttles_and_prints_the_final_line_once);
+	tcase_add_test(tc, test_console_progress_on_a_tty_rewrites_one_line_in_place);
 	tcase_add_test(tc, test_html_line_chart_has_axes_ticks_legend_and_escaped_names);
 	tcase_add_test(tc, test_html_bar_chart_draws_a_bar_per_value_with_labels);
 	tcase_add_test(tc, test_html_escape_and_page_skeleton);
