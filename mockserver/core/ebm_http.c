@@ -87,7 +87,7 @@ static void resp_error(ebm_server *srv, ebm_http_resp *resp, const char *code,
 	if (ebm_defect_on(srv, EBM_DEFECT_ERROR_WITHOUT_CODE)) {
 		cJSON *o = cJSON_CreateObject();
 		if (o && cJSON_AddStringToObject(o, "message", message))
-			out = cJSON_PrintUnformatted(o);
+			out = ebm_print(o);
 		cJSON_Delete(o);
 	} else if (eb_error_body_encode(code, message, problems, current_version,
 					&out) != EB_OK) {
@@ -116,10 +116,7 @@ static void resp_err_from(ebm_server *srv, ebm_http_resp *resp, eb_rc rc,
 	default: code = EB_CODE_INTERNAL; break;
 	}
 	char msg[400];
-	if (err && err->field[0] && rc != EB_ERR_JSON)
-		snprintf(msg, sizeof msg, "%s: %s", err->field, err->msg);
-	else
-		snprintf(msg, sizeof msg, "%s", err && err->msg[0] ? err->msg : code);
+	snprintf(msg, sizeof msg, "%s", err && err->msg[0] ? err->msg : code);
 	resp_error(srv, resp, code, msg, probs && probs->n ? probs : NULL, -1);
 }
 
@@ -627,7 +624,7 @@ static char *defect_rewrite(ebm_server *srv, const char *body, size_t len)
 	uint64_t lv;
 	if (clamp && eb_json_get_uint53(lim, &lv) && lv > srv->cfg.limits.max_page_limit)
 		cJSON_SetNumberValue(lim, srv->cfg.limits.max_page_limit);
-	out = cJSON_PrintUnformatted(root);
+	out = ebm_print(root);
 out:
 	cJSON_Delete(root);
 	return out;
@@ -829,7 +826,7 @@ static void partial_commit(ebm_server *srv, const ebm_http_ctx *ctx,
 			goto out;
 		while (cJSON_GetArraySize(arr) > k)
 			cJSON_DeleteItemFromArray(arr, k);
-		prefix = cJSON_PrintUnformatted(root);
+		prefix = ebm_print(root);
 		if (!prefix || eb_sync_request_parse(prefix, strlen(prefix), &srv->cfg.limits,
 						     &pre, NULL, NULL) != EB_OK)
 			goto out;

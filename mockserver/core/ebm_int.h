@@ -159,6 +159,7 @@ void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
 /* Applies a fault change to every open session (admin dropWs). */
 void ebm_ws_faults_changed(ebm_server *srv, bool drop_now);
 
-/* admin (ebm_http.c) */
+/* eb_json_print, NULL on failure (exact numbers, unlike cJSON's printer). */
+char *ebm_print(const cJSON *v);
 
 #endif

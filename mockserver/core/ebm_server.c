@@ -3,6 +3,7 @@
  * token-bucket rate limiter and metrics counters of the ebmock core.
  */
 #include "ebm_int.h"
+#include "eb_json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -118,6 +119,14 @@ uint64_t ebm_mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+char *ebm_print(const cJSON *v)
+{
+	char *out = NULL;
+	if (!v || eb_json_print(v, &out, NULL) != EB_OK)
+		return NULL;
+	return out;
 }
 
 /* ---- faults ---------------------------------------------------------------- */

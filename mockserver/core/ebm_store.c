@@ -231,7 +231,7 @@ eb_rc ebm_store_commit(ebm_server *srv, ebm_store *st, eb_change *batch,
 			batch[i].has_version = false;
 			j = eb_change_to_json(&batch[i]);
 			batch[i].has_version = hv;
-			json = j ? cJSON_PrintUnformatted(j) : NULL;
+			json = j ? ebm_print(j) : NULL;
 			cJSON_Delete(j);
 			if (!json) {
 				rc = eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, EB_CODE_INTERNAL, -1, "out of memory");

@@ -256,7 +256,7 @@ static char *strip_versions(char *ack)
 	cJSON *stores = cJSON_GetObjectItemCaseSensitive(root, "stores");
 	for (cJSON *e = stores ? stores->child : NULL; e; e = e->next)
 		cJSON_DeleteItemFromObjectCaseSensitive(e, "version");
-	char *out = cJSON_PrintUnformatted(root);
+	char *out = ebm_print(root);
 	cJSON_Delete(root);
 	if (!out)
 		return ack;
