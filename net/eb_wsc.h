@@ -20,7 +20,12 @@ typedef struct eb_wsc eb_wsc;
  * path (e.g. "/api/sync/notifications"). timeout_ms bounds connect+handshake.
  * Returns EB_OK, EB_ERR_IO (connection refused/timeout; msg in err), or
  * EB_ERR_SHAPE when the server answered but refused the upgrade (the HTTP
- * status is in *http_status if non-NULL). wire may be NULL. */
+ * status is in *http_status if non-NULL). wire may be NULL.
+ * Also EB_ERR_ARG (unparsable url, path not starting with '/') and
+ * EB_ERR_NOMEM. A 101 whose Sec-WebSocket-Accept is wrong, or that picks an
+ * extension or subprotocol, is EB_ERR_SHAPE with *http_status 101. Frames
+ * the server sends right behind the 101 are kept for eb_wsc_recv. IPv6
+ * literals as "ws://[::1]:8080"; every address of a name is tried. */
 eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 		     eb_wirelog *wire, int conn, eb_wsc **out,
 		     int *http_status, eb_err *err);
@@ -65,7 +70,15 @@ typedef struct eb_wsc_msg {
 /* Waits up to timeout_ms for the next event. Returns EB_OK with msg filled
  * (including TIMEOUT/EOF events), EB_ERR_NOMEM or EB_ERR_IO. After CLOSE or
  * EOF further calls return EOF. Free msg with eb_wsc_msg_clear. max_message
- * bytes bound a received message (default 1 MiB). */
+ * bytes bound a received message (default 1 MiB).
+ * timeout_ms <= 0 checks without waiting. On EB_OK msg->data is never NULL.
+ * A close frame is answered once with a close echoing its code (none when
+ * it had none) unless one was sent already. PROTOCOL_ERROR's data is the
+ * reason (masked frame, RSV bits, reserved opcode, bad fragmentation,
+ * control frame over 125 bytes or fragmented, 1-byte close payload, text
+ * that is not UTF-8, message over max_message); the stream is not parsed
+ * further and later calls return EOF. EOF's data is "connection reset" when
+ * the peer reset the connection, "" otherwise. */
 eb_rc eb_wsc_recv(eb_wsc *c, long timeout_ms, eb_wsc_msg *msg, eb_err *err);
 
 void eb_wsc_msg_clear(eb_wsc_msg *msg);
