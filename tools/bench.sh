@@ -1,0 +1,168 @@
+#!/bin/sh
+# Benchmarks of ebmock (the reference server), results as JSON in
+# <build>/../bench/bench.json (build/bench/bench.json for build/release):
+#   1. idle authenticated, subscribed WebSocket connections held by ONE ebmock
+#      process and its resident memory per connection (VmRSS before / while
+#      held; goal <= 4 KiB per connection; 18000 fit the 20000 fd limit);
+#   2. small sync requests per second, keep-alive, ebmock pinned to one core
+#      (wrk with a Lua POST script, wrk pinned to another core);
+#   3. time for one push to reach all 10000 subscribers of one store, p50/p99
+#      over repeated pushes (measured by ebload from the intended push time).
+# Every step is bounded in time; traffic stays on loopback.
+# Usage: sh tools/bench.sh build/<config>
+# Env: BENCH_CONNS (18000), BENCH_FANOUT_SUBS (10000), BENCH_SECONDS (10).
+set -u
+B=${1:?usage: bench.sh build/<config>}
+BIN=$B/bin
+OUT=$(dirname "$B")/bench
+mkdir -p "$OUT"
+T=$(mktemp -d "${TMPDIR:-/tmp}/ebbench.XXXXXX")
+CONNS=${BENCH_CONNS:-18000}
+FANOUT=${BENCH_FANOUT_SUBS:-10000}
+SECS=${BENCH_SECONDS:-10}
+SECRET=bench-secret
+MOCK_PID=""
+
+stop_mock() {
+	if [ -n "$MOCK_PID" ]; then
+		kill "$MOCK_PID" 2>/dev/null
+		i=0
+		while kill -0 "$MOCK_PID" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		kill -9 "$MOCK_PID" 2>/dev/null
+		wait "$MOCK_PID" 2>/dev/null
+		MOCK_PID=""
+	fi
+}
+trap 'stop_mock; rm -rf "$T"' EXIT
+trap 'exit 2' INT TERM
+
+die() { echo "bench: $*" >&2; exit 2; }
+
+for p in ebmock ebload; do
+	[ -x "$BIN/$p" ] || die "$BIN/$p missing (make first)"
+done
+if ! command -v wrk >/dev/null 2>&1; then
+	echo "bench: wrk missing, installing the Debian package" >&2
+	if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+	$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || echo "bench: could not install wrk" >&2
+fi
+
+# start_mock NAME FLAGS...: ebmock on a free port; sets PORT and MOCK_PID.
+start_mock() {
+	name=$1; shift
+	rm -f "$T/$name.port"
+	"$@" --port 0 --port-file "$T/$name.port" --quiet > "$T/$name.log" 2>&1 &
+	MOCK_PID=$!
+	i=0
+	while [ ! -s "$T/$name.port" ]; do
+		kill -0 "$MOCK_PID" 2>/dev/null || { cat "$T/$name.log" >&2; die "ebmock exited"; }
+		i=$((i + 1)); [ $i -lt 100 ] || die "ebmock wrote no port file in 10 s"
+		sleep 0.1
+	done
+	PORT=$(cat "$T/$name.port")
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# jnum FILE SECTION KEY: a number from a section of an ebload report
+jnum() {
+	tr -d ' \n\t' < "$1" | sed -n "s/.*\"$2\":{[^}]*\"$3\":\([0-9.e+-]*\)[,}].*/\1/p" | head -n 1
+}
+# jlat FILE HIST KEY: a figure of latency.HIST
+jlat() {
+	tr -d ' \n\t' < "$1" | sed -n "s/.*\"latency\":{.*\"$2\":{\"count\":[0-9]*,[^}]*\"$3\":\([0-9.e+-]*\)[,}].*/\1/p" | head -n 1
+}
+
+NPROC=$(nproc)
+LOAD=$(cut -d' ' -f1 /proc/loadavg)
+echo "bench: $NPROC cores, load average $LOAD at start (shared machine: figures are lower bounds)" >&2
+
+# ---- 1. connections held by one ebmock, memory per connection ----------------
+start_mock idle "$BIN/ebmock" --jwt-secret "$SECRET" --ping-interval-s 0
+sleep 0.3
+RSS0=$(rss_kib "$MOCK_PID")
+timeout $((SECS + 120)) "$BIN/ebload" --url "http://127.0.0.1:$PORT" \
+	--connections "$CONNS" --connect-rate 5000 --stores 100 --push-rate 0 \
+	--duration "$SECS" --drain 0 --jwt-secret "$SECRET" --quiet \
+	--json "$OUT/bench-idle-ebload.json" > "$T/idle-ebload.log" 2>&1 &
+LPID=$!
+RSSMAX=$RSS0
+while kill -0 "$LPID" 2>/dev/null; do
+	r=$(rss_kib "$MOCK_PID")
+	[ "${r:-0}" -gt "$RSSMAX" ] && RSSMAX=$r
+	sleep 0.5
+done
+wait "$LPID"
+stop_mock
+HELD=$(jnum "$OUT/bench-idle-ebload.json" connections openAtHoldEnd)
+HELD=${HELD:-0}
+if [ "$HELD" -gt 0 ]; then
+	PER_CONN=$(( (RSSMAX - RSS0) * 1024 / HELD ))
+else
+	PER_CONN=0
+fi
+echo "bench: ebmock held $HELD subscribed connections; RSS $RSS0 -> $RSSMAX KiB, $PER_CONN bytes per connection (goal <= 4096)" >&2
+
+# ---- 2. small sync requests per second on one core ---------------------------
+RPS=0; WRK_P50=0; WRK_P99=0
+if command -v wrk >/dev/null 2>&1; then
+	start_mock sync taskset -c 0 "$BIN/ebmock" --no-auth
+	cat > "$T/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"lastKnownVersion":0}'
+wrk.headers["Content-Type"] = "application/json"
+done = function(summary, latency, requests)
+	io.write(string.format("WRKRESULT %d %.3f %d %d %d\n",
+		summary.requests, summary.duration / 1e6,
+		latency:percentile(50), latency:percentile(99),
+		summary.errors.status + summary.errors.connect + summary.errors.read +
+		summary.errors.write + summary.errors.timeout))
+end
+LUA
+	timeout $((SECS + 30)) taskset -c 1 wrk -t1 -c32 -d"${SECS}s" --timeout 5s \
+		-s "$T/post.lua" "http://127.0.0.1:$PORT/api/stores/bench-sync/sync" \
+		> "$T/wrk.log" 2>&1
+	stop_mock
+	line=$(grep '^WRKRESULT' "$T/wrk.log")
+	if [ -n "$line" ]; then
+		set -- $line
+		REQS=$2; DUR=$3; WRK_P50=$4; WRK_P99=$5; WRK_ERR=$6
+		RPS=$(awk -v r="$REQS" -v d="$DUR" 'BEGIN { printf "%.0f", (d > 0 ? r / d : 0) }')
+		echo "bench: sync requests: $RPS/s on one core (p50 ${WRK_P50}us p99 ${WRK_P99}us, $WRK_ERR errors)" >&2
+	else
+		cat "$T/wrk.log" >&2
+	fi
+fi
+
+# ---- 3. one push to all 10000 subscribers of one store -----------------------
+start_mock fanout "$BIN/ebmock" --jwt-secret "$SECRET" --ping-interval-s 0
+timeout $((SECS + 120)) "$BIN/ebload" --url "http://127.0.0.1:$PORT" \
+	--connections "$FANOUT" --connect-rate 5000 --stores 1 --push-rate 2 \
+	--duration "$SECS" --drain 3 --jwt-secret "$SECRET" --quiet \
+	--json "$OUT/bench-fanout-ebload.json" > "$T/fanout-ebload.log" 2>&1
+stop_mock
+F50=$(jlat "$OUT/bench-fanout-ebload.json" fanout p50Ms)
+F99=$(jlat "$OUT/bench-fanout-ebload.json" fanout p99Ms)
+FMISS=$(jnum "$OUT/bench-fanout-ebload.json" notifications missed)
+FSUB=$(jnum "$OUT/bench-fanout-ebload.json" connections openAtHoldEnd)
+echo "bench: one push to all $FSUB subscribers: p50 ${F50} ms, p99 ${F99} ms (missed ${FMISS})" >&2
+
+LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
+cat > "$OUT/bench.json" <<JSON
+{
+  "schema": "ebload-bench/1",
+  "machine": { "cores": $NPROC, "loadAverageStart": $LOAD, "loadAverageEnd": $LOAD_END,
+               "note": "shared machine; other work ran at the same time" },
+  "idleConnections": { "held": $HELD, "rssBeforeKiB": $RSS0, "rssHeldKiB": $RSSMAX,
+                       "bytesPerConnection": $PER_CONN, "goalBytesPerConnection": 4096,
+                       "ebloadReport": "bench-idle-ebload.json" },
+  "syncRequests": { "perSecondOneCore": $RPS, "p50Us": ${WRK_P50:-0}, "p99Us": ${WRK_P99:-0},
+                    "body": "{\"lastKnownVersion\":0}", "connections": 32 },
+  "fanout": { "subscribers": ${FSUB:-0}, "p50Ms": ${F50:-0}, "p99Ms": ${F99:-0},
+              "missed": ${FMISS:-0}, "ebloadReport": "bench-fanout-ebload.json" }
+}
+JSON
+echo "bench: results in $OUT/bench.json" >&2
+cat "$OUT/bench.json"
