@@ -807,6 +807,7 @@ START_TEST(test_wsc_reset_connection_is_eof)
 	eb_err err;
 	ck_assert_int_eq(eb_wsc_recv(c, 3000, &m, &err), EB_OK);
 	ck_assert_int_eq(m.ev, EB_WSC_EOF);
+	ck_assert_str_eq(m.data, "connection reset");
 	eb_wsc_msg_clear(&m);
 	eb_wsc_free(c);
 }
