@@ -62,6 +62,7 @@ typedef struct ebl_config {
 	bool no_auth;
 	const char *json_path, *csv_path, *html_path;
 	bool quiet;
+	bool evlib;                  /* lws on libev (epoll) rather than poll() */
 	int lws_log_level;
 } ebl_config;
 

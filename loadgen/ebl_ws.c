@@ -62,6 +62,7 @@ typedef struct ebl_worker {
 	bool final_started;
 	uint64_t final_ns, closed_ptr;
 	bool exit;
+	bool evlib;              /* libev loop (epoll) instead of poll() */
 	char *auth_msg;
 	size_t auth_len;
 	unsigned char *txbuf;    /* LWS_PRE + EBL_TX_MAX */
@@ -576,7 +577,10 @@ static void tick(lws_sorted_usec_list_t *sul)
 			any = w->conns[i].state != CS_IDLE;
 		if ((!any && w->closed_ptr >= w->n) || t > 10.0 + (w->down_rate > 0 ? (double)w->n / w->down_rate : 0)) {
 			w->exit = true;
-			lws_cancel_service(w->ctx);
+			if (w->evlib)
+				lws_context_destroy(w->ctx);   /* ends the event loop */
+			else
+				lws_cancel_service(w->ctx);
 			return;
 		}
 	}
@@ -632,6 +636,10 @@ static int worker_init(ebl_worker *w, const ebl_config *cfg, ebl_shm *shm, unsig
 	info.connect_timeout_secs = info.timeout_secs;
 	info.gid = -1;
 	info.uid = -1;
+	if (cfg->evlib) {
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+		w->evlib = true;
+	}
 	w->ctx = lws_create_context(&info);
 	return w->ctx ? 0 : -1;
 }

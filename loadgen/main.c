@@ -77,6 +77,8 @@ static const char usage_text[] =
 "  --procs N              worker processes (default: enough for the open-file\n"
 "                         limit, at least 1)\n"
 "  --threads T            lws contexts (threads) per worker process (default 1)\n"
+"  --event-loop ev|poll   lws event loop: libev/epoll (default; cost per event is\n"
+"                         independent of the connection count) or poll()\n"
 "  --source LIST          bind client sockets to these local addresses, round-robin:\n"
 "                         comma list and/or ranges 127.0.0.2-127.0.0.40; 'auto'\n"
 "                         (default) binds over 127.0.0.2.. when a loopback target\n"
@@ -488,6 +490,7 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
 	cfg->threads = 1;
 	cfg->max_pending = 1000;
 	cfg->shard_count = 1;
+	cfg->evlib = true;
 	o->source_arg = "auto";
 	size_t cl = 0;
 	for (int i = 0; i < argc && cl < sizeof o->command - 1; i++)
@@ -627,6 +630,14 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
 			if (eb_expect_parse(v, &o->expects[o->n_expects], &err) != EB_OK)
 				return usage_error("%s", err.msg);
 			o->n_expects++;
+		} else if (strcmp(a, "--event-loop") == 0) {
+			NEED();
+			if (strcmp(v, "ev") == 0)
+				cfg->evlib = true;
+			else if (strcmp(v, "poll") == 0)
+				cfg->evlib = false;
+			else
+				return usage_error("bad --event-loop %s (ev or poll)", v);
 		} else if (strcmp(a, "--quiet") == 0) {
 			cfg->quiet = true;
 		} else if (strcmp(a, "--verbose") == 0) {
@@ -774,6 +785,7 @@ static cJSON *config_json(const run_opts *o)
 	cJSON_AddNumberToObject(c, "churnRate", cfg->churn_rate * cfg->shard_count);
 	cJSON_AddNumberToObject(c, "procs", cfg->procs);
 	cJSON_AddNumberToObject(c, "threads", cfg->threads);
+	cJSON_AddStringToObject(c, "eventLoop", cfg->evlib ? "ev" : "poll");
 	cJSON_AddNumberToObject(c, "sources", cfg->n_sources);
 	cJSON_AddNumberToObject(c, "shardIndex", cfg->shard_index);
 	cJSON_AddNumberToObject(c, "shardCount", cfg->shard_count);
