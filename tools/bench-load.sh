@@ -1,0 +1,145 @@
+#!/bin/sh
+# Load benchmarks driven by ebload, results as JSON in
+# <build>/../bench/bench-load.json (build/bench/ for build/release):
+#   1. concurrent subscribed connections held from ONE ebload command
+#      (goal >= 100000): several ebmock processes on several ports (each under
+#      its 20000 fd limit), ebload --procs over several source addresses; the
+#      same run gives the connect rate (goal >= 17000/s) and ebload's own CPU
+#      and memory per connection;
+#   2. notifications delivered per second and fan-out latency for one push to
+#      10000 subscribers of one store (goal >= 100000 notifications/s).
+# Every step is bounded in time; traffic stays on loopback.
+# Usage: sh tools/bench-load.sh build/<config>
+# Env: BENCH_LOAD_CONNS (102000), BENCH_LOAD_PER_MOCK (17000),
+#      BENCH_LOAD_RATE (20000), BENCH_LOAD_SUBS (10000), BENCH_LOAD_PUSH (20),
+#      BENCH_SECONDS (10).
+set -u
+B=${1:?usage: bench-load.sh build/<config>}
+BIN=$B/bin
+OUT=$(dirname "$B")/bench
+mkdir -p "$OUT"
+T=$(mktemp -d "${TMPDIR:-/tmp}/ebbenchload.XXXXXX")
+CONNS=${BENCH_LOAD_CONNS:-102000}
+PER_MOCK=${BENCH_LOAD_PER_MOCK:-17000}
+RATE=${BENCH_LOAD_RATE:-20000}
+SUBS=${BENCH_LOAD_SUBS:-10000}
+PUSH=${BENCH_LOAD_PUSH:-20}
+SECS=${BENCH_SECONDS:-10}
+SECRET=bench-secret
+MOCKS=""
+
+stop_mocks() {
+	for p in $MOCKS; do kill "$p" 2>/dev/null; done
+	for p in $MOCKS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	MOCKS=""
+}
+trap 'stop_mocks; rm -rf "$T"' EXIT
+trap 'exit 2' INT TERM
+
+die() { echo "bench-load: $*" >&2; exit 2; }
+for p in ebmock ebload; do
+	[ -x "$BIN/$p" ] || die "$BIN/$p missing (make first)"
+done
+
+# start_mocks N: N ebmock processes; sets URLS ("--url ... --url ...").
+start_mocks() {
+	URLS=""
+	k=0
+	while [ $k -lt "$1" ]; do
+		rm -f "$T/m$k.port"
+		"$BIN/ebmock" --port 0 --port-file "$T/m$k.port" --jwt-secret "$SECRET" \
+			--ping-interval-s 0 --quiet > "$T/m$k.log" 2>&1 &
+		MOCKS="$MOCKS $!"
+		k=$((k + 1))
+	done
+	k=0
+	while [ $k -lt "$1" ]; do
+		i=0
+		while [ ! -s "$T/m$k.port" ]; do
+			i=$((i + 1)); [ $i -lt 100 ] || die "ebmock $k wrote no port file in 10 s"
+			sleep 0.1
+		done
+		URLS="$URLS --url http://127.0.0.1:$(cat "$T/m$k.port")"
+		k=$((k + 1))
+	done
+}
+
+jnum() {
+	tr -d ' \n\t' < "$1" | sed -n "s/.*\"$2\":{[^}]*\"$3\":\([0-9.e+-]*\)[,}].*/\1/p" | head -n 1
+}
+jlat() {
+	tr -d ' \n\t' < "$1" | sed -n "s/.*\"latency\":{.*\"$2\":{\"count\":[0-9]*,[^}]*\"$3\":\([0-9.e+-]*\)[,}].*/\1/p" | head -n 1
+}
+
+NPROC=$(nproc)
+LOAD=$(cut -d' ' -f1 /proc/loadavg)
+echo "bench-load: $NPROC cores, load average $LOAD at start (shared machine: figures are lower bounds)" >&2
+
+# ---- 1. capacity, connect rate, ebload's own cost ---------------------------
+NM=$(( (CONNS + PER_MOCK - 1) / PER_MOCK ))
+start_mocks "$NM"
+NSRC=$(( (CONNS + 19999) / 20000 ))
+SRC_LAST=$((1 + NSRC))
+echo "bench-load: $CONNS connections over $NM ebmock processes, sources 127.0.0.2-127.0.0.$SRC_LAST" >&2
+# shellcheck disable=SC2086
+timeout $((SECS + 240)) "$BIN/ebload" $URLS --connections "$CONNS" \
+	--connect-rate "$RATE" --stores 100 --push-rate 10 --duration "$SECS" --drain 2 \
+	--source "127.0.0.2-127.0.0.$SRC_LAST" --jwt-secret "$SECRET" \
+	--json "$OUT/bench-load-capacity.json" > "$T/capacity.log" 2> "$T/capacity.err"
+CAP_RC=$?
+stop_mocks
+tail -n 4 "$T/capacity.err" >&2
+HELD=$(jnum "$OUT/bench-load-capacity.json" connections openAtHoldEnd)
+PEAK=$(jnum "$OUT/bench-load-capacity.json" connections peakOpen)
+CR_MEAN=$(jnum "$OUT/bench-load-capacity.json" rates connectPerSecondMean)
+CR_PEAK=$(jnum "$OUT/bench-load-capacity.json" rates connectPerSecondPeak)
+RSS_PC=$(jnum "$OUT/bench-load-capacity.json" resources rssPerConnectionBytes)
+CPU_PC=$(jnum "$OUT/bench-load-capacity.json" resources cpuPerConnectionMs)
+MISSED1=$(jnum "$OUT/bench-load-capacity.json" notifications missed)
+echo "bench-load: held $HELD (peak $PEAK), connect rate mean $CR_MEAN/s peak $CR_PEAK/s, ebload $RSS_PC bytes and $CPU_PC ms CPU per connection (exit $CAP_RC)" >&2
+
+# ---- 2. notifications per second, fan-out to 10000 subscribers -------------
+start_mocks 1
+# shellcheck disable=SC2086
+timeout $((SECS + 120)) "$BIN/ebload" $URLS --connections "$SUBS" \
+	--connect-rate 5000 --stores 1 --push-rate "$PUSH" --duration "$SECS" --drain 3 \
+	--jwt-secret "$SECRET" --json "$OUT/bench-load-fanout.json" \
+	> "$T/fanout.log" 2> "$T/fanout.err"
+FAN_RC=$?
+stop_mocks
+NR_MEAN=$(jnum "$OUT/bench-load-fanout.json" rates notificationsPerSecondMean)
+NR_PEAK=$(jnum "$OUT/bench-load-fanout.json" rates notificationsPerSecondPeak)
+F50=$(jlat "$OUT/bench-load-fanout.json" fanout p50Ms)
+F99=$(jlat "$OUT/bench-load-fanout.json" fanout p99Ms)
+N50=$(jlat "$OUT/bench-load-fanout.json" notification p50Ms)
+N99=$(jlat "$OUT/bench-load-fanout.json" notification p99Ms)
+MISSED2=$(jnum "$OUT/bench-load-fanout.json" notifications missed)
+PUSHOK=$(jnum "$OUT/bench-load-fanout.json" pushes ok)
+echo "bench-load: $SUBS subscribers, $PUSH pushes/s: $NR_MEAN notifications/s mean ($NR_PEAK peak), fan-out p50 $F50 ms p99 $F99 ms, missed $MISSED2 (exit $FAN_RC)" >&2
+
+LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
+cat > "$OUT/bench-load.json" <<JSON
+{
+  "schema": "ebload-bench-load/1",
+  "machine": { "cores": $NPROC, "loadAverageStart": $LOAD, "loadAverageEnd": $LOAD_END,
+               "note": "shared machine; ebmock processes and ebload ran on the same 2 cores as other work" },
+  "capacity": { "target": $CONNS, "servers": $NM, "heldAtHoldEnd": ${HELD:-0}, "peakOpen": ${PEAK:-0},
+                "goal": 100000, "missed": ${MISSED1:-0}, "exit": $CAP_RC,
+                "report": "bench-load-capacity.json" },
+  "connectRate": { "meanPerSecond": ${CR_MEAN:-0}, "peakPerSecond": ${CR_PEAK:-0}, "goal": 17000,
+                   "requested": $RATE },
+  "ebloadCost": { "rssBytesPerConnection": ${RSS_PC:-0}, "cpuMsPerConnection": ${CPU_PC:-0} },
+  "notifications": { "subscribers": $SUBS, "pushesPerSecond": $PUSH, "pushesOk": ${PUSHOK:-0},
+                     "meanPerSecond": ${NR_MEAN:-0}, "peakPerSecond": ${NR_PEAK:-0}, "goal": 100000,
+                     "fanoutP50Ms": ${F50:-0}, "fanoutP99Ms": ${F99:-0},
+                     "notificationP50Ms": ${N50:-0}, "notificationP99Ms": ${N99:-0},
+                     "missed": ${MISSED2:-0}, "exit": $FAN_RC, "report": "bench-load-fanout.json" }
+}
+JSON
+echo "bench-load: results in $OUT/bench-load.json" >&2
+cat "$OUT/bench-load.json"
