@@ -199,4 +199,8 @@ bench-load: all
 clean:
 	rm -rf build
 
+# Objects of pattern-built tests are intermediates; keep them (no rebuild every run).
+.SECONDARY:
+.DELETE_ON_ERROR:
+
 -include $(ALL_OBJ:.o=.d)
