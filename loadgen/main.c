@@ -892,6 +892,7 @@ static int run(int argc, char **argv)
 	totals t;
 	uint64_t ph = EBL_PH_INIT, ph_start = 0, ramp_ns = 0, hold_ns = 0, next_sample = 0;
 	uint64_t prev_sub = 0, prev_notif = 0, prev_push = 0, prev_err = 0, peak_open = 0;
+	uint64_t last_ended = 0, last_progress = 0;
 	memset(&t, 0, sizeof t);
 	if (rc != 0)
 		goto out;
@@ -962,9 +963,10 @@ static int run(int argc, char **argv)
 
 	ph = EBL_PH_RAMP;
 	ph_start = shm->t0_ns;
+	last_progress = shm->t0_ns;
 	next_sample = shm->t0_ns + 1000000000ULL;
-	double ramp_limit = (double)cfg->connections / cfg->connect_rate +
-			    cfg->connect_timeout_s + 10.0;
+	/* past the schedule, ramp-up ends once no attempt ended for a while */
+	double ramp_limit = (double)cfg->connections / cfg->connect_rate;
 	eb_hist_init(prev);
 	for (;;) {
 		sleep_ms(20);
@@ -972,6 +974,12 @@ static int run(int argc, char **argv)
 		sum_workers(shm, &t, snap);
 		if (t.open > peak_open)
 			peak_open = t.open;
+		/* ramp-up lasts while attempts still end (slow servers take long) */
+		uint64_t ended = t.c.conn_subscribed + failures_of(&t.c);
+		if (ended != last_ended) {
+			last_ended = ended;
+			last_progress = now;
+		}
 		double in_phase = (double)(now - ph_start) / 1e9;
 		if (g_stop && ph < EBL_PH_FINAL) {
 			EBL_ST(&shm->stop, 1);
@@ -983,7 +991,9 @@ static int run(int argc, char **argv)
 			ph_start = now;
 			set_phase(shm, ph);
 		} else if (ph == EBL_PH_RAMP &&
-			   (t.ramp_done >= shm->n_workers || in_phase > ramp_limit)) {
+			   (t.ramp_done >= shm->n_workers ||
+			    (in_phase > ramp_limit && (double)(now - last_progress) / 1e9 >
+			     cfg->connect_timeout_s + 5.0))) {
 			ramp_ns = now - ph_start;
 			ph = EBL_PH_HOLD;
 			ph_start = now;
