@@ -74,7 +74,9 @@ static inline double fg_number(fz_in *in)
 	return isfinite(d) ? d : 0.0;
 }
 
-static inline cJSON *fg_value(fz_in *in, int depth)
+/* A JSON value nested at most depth deep with at most width members per
+ * level (small values keep the property targets fast). */
+static inline cJSON *fg_value(fz_in *in, int depth, size_t width)
 {
 	char buf[160];
 	uint8_t k = fz_u8(in) % (depth > 0 ? 8 : 6);
@@ -92,9 +94,9 @@ static inline cJSON *fg_value(fz_in *in, int depth)
 		return cJSON_CreateString(buf);
 	case 6:
 		v = cJSON_CreateArray();
-		n = fz_below(in, 5);
+		n = fz_below(in, (uint32_t)width + 1);
 		for (i = 0; v && i < n; i++) {
-			c = fg_value(in, depth - 1);
+			c = fg_value(in, depth - 1, width);
 			if (!c || !cJSON_AddItemToArray(v, c)) {
 				cJSON_Delete(c);
 				break;
@@ -103,13 +105,13 @@ static inline cJSON *fg_value(fz_in *in, int depth)
 		return v;
 	default:
 		v = cJSON_CreateObject();
-		n = fz_below(in, 5);
+		n = fz_below(in, (uint32_t)width + 1);
 		for (i = 0; v && i < n; i++) {
 			fg_text(in, buf, sizeof(buf), 6, false, false);
 			/* GEN-6: names are unique. */
 			if (cJSON_GetObjectItemCaseSensitive(v, buf))
 				continue;
-			c = fg_value(in, depth - 1);
+			c = fg_value(in, depth - 1, width);
 			if (!c || !cJSON_AddItemToObject(v, buf, c)) {
 				cJSON_Delete(c);
 				break;
@@ -123,7 +125,7 @@ static inline cJSON *fg_value(fz_in *in, int depth)
  * alphabet when few_ids (so duplicates and equal stamps happen), timestamps
  * from a small range when few_stamps. false on allocation failure. */
 static inline bool fg_change(fz_in *in, eb_change *c, bool few_ids,
-			     bool few_stamps)
+			     bool few_stamps, int depth, size_t width)
 {
 	char buf[160];
 	size_t n, i;
@@ -156,7 +158,7 @@ static inline bool fg_change(fz_in *in, eb_change *c, bool few_ids,
 		c->path_len = i + 1;
 	}
 	if (c->op == EB_OP_SET) {
-		c->value = fg_value(in, 3);
+		c->value = fg_value(in, depth, width);
 		if (!c->value)
 			goto fail;
 	}
