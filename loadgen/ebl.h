@@ -52,6 +52,7 @@ typedef struct ebl_config {
 	double drain_s;
 	double churn_rate;
 	double connect_timeout_s;
+	double push_timeout_s;
 	unsigned procs, threads;
 	unsigned max_pending;        /* per worker thread */
 	char sources[EBL_MAX_SOURCES][48];

@@ -66,6 +66,8 @@ static const char usage_text[] =
 "  --push-rate P          pushes per second in all, during the hold (default 10;\n"
 "                         0: no pushes, capacity only)\n"
 "  --pushers N            pusher threads (default 1); each owns stores s%N\n"
+"  --push-timeout S       seconds a push may take (default 30); a slow answer\n"
+"                         delays the next pushes and shows as latency\n"
 "  --duration D           hold seconds (default 10)\n"
 "  --drain D              seconds after the last push before counting misses\n"
 "                         (default 2)\n"
@@ -487,6 +489,7 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
 	cfg->duration_s = 10;
 	cfg->drain_s = 2;
 	cfg->connect_timeout_s = 10;
+	cfg->push_timeout_s = 30;
 	cfg->threads = 1;
 	cfg->max_pending = 1000;
 	cfg->shard_count = 1;
@@ -532,6 +535,10 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
 			NEED();
 			if (!parse_double(v, 0.1, 600, &cfg->connect_timeout_s))
 				return usage_error("bad --connect-timeout %s", v);
+		} else if (strcmp(a, "--push-timeout") == 0) {
+			NEED();
+			if (!parse_double(v, 0.1, 600, &cfg->push_timeout_s))
+				return usage_error("bad --push-timeout %s", v);
 		} else if (strcmp(a, "--stores") == 0) {
 			NEED();
 			if (!parse_u64(v, 1, 1000000, &u))
