@@ -30,6 +30,11 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			 void *user, void *in, size_t len);
 size_t ebmock_http_pss_size(void);
 
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE for either protocol: 0 lets the upgrade
+ * proceed, 1 after writing a refusal (e.g. the refuse-ws fault's 503), -1
+ * hangs up. */
+int ebmock_confirm_upgrade(struct lws *wsi);
+
 /* The notification WebSocket (/api/sync/notifications). */
 int ebmock_notify_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			   void *user, void *in, size_t len);

@@ -346,20 +346,25 @@ static int http_on_body_done(struct lws *wsi, http_pss *p)
 
 /* The upgrade to the notification socket: the core decides (route, refuse-ws
  * fault, ...). lws wants a refusal written here, synchronously. */
-static int http_confirm_upgrade(struct lws *wsi, http_pss *p)
+int ebmock_confirm_upgrade(struct lws *wsi)
 {
 	ebmock_glue *g = ebmock_glue_of(wsi);
 	ebm_http_req req;
 	char path[256];
 	int rc = 1;
+	http_pss pss, *p = &pss;
+
+	memset(&pss, 0, sizeof pss);
 
 	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) < 0)
 		path[0] = '\0';
 	http_collect_head(wsi, p, path);
 	http_fill_req(p, &req, false);
 	req.upgrade_ws = true;
-	if (g->shutting_down)
+	if (g->shutting_down) {
+		http_pss_clear(p);
 		return -1;
+	}
 	ebm_http_step st = ebm_http_begin(g->srv, &req, &p->ctx, &p->resp);
 	if (st == EBM_HTTP_UPGRADE) {
 		http_pss_clear(p);
@@ -430,9 +435,7 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return -1;
 		return http_on_body_done(wsi, p);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		if (!p)
-			return -1;
-		return http_confirm_upgrade(wsi, p);
+		return ebmock_confirm_upgrade(wsi);
 	case LWS_CALLBACK_TIMER:
 		if (p && p->have_resp)
 			lws_callback_on_writable(wsi);

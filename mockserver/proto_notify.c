@@ -154,6 +154,9 @@ int ebmock_notify_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	char addr[48];
 
 	switch (reason) {
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		/* lws asks the protocol the connection is bound to */
+		return ebmock_confirm_upgrade(wsi);
 	case LWS_CALLBACK_ESTABLISHED:
 		g = ebmock_glue_of(wsi);
 		if (!lws_get_peer_simple(wsi, addr, sizeof addr))

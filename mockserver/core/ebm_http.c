@@ -606,7 +606,14 @@ static char *defect_rewrite(ebm_server *srv, const char *body, size_t len)
 		/* The one place that bypasses eb_json_parse: the defect is that
 		 * duplicate names get through. */
 		const char *end = NULL;
-		root = cJSON_ParseWithLengthOpts(body, len, &end, 1);
+		root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+		while (root && end && end < body + len &&
+		       (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+			end++;
+		if (root && end != body + len) {
+			cJSON_Delete(root);
+			root = NULL;
+		}
 		dedupe_keep_last(root);
 	} else if (eb_json_parse(body, len, 1000, &root, NULL) != EB_OK) {
 		root = NULL;
