@@ -8,6 +8,24 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Length of the longest prefix of s[0..n) that does not end inside a UTF-8
+ * sequence, so truncated strings stay valid UTF-8 on the wire. */
+static size_t utf8_cut(const char *s, size_t n)
+{
+	size_t i = n, need;
+	unsigned char lead;
+
+	while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return n;
+	lead = (unsigned char)s[i - 1];
+	if (lead < 0xC0)
+		return n;
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+	return (i - 1 + need > n) ? i - 1 : n;
+}
+
 /* Copies src into dst[cap] with truncation; NULL becomes "". */
 static void copy_trunc(char *dst, size_t cap, const char *src)
 {
@@ -17,7 +35,7 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 		src = "";
 	n = strlen(src);
 	if (n >= cap)
-		n = cap - 1;
+		n = utf8_cut(src, cap - 1);
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }
@@ -26,6 +44,7 @@ eb_rc eb_err_set(eb_err *err, eb_rc rc, const char *rule, const char *field,
 		 const char *code, long index, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	if (!err)
 		return rc;
@@ -38,9 +57,12 @@ eb_rc eb_err_set(eb_err *err, eb_rc rc, const char *rule, const char *field,
 		va_start(ap, fmt);
 		/* A negative return leaves msg as vsnprintf left it; make sure it
 		 * is terminated either way. */
-		if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
-			err->msg[0] = '\0';
+		n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
+		if (n < 0)
+			err->msg[0] = '\0';
+		else if ((size_t)n >= sizeof(err->msg))
+			err->msg[utf8_cut(err->msg, sizeof(err->msg) - 1)] = '\0';
 	}
 	return rc;
 }

@@ -37,12 +37,13 @@ bool eb_pattern_match(const char *pattern, const char *store_id)
 	if (!pattern || !store_id)
 		return false;
 	n = strlen(pattern);
-	/* A '*' anywhere but at the end ("a*b", "a**") makes no pattern of
-	 * AUTH-9, and such a pattern matches nothing. */
-	if (n > 0 && memchr(pattern, '*', n - 1))
-		return false;
 	if (n == 0 || pattern[n - 1] != '*')
 		return strcmp(pattern, store_id) == 0;
+	/* Only one '*', at the end: "a**" or "*a*" is no prefix pattern and
+	 * matches nothing. ("a*b" is compared as an exact id above; STORE-1
+	 * ids hold no '*', so it matches no store.) */
+	if (memchr(pattern, '*', n - 1))
+		return false;
 	return strncmp(pattern, store_id, n - 1) == 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "eb_error.h"
+#include "eb_json.h"
 
 START_TEST(test_err_set_fills_every_member_and_returns_rc)
 {
@@ -53,6 +54,36 @@ START_TEST(test_err_set_truncates_long_strings)
 	ck_assert_uint_eq(strlen(e.field), sizeof(e.field) - 1);
 	ck_assert_uint_eq(strlen(e.code), sizeof(e.code) - 1);
 	ck_assert_uint_eq(strlen(e.msg), sizeof(e.msg) - 1);
+}
+END_TEST
+
+START_TEST(test_err_set_truncates_on_utf8_boundaries_GEN_1)
+{
+	eb_err e;
+	char s[700];
+	size_t i, k;
+
+	/* "é" (2 bytes) and "€" (3 bytes) and an emoji (4) at every offset */
+	const char *chars[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80" };
+
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < 4; i++) {
+			size_t n = i, cl = strlen(chars[k]);
+
+			memset(s, 'a', i);
+			while (n + cl < sizeof(s) - 1) {
+				memcpy(s + n, chars[k], cl);
+				n += cl;
+			}
+			s[n] = '\0';
+			eb_err_set(&e, EB_ERR_ARG, s, s, s, 0, "%s", s);
+			ck_assert(eb_utf8_valid(e.rule, strlen(e.rule)));
+			ck_assert(eb_utf8_valid(e.field, strlen(e.field)));
+			ck_assert(eb_utf8_valid(e.code, strlen(e.code)));
+			ck_assert(eb_utf8_valid(e.msg, strlen(e.msg)));
+			ck_assert_uint_ge(strlen(e.msg), sizeof(e.msg) - 4);
+		}
+	}
 }
 END_TEST
 
@@ -123,6 +154,7 @@ static Suite *error_suite(void)
 	tcase_add_test(tc, test_err_set_fills_every_member_and_returns_rc);
 	tcase_add_test(tc, test_err_set_accepts_null_strings_and_null_record);
 	tcase_add_test(tc, test_err_set_truncates_long_strings);
+	tcase_add_test(tc, test_err_set_truncates_on_utf8_boundaries_GEN_1);
 	tcase_add_test(tc, test_err_clear_resets_to_no_error);
 	tcase_add_test(tc, test_rc_names_are_distinct_and_never_null);
 	tcase_add_test(tc, test_code_status_follows_the_table_ERR_1);

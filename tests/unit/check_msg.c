@@ -1426,6 +1426,34 @@ START_TEST(test_error_body_round_trip_ERR_2)
 }
 END_TEST
 
+START_TEST(test_error_body_round_trip_with_truncated_utf8_entries_ERR_2)
+{
+	eb_problems p = { 0 };
+	eb_error_body *b = NULL;
+	char longs[300], *enc = NULL;
+	eb_err e;
+	size_t i;
+
+	for (i = 0; i + 2 < sizeof(longs); i += 2)
+		memcpy(longs + i, "\xc3\xa9", 2);
+	longs[i] = '\0';
+	ck_assert_int_eq(eb_problems_add(&p, 0, longs + 0, longs, "R", longs), EB_OK);
+	ck_assert_int_eq(eb_problems_add(&p, 1, "f", "x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+					 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+					 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "R", ""),
+			 EB_OK);
+	ck_assert(eb_utf8_valid(p.items[1].code, strlen(p.items[1].code)));
+	ck_assert_int_eq(eb_error_body_encode("INVALID_REQUEST", longs, &p, -1, &enc),
+			 EB_OK);
+	ck_assert_int_eq(ebody(enc, &b, &e), EB_OK);
+	ck_assert_str_eq(b->errors.items[0].field, p.items[0].field);
+	ck_assert_str_eq(b->errors.items[1].code, p.items[1].code);
+	eb_error_body_free(b);
+	free(enc);
+	eb_problems_clear(&p);
+}
+END_TEST
+
 /* ---- limits document: LIMIT-10 ------------------------------------------------ */
 
 START_TEST(test_limits_document_has_exactly_the_names_LIMIT_10)
@@ -1661,6 +1689,7 @@ static Suite *msg_suite(void)
 	tcase_add_test(to, test_error_body_malformed_errors_rejected_ERR_2);
 	tcase_add_test(to, test_error_body_carries_current_version_SYNC_8);
 	tcase_add_test(to, test_error_body_round_trip_ERR_2);
+	tcase_add_test(to, test_error_body_round_trip_with_truncated_utf8_entries_ERR_2);
 	tcase_add_test(to, test_limits_document_has_exactly_the_names_LIMIT_10);
 	tcase_add_test(to, test_limits_round_trip_LIMIT_10);
 	tcase_add_test(to, test_limits_parse_keeps_defaults_and_ignores_unknown_LIMIT_10);
