@@ -244,10 +244,10 @@ static int http_writeable(struct lws *wsi, http_pss *p)
 		return 0;
 	}
 	http_log(g, p, p->resp.status, p->resp.body_len);
-	int rc = lws_http_transaction_completed(wsi);
-	/* keep-alive: the next request on this connection starts clean */
+	/* keep-alive: the next request on this connection starts clean; clear
+	 * first, lws may free the pss while completing the transaction */
 	http_pss_clear(p);
-	return rc ? -1 : 0;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static void http_collect_head(struct lws *wsi, http_pss *p, const char *path)
