@@ -175,7 +175,7 @@ START_TEST(test_coalescing_sends_only_the_latest_version_WS_NOTIF_5)
 	free(mock_ws_subscribe(c, "co", false));
 	uint64_t t0 = eb_time_mono_ns() / 1000000u;
 	for (int i = 0; i < 5; i++) {
-		char id[8];
+		char id[16];
 		snprintf(id, sizeof id, "k%d", i);
 		MOCK_CHECK(&m, mock_push(&m, g_tok, "co", id, i, NULL) == 200, "push");
 	}
