@@ -41,9 +41,11 @@ void eb_route_parse(const char *path, size_t len, eb_route *out);
 
 /* Parses the query string of the changes feed (without '?', may be empty or
  * NULL) per FEED-1, FEED-2, FEED-5. On EB_OK *since and *limit are set
- * (limit defaults to default_limit). Returns EB_ERR_SHAPE with rule FEED-1,
- * FEED-2/LIMIT-7 or FEED-5 and field "since"/"limit". max_limit is the
- * server's page maximum (1000 by default). */
+ * (limit defaults to max_limit, the server's page maximum; 0 means 1000).
+ * Returns EB_ERR_SHAPE, code INVALID_REQUEST, field "since"/"limit" and rule
+ * FEED-5 (since or limit given twice; checked first), FEED-1 (since missing
+ * or malformed), FEED-2 (limit malformed) or LIMIT-7 (limit outside
+ * 1..max_limit). Unknown parameters, even repeated, are ignored. */
 eb_rc eb_feed_query_parse(const char *query, size_t len, uint32_t max_limit,
 			  uint64_t *since, uint32_t *limit, eb_err *err);
 

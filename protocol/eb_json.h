@@ -19,10 +19,15 @@
 #define EB_JSON_MAX_DEPTH 40
 
 /* Parses exactly len bytes (buf need not be NUL-terminated) as one JSON text.
- * Rejects: bad UTF-8, nesting deeper than max_depth, duplicate member names
- * (GEN-6), trailing non-whitespace. On EB_OK *out is a tree the caller frees
- * with cJSON_Delete. Returns EB_ERR_JSON (rule GEN-1/GEN-6, code INVALID_JSON),
- * EB_ERR_NOMEM or EB_ERR_ARG. */
+ * Rejects: anything outside the RFC 8259 grammar (cJSON alone takes "01",
+ * raw control characters, a BOM, \f as whitespace), bad UTF-8 and lone
+ * surrogate escapes, nesting deeper than max_depth (capped at cJSON's 1000),
+ * duplicate member names (GEN-6), trailing non-whitespace. Also refused,
+ * because cJSON cannot hold them faithfully: the escape \u0000 (its strings
+ * are NUL-terminated), number literals longer than 63 characters (it cuts
+ * them) and numbers outside the double range. On EB_OK *out is a tree the
+ * caller frees with cJSON_Delete. Returns EB_ERR_JSON (rule GEN-1/GEN-6,
+ * code INVALID_JSON), EB_ERR_NOMEM or EB_ERR_ARG (max_depth < 0). */
 eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
 		    eb_err *err);
 

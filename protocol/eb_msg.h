@@ -105,10 +105,17 @@ typedef struct eb_sync_request {
  * in that order: JSON (EB_ERR_JSON), shape and types (EB_ERR_SHAPE), limits
  * (EB_ERR_LIMIT, batch size first, then per change). On a per-change failure
  * every failing change gets one eb_problem (its first failing field, in the
- * field order of section 7) in *problems (may be NULL), and err holds the
- * first. lim NULL means the defaults. Timestamps and conflicts are NOT checked
- * here (they need the clock and the store). On EB_OK *out is the caller's,
- * freed with eb_sync_request_free. */
+ * field order of section 7) appended to *problems (may be NULL), and err
+ * holds the first. A bad top-level field (lastKnownVersion, changes, limit;
+ * the batch size) gives one problem with index -1; a body that is not an
+ * object gives none (err code INVALID_REQUEST). Per-field codes are
+ * INVALID_FIELD or LIMIT_EXCEEDED; the caller maps rc to the top-level code.
+ * Rules cited: SYNC-1, GEN-5, LIMIT-7 (top level), CHG-1..CHG-6 (shape),
+ * LIMIT-2, LIMIT-3, LIMIT-4, LIMIT-5 (limits). Values nested deeper than
+ * max_value_depth are LIMIT_EXCEEDED up to cJSON's nesting limit (997 levels
+ * inside a request), INVALID_JSON beyond. lim NULL means the defaults.
+ * Timestamps and conflicts are NOT checked here (they need the clock and the
+ * store). On EB_OK *out is the caller's, freed with eb_sync_request_free. */
 eb_rc eb_sync_request_parse(const char *buf, size_t len, const eb_limits *lim,
 			    eb_sync_request **out, eb_problems *problems,
 			    eb_err *err);
