@@ -421,6 +421,17 @@ static eb_rc check_tree(const cJSON *v, eb_err *err)
 	return EB_OK;
 }
 
+/* Defence in depth: cJSON must have stopped where the grammar check did. */
+static bool ends_in_ws(scan *sc, const char *end)
+{
+	if (!end || (const unsigned char *)end < sc->start ||
+	    (const unsigned char *)end > sc->end)
+		return false;
+	sc->p = (const unsigned char *)end;
+	skip_ws(sc);
+	return sc->p == sc->end;
+}
+
 eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
 		    eb_err *err)
 {
@@ -451,9 +462,7 @@ eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
 	if (!root)
 		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,
 				  "out of memory parsing JSON");
-	sc.p = (const unsigned char *)end;
-	if (!end || sc.p < sc.start || sc.p > sc.end ||
-	    (skip_ws(&sc), sc.p != sc.end)) {
+	if (!ends_in_ws(&sc, end)) {
 		cJSON_Delete(root);
 		return eb_err_set(err, EB_ERR_JSON, "GEN-1", "",
 				  EB_CODE_INVALID_JSON, -1,
