@@ -267,7 +267,8 @@ static void conn_ended(ebl_worker *w, ebl_conn *c)
 			double age = (double)(now - c->t_start_ns) / 1e9;
 			if (c->close_code == EB_WS_CLOSE_AUTH)
 				fail(c, &st->c.fail_auth);
-			else if (age >= w->cfg->connect_timeout_s - 0.05)
+			else if (c->close_code == EB_WS_CLOSE_AUTH_TIMEOUT ||
+				 age >= w->cfg->connect_timeout_s - 0.05)
 				fail(c, &st->c.fail_timeout);
 			else
 				fail(c, &st->c.fail_closed);
@@ -562,9 +563,12 @@ static void tick(lws_sorted_usec_list_t *sul)
 			w->final_started = true;
 			w->final_ns = now;
 			w->n_reopen = 0;
+			/* pushes ended and the drain passed: every committed
+			 * push counts */
+			uint64_t end = now + (uint64_t)(cfg->drain_s * 1e9);
 			for (uint64_t i = 0; i < w->n; i++)
 				if (w->conns[i].state == CS_SUBSCRIBED)
-					count_missed(w, &w->conns[i], now);
+					count_missed(w, &w->conns[i], end);
 		}
 		double t = (double)(now - w->final_ns) / 1e9;
 		uint64_t due = w->down_rate > 0 ? (uint64_t)(w->down_rate * t) + 1 : w->n;
@@ -572,9 +576,8 @@ static void tick(lws_sorted_usec_list_t *sul)
 			due = w->n;
 		while (w->closed_ptr < due && w->closed_ptr < w->n)
 			close_conn(w, &w->conns[w->closed_ptr++], CW_FINAL);
-		bool any = false;
-		for (uint64_t i = 0; i < w->n && !any; i++)
-			any = w->conns[i].state != CS_IDLE;
+		/* closing connections stay counted in open until they end */
+		bool any = EBL_LD(&st->pending) + EBL_LD(&st->open) > 0;
 		if ((!any && w->closed_ptr >= w->n) || t > 10.0 + (w->down_rate > 0 ? (double)w->n / w->down_rate : 0)) {
 			w->exit = true;
 			if (w->evlib)

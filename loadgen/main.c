@@ -1013,8 +1013,11 @@ static int run(int argc, char **argv)
 			r->c.rss_hold_kib = rss;
 			r->c.conn_open_at_end = t.open;
 			ph = EBL_PH_DRAIN;
-			ph_start = now;
 			set_phase(shm, ph);
+			/* the drain starts once the last push got its answer */
+			ebl_pushers_join(pushers);
+			pushers = NULL;
+			ph_start = eb_time_mono_ns();
 		} else if (ph == EBL_PH_DRAIN && in_phase >= cfg->drain_s) {
 			ph = EBL_PH_FINAL;
 			ph_start = now;

@@ -11,7 +11,7 @@
 # Every step is bounded in time; traffic stays on loopback.
 # Usage: sh tools/bench-load.sh build/<config>
 # Env: BENCH_LOAD_CONNS (102000), BENCH_LOAD_PER_MOCK (17000),
-#      BENCH_LOAD_RATE (20000), BENCH_LOAD_SUBS (10000), BENCH_LOAD_PUSH (20),
+#      BENCH_LOAD_RATE (8000), BENCH_LOAD_SUBS (10000), BENCH_LOAD_PUSH (20),
 #      BENCH_SECONDS (10).
 set -u
 B=${1:?usage: bench-load.sh build/<config>}
@@ -21,7 +21,7 @@ mkdir -p "$OUT"
 T=$(mktemp -d "${TMPDIR:-/tmp}/ebbenchload.XXXXXX")
 CONNS=${BENCH_LOAD_CONNS:-102000}
 PER_MOCK=${BENCH_LOAD_PER_MOCK:-17000}
-RATE=${BENCH_LOAD_RATE:-20000}
+RATE=${BENCH_LOAD_RATE:-8000}
 SUBS=${BENCH_LOAD_SUBS:-10000}
 PUSH=${BENCH_LOAD_PUSH:-20}
 SECS=${BENCH_SECONDS:-10}
@@ -88,7 +88,8 @@ SRC_LAST=$((1 + NSRC))
 echo "bench-load: $CONNS connections over $NM ebmock processes, sources 127.0.0.2-127.0.0.$SRC_LAST" >&2
 # shellcheck disable=SC2086
 timeout $((SECS + 240)) "$BIN/ebload" $URLS --connections "$CONNS" \
-	--connect-rate "$RATE" --stores 100 --push-rate 10 --duration "$SECS" --drain 2 \
+	--connect-rate "$RATE" --connect-timeout 30 --max-pending 500 --stores 100 \
+	--push-rate 10 --duration "$SECS" --drain 2 \
 	--source "127.0.0.2-127.0.0.$SRC_LAST" --jwt-secret "$SECRET" \
 	--json "$OUT/bench-load-capacity.json" > "$T/capacity.log" 2> "$T/capacity.err"
 CAP_RC=$?
