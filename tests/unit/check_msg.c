@@ -67,6 +67,17 @@ static void tb_rep(tbuf *b, char c, size_t n)
 		tb_add(b, &c, 1);
 }
 
+/* A JSON tree the test expects to parse. */
+static cJSON *jparse(const char *s)
+{
+	cJSON *v = NULL;
+	eb_err e;
+
+	ck_assert_msg(eb_json_parse(s, strlen(s), 1000, &v, &e) == EB_OK,
+		      "%s: %s", s, e.msg);
+	return v;
+}
+
 /* Parses body; request out, problems and err are the caller's. */
 static eb_rc parse(const char *body, eb_sync_request **r, eb_problems *p,
 		   eb_err *e)
@@ -474,7 +485,7 @@ START_TEST(test_change_set_accepts_any_value_including_null_CHG_5)
 	for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		char *b = one_change("a", "[\"p\"]", vals[i]);
 		eb_sync_request *r = accept_req(b);
-		cJSON *want = cJSON_Parse(vals[i]);
+		cJSON *want = jparse(vals[i]);
 
 		ck_assert_ptr_nonnull(r->changes[0].value);
 		ck_assert(eb_json_canon_equal(r->changes[0].value, want));
@@ -1062,7 +1073,7 @@ START_TEST(test_change_to_json_preserves_value_exactly_CHG_9)
 	r->changes[0].has_version = true;
 	j = eb_change_to_json(&r->changes[0]);
 	ck_assert_ptr_nonnull(j);
-	want = cJSON_Parse(value);
+	want = jparse(value);
 	ck_assert(eb_json_canon_equal(cJSON_GetObjectItem(j, "value"), want));
 	eb_json_canonical(cJSON_GetObjectItem(j, "value"), &canon1, NULL);
 	eb_json_canonical(want, &canon2, NULL);
@@ -1473,7 +1484,7 @@ START_TEST(test_limits_document_has_exactly_the_names_LIMIT_10)
 
 	eb_limits_default(&l);
 	ck_assert_int_eq(eb_limits_encode(&l, &enc), EB_OK);
-	j = cJSON_Parse(enc);
+	j = jparse(enc);
 	ck_assert_int_eq(cJSON_GetArraySize(j), 12);
 	for (i = 0; i < 12; i++) {
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(j, names[i]);
@@ -1490,7 +1501,7 @@ START_TEST(test_limits_document_has_exactly_the_names_LIMIT_10)
 	l.ws_per_second = 5;
 	l.ws_burst = 20;
 	ck_assert_int_eq(eb_limits_encode(&l, &enc), EB_OK);
-	j = cJSON_Parse(enc);
+	j = jparse(enc);
 	rl = cJSON_GetObjectItemCaseSensitive(j, "rateLimit");
 	ck_assert(cJSON_GetObjectItemCaseSensitive(rl, "httpPerSecond")->valuedouble == 2.5);
 	ck_assert(cJSON_GetObjectItemCaseSensitive(rl, "httpBurst")->valuedouble == 10);
