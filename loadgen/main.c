@@ -946,8 +946,18 @@ static int run(int argc, char **argv)
 			rc = 2;
 			goto reap;
 		}
-		if (pid == 0)
-			_exit(ebl_worker_process(cfg, shm, p));
+		if (pid == 0) {
+			/* the worker needs none of the parent's bookkeeping */
+			free(kids);
+			eb_loadreport_free(r);
+			free(snap);
+			free(prev);
+			free(iv);
+			int st = ebl_worker_process(cfg, shm, p);
+			free(o->cfg.token);
+			free(o);
+			_exit(st);
+		}
 		kids[n_kids++] = pid;
 	}
 	pushers = ebl_pushers_start(cfg, shm);
