@@ -389,8 +389,9 @@ bad_value:
 		       LWS_SERVER_OPTION_VALIDATE_UTF8;
 	if (!strchr(host, ':'))
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-	info.keepalive_timeout = 10;     /* idle keep-alive and slow headers */
-	info.timeout_secs = 10;
+	info.keepalive_timeout = 5;      /* idle keep-alive and slow headers */
+	info.timeout_secs = 5;
+	info.timeout_secs_ah_idle = 5;   /* slowloris: 5 s to finish the headers */
 	info.max_http_header_data = 8192;
 	info.fd_limit_per_thread = 0;
 	glue.ctx = lws_create_context(&info);

@@ -25,6 +25,11 @@ typedef struct http_pss {
 	char *body;               /* request body being read */
 	size_t body_len, body_cap;
 	bool body_refused;        /* 413 decided while reading */
+	bool chunked;             /* lws hands chunked bodies over undecoded */
+	bool close_after;         /* body left unread, chunked, or asked for */
+	uint8_t ck_state;
+	bool ck_line_empty;
+	uint64_t ck_left;
 	unsigned char *out;       /* LWS_PRE + response body */
 	ebm_http_resp resp;
 	size_t sent;
@@ -246,7 +251,10 @@ static int http_writeable(struct lws *wsi, http_pss *p)
 	http_log(g, p, p->resp.status, p->resp.body_len);
 	/* keep-alive: the next request on this connection starts clean; clear
 	 * first, lws may free the pss while completing the transaction */
+	bool close_now = p->close_after;
 	http_pss_clear(p);
+	if (close_now)
+		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -269,6 +277,10 @@ static void http_collect_head(struct lws *wsi, http_pss *p, const char *path)
 	}
 	if (!lws_get_peer_simple(wsi, p->addr, sizeof p->addr))
 		snprintf(p->addr, sizeof p->addr, "unknown");
+	char conn[64];
+	if (lws_hdr_copy(wsi, conn, sizeof conn, WSI_TOKEN_CONNECTION) > 0 &&
+	    strcasestr(conn, "close"))
+		p->close_after = true;
 }
 
 static int http_on_request(struct lws *wsi, http_pss *p, const char *path)
@@ -279,9 +291,17 @@ static int http_on_request(struct lws *wsi, http_pss *p, const char *path)
 	http_collect_head(wsi, p, path);
 	http_fill_req(p, &req, false);
 	ebm_http_step st = ebm_http_begin(g->srv, &req, &p->ctx, &p->resp);
+	if (st != EBM_HTTP_NEED_BODY &&
+	    (p->clen > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0))
+		p->close_after = true;   /* answered before the body: do not read it */
 	if (st == EBM_HTTP_NEED_BODY) {
-		if (p->clen > 0 || (p->clen < 0 && p->method && strcmp(p->method, "POST") == 0 &&
-				    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0))
+		if (p->clen < 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+			/* lws does not frame chunked request bodies: decode them
+			 * here and close afterwards */
+			p->chunked = true;
+			p->close_after = true;
+		}
+		if (p->clen > 0 || p->chunked)
 			return 0;   /* body callbacks follow */
 		http_fill_req(p, &req, true);
 		ebm_http_finish(g->srv, p->ctx, &req, &p->resp);
@@ -298,7 +318,95 @@ static int http_on_request(struct lws *wsi, http_pss *p, const char *path)
 	return http_respond(wsi, p);
 }
 
+enum { CK_SIZE = 0, CK_EXT, CK_SIZE_LF, CK_DATA, CK_DATA_CR, CK_DATA_LF, CK_TRAILER, CK_DONE };
+
+static int http_append(struct lws *wsi, http_pss *p, const void *in, size_t len);
+
+/* Decodes chunked transfer coding in place of lws; a malformed framing just
+ * ends the body (the JSON check then answers 400). true when complete. */
+static bool http_dechunk(struct lws *wsi, http_pss *p, const unsigned char *in, size_t len,
+			 int *rc)
+{
+	*rc = 0;
+	for (size_t i = 0; i < len && p->ck_state != CK_DONE; i++) {
+		unsigned char ch = in[i];
+		switch (p->ck_state) {
+		case CK_SIZE: {
+			int v = ch >= '0' && ch <= '9' ? ch - '0'
+				: ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+				: ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+			if (v >= 0 && p->ck_left < (1ULL << 40))
+				p->ck_left = p->ck_left * 16 + (uint64_t)v;
+			else if (ch == ';' || ch == ' ' || ch == '\t')
+				p->ck_state = CK_EXT;
+			else if (ch == '\r')
+				p->ck_state = CK_SIZE_LF;
+			else
+				p->ck_state = CK_DONE;
+			break;
+		}
+		case CK_EXT:
+			if (ch == '\r')
+				p->ck_state = CK_SIZE_LF;
+			break;
+		case CK_SIZE_LF:
+			if (ch != '\n')
+				p->ck_state = CK_DONE;
+			else if (!p->ck_left) {
+				p->ck_state = CK_TRAILER;
+				p->ck_line_empty = true;
+			} else
+				p->ck_state = CK_DATA;
+			break;
+		case CK_DATA: {
+			size_t n = len - i;
+			if (n > p->ck_left)
+				n = (size_t)p->ck_left;
+			*rc = http_append(wsi, p, in + i, n);
+			if (*rc || p->body_refused)
+				return true;
+			p->ck_left -= n;
+			i += n - 1;
+			if (!p->ck_left)
+				p->ck_state = CK_DATA_CR;
+			break;
+		}
+		case CK_DATA_CR:
+			p->ck_state = ch == '\r' ? CK_DATA_LF : CK_DONE;
+			break;
+		case CK_DATA_LF:
+			p->ck_state = ch == '\n' ? CK_SIZE : CK_DONE;
+			break;
+		case CK_TRAILER:
+			if (ch == '\n') {
+				if (p->ck_line_empty)
+					p->ck_state = CK_DONE;
+				p->ck_line_empty = true;
+			} else if (ch != '\r') {
+				p->ck_line_empty = false;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return p->ck_state == CK_DONE;
+}
+
+static int http_on_body_done(struct lws *wsi, http_pss *p);
+
 static int http_on_body(struct lws *wsi, http_pss *p, const void *in, size_t len)
+{
+	if (p->chunked && !p->body_refused && p->ctx) {
+		int rc;
+		if (http_dechunk(wsi, p, in, len, &rc) && !rc && !p->body_refused && p->ctx)
+			return http_on_body_done(wsi, p);
+		return rc;
+	}
+	return http_append(wsi, p, in, len);
+}
+
+static int http_append(struct lws *wsi, http_pss *p, const void *in, size_t len)
 {
 	ebmock_glue *g = ebmock_glue_of(wsi);
 	if (p->body_refused || !p->ctx)
@@ -307,6 +415,7 @@ static int http_on_body(struct lws *wsi, http_pss *p, const void *in, size_t len
 	if ((uint64_t)p->body_len + len > max) {
 		/* chunked or lying Content-Length: 413 without keeping more */
 		p->body_refused = true;
+		p->close_after = true;
 		ebm_http_body_too_large(g->srv, p->ctx, &p->resp);
 		p->ctx = NULL;
 		free(p->body);

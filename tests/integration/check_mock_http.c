@@ -4,6 +4,10 @@
  * errors and the ERR-3 order of checks (section 7), limits (section 8), rate
  * limiting (section 11) and the extensions (healthz, metrics, limits).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include "check_mock_common.h"
 
@@ -623,6 +627,102 @@ START_TEST(test_malformed_http_requests_keep_the_server_alive)
 }
 END_TEST
 
+/* Sends raw bytes on a fresh TCP connection and reads until the server
+ * closes or timeout_ms pass; returns what was read (caller frees). With
+ * keep_open_ms > 0 nothing is sent after req and the wait measures how long
+ * the server keeps the connection. */
+static char *raw_http(int port, const char *req, size_t len, long timeout_ms, long *elapsed_ms)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	char *out = calloc(1, 65536);
+	size_t n = 0;
+	uint64_t t0 = eb_time_mono_ns() / 1000000u;
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return out;
+	}
+	if (len && send(fd, req, len, MSG_NOSIGNAL) < 0)
+		goto done;
+	for (;;) {
+		long left = timeout_ms - (long)(eb_time_mono_ns() / 1000000u - t0);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		ssize_t r = recv(fd, out + n, 65535 - n, 0);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n >= 65535)
+			break;
+	}
+done:
+	if (elapsed_ms)
+		*elapsed_ms = (long)(eb_time_mono_ns() / 1000000u - t0);
+	close(fd);
+	return out;
+}
+
+START_TEST(test_raw_http_chunked_body_big_header_and_slow_headers)
+{
+	mock m;
+	char req[2048];
+	MOCK_START(&m, "--max-body-bytes", "64");
+	/* chunked bodies are decoded and counted against the limit */
+	int n = snprintf(req, sizeof req,
+			 "POST /api/stores/c/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+			 "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+			 "Connection: close\r\n\r\n"
+			 "5\r\n{\"las\r\n11\r\ntKnownVersion\":0}\r\n0\r\n\r\n", g_tok);
+	char *out = raw_http(m.proc.port, req, (size_t)n, 3000, NULL);
+	MOCK_CHECK(&m, strstr(out, "HTTP/1.1 200") && strstr(out, "\"currentVersion\":0"), "chunked: %s", out);
+	free(out);
+	n = snprintf(req, sizeof req,
+		     "POST /api/stores/c/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+		     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+		     "40\r\n{\"lastKnownVersion\":0}                                          \r\n"
+		     "10\r\n                \r\n0\r\n\r\n", g_tok);
+	out = raw_http(m.proc.port, req, (size_t)n, 3000, NULL);
+	MOCK_CHECK(&m, strstr(out, "HTTP/1.1 413"), "chunked over the limit: %s", out);
+	free(out);
+	MOCK_ALIVE(&m);
+	/* Content-Length over the limit: 413 before the body is read */
+	n = snprintf(req, sizeof req,
+		     "POST /api/stores/c/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+		     "Content-Type: application/json\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n", g_tok);
+	/* the server may close before reading the body: answer seen either way */
+	out = raw_http(m.proc.port, req, (size_t)n, 3000, NULL);
+	MOCK_CHECK(&m, strstr(out, "HTTP/1.1 413"), "413 from Content-Length: %s", out);
+	free(out);
+	/* a huge header is refused without harm */
+	size_t big = 20000;
+	char *hdr = malloc(big + 200);
+	n = snprintf(hdr, big + 200, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	memset(hdr + n, 'a', big);
+	memcpy(hdr + n + big, "\r\n\r\n", 4);
+	out = raw_http(m.proc.port, hdr, (size_t)n + big + 4, 3000, NULL);
+	MOCK_CHECK(&m, !strstr(out, "200 OK"), "oversized header not served");
+	free(out);
+	free(hdr);
+	MOCK_ALIVE(&m);
+	/* slow headers: a connection that never finishes them is closed */
+	long el = 0;
+	out = raw_http(m.proc.port, "GET /healthz HTTP/1.1\r\nHost:", 29, 15000, &el);
+	MOCK_CHECK(&m, el < 8000, "slow header connection closed after %ld ms", el);
+	free(out);
+	/* garbage request line */
+	out = raw_http(m.proc.port, "\x01\x02 garbage\r\n\r\n", 13, 1000, NULL);
+	free(out);
+	MOCK_ALIVE(&m);
+	MOCK_STOP_OK(&m);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc;
@@ -642,5 +742,6 @@ int main(void)
 	tcase_add_test(tc, test_permissions_AUTH_9_to_AUTH_12);
 	tcase_add_test(tc, test_http_rate_limit_and_recovery_RATE_1_to_RATE_3);
 	tcase_add_test(tc, test_malformed_http_requests_keep_the_server_alive);
+	tcase_add_test(tc, test_raw_http_chunked_body_big_header_and_slow_headers);
 	return mock_run(s);
 }
