@@ -1,0 +1,435 @@
+/*
+ * ebc_run.c — the catalogue, the setup of a run (probe, limits, keys) and the
+ * runner: cases on --jobs threads, slow ones first so their waits overlap,
+ * each with a fresh context, its own wire log and its result in the report.
+ */
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eb_time.h"
+#include "ebc.h"
+
+/* ---- catalogue ----------------------------------------------------------- */
+
+size_t ebc_catalogue(const ebc_case **out, size_t cap)
+{
+	const struct { const ebc_case *cases; size_t n; } t[] = {
+		{ ebc_cases_versioning, ebc_cases_versioning_n },
+		{ ebc_cases_feed, ebc_cases_feed_n },
+		{ ebc_cases_idempotency, ebc_cases_idempotency_n },
+		{ ebc_cases_validation, ebc_cases_validation_n },
+		{ ebc_cases_limits, ebc_cases_limits_n },
+		{ ebc_cases_errors, ebc_cases_errors_n },
+		{ ebc_cases_auth, ebc_cases_auth_n },
+	};
+	size_t i, j, n = 0;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		for (j = 0; j < t[i].n && n < cap; j++)
+			out[n++] = &t[i].cases[j];
+	return n;
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+static char *run_read_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s", path);
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (n + 4097 > cap) {
+			char *p = realloc(buf, cap + 8192);
+
+			if (!p) {
+				free(buf);
+				fclose(f);
+				snprintf(err, errlen, "out of memory");
+				return NULL;
+			}
+			buf = p;
+			cap += 8192;
+		}
+		got = fread(buf + n, 1, 4096, f);
+		n += got;
+		if (got == 0)
+			break;
+		if (n > (1u << 20))
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The public half of an RSA private key, as the PEM an RS256 server is
+ * configured with: the algorithm-confusion case signs HS256 with it. */
+static char *run_public_pem(const char *priv, char *err, size_t errlen)
+{
+	BIO *in = BIO_new_mem_buf(priv, -1);
+	BIO *out = BIO_new(BIO_s_mem());
+	EVP_PKEY *k = NULL;
+	char *pem = NULL, *data = NULL;
+	long len;
+
+	if (!in || !out)
+		goto out;
+	k = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL);
+	if (!k) {
+		snprintf(err, errlen, "--jwt-private-key: not a PEM private key");
+		goto out;
+	}
+	if (!PEM_write_bio_PUBKEY(out, k))
+		goto out;
+	len = BIO_get_mem_data(out, &data);
+	if (len <= 0)
+		goto out;
+	pem = malloc((size_t)len + 1);
+	if (!pem)
+		goto out;
+	memcpy(pem, data, (size_t)len);
+	pem[len] = '\0';
+out:
+	if (!pem && !err[0])
+		snprintf(err, errlen, "cannot derive the public key of --jwt-private-key");
+	EVP_PKEY_free(k);
+	BIO_free(in);
+	BIO_free(out);
+	return pem;
+}
+
+static uint64_t run_mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static void run_add_flag(char *buf, size_t len, const char *flag, const char *val)
+{
+	size_t at = strlen(buf);
+
+	snprintf(buf + at, len - at, " %s ", flag);
+	if (val)
+		ebc_shell_quote(buf, len, val);
+	else if (strlen(buf) > 0)
+		buf[strlen(buf) - 1] = '\0';
+}
+
+int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tflen,
+		  char *err, size_t errlen)
+{
+	eb_http *h = NULL;
+	eb_http_resp resp;
+	uint64_t seed, x;
+	const char *digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+	int rc = EBC_EXIT_USAGE, i;
+
+	memset(run, 0, sizeof(*run));
+	memset(&resp, 0, sizeof(resp));
+	err[0] = '\0';
+	run->opts = o;
+	eb_limits_default(&run->limits);
+	if (!o->no_auth_server && !o->jwt_secret && !o->jwt_private_key) {
+		snprintf(err, errlen, "give --jwt-secret and/or --jwt-private-key to mint tokens "
+			 "for the server, or --no-auth-server when it runs without auth");
+		goto out;
+	}
+	if (o->jwt_private_key) {
+		run->private_pem = run_read_file(o->jwt_private_key, err, errlen);
+		if (!run->private_pem)
+			goto out;
+		run->public_pem = run_public_pem(run->private_pem, err, errlen);
+		if (!run->public_pem)
+			goto out;
+	}
+	seed = o->seed_set ? o->seed : (eb_time_now_ms() ^ ((uint64_t)getpid() << 32) ^ eb_time_mono_ns());
+	x = run_mix(seed);
+	run->prefix[0] = 'e';
+	for (i = 1; i < 9; i++) {
+		run->prefix[i] = digits[x % 36];
+		x /= 36;
+	}
+	run->prefix[9] = '\0';
+
+	token_flags[0] = '\0';
+	if (o->jwt_secret)
+		run_add_flag(token_flags, tflen, "--jwt-secret", o->jwt_secret);
+	if (o->jwt_private_key)
+		run_add_flag(token_flags, tflen, "--jwt-private-key", o->jwt_private_key);
+	if (o->jwt_issuer)
+		run_add_flag(token_flags, tflen, "--jwt-issuer", o->jwt_issuer);
+	if (o->jwt_audience)
+		run_add_flag(token_flags, tflen, "--jwt-audience", o->jwt_audience);
+	if (o->jwt_leeway_s != 5) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%ld", o->jwt_leeway_s);
+		run_add_flag(token_flags, tflen, "--jwt-leeway", v);
+	}
+	if (o->no_auth_server)
+		run_add_flag(token_flags, tflen, "--no-auth-server", NULL);
+	run->token_flags = token_flags;
+
+	/* Probe: is anything there, and does it advertise limits? */
+	h = eb_http_new(o->url, (long)((double)o->timeout_ms * o->time_scale));
+	if (!h) {
+		snprintf(err, errlen, "cannot create an HTTP client");
+		goto out;
+	}
+	if (eb_http_request(h, "GET", "/api/limits", NULL, NULL, NULL, 0, NULL, 0, &resp) != EB_OK) {
+		snprintf(err, errlen, "server unreachable at %s: %s", o->url,
+			 resp.error[0] ? resp.error : "no response");
+		rc = EBC_EXIT_UNREACHABLE;
+		goto out;
+	}
+	if (resp.status == 200) {
+		eb_err e;
+		eb_limits l;
+
+		eb_limits_default(&l);
+		eb_err_clear(&e);
+		if (eb_limits_parse(resp.body, resp.body_len, &l, &e) == EB_OK) {
+			run->limits = l;
+			run->limits_offered = true;
+		}
+	}
+	rc = 0;
+out:
+	eb_http_resp_clear(&resp);
+	eb_http_free(h);
+	if (rc)
+		ebc_run_clear(run);
+	return rc;
+}
+
+void ebc_run_clear(ebc_run *run)
+{
+	if (!run)
+		return;
+	free(run->private_pem);
+	free(run->public_pem);
+	run->private_pem = run->public_pem = NULL;
+}
+
+/* ---- runner -------------------------------------------------------------- */
+
+typedef struct run_pool {
+	const ebc_run *run;
+	const ebc_case *const *cases;
+	size_t n, next, done, total;
+	eb_report *rep;
+	volatile sig_atomic_t *stop;
+	pthread_mutex_t mu;
+} run_pool;
+
+/* Why a case cannot run against this server, or NULL. */
+static const char *run_skip_reason(const ebc_run *run, const ebc_case *c)
+{
+	const ebc_opts *o = run->opts;
+
+	if ((c->flags & EBC_F_AUTH) && o->no_auth_server)
+		return "the server runs without authentication (--no-auth-server)";
+	if ((c->flags & EBC_F_AUTH) && !o->jwt_secret && !run->private_pem)
+		return "no signing key given (--jwt-secret or --jwt-private-key)";
+	if ((c->flags & EBC_F_LIMITS) && !run->limits_offered)
+		return "GET /api/limits is not offered (no 200): the server advertises no limits";
+	if ((c->flags & EBC_F_RATE) && !(run->limits_offered && run->limits.rate_limit_on))
+		return "rate limiting not offered: GET /api/limits has no rateLimit (RATE-1)";
+	if ((c->flags & EBC_F_ISS) && !o->jwt_issuer)
+		return "the server's issuer is unknown (give --jwt-issuer)";
+	if ((c->flags & EBC_F_AUD) && !o->jwt_audience)
+		return "the server's audience is unknown (give --jwt-audience)";
+	if ((c->flags & EBC_F_RSA) && !run->private_pem)
+		return "no RS256 key given (--jwt-private-key)";
+	return NULL;
+}
+
+static void run_dump_wire(const ebc_case *c, eb_wirelog *w)
+{
+	size_t i, n = eb_wirelog_count(w);
+
+	fprintf(stderr, "--- wire log of %s (%zu entries)\n", c->id, n);
+	for (i = 0; i < n; i++) {
+		const eb_wire_entry *e = eb_wirelog_get(w, i);
+
+		fprintf(stderr, "%8.3f %s %-4s #%d %s\n", (double)e->t_us / 1000.0,
+			e->dir == EB_WIRE_OUT ? ">>" : e->dir == EB_WIRE_IN ? "<<" : "--",
+			e->proto, e->conn, e->text);
+	}
+}
+
+static void run_one(run_pool *p, const ebc_case *c)
+{
+	const ebc_run *run = p->run;
+	ebc_ctx ctx;
+	eb_case_result res;
+	const char *skip = run_skip_reason(run, c);
+	char rerun[2048];
+	size_t i, nr = 0, nt = 0;
+	uint64_t t0 = eb_time_mono_ns();
+
+	memset(&ctx, 0, sizeof(ctx));
+	pthread_mutex_init(&ctx.mu, NULL);
+	ctx.run = run;
+	ctx.c = c;
+	ctx.wire = eb_wirelog_new(0, 0);
+	snprintf(ctx.case_tag, sizeof(ctx.case_tag), "%s", c->id);
+	for (i = 0; ctx.case_tag[i]; i++)
+		if (ctx.case_tag[i] == '/')
+			ctx.case_tag[i] = '.';
+	snprintf(ctx.subject, sizeof(ctx.subject), "%s:%s", run->prefix, c->id);
+	snprintf(ctx.store_prefix, sizeof(ctx.store_prefix), "%s-%s-", run->prefix, ctx.case_tag);
+
+	if (skip)
+		ebc_skip(&ctx, "%s", skip);
+	else
+		c->run(&ctx);
+
+	eb_http_free(ctx.http);
+	ctx.http = NULL;
+	free(ctx.token);
+	ctx.token = NULL;
+
+	memset(&res, 0, sizeof(res));
+	res.id = c->id;
+	res.title = c->title;
+	res.level = c->level;
+	while (nr < EBC_MAX_RULES && c->rules[nr])
+		nr++;
+	while (nt < EBC_MAX_TAGS && c->tags[nt])
+		nt++;
+	res.rules = c->rules;
+	res.n_rules = nr;
+	res.tags = c->tags;
+	res.n_tags = nt;
+	res.outcome = ebc_outcome_resolve(ctx.raw, c->level, run->opts->strict);
+	if (ctx.raw != EBC_RAW_PASS) {
+		res.reason = ctx.reason;
+		if (ctx.raw == EBC_RAW_FAIL) {
+			res.failed_rule = ctx.failed_rule;
+			res.expected = ctx.expected;
+			res.actual = ctx.actual;
+		}
+	}
+	snprintf(rerun, sizeof(rerun), "ebconform --url ");
+	ebc_shell_quote(rerun, sizeof(rerun), run->opts->url);
+	snprintf(rerun + strlen(rerun), sizeof(rerun) - strlen(rerun), " --cases %s%s",
+		 c->id, run->token_flags);
+	if (run->opts->strict)
+		snprintf(rerun + strlen(rerun), sizeof(rerun) - strlen(rerun), " --strict");
+	res.rerun = rerun;
+	res.duration_ms = (double)(eb_time_mono_ns() - t0) / 1e6;
+	if (run->opts->verbose >= 2)
+		run_dump_wire(c, ctx.wire);
+	res.wire = ctx.wire;
+
+	pthread_mutex_lock(&p->mu);
+	if (eb_report_add(p->rep, &res) != 0)
+		eb_wirelog_free(ctx.wire);
+	p->done++;
+	eb_report_console_progress(p->rep, stderr, p->total);
+	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_destroy(&ctx.mu);
+}
+
+static void *run_worker(void *arg)
+{
+	run_pool *p = arg;
+
+	for (;;) {
+		const ebc_case *c;
+
+		pthread_mutex_lock(&p->mu);
+		if (p->next >= p->n || *p->stop) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		c = p->cases[p->next++];
+		pthread_mutex_unlock(&p->mu);
+		run_one(p, c);
+	}
+}
+
+typedef struct run_slow {
+	run_pool *p;
+	const ebc_case *c;
+} run_slow;
+
+static void *run_slow_thread(void *arg)
+{
+	run_slow *s = arg;
+
+	if (!*s->p->stop)
+		run_one(s->p, s->c);
+	return NULL;
+}
+
+void ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
+		   eb_report *rep, volatile sig_atomic_t *stop)
+{
+	const ebc_case **order = malloc((n ? n : 1) * sizeof(*order));
+	run_slow slow[32];
+	pthread_t th[64], sth[32];
+	bool sstarted[32] = { false };
+	run_pool p;
+	size_t i, k = 0, ns = 0;
+	int j, jobs = run->opts->jobs;
+
+	if (!order)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.run = run;
+	p.rep = rep;
+	p.stop = stop;
+	p.total = n;
+	pthread_mutex_init(&p.mu, NULL);
+	/* Slow cases (auth timeout, token expiry) mostly wait: each gets its
+	 * own thread beside the --jobs workers so the waits overlap with the
+	 * rest of the run instead of adding to it. */
+	for (i = 0; i < n; i++) {
+		if ((cases[i]->flags & EBC_F_SLOW) && ns < 32) {
+			slow[ns].p = &p;
+			slow[ns].c = cases[i];
+			ns++;
+		} else {
+			order[k++] = cases[i];
+		}
+	}
+	p.cases = order;
+	p.n = k;
+	for (i = 0; i < ns; i++)
+		sstarted[i] = pthread_create(&sth[i], NULL, run_slow_thread, &slow[i]) == 0;
+	if (jobs > 64)
+		jobs = 64;
+	if ((size_t)jobs > k)
+		jobs = (int)k;
+	for (j = 0; j < jobs; j++)
+		if (pthread_create(&th[j], NULL, run_worker, &p) != 0)
+			break;
+	if (j == 0)
+		run_worker(&p);
+	while (j-- > 0)
+		pthread_join(th[j], NULL);
+	for (i = 0; i < ns; i++) {
+		if (sstarted[i])
+			pthread_join(sth[i], NULL);
+		else
+			run_slow_thread(&slow[i]);
+	}
+	pthread_mutex_destroy(&p.mu);
+	free(order);
+}

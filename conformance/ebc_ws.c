@@ -1,0 +1,383 @@
+/*
+ * ebc_ws.c — WebSocket helpers of the cases: connect, request/reply with
+ * requestId matching, notifications queued while waiting for replies, waits
+ * for notifications and for close codes. Every wait has a deadline.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eb_time.h"
+#include "ebc.h"
+
+#define WS_PATH "/api/sync/notifications"
+
+ebc_ws *ebc_ws_open_path(ebc_ctx *ctx, const char *suffix)
+{
+	ebc_ws *w = calloc(1, sizeof(*w));
+	char path[1024];
+	int status = 0;
+	eb_err err;
+	eb_rc rc;
+
+	if (!w) {
+		ebc_error(ctx, "out of memory");
+		return NULL;
+	}
+	w->ctx = ctx;
+	pthread_mutex_lock(&ctx->mu);
+	w->conn = ++ctx->next_conn;
+	pthread_mutex_unlock(&ctx->mu);
+	snprintf(path, sizeof(path), "%s%s", WS_PATH, suffix ? suffix : "");
+	eb_err_clear(&err);
+	rc = eb_wsc_connect(ctx->run->opts->url, path, ebc_timeout(ctx), ctx->wire,
+			    w->conn, &w->c, &status, &err);
+	if (rc == EB_ERR_SHAPE) {
+		ebc_fail(ctx, "WS-1", "101 Switching Protocols at " WS_PATH,
+			 "upgrade refused with HTTP status %d: %s", status, err.msg);
+		free(w);
+		return NULL;
+	}
+	if (rc != EB_OK) {
+		ebc_error(ctx, "WebSocket connect failed: %s", err.msg);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+ebc_ws *ebc_ws_open(ebc_ctx *ctx)
+{
+	return ebc_ws_open_path(ctx, NULL);
+}
+
+void ebc_ws_free(ebc_ws *w)
+{
+	size_t i;
+
+	if (!w)
+		return;
+	for (i = 0; i < w->nq; i++)
+		eb_ws_server_msg_free(w->q[i]);
+	free(w->q);
+	eb_wsc_free(w->c);
+	free(w);
+}
+
+bool ebc_ws_send(ebc_ws *w, const char *text)
+{
+	eb_err err;
+
+	eb_err_clear(&err);
+	if (eb_wsc_send_text(w->c, text, strlen(text), &err) != EB_OK) {
+		ebc_error(w->ctx, "WebSocket send failed: %s", err.msg);
+		return false;
+	}
+	return true;
+}
+
+const char *ebc_ws_rid(ebc_ws *w, char *buf, size_t len)
+{
+	snprintf(buf, len, "r%u", ++w->next_rid);
+	return buf;
+}
+
+static long ws_left(uint64_t deadline_ns)
+{
+	uint64_t now = eb_time_mono_ns();
+
+	return now >= deadline_ns ? 0 : (long)((deadline_ns - now) / 1000000ULL);
+}
+
+/* strict: a malformed server message is a failure (else it is skipped). */
+static int ws_next(ebc_ws *w, long timeout_ms, eb_ws_server_msg **out, bool strict)
+{
+	uint64_t deadline = eb_time_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
+
+	*out = NULL;
+	if (w->closed)
+		return -1;
+	for (;;) {
+		eb_wsc_msg m;
+		eb_err err;
+		eb_rc rc;
+		long left = ws_left(deadline);
+
+		memset(&m, 0, sizeof(m));
+		eb_err_clear(&err);
+		rc = eb_wsc_recv(w->c, left, &m, &err);
+		if (rc != EB_OK) {
+			w->closed = true;
+			w->close_code = 0;
+			eb_wsc_msg_clear(&m);
+			return -1;
+		}
+		switch (m.ev) {
+		case EB_WSC_TEXT: {
+			eb_ws_server_msg *p = NULL;
+
+			eb_err_clear(&err);
+			if (eb_ws_server_msg_parse(m.data, m.len, &p, &err) != EB_OK) {
+				if (strict) {
+					ebc_fail(w->ctx, err.rule[0] ? err.rule : "WS-2",
+						 "a well-formed server message",
+						 "%s%s%s: %.300s", err.msg, err.field[0] ? " at " : "",
+						 err.field, m.data);
+					eb_wsc_msg_clear(&m);
+					return -1;
+				}
+				eb_wsc_msg_clear(&m);
+				break;
+			}
+			eb_wsc_msg_clear(&m);
+			*out = p;
+			return 1;
+		}
+		case EB_WSC_BINARY:
+			eb_wsc_msg_clear(&m);
+			if (strict) {
+				ebc_fail(w->ctx, "WS-2", "JSON messages in text frames",
+					 "the server sent a binary frame");
+				return -1;
+			}
+			break;
+		case EB_WSC_PING:
+		case EB_WSC_PONG:
+			eb_wsc_msg_clear(&m);
+			break;
+		case EB_WSC_CLOSE:
+			w->closed = true;
+			w->close_code = m.close_code;
+			eb_wsc_msg_clear(&m);
+			return -1;
+		case EB_WSC_EOF:
+		case EB_WSC_PROTOCOL_ERROR:
+			w->closed = true;
+			w->close_code = 0;
+			eb_wsc_msg_clear(&m);
+			return -1;
+		case EB_WSC_TIMEOUT:
+		default:
+			eb_wsc_msg_clear(&m);
+			if (ws_left(deadline) == 0)
+				return 0;
+			break;
+		}
+		if (ws_left(deadline) == 0)
+			return 0;
+	}
+}
+
+int ebc_ws_next(ebc_ws *w, long timeout_ms, eb_ws_server_msg **out)
+{
+	return ws_next(w, timeout_ms, out, true);
+}
+
+static void ws_queue(ebc_ws *w, eb_ws_server_msg *m)
+{
+	if (w->nq == w->capq) {
+		size_t nc = w->capq ? w->capq * 2 : 16;
+		eb_ws_server_msg **p = realloc(w->q, nc * sizeof(*p));
+
+		if (!p) {
+			eb_ws_server_msg_free(m);
+			return;
+		}
+		w->q = p;
+		w->capq = nc;
+	}
+	w->q[w->nq++] = m;
+}
+
+eb_ws_server_msg *ebc_ws_call(ebc_ws *w, const char *text, const char *rid, const char *rule)
+{
+	long to = ebc_timeout(w->ctx);
+	uint64_t deadline = eb_time_mono_ns() + (uint64_t)to * 1000000ULL;
+
+	if (!ebc_ws_send(w, text))
+		return NULL;
+	for (;;) {
+		eb_ws_server_msg *m = NULL;
+		int r = ebc_ws_next(w, ws_left(deadline), &m);
+
+		if (r < 0) {
+			if (w->closed)
+				ebc_fail(w->ctx, rule, "a reply with requestId",
+					 "the socket closed (code %d) instead of answering %.200s",
+					 w->close_code, text);
+			return NULL;
+		}
+		if (r == 0) {
+			ebc_fail(w->ctx, rule, "a reply echoing the requestId",
+				 "no reply to %.200s within %ld ms", text, to);
+			return NULL;
+		}
+		if (m->request_id && strcmp(m->request_id, rid) == 0)
+			return m;
+		if (m->type == EB_WS_S_STORE_CHANGED)
+			ws_queue(w, m);
+		else
+			eb_ws_server_msg_free(m);
+	}
+}
+
+bool ebc_ws_auth(ebc_ws *w, const char *token, eb_ws_server_msg **ok)
+{
+	char rid[16];
+	char *text = NULL;
+	eb_ws_server_msg *m = NULL;
+	bool good = false;
+
+	if (ok)
+		*ok = NULL;
+	ebc_ws_rid(w, rid, sizeof(rid));
+	if (eb_ws_encode_auth(rid, token ? token : "", &text) != EB_OK) {
+		ebc_error(w->ctx, "out of memory");
+		return false;
+	}
+	m = ebc_ws_call(w, text, rid, "WS-AUTH-4");
+	if (!m)
+		goto out;
+	if (m->type != EB_WS_S_AUTH_OK) {
+		ebc_fail(w->ctx, "WS-AUTH-4", "auth_ok", "reply of type %s (%s)",
+			 m->type_str ? m->type_str : "?", m->code ? m->code : "");
+		goto out;
+	}
+	good = true;
+	if (ok) {
+		*ok = m;
+		m = NULL;
+	}
+out:
+	eb_ws_server_msg_free(m);
+	free(text);
+	return good;
+}
+
+eb_ws_server_msg *ebc_ws_sub(ebc_ws *w, bool unsub, const char *const *stores, size_t n,
+			     const char *rule)
+{
+	char rid[16];
+	char *text = NULL;
+	eb_ws_server_msg *m = NULL;
+
+	ebc_ws_rid(w, rid, sizeof(rid));
+	if (eb_ws_encode_subscribe(rid, unsub, stores, n, &text) != EB_OK) {
+		ebc_error(w->ctx, "out of memory");
+		return NULL;
+	}
+	m = ebc_ws_call(w, text, rid, rule);
+	free(text);
+	if (!m)
+		return NULL;
+	if (m->type != (unsub ? EB_WS_S_UNSUBSCRIBED : EB_WS_S_SUBSCRIBED)) {
+		ebc_fail(w->ctx, rule, unsub ? "unsubscribed" : "subscribed",
+			 "reply of type %s (%s)", m->type_str ? m->type_str : "?",
+			 m->code ? m->code : "");
+		eb_ws_server_msg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+ebc_ws *ebc_ws_ready(ebc_ctx *ctx, const char *token, const char *store, uint64_t *ack_version)
+{
+	ebc_ws *w = ebc_ws_open(ctx);
+	eb_ws_server_msg *m = NULL;
+	size_t i;
+
+	if (!w)
+		return NULL;
+	if (!token)
+		token = ebc_token(ctx);
+	if (!ebc_ws_auth(w, token, NULL))
+		goto fail;
+	if (!store)
+		return w;
+	m = ebc_ws_sub(w, false, &store, 1, "WS-SUB-1");
+	if (!m)
+		goto fail;
+	for (i = 0; i < m->n_stores; i++)
+		if (strcmp(m->stores[i].store_id, store) == 0)
+			break;
+	if (i == m->n_stores) {
+		ebc_fail(ctx, "WS-SUB-1", "the ack lists the store with its version",
+			 "subscribed ack without %s (%zu stores, %zu errors%s%s)", store,
+			 m->n_stores, m->n_errors, m->n_errors ? ", first " : "",
+			 m->n_errors ? m->errors[0].code : "");
+		goto fail;
+	}
+	if (ack_version)
+		*ack_version = m->stores[i].version;
+	eb_ws_server_msg_free(m);
+	return w;
+fail:
+	eb_ws_server_msg_free(m);
+	ebc_ws_free(w);
+	return NULL;
+}
+
+int ebc_ws_wait_notif(ebc_ws *w, const char *store, uint64_t min, long timeout_ms,
+		      eb_ws_server_msg **out, const char *rule)
+{
+	uint64_t deadline = eb_time_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	size_t i;
+
+	if (out)
+		*out = NULL;
+	for (i = 0; i < w->nq; i++) {
+		eb_ws_server_msg *m = w->q[i];
+
+		if (strcmp(m->store_id, store) == 0 && m->version >= min) {
+			memmove(&w->q[i], &w->q[i + 1], (w->nq - i - 1) * sizeof(*w->q));
+			w->nq--;
+			if (out)
+				*out = m;
+			else
+				eb_ws_server_msg_free(m);
+			return 1;
+		}
+	}
+	for (;;) {
+		eb_ws_server_msg *m = NULL;
+		int r = ebc_ws_next(w, ws_left(deadline), &m);
+
+		if (r < 0) {
+			if (w->closed && rule)
+				ebc_fail(w->ctx, rule, "the socket stays open and notifies",
+					 "socket closed (code %d) while waiting for store_changed of %s",
+					 w->close_code, store);
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+		if (m->type == EB_WS_S_STORE_CHANGED && strcmp(m->store_id, store) == 0 &&
+		    m->version >= min) {
+			if (out)
+				*out = m;
+			else
+				eb_ws_server_msg_free(m);
+			return 1;
+		}
+		if (m->type == EB_WS_S_STORE_CHANGED)
+			ws_queue(w, m);
+		else
+			eb_ws_server_msg_free(m);
+	}
+}
+
+bool ebc_ws_wait_close(ebc_ws *w, long timeout_ms)
+{
+	uint64_t deadline = eb_time_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
+
+	for (;;) {
+		eb_ws_server_msg *m = NULL;
+		int r = ws_next(w, ws_left(deadline), &m, false);
+
+		eb_ws_server_msg_free(m);
+		if (r < 0)
+			return true;
+		if (r == 0)
+			return false;
+	}
+}

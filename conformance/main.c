@@ -1,0 +1,249 @@
+/*
+ * ebconform — the Early Bird server conformance suite.
+ *
+ *   ebconform --url http://127.0.0.1:8080 --jwt-secret S [--report-dir DIR]
+ *
+ * Exit codes: 0 every required case passed, 1 a case failed (or errored),
+ * 2 usage or setup error, 3 server unreachable.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "eb_http.h"
+#include "eb_rules.h"
+#include "ebc.h"
+
+static volatile sig_atomic_t main_stop;
+
+static void main_on_signal(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+static void main_usage(FILE *f)
+{
+	fputs(
+"usage: ebconform --url http://HOST:PORT [token flags] [options]\n"
+"\n"
+"Runs the Early Bird server conformance suite against a running server and\n"
+"prints a verdict; every case cites the rule ids of docs/PROTOCOL.md.\n"
+"\n"
+"Target and tokens (the suite mints its own tokens, one subject per case):\n"
+"  --url URL              server under test (http://host:port); probed first\n"
+"  --jwt-secret S         HS256 secret the server verifies tokens with\n"
+"  --jwt-private-key PEM  RS256 private key (file) whose public half the server\n"
+"                         has; also enables the algorithm-confusion case\n"
+"  --jwt-issuer ISS       the server's configured issuer (enables AUTH-6 cases)\n"
+"  --jwt-audience AUD     the server's configured audience (enables AUTH-6 cases)\n"
+"  --jwt-leeway S         the server's clock leeway in seconds (default 5)\n"
+"  --no-auth-server       the server runs without auth: auth cases SKIP\n"
+"\n"
+"Selection:\n"
+"  --cases GLOB           run only cases whose id matches (repeatable, fnmatch)\n"
+"  --exclude GLOB         skip cases whose id matches (repeatable)\n"
+"  --list                 print id, level, rule ids and title of each case; run nothing\n"
+"\n"
+"Verdict and timing:\n"
+"  --strict               SHOULD cases count as failures (else NON-STRICT)\n"
+"  --timeout MS           timeout of each network operation (default 5000)\n"
+"  --time-scale F         stretch every wait by F (slow servers, sanitizers)\n"
+"  --jobs N               cases run in parallel on N threads (default 4); slow\n"
+"                         cases (long waits) run on their own threads besides\n"
+"  --seed N               fixes the run prefix of store ids and subjects\n"
+"\n"
+"Reports:\n"
+"  --report-dir DIR       write DIR/report.json, DIR/junit.xml, DIR/report.html\n"
+"  --json F, --junit F, --html F   write one report to F ('-' for stdout)\n"
+"  -v, --verbose          print the wire log of failures; -vv of every case\n"
+"  --help                 this text;  --version  the version\n"
+"\n"
+"Exit codes: 0 every required case passed, 1 a case failed or errored,\n"
+"2 usage or setup error, 3 server unreachable.\n", f);
+}
+
+static void main_list(const ebc_case *const *cases, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const ebc_case *c = cases[i];
+
+		printf("%s\t%s\t", c->id, c->level);
+		for (j = 0; j < EBC_MAX_RULES && c->rules[j]; j++)
+			printf("%s%s", j ? "," : "", c->rules[j]);
+		printf("\t%s\n", c->title);
+	}
+}
+
+static int main_write(eb_report *rep, const char *dir, const char *name,
+		      int (*wr)(const eb_report *, const char *, char *, size_t))
+{
+	char path[4096], err[256];
+
+	if (dir)
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+	else
+		snprintf(path, sizeof(path), "%s", name);
+	err[0] = '\0';
+	if (wr(rep, path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ebconform: writing %s failed: %s\n", path, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int main_mkdirs(const char *dir)
+{
+	char p[4096];
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(p))
+		return -1;
+	memcpy(p, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (p[i] == '/' || p[i] == '\0') {
+			char keep = p[i];
+
+			p[i] = '\0';
+			if (mkdir(p, 0755) != 0 && errno != EEXIST)
+				return -1;
+			p[i] = keep;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const ebc_case *all[EBC_MAX_CASES];
+	const ebc_case **sel = NULL;
+	ebc_opts o;
+	ebc_run run;
+	eb_report *rep = NULL;
+	char err[512], token_flags[2048], cmd[4096], meta[256];
+	size_t n_all, n_sel = 0, i;
+	int rc = EBC_EXIT_USAGE, setup;
+	struct sigaction sa;
+
+	memset(&run, 0, sizeof(run));
+	if (ebc_opts_parse(argc, argv, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ebconform: %s\n(see ebconform --help)\n", err);
+		return EBC_EXIT_USAGE;
+	}
+	if (o.help) {
+		main_usage(stdout);
+		ebc_opts_free(&o);
+		return EBC_EXIT_OK;
+	}
+	if (o.version) {
+		printf("ebconform %s\n", EBC_VERSION);
+		ebc_opts_free(&o);
+		return EBC_EXIT_OK;
+	}
+	n_all = ebc_catalogue(all, EBC_MAX_CASES);
+	sel = malloc(n_all * sizeof(*sel));
+	if (!sel) {
+		fprintf(stderr, "ebconform: out of memory\n");
+		goto out;
+	}
+	for (i = 0; i < n_all; i++)
+		if (ebc_case_selected(&o, all[i]->id))
+			sel[n_sel++] = all[i];
+	if (o.list) {
+		main_list(sel, n_sel);
+		rc = EBC_EXIT_OK;
+		goto out;
+	}
+	if (n_sel == 0) {
+		fprintf(stderr, "ebconform: no case matches the --cases/--exclude globs\n");
+		goto out;
+	}
+	if (o.report_dir && main_mkdirs(o.report_dir) != 0) {
+		fprintf(stderr, "ebconform: cannot create %s: %s\n", o.report_dir, strerror(errno));
+		goto out;
+	}
+	if (eb_http_global_init() != 0) {
+		fprintf(stderr, "ebconform: HTTP client initialisation failed\n");
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	setup = ebc_run_setup(&run, &o, token_flags, sizeof(token_flags), err, sizeof(err));
+	if (setup != 0) {
+		fprintf(stderr, "ebconform: %s\n", err);
+		rc = setup;
+		goto out_http;
+	}
+	cmd[0] = '\0';
+	for (i = 0; i < (size_t)argc; i++) {
+		if (i)
+			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " ");
+		ebc_shell_quote(cmd, sizeof(cmd), argv[i]);
+	}
+	rep = eb_report_new("ebconform", EBC_VERSION, o.url, cmd);
+	if (!rep) {
+		fprintf(stderr, "ebconform: out of memory\n");
+		goto out_http;
+	}
+	eb_report_set_meta(rep, "runPrefix", run.prefix);
+	snprintf(meta, sizeof(meta), "%d", o.jobs);
+	eb_report_set_meta(rep, "jobs", meta);
+	eb_report_set_meta(rep, "strict", o.strict ? "true" : "false");
+	snprintf(meta, sizeof(meta), "%ld ms x %.2f", o.timeout_ms, o.time_scale);
+	eb_report_set_meta(rep, "timeout", meta);
+	if (run.limits_offered)
+		snprintf(meta, sizeof(meta), "advertised: body %llu, changes %u, page %u, coalesce %u ms%s",
+			 (unsigned long long)run.limits.max_body_bytes,
+			 run.limits.max_changes_per_request, run.limits.max_page_limit,
+			 run.limits.coalesce_ms, run.limits.rate_limit_on ? ", rate limited" : "");
+	else
+		snprintf(meta, sizeof(meta), "not advertised (GET /api/limits); protocol defaults");
+	eb_report_set_meta(rep, "serverLimits", meta);
+	fprintf(stderr, "ebconform: %zu cases against %s (run prefix %s, %d jobs)\n",
+		n_sel, o.url, run.prefix, o.jobs);
+
+	ebc_run_cases(&run, sel, n_sel, rep, &main_stop);
+	eb_report_finish(rep);
+	eb_report_console_summary(rep, stdout, o.verbose >= 1);
+
+	rc = ebc_exit_code(eb_report_count(rep, EB_OUT_FAIL), eb_report_count(rep, EB_OUT_ERROR));
+	if (main_stop) {
+		fprintf(stderr, "ebconform: interrupted; the report holds the cases that ran\n");
+		rc = EBC_EXIT_FAIL;
+	}
+	if (o.report_dir) {
+		int w = 0;
+
+		w |= main_write(rep, o.report_dir, "report.json", eb_report_write_json);
+		w |= main_write(rep, o.report_dir, "junit.xml", eb_report_write_junit);
+		w |= main_write(rep, o.report_dir, "report.html", eb_report_write_html);
+		if (w)
+			rc = EBC_EXIT_USAGE;
+		else
+			fprintf(stderr, "ebconform: reports in %s/ (report.json, junit.xml, report.html)\n",
+				o.report_dir);
+	}
+	if (o.json && main_write(rep, NULL, o.json, eb_report_write_json))
+		rc = EBC_EXIT_USAGE;
+	if (o.junit && main_write(rep, NULL, o.junit, eb_report_write_junit))
+		rc = EBC_EXIT_USAGE;
+	if (o.html && main_write(rep, NULL, o.html, eb_report_write_html))
+		rc = EBC_EXIT_USAGE;
+out_http:
+	eb_report_free(rep);
+	ebc_run_clear(&run);
+	eb_http_global_cleanup();
+out:
+	free(sel);
+	ebc_opts_free(&o);
+	return rc;
+}
