@@ -87,7 +87,7 @@ NSRC=$(( (CONNS + 19999) / 20000 ))
 SRC_LAST=$((1 + NSRC))
 echo "bench-load: $CONNS connections over $NM ebmock processes, sources 127.0.0.2-127.0.0.$SRC_LAST" >&2
 # shellcheck disable=SC2086
-timeout $((SECS + 240)) "$BIN/ebload" $URLS --connections "$CONNS" \
+timeout $((SECS + 600)) "$BIN/ebload" $URLS --connections "$CONNS" \
 	--connect-rate "$RATE" --connect-timeout 30 --max-pending 500 --stores 100 \
 	--push-rate 10 --duration "$SECS" --drain 2 \
 	--source "127.0.0.2-127.0.0.$SRC_LAST" --jwt-secret "$SECRET" \
