@@ -1,0 +1,188 @@
+/*
+ * ebf.h — internals of ebfuzz, the network fuzzer of any Early Bird server:
+ * cases (one HTTP request, one raw TCP exchange or one WebSocket script with
+ * what PROTOCOL.md says must come back), their generator, the runner that
+ * checks the answers, and finding files that replay one case.
+ */
+#ifndef EBF_H
+#define EBF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eb_http.h"
+#include "eb_jwt.h"
+#include "eb_msg.h"
+#include "eb_wirelog.h"
+
+#define EBF_VERSION "0.1.0"
+
+/* ---- options and shared context -------------------------------------------- */
+
+typedef struct ebf_opts {
+	const char *url;             /* "http://127.0.0.1:8080" */
+	const char *jwt_secret;      /* HS256 */
+	const char *jwt_private_key; /* RS256 private key PEM file */
+	const char *jwt_issuer;
+	const char *jwt_audience;
+	uint64_t seed;
+	unsigned long runs;          /* cases to run */
+	unsigned long duration_s;    /* 0: no time bound besides runs */
+	long timeout_ms;             /* per request / per WebSocket wait */
+	unsigned batch;              /* cases between health probes */
+	const char *findings_dir;
+	const char *json_path, *junit_path, *html_path;
+	const char *replay_path;     /* --replay FILE */
+	unsigned max_saved;          /* finding files kept per category */
+	bool big;                    /* allow 1 MiB+ bodies */
+	bool verbose;
+} ebf_opts;
+
+/* What a run needs everywhere: the target, tokens, limits. */
+typedef struct ebf_ctx {
+	const ebf_opts *o;
+	char host[256];
+	int port;
+	char *token;          /* valid: read+write on every store, 1 h */
+	char *token_expired;  /* exp an hour ago */
+	char *token_none;     /* alg none */
+	char *token_badsig;   /* signed with another key */
+	char *token_readonly; /* eb_read only */
+	eb_limits limits;     /* advertised (LIMIT-10) or the defaults */
+	bool limits_advertised;
+	eb_http *http;
+	uint64_t run_id;      /* makes store and change ids unique per run */
+} ebf_ctx;
+
+/* ---- cases -------------------------------------------------------------------- */
+
+typedef enum ebf_kind { EBF_HTTP = 1, EBF_TCP, EBF_WS } ebf_kind;
+
+/* Which token goes into Authorization (HTTP) or the auth message (WS). */
+typedef enum ebf_auth {
+	EBF_AUTH_NONE = 0, EBF_AUTH_VALID, EBF_AUTH_EXPIRED, EBF_AUTH_ALG_NONE,
+	EBF_AUTH_BADSIG, EBF_AUTH_GARBAGE, EBF_AUTH_READONLY
+} ebf_auth;
+
+typedef enum ebf_step_op {
+	EBF_S_TEXT = 1,   /* one text message in one frame */
+	EBF_S_FRAME,      /* raw frame: opcode, fin, payload */
+	EBF_S_RAW,        /* raw bytes on the socket */
+	EBF_S_SLEEP,      /* pause ms */
+	EBF_S_SLOW        /* bytes sent one piece every ms */
+} ebf_step_op;
+
+typedef struct ebf_step {
+	ebf_step_op op;
+	int opcode;
+	bool fin;
+	bool unmasked;
+	char *data;         /* owned */
+	size_t len;
+	long ms;
+} ebf_step;
+
+/* The answer PROTOCOL.md requires. want_status 0: any answer that is not a
+ * server fault; want_code NULL: any code of the status. */
+typedef struct ebf_expect {
+	char rule[24];       /* rule the input breaks (or the valid-input rule) */
+	int want_status;     /* HTTP */
+	char want_code[32];
+	bool valid;          /* input is valid: a refusal is a finding */
+	int want_close;      /* WS: close code required (0: none) */
+	int alt_close;       /* WS: another acceptable code (1007 for bad UTF-8, RFC 6455) */
+	bool raw_only;       /* not an API request (garbage HTTP): only faults are judged */
+	bool want_open;      /* WS: socket must stay open */
+	bool want_reply;     /* WS: the last message must be answered */
+} ebf_expect;
+
+typedef struct ebf_case {
+	ebf_kind kind;
+	char gen[64];        /* generator name, e.g. "sync/delete-with-value" */
+	ebf_expect ex;
+	/* HTTP */
+	char method[16];
+	char *path;          /* owned, with query */
+	ebf_auth auth;
+	char *content_type;  /* owned; NULL: application/json with a body */
+	char *body;          /* owned */
+	size_t body_len;
+	bool has_body;
+	/* TCP and WS: WS authenticates first with auth when ws_auth */
+	bool ws_auth;
+	ebf_step *steps;
+	size_t n_steps;
+} ebf_case;
+
+void ebf_case_clear(ebf_case *c);
+/* Appends a step (data copied). 0, or -1 on allocation failure. */
+int ebf_case_step(ebf_case *c, ebf_step_op op, int opcode, bool fin,
+		  const void *data, size_t len, long ms);
+
+/* ---- generator (ebf_gen.c) ------------------------------------------------------ */
+
+typedef struct ebf_rng { uint64_t s; } ebf_rng;
+uint64_t ebf_rand(ebf_rng *r);
+/* 0..n-1 */
+uint32_t ebf_below(ebf_rng *r, uint32_t n);
+
+/* Fills c with case number i of the run (deterministic in seed and i).
+ * 0, or -1 on allocation failure. */
+int ebf_gen_case(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c);
+
+/* ---- runner (ebf_run.c) ----------------------------------------------------------- */
+
+/* One finding: the category names the kind of failure and the rule. */
+typedef struct ebf_finding {
+	char category[96];   /* e.g. "accepted-invalid/CHG-6" */
+	char rule[24];       /* "" when no rule applies (5xx, reset, hang, death) */
+	char reason[768];
+	char expected[256];
+	char actual[512];
+} ebf_finding;
+
+/* Runs c. Returns 1 with *f filled on a finding, 0 when the answer was
+ * right, -1 when the harness could not run it (f->reason says why). wire
+ * (may be NULL) gets the exchange. */
+int ebf_run_case(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wire);
+
+/* Reruns an HTTP case on a fresh connection (after a hang on a reused one).
+ * true when it was answered within the timeout: then the connection the
+ * hang happened on was left unusable by the exchange before it. */
+bool ebf_recheck_fresh(ebf_ctx *x, const ebf_case *c);
+
+/* Replaces x->http with a new connection cache. 0 or -1. */
+int ebf_http_reset(ebf_ctx *x);
+
+/* Health probe: GET /api/stores/<id>/changes?since=0 with the valid token
+ * must answer 200 within the timeout. true when healthy. */
+bool ebf_probe(ebf_ctx *x, char *why, size_t whylen);
+
+/* Raw TCP exchange: connects to the target, runs the steps, reads what
+ * comes back until the peer closes, a whole response arrived or timeout.
+ * *out malloc'd. Returns 0, or -1 when it could not connect (why set). */
+typedef struct ebf_tcp_result {
+	char *data;
+	size_t len;
+	bool reset;      /* ECONNRESET / EPIPE */
+	bool timed_out;
+	int status;      /* parsed from the status line, 0 when none */
+} ebf_tcp_result;
+int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
+		     char *why, size_t whylen);
+
+/* ---- finding files (ebf_file.c) ----------------------------------------------------- */
+
+/* Writes c as a replayable file under dir: a curl script for HTTP, a frame
+ * script for WebSocket and TCP. path gets the file's name. 0 or -1. */
+int ebf_file_save(const ebf_ctx *x, const ebf_case *c, const ebf_finding *f,
+		  const char *dir, unsigned long index, char *path, size_t pathlen);
+
+/* Reads a file written by ebf_file_save back into c. 0 or -1 (why set). */
+int ebf_file_load(const char *path, ebf_case *c, char *why, size_t whylen);
+
+/* Token of an auth choice (borrowed from x; NULL for none). */
+const char *ebf_token(const ebf_ctx *x, ebf_auth a);
+
+#endif

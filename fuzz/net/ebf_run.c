@@ -1,0 +1,681 @@
+/*
+ * ebf_run.c — runs one ebfuzz case against the target and judges the answer
+ * against PROTOCOL.md: HTTP through eb_http, raw TCP on a plain socket (for
+ * what a correct HTTP client never sends), WebSocket through eb_wsc.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eb_json.h"
+#include "eb_time.h"
+#include "eb_ws.h"
+#include "eb_wsc.h"
+#include "ebf.h"
+
+#define RUN_PROBE_ID "ebfuzz-probe"
+#define RUN_TCP_MAX (1 << 20)
+
+const char *ebf_token(const ebf_ctx *x, ebf_auth a)
+{
+	switch (a) {
+	case EBF_AUTH_VALID: return x->token;
+	case EBF_AUTH_EXPIRED: return x->token_expired;
+	case EBF_AUTH_ALG_NONE: return x->token_none;
+	case EBF_AUTH_BADSIG: return x->token_badsig;
+	case EBF_AUTH_READONLY: return x->token_readonly;
+	case EBF_AUTH_GARBAGE: return "not-a-jwt";
+	default: return NULL;
+	}
+}
+
+static int finding(ebf_finding *f, const char *kind, const char *rule,
+		   const char *expected, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int finding(ebf_finding *f, const char *kind, const char *rule,
+		   const char *expected, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->rule, sizeof(f->rule), "%s", rule ? rule : "");
+	if (rule && rule[0])
+		snprintf(f->category, sizeof(f->category), "%s/%s", kind, rule);
+	else
+		snprintf(f->category, sizeof(f->category), "%s", kind);
+	snprintf(f->expected, sizeof(f->expected), "%s", expected ? expected : "");
+	va_start(ap, fmt);
+	vsnprintf(f->actual, sizeof(f->actual), fmt, ap);
+	va_end(ap);
+	snprintf(f->reason, sizeof(f->reason), "%s: %s", f->category, f->actual);
+	return 1;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Value of header name in a raw "Name: value\r\n" block; false when absent. */
+static bool header_in(const char *block, const char *name, char *buf, size_t len)
+{
+	size_t nl = strlen(name);
+	const char *p = block;
+
+	while (p && *p) {
+		const char *eol = strstr(p, "\r\n");
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (ll > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			size_t vl = ll - nl - 1;
+
+			while (vl && (*v == ' ' || *v == '\t')) {
+				v++;
+				vl--;
+			}
+			snprintf(buf, len, "%.*s", (int)vl, v);
+			return true;
+		}
+		p = eol ? eol + 2 : NULL;
+	}
+	return false;
+}
+
+static void snippet(const char *body, size_t len, char *out, size_t outlen)
+{
+	size_t n = len < 160 ? len : 160, o = 0;
+
+	for (size_t i = 0; i < n && o + 5 < outlen; i++) {
+		unsigned char ch = (unsigned char)body[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02X", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+	if (len > n && o + 4 < outlen)
+		memcpy(out + o, "...", 4);
+}
+
+/* What every answer must satisfy, whatever the request (section 7, GEN-2,
+ * SYNC-4). 1 with f filled on a finding. */
+static int check_answer(const ebf_case *c, long status, const char *headers,
+			const char *body, size_t body_len, ebf_finding *f)
+{
+	char ct[128], hv[256], snip[200];
+	const ebf_expect *ex = &c->ex;
+	eb_error_body *eb = NULL;
+	eb_err err;
+	bool is_sync_or_feed = c->path && strstr(c->path, "/api/stores/") &&
+			       (strstr(c->path, "/sync") || strstr(c->path, "/changes"));
+
+	snippet(body ? body : "", body_len, snip, sizeof(snip));
+	if (status >= 500)
+		return finding(f, "server-error", "", "no 5xx for any client input",
+			       "%ld %s", status, snip);
+	if (ex->raw_only)
+		return 0;
+	if (status >= 200 && status < 300 && ex->want_status >= 400)
+		return finding(f, "accepted-invalid", ex->rule,
+			       ex->want_code[0] ? ex->want_code : "a 4xx refusal",
+			       "%ld for input that breaks %s: %s", status, ex->rule, snip);
+	if (status >= 400 && status != 429) {
+		if (!body || body_len == 0)
+			return finding(f, "error-body", "ERR-1",
+				       "a JSON error body with code and message",
+				       "%ld with an empty body", status);
+		eb_err_clear(&err);
+		if (eb_error_body_parse(body, body_len, &eb, &err) != EB_OK)
+			return finding(f, "error-body", "ERR-1",
+				       "a JSON error body with code and message",
+				       "%ld %s (%s)", status, snip, err.msg);
+		if (eb_code_http_status(eb->code) != status) {
+			int r = finding(f, "error-code-status", "ERR-1",
+					"the code of section 7's table for the status",
+					"%ld with code %s", status, eb->code);
+			eb_error_body_free(eb);
+			return r;
+		}
+		if (ex->valid) {
+			int r = finding(f, "rejected-valid", ex->rule, "2xx for a valid request",
+					"%ld %s", status, eb->code);
+			eb_error_body_free(eb);
+			return r;
+		}
+		if (ex->want_status >= 400 && status != ex->want_status) {
+			int r = finding(f, "wrong-status", ex->rule, ex->want_code,
+					"%ld %s (first failing check of ERR-3 is %s)", status,
+					eb->code, ex->rule);
+			eb_error_body_free(eb);
+			return r;
+		}
+		if (ex->want_code[0] && strcmp(eb->code, ex->want_code) != 0) {
+			int r = finding(f, "wrong-code", ex->rule, ex->want_code,
+					"%ld %s", status, eb->code);
+			eb_error_body_free(eb);
+			return r;
+		}
+		eb_error_body_free(eb);
+		if (status == 401 && (!header_in(headers, "WWW-Authenticate", hv, sizeof(hv)) ||
+				      strncasecmp(hv, "Bearer", 6) != 0))
+			return finding(f, "www-authenticate", "ERR-4",
+				       "WWW-Authenticate: Bearer", "401 without it");
+		if (status == 405 && !header_in(headers, "Allow", hv, sizeof(hv)))
+			return finding(f, "allow", "ERR-5", "an Allow header", "405 without it");
+	}
+	if (status == 429 && (!header_in(headers, "Retry-After", hv, sizeof(hv)) ||
+			      strtol(hv, NULL, 10) < 1))
+		return finding(f, "retry-after", "ERR-6", "Retry-After of at least 1 s",
+			       "429 without it");
+	if (body_len > 0 && (status >= 400 || is_sync_or_feed) &&
+	    (!header_in(headers, "Content-Type", ct, sizeof(ct)) ||
+	     strncasecmp(ct, "application/json", 16) != 0))
+		return finding(f, "content-type", "GEN-2", "Content-Type: application/json",
+			       "%ld with Content-Type '%s'", status,
+			       header_in(headers, "Content-Type", ct, sizeof(ct)) ? ct : "");
+	if (status == 200 && is_sync_or_feed) {
+		eb_sync_response *p = NULL;
+
+		eb_err_clear(&err);
+		if (eb_sync_response_parse(body ? body : "", body_len, &p, &err) != EB_OK)
+			return finding(f, "response-shape", err.rule[0] ? err.rule : "SYNC-4",
+				       "a SYNC-4 response", "%s (%s)", snip, err.msg);
+		if (!p->has_more && p->to_version != p->current_version) {
+			eb_sync_response_free(p);
+			return finding(f, "page", "SYNC-7", "toVersion == currentVersion",
+				       "hasMore false, toVersion %llu, currentVersion %llu",
+				       (unsigned long long)p->to_version,
+				       (unsigned long long)p->current_version);
+		}
+		eb_sync_response_free(p);
+	}
+	return 0;
+}
+
+/* ---- HTTP ----------------------------------------------------------------------- */
+
+static int run_http(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wire)
+{
+	eb_http_resp resp;
+	eb_rc rc;
+	int r;
+
+	eb_http_set_wirelog(x->http, wire, 0);
+	rc = eb_http_request(x->http, c->method, c->path, ebf_token(x, c->auth),
+			     c->content_type, c->has_body ? c->body : NULL, c->body_len,
+			     NULL, 0, &resp);
+	eb_http_set_wirelog(x->http, NULL, 0);
+	if (rc == EB_ERR_NOMEM) {
+		eb_http_resp_clear(&resp);
+		snprintf(f->reason, sizeof(f->reason), "out of memory");
+		return -1;
+	}
+	if (rc != EB_OK) {
+		int te = resp.transport_error;
+
+		if (te == 28)
+			r = finding(f, "hang", "", "an answer within the timeout", "%s", resp.error);
+		else if (te == 7) {
+			snprintf(f->reason, sizeof(f->reason), "connection refused: %.200s", resp.error);
+			r = -1;
+		} else
+			r = finding(f, "connection-reset", "", "an HTTP answer", "%s", resp.error);
+		eb_http_resp_clear(&resp);
+		return r;
+	}
+	if (resp.status == 429) {
+		char hv[32];
+		long s = header_in(resp.headers, "Retry-After", hv, sizeof(hv)) ? strtol(hv, NULL, 10) : 1;
+
+		r = check_answer(c, resp.status, resp.headers, resp.body, resp.body_len, f);
+		eb_http_resp_clear(&resp);
+		/* Rate limiting is allowed (RATE-1): wait, do not judge. */
+		sleep_ms(1000 * (s < 1 ? 1 : s > 2 ? 2 : s));
+		return r;
+	}
+	r = check_answer(c, resp.status, resp.headers, resp.body, resp.body_len, f);
+	eb_http_resp_clear(&resp);
+	return r;
+}
+
+int ebf_http_reset(ebf_ctx *x)
+{
+	eb_http *h = eb_http_new(x->o->url, x->o->timeout_ms);
+
+	if (!h)
+		return -1;
+	eb_http_free(x->http);
+	x->http = h;
+	return 0;
+}
+
+bool ebf_recheck_fresh(ebf_ctx *x, const ebf_case *c)
+{
+	eb_http_resp resp;
+	eb_rc rc;
+	bool answered;
+
+	if (c->kind != EBF_HTTP || ebf_http_reset(x) != 0)
+		return false;
+	rc = eb_http_request(x->http, c->method, c->path, ebf_token(x, c->auth),
+			     c->content_type, c->has_body ? c->body : NULL, c->body_len,
+			     NULL, 0, &resp);
+	answered = rc == EB_OK;
+	eb_http_resp_clear(&resp);
+	return answered;
+}
+
+bool ebf_probe(ebf_ctx *x, char *why, size_t whylen)
+{
+	char path[160];
+	eb_http_resp resp;
+	eb_rc rc;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/api/stores/ebfuzz-health-%llx/changes?since=0",
+		 (unsigned long long)x->run_id);
+	rc = eb_http_request(x->http, "GET", path, x->token, NULL, NULL, 0, NULL, 0, &resp);
+	ok = rc == EB_OK && (resp.status == 200 || resp.status == 429);
+	if (!ok)
+		snprintf(why, whylen, "%s", rc != EB_OK ? resp.error : "health probe not 200");
+	if (rc == EB_OK && !ok)
+		snprintf(why, whylen, "GET %s answered %ld", path, resp.status);
+	eb_http_resp_clear(&resp);
+	return ok;
+}
+
+/* ---- raw TCP ------------------------------------------------------------------------- */
+
+static int tcp_connect(const ebf_ctx *x, long timeout_ms, char *why, size_t whylen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char port[16];
+	int fd = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", x->port);
+	if (getaddrinfo(x->host, port, &hints, &res) != 0) {
+		snprintf(why, whylen, "cannot resolve %s", x->host);
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		snprintf(why, whylen, "cannot connect to %s:%d: %s", x->host, x->port,
+			 strerror(errno));
+	return fd;
+}
+
+/* true when buf holds a whole response (head plus Content-Length body). */
+static bool tcp_complete(const char *buf, size_t len)
+{
+	const char *end = memmem(buf, len, "\r\n\r\n", 4);
+	char cl[32];
+	char *head;
+	bool done;
+
+	if (!end)
+		return false;
+	head = strndup(buf, (size_t)(end - buf) + 2);
+	if (!head)
+		return false;
+	if (header_in(head, "Content-Length", cl, sizeof(cl)))
+		done = len - (size_t)(end + 4 - buf) >= (size_t)strtoull(cl, NULL, 10);
+	else
+		done = false; /* read until close */
+	free(head);
+	return done;
+}
+
+int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
+		     char *why, size_t whylen)
+{
+	int fd = tcp_connect(x, x->o->timeout_ms, why, whylen);
+	uint64_t deadline;
+	size_t cap = 8192;
+
+	memset(res, 0, sizeof(*res));
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < c->n_steps; i++) {
+		const ebf_step *s = &c->steps[i];
+		size_t off = 0, piece = s->op == EBF_S_SLOW ? (s->len + 7) / 8 : s->len;
+
+		if (s->op == EBF_S_SLEEP) {
+			sleep_ms(s->ms);
+			continue;
+		}
+		while (off < s->len) {
+			size_t n = s->len - off < piece ? s->len - off : piece;
+			ssize_t w = send(fd, s->data + off, n, MSG_NOSIGNAL);
+
+			if (w <= 0) {
+				if (errno == ECONNRESET || errno == EPIPE)
+					res->reset = true;
+				off = s->len;
+				break;
+			}
+			off += (size_t)w;
+			if (s->op == EBF_S_SLOW && off < s->len)
+				sleep_ms(s->ms);
+		}
+	}
+	if (strcmp(c->gen, "tcp/short-body") == 0)
+		shutdown(fd, SHUT_WR);
+	res->data = malloc(cap);
+	if (!res->data) {
+		close(fd);
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	deadline = eb_time_mono_ns() + (uint64_t)x->o->timeout_ms * 1000000ULL;
+	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		uint64_t now = eb_time_mono_ns();
+		ssize_t n;
+
+		if (now >= deadline) {
+			res->timed_out = true;
+			break;
+		}
+		if (poll(&pfd, 1, (int)((deadline - now) / 1000000ULL) + 1) <= 0)
+			continue;
+		if (res->len + 4096 + 1 > cap) {
+			char *nb;
+
+			if (cap >= RUN_TCP_MAX)
+				break;
+			nb = realloc(res->data, cap * 2);
+			if (!nb)
+				break;
+			res->data = nb;
+			cap *= 2;
+		}
+		n = recv(fd, res->data + res->len, cap - res->len - 1, 0);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			res->reset = true;
+			break;
+		}
+		res->len += (size_t)n;
+		res->data[res->len] = '\0';
+		if (tcp_complete(res->data, res->len))
+			break;
+	}
+	res->data[res->len] = '\0';
+	close(fd);
+	if (res->len > 12 && strncmp(res->data, "HTTP/1.", 7) == 0)
+		res->status = (int)strtol(res->data + 9, NULL, 10);
+	return 0;
+}
+
+static int run_tcp(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wire)
+{
+	ebf_tcp_result res;
+	char why[256];
+	int r = 0;
+
+	for (size_t i = 0; i < c->n_steps; i++)
+		eb_wirelog_add(wire, EB_WIRE_OUT, "TCP", 0, c->steps[i].data, c->steps[i].len);
+	if (ebf_tcp_exchange(x, c, &res, why, sizeof(why)) != 0) {
+		snprintf(f->reason, sizeof(f->reason), "%s", why);
+		free(res.data);
+		return -1;
+	}
+	eb_wirelog_add(wire, EB_WIRE_IN, "TCP", 0, res.data, res.len);
+	if (res.status == 0) {
+		/* No HTTP answer: acceptable for garbage, not for valid input. */
+		if (c->ex.valid || c->ex.want_status)
+			r = res.timed_out ? finding(f, "hang", "", "an HTTP answer",
+						    "no answer within %ld ms", x->o->timeout_ms)
+					  : finding(f, "connection-reset", "", "an HTTP answer",
+						    "the connection ended without a response");
+	} else {
+		const char *hdr_end = strstr(res.data, "\r\n\r\n");
+		const char *hdrs = strstr(res.data, "\r\n");
+		char *block = hdrs && hdr_end ? strndup(hdrs + 2, (size_t)(hdr_end - hdrs)) : NULL;
+		const char *body = hdr_end ? hdr_end + 4 : "";
+		size_t blen = res.len - (size_t)(body - res.data);
+		char cl[32];
+
+		if (block && header_in(block, "Content-Length", cl, sizeof(cl)) &&
+		    strtoull(cl, NULL, 10) < blen)
+			blen = strtoull(cl, NULL, 10); /* pipelined: the first answer only */
+		if (block && header_in(block, "Transfer-Encoding", cl, sizeof(cl)))
+			blen = 0; /* chunked: judged by status only */
+		r = check_answer(c, res.status, block ? block : "", body, blen, f);
+		free(block);
+	}
+	free(res.data);
+	return r;
+}
+
+/* ---- WebSocket ------------------------------------------------------------------- */
+
+static int ws_check_text(const char *data, size_t len, ebf_finding *f, eb_ws_server_msg **out)
+{
+	eb_err err;
+	char snip[200];
+
+	eb_err_clear(&err);
+	if (eb_ws_server_msg_parse(data, len, out, &err) == EB_OK)
+		return 0;
+	snippet(data, len, snip, sizeof(snip));
+	return finding(f, "ws-bad-message", err.rule[0] ? err.rule : "WS-2",
+		       "a valid server message of section 10", "%s (%s)", snip, err.msg);
+}
+
+static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wire)
+{
+	static const char probe[] = "{\"type\":\"ping\",\"requestId\":\"" RUN_PROBE_ID "\"}";
+	const ebf_expect *ex = &c->ex;
+	eb_wsc *ws = NULL;
+	eb_wsc_msg m;
+	eb_err err;
+	int http_status = 0, r = 0;
+	bool saw_error = false, saw_pong_frame = false, valid_auth = c->auth == EBF_AUTH_VALID;
+	uint64_t deadline;
+	eb_rc rc;
+
+	eb_err_clear(&err);
+	rc = eb_wsc_connect(x->o->url, "/api/sync/notifications", x->o->timeout_ms, wire, 0,
+			    &ws, &http_status, &err);
+	if (rc == EB_ERR_SHAPE)
+		return finding(f, "ws-upgrade", "WS-1", "101 Switching Protocols",
+			       "upgrade refused with %d", http_status);
+	if (rc != EB_OK) {
+		snprintf(f->reason, sizeof(f->reason), "WebSocket connect: %s", err.msg);
+		return -1;
+	}
+	if (c->ws_auth) {
+		char *auth = NULL;
+		const char *tok = ebf_token(x, c->auth);
+
+		if (eb_ws_encode_auth("ebfuzz-auth", tok ? tok : "", &auth) != EB_OK ||
+		    eb_wsc_send_text(ws, auth, strlen(auth), &err) != EB_OK) {
+			free(auth);
+			snprintf(f->reason, sizeof(f->reason), "cannot send auth");
+			r = -1;
+			goto out;
+		}
+		free(auth);
+		while (valid_auth) {
+			eb_ws_server_msg *sm = NULL;
+
+			if (eb_wsc_recv(ws, x->o->timeout_ms, &m, &err) != EB_OK) {
+				snprintf(f->reason, sizeof(f->reason), "WebSocket read: %.200s", err.msg);
+				r = -1;
+				goto out;
+			}
+			if (m.ev == EB_WSC_TEXT) {
+				r = ws_check_text(m.data, m.len, f, &sm);
+				if (!r && sm->type == EB_WS_S_AUTH_OK) {
+					eb_ws_server_msg_free(sm);
+					eb_wsc_msg_clear(&m);
+					break;
+				}
+				eb_ws_server_msg_free(sm);
+				eb_wsc_msg_clear(&m);
+				if (r)
+					goto out;
+				continue;
+			}
+			if (m.ev == EB_WSC_PING || m.ev == EB_WSC_PONG) {
+				eb_wsc_msg_clear(&m);
+				continue;
+			}
+			r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
+				    m.ev == EB_WSC_CLOSE ? "closed with %d" : "event %d",
+				    m.ev == EB_WSC_CLOSE ? m.close_code : (int)m.ev);
+			eb_wsc_msg_clear(&m);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < c->n_steps; i++) {
+		const ebf_step *s = &c->steps[i];
+
+		/* Send errors are expected once the server has closed. */
+		switch (s->op) {
+		case EBF_S_TEXT: eb_wsc_send_text(ws, s->data, s->len, NULL); break;
+		case EBF_S_FRAME:
+			eb_wsc_send_frame(ws, s->opcode, s->fin, s->data, s->len, s->unmasked, NULL);
+			break;
+		case EBF_S_RAW: eb_wsc_send_raw(ws, s->data, s->len, NULL); break;
+		case EBF_S_SLEEP: sleep_ms(s->ms); break;
+		case EBF_S_SLOW:
+			for (size_t k = 0; k < s->len; k++) {
+				eb_wsc_send_raw(ws, s->data + k, 1, NULL);
+				sleep_ms(s->ms);
+			}
+			break;
+		}
+	}
+	if (!ex->want_close && !ex->want_open) {
+		/* Robustness only: the batch's health probe judges the server. */
+		goto out;
+	}
+	/* A ping after the case tells "still open" from "closed" quickly. */
+	eb_wsc_send_text(ws, probe, sizeof(probe) - 1, NULL);
+	deadline = eb_time_mono_ns() + (uint64_t)x->o->timeout_ms * 1000000ULL;
+	for (;;) {
+		uint64_t now = eb_time_mono_ns();
+		eb_ws_server_msg *sm = NULL;
+		bool probe_pong;
+
+		if (now >= deadline ||
+		    eb_wsc_recv(ws, (long)((deadline - now) / 1000000ULL) + 1, &m, &err) != EB_OK) {
+			r = ex->want_close
+				? finding(f, "ws-not-closed", ex->rule, "a close frame",
+					  "nothing within %ld ms", x->o->timeout_ms)
+				: finding(f, "ws-no-reply", "WS-5", "pong to a ping",
+					  "nothing within %ld ms", x->o->timeout_ms);
+			goto out;
+		}
+		switch (m.ev) {
+		case EB_WSC_TEXT:
+			r = ws_check_text(m.data, m.len, f, &sm);
+			if (r) {
+				eb_wsc_msg_clear(&m);
+				goto out;
+			}
+			if (sm->type == EB_WS_S_ERROR && ex->want_code[0] && sm->code &&
+			    strcmp(sm->code, ex->want_code) == 0)
+				saw_error = true;
+			probe_pong = sm->type == EB_WS_S_PONG && sm->request_id &&
+				     strcmp(sm->request_id, RUN_PROBE_ID) == 0;
+			eb_ws_server_msg_free(sm);
+			eb_wsc_msg_clear(&m);
+			if (!probe_pong)
+				continue;
+			if (ex->want_close)
+				r = finding(f, "ws-not-closed", ex->rule,
+					    "close with the code of the rule",
+					    "the socket stayed open and answered a ping");
+			else if (ex->want_code[0] && !saw_error)
+				r = finding(f, "ws-missing-error", ex->rule,
+					    "an error message with the rule's code",
+					    "no %s error before the pong", ex->want_code);
+			else if (strcmp(ex->rule, "WS-7") == 0 && !saw_pong_frame)
+				r = finding(f, "ws-no-pong-frame", "WS-7",
+					    "a pong frame for a ping frame", "none came");
+			goto out;
+		case EB_WSC_PING:
+			eb_wsc_msg_clear(&m);
+			continue;
+		case EB_WSC_PONG:
+			saw_pong_frame = true;
+			eb_wsc_msg_clear(&m);
+			continue;
+		case EB_WSC_CLOSE:
+			if (ex->want_close && m.close_code != ex->want_close &&
+			    (!ex->alt_close || m.close_code != ex->alt_close))
+				r = finding(f, "ws-wrong-close", ex->rule, "the rule's close code",
+					    "closed with %d, expected %d", m.close_code, ex->want_close);
+			else if (!ex->want_close)
+				r = finding(f, "ws-closed", ex->rule, "the socket stays open",
+					    "closed with %d", m.close_code);
+			eb_wsc_msg_clear(&m);
+			goto out;
+		case EB_WSC_EOF:
+			r = ex->want_close
+				? finding(f, "ws-dropped", ex->rule, "a close frame with the rule's code",
+					  "TCP closed without a close frame")
+				: finding(f, "ws-closed", ex->rule, "the socket stays open",
+					  "TCP closed");
+			eb_wsc_msg_clear(&m);
+			goto out;
+		default:
+			r = finding(f, "ws-protocol-error", "WS-1", "RFC 6455 frames",
+				    "%s", m.data ? m.data : "bad frame");
+			eb_wsc_msg_clear(&m);
+			goto out;
+		}
+	}
+out:
+	if (ws)
+		eb_wsc_send_close(ws, 1000, "", NULL);
+	eb_wsc_free(ws);
+	return r;
+}
+
+int ebf_run_case(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wire)
+{
+	memset(f, 0, sizeof(*f));
+	switch (c->kind) {
+	case EBF_HTTP: return run_http(x, c, f, wire);
+	case EBF_TCP: return run_tcp(x, c, f, wire);
+	case EBF_WS: return run_ws(x, c, f, wire);
+	}
+	snprintf(f->reason, sizeof(f->reason), "unknown case kind");
+	return -1;
+}
