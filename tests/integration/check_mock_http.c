@@ -723,6 +723,26 @@ START_TEST(test_raw_http_chunked_body_big_header_and_slow_headers)
 }
 END_TEST
 
+START_TEST(test_max_conns_refuses_connections_beyond_the_limit)
+{
+	mock m;
+	MOCK_START(&m, "--max-conns", "3");
+	/* the test's own keep-alive client holds one */
+	MOCK_ALIVE(&m);
+	eb_wsc *a = mock_ws(&m), *b = mock_ws(&m);
+	MOCK_CHECK(&m, a && b, "two more fit");
+	eb_wsc *c = mock_ws(&m);
+	MOCK_CHECK(&m, c == NULL, "the fourth is refused");
+	eb_wsc_free(a);
+	usleep(200 * 1000);
+	c = mock_ws(&m);
+	MOCK_CHECK(&m, c != NULL, "room again after a close");
+	eb_wsc_free(b);
+	eb_wsc_free(c);
+	MOCK_STOP_OK(&m);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc;
@@ -743,5 +763,6 @@ int main(void)
 	tcase_add_test(tc, test_http_rate_limit_and_recovery_RATE_1_to_RATE_3);
 	tcase_add_test(tc, test_malformed_http_requests_keep_the_server_alive);
 	tcase_add_test(tc, test_raw_http_chunked_body_big_header_and_slow_headers);
+	tcase_add_test(tc, test_max_conns_refuses_connections_beyond_the_limit);
 	return mock_run(s);
 }
