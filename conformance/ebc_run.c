@@ -26,6 +26,10 @@ size_t ebc_catalogue(const ebc_case **out, size_t cap)
 		{ ebc_cases_limits, ebc_cases_limits_n },
 		{ ebc_cases_errors, ebc_cases_errors_n },
 		{ ebc_cases_auth, ebc_cases_auth_n },
+		{ ebc_cases_ws, ebc_cases_ws_n },
+		{ ebc_cases_fallback, ebc_cases_fallback_n },
+		{ ebc_cases_timing, ebc_cases_timing_n },
+		{ ebc_cases_rate, ebc_cases_rate_n },
 	};
 	size_t i, j, n = 0;
 

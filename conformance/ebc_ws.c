@@ -221,13 +221,16 @@ eb_ws_server_msg *ebc_ws_call(ebc_ws *w, const char *text, const char *rid, cons
 	}
 }
 
-bool ebc_ws_auth(ebc_ws *w, const char *token, eb_ws_server_msg **ok)
+/* One auth exchange. *limited set when the server answered RATE_LIMITED
+ * (a rate limit that is not what the case tests). */
+static bool ws_auth_once(ebc_ws *w, const char *token, eb_ws_server_msg **ok, bool *limited)
 {
 	char rid[16];
 	char *text = NULL;
 	eb_ws_server_msg *m = NULL;
 	bool good = false;
 
+	*limited = false;
 	if (ok)
 		*ok = NULL;
 	ebc_ws_rid(w, rid, sizeof(rid));
@@ -238,6 +241,10 @@ bool ebc_ws_auth(ebc_ws *w, const char *token, eb_ws_server_msg **ok)
 	m = ebc_ws_call(w, text, rid, "WS-AUTH-4");
 	if (!m)
 		goto out;
+	if (m->type == EB_WS_S_ERROR && m->code && strcmp(m->code, "RATE_LIMITED") == 0) {
+		*limited = true;
+		goto out;
+	}
 	if (m->type != EB_WS_S_AUTH_OK) {
 		ebc_fail(w->ctx, "WS-AUTH-4", "auth_ok", "reply of type %s (%s)",
 			 m->type_str ? m->type_str : "?", m->code ? m->code : "");
@@ -251,6 +258,17 @@ bool ebc_ws_auth(ebc_ws *w, const char *token, eb_ws_server_msg **ok)
 out:
 	eb_ws_server_msg_free(m);
 	free(text);
+	return good;
+}
+
+bool ebc_ws_auth(ebc_ws *w, const char *token, eb_ws_server_msg **ok)
+{
+	bool limited = false;
+	bool good = ws_auth_once(w, token, ok, &limited);
+
+	if (limited)
+		ebc_error(w->ctx, "auth answered RATE_LIMITED: the server's WebSocket rate limit "
+			  "is too tight for this case (see rate/*)");
 	return good;
 }
 
@@ -282,16 +300,33 @@ eb_ws_server_msg *ebc_ws_sub(ebc_ws *w, bool unsub, const char *const *stores, s
 
 ebc_ws *ebc_ws_ready(ebc_ctx *ctx, const char *token, const char *store, uint64_t *ack_version)
 {
-	ebc_ws *w = ebc_ws_open(ctx);
+	ebc_ws *w = NULL;
 	eb_ws_server_msg *m = NULL;
 	size_t i;
+	int attempt;
 
-	if (!w)
-		return NULL;
 	if (!token)
 		token = ebc_token(ctx);
-	if (!ebc_ws_auth(w, token, NULL))
-		goto fail;
+	for (attempt = 0;; attempt++) {
+		bool limited = false;
+
+		w = ebc_ws_open(ctx);
+		if (!w)
+			return NULL;
+		if (ws_auth_once(w, token, NULL, &limited))
+			break;
+		if (!limited || attempt >= 4) {
+			if (limited)
+				ebc_error(ctx, "auth answered RATE_LIMITED %d times", attempt + 1);
+			goto fail;
+		}
+		/* Rate limiting is not what this case tests: like a client
+		 * honouring Retry-After, back off on a fresh socket. */
+		ebc_note(ctx, "auth answered RATE_LIMITED; new socket in 1 s (retry %d)", attempt + 1);
+		ebc_ws_free(w);
+		w = NULL;
+		ebc_sleep_ms(ebc_ms(ctx, 1000));
+	}
 	if (!store)
 		return w;
 	m = ebc_ws_sub(w, false, &store, 1, "WS-SUB-1");
