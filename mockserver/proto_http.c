@@ -196,8 +196,8 @@ static int http_add_header(struct lws *wsi, const char *name, const char *val,
 }
 
 /* Writes status line and headers of r into buf (LWS_PRE reserved in front). */
-static int http_headers(struct lws *wsi, const ebm_http_resp *r, unsigned char *start,
-			unsigned char *end)
+static int http_headers(struct lws *wsi, const ebm_http_resp *r, bool close,
+			unsigned char *start, unsigned char *end)
 {
 	unsigned char *pp = start;
 	char num[24];
@@ -217,6 +217,8 @@ static int http_headers(struct lws *wsi, const ebm_http_resp *r, unsigned char *
 	}
 	if (http_add_header(wsi, "Cache-Control:", "no-store", &pp, end))
 		return -1;
+	if (close && http_add_header(wsi, "Connection:", "close", &pp, end))
+		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &pp, end))
 		return -1;
 	return 0;
@@ -229,7 +231,7 @@ static int http_writeable(struct lws *wsi, http_pss *p)
 		return 0;
 	if (!p->headers_sent) {
 		unsigned char buf[LWS_PRE + HTTP_HDR_MAX];
-		if (http_headers(wsi, &p->resp, buf + LWS_PRE, buf + sizeof buf))
+		if (http_headers(wsi, &p->resp, p->close_after, buf + LWS_PRE, buf + sizeof buf))
 			return -1;
 		p->headers_sent = true;
 		if (p->resp.body_len) {
@@ -291,9 +293,15 @@ static int http_on_request(struct lws *wsi, http_pss *p, const char *path)
 	http_collect_head(wsi, p, path);
 	http_fill_req(p, &req, false);
 	ebm_http_step st = ebm_http_begin(g->srv, &req, &p->ctx, &p->resp);
-	if (st != EBM_HTTP_NEED_BODY &&
-	    (p->clen > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0))
-		p->close_after = true;   /* answered before the body: do not read it */
+	bool body_method = p->method && (strcmp(p->method, "POST") == 0 ||
+					  strcmp(p->method, "PUT") == 0 ||
+					  strcmp(p->method, "PATCH") == 0);
+	if ((st != EBM_HTTP_NEED_BODY &&
+	     (p->clen > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)) ||
+	    (body_method && p->clen < 0))
+		/* answered before the body, or lws cannot tell where the body
+		 * ends: do not let it read the next request as body */
+		p->close_after = true;
 	if (st == EBM_HTTP_NEED_BODY) {
 		if (p->clen < 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
 			/* lws does not frame chunked request bodies: decode them
@@ -491,7 +499,7 @@ int ebmock_confirm_upgrade(struct lws *wsi)
 		http_pss_clear(p);
 		return -1;
 	}
-	if (http_headers(wsi, &p->resp, buf + LWS_PRE, buf + LWS_PRE + HTTP_HDR_MAX)) {
+	if (http_headers(wsi, &p->resp, false, buf + LWS_PRE, buf + LWS_PRE + HTTP_HDR_MAX)) {
 		rc = -1;
 		goto out;
 	}

@@ -606,7 +606,7 @@ static char *defect_rewrite(ebm_server *srv, const char *body, size_t len)
 		/* The one place that bypasses eb_json_parse: the defect is that
 		 * duplicate names get through. */
 		const char *end = NULL;
-		root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+		root = cJSON_ParseWithLengthOpts(body, len, &end, 0); /* style-allow: dup-key-accepted defect */
 		while (root && end && end < body + len &&
 		       (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
 			end++;

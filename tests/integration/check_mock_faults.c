@@ -159,15 +159,15 @@ START_TEST(test_http_503_and_429_with_retry_after_by_flag_and_admin_ERR_6)
 	MOCK_START(&m, "--fault", "http-503=2", "--admin-token", ADMIN);
 	MOCK_CHECK(&m, mock_req(&m, "GET", "/api/stores/a/changes?since=0", g_tok, NULL, &r) == 503, "503");
 	MOCK_CHECK(&m, strcmp(mock_code(&r, code, sizeof code), "UNAVAILABLE") == 0, "UNAVAILABLE");
-	MOCK_CHECK(&m, eb_http_resp_header(&r, "Retry-After", ra, sizeof ra) && atoi(ra) >= 1 &&
-		   atoi(ra) <= 2, "Retry-After %s", ra);
+	MOCK_CHECK(&m, eb_http_resp_header(&r, "Retry-After", ra, sizeof ra) && (int)strtol(ra, NULL, 10) >= 1 &&
+		   (int)strtol(ra, NULL, 10) <= 2, "Retry-After %s", ra);
 	eb_http_resp_clear(&r);
 	MOCK_CHECK(&m, mock_status(&m, "GET", "/healthz", NULL, NULL) == 200, "healthz exempt");
 	usleep(2100 * 1000);
 	MOCK_CHECK(&m, mock_status(&m, "GET", "/api/stores/a/changes?since=0", g_tok, NULL) == 200, "over");
 	MOCK_CHECK(&m, admin_status(&m, "POST", "{\"http429Seconds\":1}") == 200, "429 by admin");
 	MOCK_CHECK(&m, mock_req(&m, "POST", "/api/stores/a/sync", g_tok, "{\"lastKnownVersion\":0}", &r) == 429, "429");
-	MOCK_CHECK(&m, eb_http_resp_header(&r, "Retry-After", ra, sizeof ra) && atoi(ra) == 1, "Retry-After");
+	MOCK_CHECK(&m, eb_http_resp_header(&r, "Retry-After", ra, sizeof ra) && (int)strtol(ra, NULL, 10) == 1, "Retry-After");
 	eb_http_resp_clear(&r);
 	usleep(1100 * 1000);
 	MOCK_CHECK(&m, mock_status(&m, "POST", "/api/stores/a/sync", g_tok, "{\"lastKnownVersion\":0}") == 200, "over");

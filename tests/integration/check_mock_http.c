@@ -578,14 +578,14 @@ START_TEST(test_http_rate_limit_and_recovery_RATE_1_to_RATE_3)
 		eb_http_resp_clear(&r);
 	}
 	MOCK_CHECK(&m, st == 429 && ok >= 3 && ok <= 4, "RATE-2 after the burst (%d ok)", ok);
-	MOCK_CHECK(&m, eb_http_resp_header(&r, "Retry-After", ra, sizeof ra) && atoi(ra) >= 1,
+	MOCK_CHECK(&m, eb_http_resp_header(&r, "Retry-After", ra, sizeof ra) && (int)strtol(ra, NULL, 10) >= 1,
 		   "ERR-6 Retry-After");
 	eb_http_resp_clear(&r);
 	/* a push over the limit is not applied */
 	MOCK_CHECK(&m, mock_push(&m, g_tok, "r", "limited", 0, NULL) == 429, "push refused");
 	/* another subject has its own bucket */
 	MOCK_CHECK(&m, mock_status(&m, "GET", "/api/stores/r/changes?since=0", t2, NULL) == 200, "per subject");
-	sleep((unsigned)atoi(ra));
+	sleep((unsigned)(int)strtol(ra, NULL, 10));
 	MOCK_CHECK(&m, mock_req(&m, "GET", "/api/stores/r/changes?since=0", g_tok, NULL, &r) == 200, "RATE-3");
 	MOCK_CHECK(&m, mock_int(r.body, r.body_len, "currentVersion") == 0, "refused push not applied");
 	eb_http_resp_clear(&r);
