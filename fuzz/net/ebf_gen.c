@@ -208,7 +208,7 @@ typedef enum gen_mut {
 	M_PATH_TOO_MANY, M_PATH_MAX, M_PATH_SEG_TOO_LONG, M_PATH_SEG_MAX,
 	M_SET_NO_VALUE, M_DELETE_VALUE, M_VALUE_TOO_DEEP, M_VALUE_DEPTH_MAX,
 	M_VALUE_TOO_BIG, M_VALUE_SIZE_MAX, M_VERSION_MEMBER, M_UNKNOWN_MEMBER,
-	M_DUP_KEY, M_BAD_UTF8, M_NOT_OBJECT,
+	M_DUP_KEY, M_BAD_UTF8, M_NOT_OBJECT, M_SAME_ID,
 	M__COUNT
 } gen_mut;
 
@@ -244,6 +244,9 @@ static void gen_change(ebf_ctx *x, gbuf *b, ebf_rng *r, unsigned long casei,
 		gb_str(b, "\"");
 		break;
 	}
+	case M_SAME_ID: /* IDEM-4: change 0's id with other content */
+		gb_fmt(b, "\"id\":\"e%llx-%lu-0\"", (unsigned long long)x->run_id, casei);
+		break;
 	default:
 		gb_fmt(b, "\"id\":\"e%llx-%lu-%u\"", (unsigned long long)x->run_id, casei, k);
 	}
@@ -443,6 +446,12 @@ static int gen_sync_body(ebf_ctx *x, ebf_rng *r, unsigned long i, gen_mut m,
 
 	if (m != M_NONE && n == 0)
 		n = 1;
+	if (m == M_SAME_ID) {
+		/* the repeated id goes after change 0, with a value of its own */
+		if (n < 2)
+			n = 2;
+		bad = 1 + ebf_below(r, n - 1);
+	}
 	switch (top) {
 	case 1: gb_str(&b, "{\"lastKnownVersion\":\"0\""); break;
 	case 2: gb_str(&b, "{\"lastKnownVersion\":-1"); break;

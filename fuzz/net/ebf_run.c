@@ -156,16 +156,17 @@ static int check_answer(const ebf_case *c, long status, const char *headers,
 			eb_error_body_free(eb);
 			return r;
 		}
-		if (ex->want_status >= 400 && status != ex->want_status) {
-			int r = finding(f, "wrong-status", ex->rule, ex->want_code,
-					"%ld %s (first failing check of ERR-3 is %s)", status,
-					eb->code, ex->rule);
-			eb_error_body_free(eb);
-			return r;
-		}
-		if (ex->want_code[0] && strcmp(eb->code, ex->want_code) != 0) {
-			int r = finding(f, "wrong-code", ex->rule, ex->want_code,
-					"%ld %s", status, eb->code);
+		/* Another refusal than the first failing check breaks ERR-3; the
+		 * category keeps the input's rule so distinct causes stay apart. */
+		if ((ex->want_status >= 400 && status != ex->want_status) ||
+		    (ex->want_code[0] && strcmp(eb->code, ex->want_code) != 0)) {
+			int r = finding(f, status != ex->want_status ? "wrong-status" : "wrong-code",
+					"ERR-3", ex->want_code,
+					"%ld %s; the first failing check is %s (%d %s)", status,
+					eb->code, ex->rule, ex->want_status, ex->want_code);
+
+			snprintf(f->category + strlen(f->category),
+				 sizeof(f->category) - strlen(f->category), "/%s", ex->rule);
 			eb_error_body_free(eb);
 			return r;
 		}
@@ -532,6 +533,7 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 		while (valid_auth) {
 			eb_ws_server_msg *sm = NULL;
 
+			memset(&m, 0, sizeof(m));
 			if (eb_wsc_recv(ws, x->o->timeout_ms, &m, &err) != EB_OK) {
 				snprintf(f->reason, sizeof(f->reason), "WebSocket read: %.200s", err.msg);
 				r = -1;
@@ -554,9 +556,15 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 				eb_wsc_msg_clear(&m);
 				continue;
 			}
-			r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
-				    m.ev == EB_WSC_CLOSE ? "closed with %d" : "event %d",
-				    m.ev == EB_WSC_CLOSE ? m.close_code : (int)m.ev);
+			if (m.ev == EB_WSC_CLOSE)
+				r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
+					    "closed with %d", m.close_code);
+			else if (m.ev == EB_WSC_TIMEOUT)
+				r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
+					    "nothing within %ld ms", x->o->timeout_ms);
+			else
+				r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
+					    "the connection ended (event %d)", (int)m.ev);
 			eb_wsc_msg_clear(&m);
 			goto out;
 		}
@@ -592,8 +600,11 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 		eb_ws_server_msg *sm = NULL;
 		bool probe_pong;
 
+		memset(&m, 0, sizeof(m));
 		if (now >= deadline ||
-		    eb_wsc_recv(ws, (long)((deadline - now) / 1000000ULL) + 1, &m, &err) != EB_OK) {
+		    eb_wsc_recv(ws, (long)((deadline - now) / 1000000ULL) + 1, &m, &err) != EB_OK ||
+		    m.ev == EB_WSC_TIMEOUT) {
+			eb_wsc_msg_clear(&m);
 			r = ex->want_close
 				? finding(f, "ws-not-closed", ex->rule, "a close frame",
 					  "nothing within %ld ms", x->o->timeout_ms)
@@ -654,9 +665,14 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 					  "TCP closed");
 			eb_wsc_msg_clear(&m);
 			goto out;
+		case EB_WSC_BINARY:
+			r = finding(f, "ws-binary-message", "WS-2", "JSON objects in text frames",
+				    "a binary message of %zu bytes", m.len);
+			eb_wsc_msg_clear(&m);
+			goto out;
 		default:
 			r = finding(f, "ws-protocol-error", "WS-1", "RFC 6455 frames",
-				    "%s", m.data ? m.data : "bad frame");
+				    "%s", m.data && m.data[0] ? m.data : "a frame RFC 6455 forbids");
 			eb_wsc_msg_clear(&m);
 			goto out;
 		}

@@ -1,0 +1,118 @@
+#!/bin/sh
+# ebfuzz against ebmock with each injectable defect (docs/DEFECTS.md) that
+# makes the server accept invalid input or answer it wrongly: every run must
+# fail (exit 1) with a finding that cites the defect's rule, and one saved
+# finding must reproduce with --replay (exit 1) while the clean server does
+# not reproduce it (exit 0).
+# Usage: sh tests/scripts/ebfuzz_defects.sh build/<config>   (EB_BIN_DIR wins)
+set -u
+B=${1:?usage: ebfuzz_defects.sh build/<config>}
+BIN=${EB_BIN_DIR:-$B/bin}
+T=$(mktemp -d "${TMPDIR:-/tmp}/ebfuzz_defects.XXXXXX")
+MOCK_PID=""
+SECRET=ebfuzz-defects-secret
+SEED=7
+
+# defect:rule ebfuzz must cite:cases to run (enough for the generator to hit
+# the defect several times with this seed; slow defects get fewer cases)
+DEFECTS="delete-value-accepted:CHG-6:300 dup-key-accepted:GEN-6:300
+body-limit-ignored:LIMIT-1:1200 future-timestamp-accepted:TS-2:300
+limit-clamped:LIMIT-7:300 error-without-code:ERR-1:200
+ws-frame-limit-ignored:LIMIT-6:400 malformed-keeps-open:WS-2:300
+check-order-wrong:ERR-3:400 alg-none-accepted:AUTH-3:300 exp-ignored:AUTH-4:300
+readonly-can-push:AUTH-11:400 no-resync:SYNC-8:300
+internal-conflict-accepted:IDEM-4:400 no-pong:WS-5:150"
+
+stop_mock() {
+	if [ -n "$MOCK_PID" ]; then
+		kill "$MOCK_PID" 2>/dev/null
+		i=0
+		while kill -0 "$MOCK_PID" 2>/dev/null && [ $i -lt 30 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		kill -9 "$MOCK_PID" 2>/dev/null
+		wait "$MOCK_PID" 2>/dev/null
+		MOCK_PID=""
+	fi
+}
+trap 'stop_mock; rm -rf "$T"' EXIT
+trap 'exit 2' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	for f in "$T"/*.log "$T"/*.out; do
+		[ -f "$f" ] || continue
+		echo "---- $f"; tail -n 40 "$f"
+	done
+	exit 1
+}
+
+start_mock() {
+	rm -f "$T/port"
+	"$BIN/ebmock" --port 0 --port-file "$T/port" --jwt-secret "$SECRET" --quiet \
+		"$@" > "$T/mock.log" 2>&1 &
+	MOCK_PID=$!
+	i=0
+	while [ ! -s "$T/port" ]; do
+		kill -0 "$MOCK_PID" 2>/dev/null || fail "ebmock $* exited early"
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "ebmock wrote no port file within 10 s"
+		sleep 0.1
+	done
+	PORT=$(cat "$T/port")
+}
+
+[ -x "$BIN/ebfuzz" ] || fail "no $BIN/ebfuzz"
+"$BIN/ebmock" --defect list > "$T/list.out" 2>&1 || fail "ebmock --defect list failed"
+
+missed=""
+replay_file=""
+replay_rule=""
+for pair in $DEFECTS; do
+	defect=${pair%%:*}
+	rest=${pair#*:}
+	rule=${rest%%:*}
+	runs=${rest#*:}
+	grep -q "^$defect	" "$T/list.out" || fail "ebmock does not know --defect $defect"
+	start_mock --defect "$defect"
+	rm -rf "$T/f-$defect"
+	"$BIN/ebfuzz" --url "http://127.0.0.1:$PORT" --jwt-secret "$SECRET" --seed "$SEED" \
+		--runs "$runs" --timeout-ms 700 --findings-dir "$T/f-$defect" \
+		> "$T/$defect.out" 2> "$T/$defect.err"; rc=$?
+	stop_mock
+	if [ $rc -ne 1 ]; then
+		missed="$missed $defect(exit $rc)"
+		continue
+	fi
+	# the category ends in the rule, or names it as the input's rule
+	if ! grep -Eq "finding [^ ]*/$rule( |/|\$|:)" "$T/$defect.err"; then
+		missed="$missed $defect(no $rule finding)"
+		continue
+	fi
+	echo "  $defect: found, citing $rule"
+	if [ -z "$replay_file" ]; then
+		f=$(ls "$T/f-$defect"/*"$rule"* 2>/dev/null | grep -v '\.body$' | head -n 1)
+		if [ -n "$f" ]; then
+			replay_file=$f
+			replay_rule=$rule
+			replay_defect=$defect
+		fi
+	fi
+done
+[ -z "$missed" ] || fail "defects ebfuzz did not report:$missed"
+
+# one finding replays: reproduces against the defect, not against a clean server
+[ -n "$replay_file" ] || fail "no finding file was saved"
+start_mock --defect "$replay_defect"
+"$BIN/ebfuzz" --replay "$replay_file" --url "http://127.0.0.1:$PORT" \
+	--jwt-secret "$SECRET" --timeout-ms 1000 > "$T/replay.out" 2>&1; rc=$?
+stop_mock
+[ $rc -eq 1 ] || fail "--replay $replay_file against $replay_defect: exit $rc, expected 1"
+grep -q "reproduces: .*$replay_rule" "$T/replay.out" || fail "replay does not cite $replay_rule"
+start_mock
+"$BIN/ebfuzz" --replay "$replay_file" --url "http://127.0.0.1:$PORT" \
+	--jwt-secret "$SECRET" --timeout-ms 1000 > "$T/replay-clean.out" 2>&1; rc=$?
+stop_mock
+[ $rc -eq 0 ] || fail "--replay $replay_file against a clean server: exit $rc, expected 0"
+echo "ebfuzz: every defect reported with its rule; $replay_file replays"
+exit 0
