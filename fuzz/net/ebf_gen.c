@@ -879,9 +879,15 @@ static void expect_ws_message(ebf_case *c, const char *msg, size_t len, const ch
 	eb_err_clear(&err);
 	rc = eb_ws_client_msg_parse(msg, len, &m, &err);
 	if (rc == EB_OK && m->type == EB_WS_C_UNKNOWN) {
+		size_t rl = m->request_id ? strlen(m->request_id) : 0;
+
 		snprintf(c->ex.rule, sizeof(c->ex.rule), "WS-3");
 		snprintf(c->ex.want_code, sizeof(c->ex.want_code), "UNKNOWN_TYPE");
 		c->ex.want_open = true;
+		/* An unknown type with an invalid requestId may also be taken as
+		 * malformed (WS-2): closing 4400 is then right too. */
+		if (memmem(msg, len, "\"requestId\"", 11) && (rl < 1 || rl > EB_WS_REQUEST_ID_MAX))
+			c->ex.alt_close = 4400;
 	} else if (rc == EB_OK) {
 		snprintf(c->ex.rule, sizeof(c->ex.rule), "%s", fallback);
 		c->ex.want_open = true;
@@ -918,6 +924,11 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		"{\"type\":\"subscribe\",\"requestId\":\"s\",\"storeIds\":[\"ok-store\",\"bad id!\"]}",
 		"{\"type\":\"unsubscribe\",\"requestId\":\"u\",\"storeIds\":[\"never-subscribed\"]}",
 		"{\"type\":\"ping\",\"requestId\":\"p\",\"extension\":{\"a\":1}}",
+		/* unknown types with odd requestIds: the error must still be a
+		 * valid message (no requestId of 0 or 65+ bytes echoed) */
+		"{\"type\":\"hello\",\"requestId\":\"\"}",
+		"{\"type\":\"hello\",\"requestId\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
+		"{\"type\":\"hello\",\"requestId\":7}",
 	};
 	gbuf b = { 0 };
 	uint32_t k = ebf_below(r, 10);

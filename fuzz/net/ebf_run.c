@@ -652,7 +652,8 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 			    (!ex->alt_close || m.close_code != ex->alt_close))
 				r = finding(f, "ws-wrong-close", ex->rule, "the rule's close code",
 					    "closed with %d, expected %d", m.close_code, ex->want_close);
-			else if (!ex->want_close)
+			else if (!ex->want_close &&
+				 (!ex->alt_close || m.close_code != ex->alt_close))
 				r = finding(f, "ws-closed", ex->rule, "the socket stays open",
 					    "closed with %d", m.close_code);
 			eb_wsc_msg_clear(&m);
