@@ -693,6 +693,7 @@ static void w_no_notify_nothing(ebc_ctx *ctx, bool replay)
 	if (!r)
 		goto out;
 	eb_sync_response_free(r);
+	r = NULL;
 	got = ebc_ws_wait_notif(w, store, 1, ebc_timeout(ctx), NULL, "WS-NOTIF-1");
 	if (got == 0)
 		ebc_fail(ctx, "WS-NOTIF-1", "a notification for version 1", "nothing within %ld ms", ebc_timeout(ctx));
@@ -1037,9 +1038,10 @@ static void w_unknown_type(ebc_ctx *ctx)
 		eb_ws_server_msg_free(m);
 		goto out;
 	}
-	eb_ws_server_msg_free(m);
-	if (m)
+	if (m) {
+		eb_ws_server_msg_free(m);
 		w_alive(ctx, w, "WS-CLOSE-5");
+	}
 out:
 	ebc_ws_free(w);
 }
