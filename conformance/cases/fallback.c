@@ -244,7 +244,8 @@ static void fb_recover(ebc_ctx *ctx, bool via_sync)
 					goto out;
 				}
 				rec = g;
-				memcpy(rec + nr, page, np * sizeof(*page));
+				if (np)
+					memcpy(rec + nr, page, np * sizeof(*page));
 				nr += np;
 				free(page);
 			}
@@ -278,9 +279,12 @@ static void fb_recover(ebc_ctx *ctx, bool via_sync)
 	all = calloc(nb + nr + nown + 1, sizeof(*all));
 	if (!all)
 		goto out;
-	memcpy(all, before, nb * sizeof(*all));
-	memcpy(all + nb, rec, nr * sizeof(*all));
-	memcpy(all + nb + nr, own, nown * sizeof(*all));
+	if (nb)
+		memcpy(all, before, nb * sizeof(*all));
+	if (nr)
+		memcpy(all + nb, rec, nr * sizeof(*all));
+	if (nown)
+		memcpy(all + nb + nr, own, nown * sizeof(*all));
 	nall = nb + nr + nown;
 	{
 		eb_change *truth = NULL;
