@@ -1,0 +1,90 @@
+#!/bin/sh
+# The kit's main job: start the reference server (ebmock) on a free port with
+# a generated secret, run the whole conformance suite against it, write the
+# reports to build/report (report.json, junit.xml, report.html), print the
+# summary, stop the server and exit with ebconform's code
+# (0 pass, 1 a case failed, 2 usage/setup error, 3 server unreachable).
+# Usage: sh tools/run.sh build/<config> [extra ebconform flags...]
+set -u
+B=${1:?usage: tools/run.sh build/<config> [ebconform flags]}
+shift
+BIN=${EB_BIN_DIR:-$B/bin}
+MOCK=$BIN/ebmock
+CONF=$BIN/ebconform
+REPORT_DIR=${EB_REPORT_DIR:-build/report}
+
+for b in "$MOCK" "$CONF"; do
+	if [ ! -x "$b" ]; then
+		echo "run: $b is not built (run make first)" >&2
+		exit 2
+	fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/eb-run.XXXXXX")
+pid=
+stop() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 30 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	pid=
+}
+trap 'stop; rm -rf "$tmp"' EXIT
+trap 'exit 2' INT TERM
+
+# a fresh secret per run: nothing to configure, nothing to leak
+secret=$(od -An -N24 -tx1 /dev/urandom 2>/dev/null | tr -d ' \n')
+[ -n "$secret" ] || secret="eb-run-$$-$(date +%s)"
+issuer=eb-run-issuer
+audience=eb-run-audience
+if command -v openssl >/dev/null 2>&1 &&
+	openssl genrsa -out "$tmp/key.pem" 2048 2>/dev/null &&
+	openssl rsa -in "$tmp/key.pem" -pubout -out "$tmp/pub.pem" 2>/dev/null; then
+	rsa_mock="--jwt-public-key $tmp/pub.pem"
+	rsa_conf="--jwt-private-key $tmp/key.pem"
+else
+	echo "run: no openssl command; RS256 cases will SKIP" >&2
+	rsa_mock=
+	rsa_conf=
+fi
+
+# shellcheck disable=SC2086
+"$MOCK" --port 0 --port-file "$tmp/port" --quiet --jwt-secret "$secret" $rsa_mock \
+	--jwt-issuer "$issuer" --jwt-audience "$audience" \
+	--rate-http 500 --rate-http-burst 100 --rate-ws 200 --rate-ws-burst 100 \
+	--coalesce-ms 20 >/dev/null 2>"$tmp/ebmock.log" &
+pid=$!
+i=0
+while [ ! -s "$tmp/port" ]; do
+	i=$((i + 1))
+	if [ $i -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
+		echo "run: ebmock did not start; its log:" >&2
+		cat "$tmp/ebmock.log" >&2
+		exit 2
+	fi
+	sleep 0.1
+done
+url="http://127.0.0.1:$(cat "$tmp/port")"
+echo "run: ebmock at $url (HS256 + RS256, issuer, audience, rate limits on)"
+mkdir -p "$REPORT_DIR"
+
+# shellcheck disable=SC2086
+"$CONF" --url "$url" --jwt-secret "$secret" $rsa_conf --jwt-issuer "$issuer" \
+	--jwt-audience "$audience" --report-dir "$REPORT_DIR" "$@"
+rc=$?
+stop
+if [ $rc -le 1 ]; then
+	echo "run: reports: $REPORT_DIR/report.html  $REPORT_DIR/junit.xml  $REPORT_DIR/report.json"
+fi
+if [ $rc -ne 0 ] && [ -s "$tmp/ebmock.log" ]; then
+	echo "run: last lines of the ebmock log:"
+	tail -n 20 "$tmp/ebmock.log"
+fi
+echo "run: ebconform exit code $rc"
+exit $rc
