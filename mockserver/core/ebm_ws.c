@@ -570,6 +570,10 @@ void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
 		if (skip_pusher && pusher_subject && s->subject &&
 		    strcmp(s->subject, pusher_subject) == 0)
 			continue;
+		/* the window opens with the first pending notification of the
+		 * socket; later commits join it instead of pushing it back */
+		if (srv->cfg.limits.coalesce_ms && !s->n_pending && !s->flush_ms)
+			s->flush_ms = now + srv->cfg.limits.coalesce_ms;
 		if (!sub->pending) {
 			sub->pending = true;
 			sub->pending_old = old_version;
@@ -577,8 +581,6 @@ void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
 		}
 		if (only_duplicates)
 			sub->dup_pending = true;
-		if (srv->cfg.limits.coalesce_ms && !s->flush_ms)
-			s->flush_ms = now + srv->cfg.limits.coalesce_ms;
 		ws_wake(s);
 	}
 	if (ebm_defect_on(srv, EBM_DEFECT_NOTIFY_NON_SUBSCRIBER)) {
