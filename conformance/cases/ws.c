@@ -1104,7 +1104,7 @@ out:
 
 const ebc_case ebc_cases_ws[] = {
 	{ "ws/auth-timeout", "A socket that does not authenticate within 10 s is closed with 4408",
-	  "MUST", { "WS-AUTH-1" }, { "ws", "auth", "slow" }, EBC_F_SLOW, w_auth_timeout },
+	  "MUST", { "WS-AUTH-1" }, { "ws", "auth", "slow" }, EBC_F_SLOW | EBC_F_AUTH, w_auth_timeout },
 	{ "ws/bad-token", "auth with a malformed or empty token closes with 4401",
 	  "MUST", { "WS-AUTH-2" }, { "ws", "auth" }, EBC_F_AUTH, w_bad_token },
 	{ "ws/expired-token", "auth with an expired token closes with 4401",
@@ -1112,7 +1112,7 @@ const ebc_case ebc_cases_ws[] = {
 	{ "ws/alg-none-token", "auth with an alg:none token closes with 4401",
 	  "MUST", { "WS-AUTH-2", "AUTH-3" }, { "ws", "auth" }, EBC_F_AUTH, w_alg_none_token },
 	{ "ws/message-before-auth", "subscribe, ping or any message before auth closes with 4401",
-	  "MUST", { "WS-AUTH-3" }, { "ws", "auth" }, 0, w_message_before_auth },
+	  "MUST", { "WS-AUTH-3" }, { "ws", "auth" }, EBC_F_AUTH, w_message_before_auth },
 	{ "ws/auth-ok-fields", "auth_ok carries subject (sub) and expiresAt (exp in ms)",
 	  "MUST", { "WS-AUTH-4", "WS-4" }, { "ws", "auth" }, EBC_F_AUTH, w_auth_ok_fields },
 	{ "ws/token-expiry-closes", "When the token expires the socket is closed with 4401 within leeway + 2 s",
