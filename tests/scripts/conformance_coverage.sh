@@ -73,6 +73,18 @@ if [ -n "$bad" ]; then
 	echo "coverage: cases cite ids that are not rules of PROTOCOL.md: $bad"
 	exit 1
 fi
+# the catalogue of docs/CONFORMANCE.md lists every case
+DOC=$ROOT/docs/CONFORMANCE.md
+if [ -f "$DOC" ]; then
+	missing=$(cut -f1 "$tmp/list.txt" | while read -r id; do
+		grep -qF "\`$id\`" "$DOC" || printf '%s ' "$id"
+	done)
+	if [ -n "$missing" ]; then
+		echo "coverage: cases missing from the catalogue of docs/CONFORMANCE.md: $missing"
+		exit 1
+	fi
+	echo "catalogue: all $ncases cases are listed in docs/CONFORMANCE.md"
+fi
 if [ "$nunc" -ne 0 ]; then
 	echo "coverage: server MUST rules no case cites:"
 	sed 's/^/  /' "$tmp/uncovered.txt"
