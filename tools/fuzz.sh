@@ -9,6 +9,7 @@
 #   FUZZ_OUT      output folder (default build/fuzz)
 #   FUZZ_CC       compiler (default clang)
 #   FUZZ_FLAGS    extra libFuzzer flags for every run (e.g. "-jobs=2")
+# Per-target flags: fuzz/targets/fuzz_<name>.options (one line, # comments).
 #
 # Output, under FUZZ_OUT:
 #   bin/fuzz_*              the instrumented targets
@@ -130,12 +131,16 @@ for t in $TARGETS; do
 	[ -f "fuzz/dict/$n.dict" ] && dict="-dict=fuzz/dict/$n.dict"
 	dirs="$new"
 	[ -d "$seeds" ] && dirs="$new $seeds"
+	# Per-target libFuzzer flags (e.g. -max_len for targets whose inputs
+	# are short by nature), one line in fuzz/targets/fuzz_<name>.options.
+	topts=""
+	[ -f "fuzz/targets/$t.options" ] && topts=$(grep -v '^#' "fuzz/targets/$t.options" | tr '\n' ' ')
 	# New inputs go to the first directory only, so seeds stay as committed.
 	# shellcheck disable=SC2086
 	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:allocator_may_return_null=1" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 	"$OUT/bin/$t" -max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$OUT/crashes/$n-" $dict $EXTRA \
+		-print_final_stats=1 -artifact_prefix="$OUT/crashes/$n-" $dict $topts $EXTRA \
 		$dirs > "$log" 2>&1
 	rc=$?
 	execs=$(stat "$log" number_of_executed_units); execs=${execs:-0}
