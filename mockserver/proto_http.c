@@ -234,7 +234,9 @@ static int http_writeable(struct lws *wsi, http_pss *p)
 		if (http_headers(wsi, &p->resp, p->close_after, buf + LWS_PRE, buf + sizeof buf))
 			return -1;
 		p->headers_sent = true;
-		if (p->resp.body_len) {
+		if (p->method && strcmp(p->method, "HEAD") == 0)
+			p->sent = p->resp.body_len;   /* HEAD: headers only */
+		if (p->sent < p->resp.body_len) {
 			lws_callback_on_writable(wsi);
 			return 0;
 		}

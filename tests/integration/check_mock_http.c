@@ -715,6 +715,14 @@ START_TEST(test_raw_http_chunked_body_big_header_and_slow_headers)
 	out = raw_http(m.proc.port, "GET /healthz HTTP/1.1\r\nHost:", 29, 15000, &el);
 	MOCK_CHECK(&m, el < 8000, "slow header connection closed after %ld ms", el);
 	free(out);
+	/* HEAD gets headers only, so the next request on the connection works */
+	const char *head = "HEAD /api/limits HTTP/1.1\r\nHost: x\r\n\r\n"
+			   "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	out = raw_http(m.proc.port, head, strlen(head), 3000, NULL);
+	const char *second = strstr(out, "HTTP/1.1 200");
+	MOCK_CHECK(&m, strstr(out, "HTTP/1.1 405") && second && !strstr(out, "METHOD_NOT_ALLOWED") &&
+		   strstr(second, "\"status\":\"ok\""), "HEAD without body: %s", out);
+	free(out);
 	/* garbage request line */
 	out = raw_http(m.proc.port, "\x01\x02 garbage\r\n\r\n", 13, 1000, NULL);
 	free(out);
