@@ -57,7 +57,7 @@ fi
 # shellcheck disable=SC2086
 "$MOCK" --port 0 --port-file "$tmp/port" --quiet --jwt-secret "$secret" $rsa_mock \
 	--jwt-issuer "$issuer" --jwt-audience "$audience" \
-	--rate-http 500 --rate-http-burst 100 --rate-ws 200 --rate-ws-burst 100 \
+	--rate-http 200 --rate-http-burst 50 --rate-ws 100 --rate-ws-burst 50 \
 	--coalesce-ms 20 >/dev/null 2>"$tmp/ebmock.log" &
 pid=$!
 i=0

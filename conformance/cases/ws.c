@@ -492,6 +492,36 @@ static void w_invalid_store(ebc_ctx *ctx)
 	w_sub_errors(ctx, "bad!store id", "INVALID_STORE_ID", "STORE-1");
 }
 
+/* Read permission suffices to subscribe; write permission implies it. */
+static void w_subscribe_permissions(ebc_ctx *ctx)
+{
+	char s1[160], s2[160];
+	const char *p1[1], *p2[1];
+	char *ro = NULL, *wo = NULL;
+	ebc_ws *w = NULL;
+	uint64_t v = 99;
+
+	ebc_store(ctx, NULL, s1, sizeof(s1));
+	ebc_store(ctx, NULL, s2, sizeof(s2));
+	p1[0] = s1;
+	p2[0] = s2;
+	ro = ebc_token_perm(ctx, p1, 1, NULL, 0);
+	wo = ro ? ebc_token_perm(ctx, NULL, 0, p2, 1) : NULL;
+	if (!wo)
+		goto out;
+	ebc_note(ctx, "subscribing with a read-only token");
+	w = ebc_ws_ready(ctx, ro, s1, &v);
+	if (!w)
+		goto out;
+	ebc_ws_free(w);
+	ebc_note(ctx, "subscribing with a write-only token");
+	w = ebc_ws_ready(ctx, wo, s2, &v);
+out:
+	ebc_ws_free(w);
+	free(ro);
+	free(wo);
+}
+
 /* ---- delivery ------------------------------------------------------------- */
 
 /* n sockets subscribed with token tok(i); one push with push_tok. */
@@ -1135,6 +1165,8 @@ const ebc_case ebc_cases_ws[] = {
 	  "MUST", { "WS-SUB-5" }, { "ws", "subscriptions" }, 0, w_no_delivery_after_unsubscribe },
 	{ "ws/forbidden-store-error", "A store the token may not read gets a per-store FORBIDDEN; others subscribe; socket open",
 	  "MUST", { "WS-SUB-3", "AUTH-12", "WS-CLOSE-5" }, { "ws", "subscriptions" }, EBC_F_AUTH, w_forbidden_store },
+	{ "ws/subscribe-permissions", "A read-only token may subscribe; write permission implies read",
+	  "MUST", { "AUTH-12", "AUTH-10", "WS-SUB-1" }, { "ws", "subscriptions", "permissions" }, EBC_F_AUTH, w_subscribe_permissions },
 	{ "ws/invalid-store-error", "An invalid store id gets a per-store INVALID_STORE_ID; socket open",
 	  "MUST", { "STORE-1", "WS-SUB-3", "WS-CLOSE-5" }, { "ws", "subscriptions" }, 0, w_invalid_store },
 	{ "ws/subscribe-100-stores", "A socket holds 100 subscriptions; one beyond the maximum gets LIMIT_EXCEEDED",

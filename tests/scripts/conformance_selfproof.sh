@@ -39,7 +39,7 @@ start_mock() {
 	"$MOCK" --port 0 --port-file "$SP_TMP/$tag.port" --quiet \
 		--jwt-secret "$SECRET" --jwt-public-key "$SP_TMP/pub.pem" \
 		--jwt-issuer "$ISS" --jwt-audience "$AUD" \
-		--rate-http 500 --rate-http-burst 100 --rate-ws 200 --rate-ws-burst 100 \
+		--rate-http 200 --rate-http-burst 50 --rate-ws 100 --rate-ws-burst 50 \
 		--coalesce-ms 20 "$@" >/dev/null 2>"$SP_TMP/$tag.log" &
 	MOCK_PID=$!
 	echo "$MOCK_PID" >>"$SP_TMP/pids"
