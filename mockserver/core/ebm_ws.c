@@ -397,9 +397,16 @@ void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
 			ws_queue(s, out);
 		break;
 	case EB_WS_C_UNKNOWN:
-	default:
-		ws_error(s, m->request_id, EB_CODE_UNKNOWN_TYPE, "unknown message type");
+	default: {
+		/* WS-3: the socket stays open; an id that is not 1-64 bytes cannot
+		 * be echoed in a valid reply, so the error goes without one */
+		const char *rid = m->request_id;
+		size_t rl = rid ? strlen(rid) : 0;
+		if (rl < 1 || rl > EB_WS_REQUEST_ID_MAX)
+			rid = NULL;
+		ws_error(s, rid, EB_CODE_UNKNOWN_TYPE, "unknown message type");
 		break;
+	}
 	}
 out:
 	eb_ws_client_msg_free(m);

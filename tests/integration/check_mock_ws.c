@@ -56,6 +56,11 @@ START_TEST(test_auth_subscribe_ping_unknown_type_WS_AUTH_4_WS_SUB_1_WS_3_WS_5)
 	r = mock_ws_recv(c, MOCK_TIMEOUT_MS, NULL);
 	MOCK_CHECK(&m, r && strstr(r, "UNKNOWN_TYPE") && strstr(r, "\"u1\""), "WS-3: %s", r ? r : "-");
 	free(r);
+	/* an unknown type with an id that cannot be echoed: error without it */
+	MOCK_CHECK(&m, mock_ws_send(c, "{\"type\":\"hello\",\"requestId\":\"\"}"), "unknown, empty id");
+	r = mock_ws_recv(c, MOCK_TIMEOUT_MS, NULL);
+	MOCK_CHECK(&m, r && strstr(r, "UNKNOWN_TYPE") && !strstr(r, "requestId"), "no invalid echo: %s", r ? r : "-");
+	free(r);
 	/* WS-CLOSE-5: still open */
 	MOCK_CHECK(&m, mock_ws_send(c, "{\"type\":\"ping\",\"requestId\":\"p10\"}"), "ping");
 	r = mock_ws_recv(c, MOCK_TIMEOUT_MS, NULL);
