@@ -362,8 +362,12 @@ void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
 		goto out;
 	}
 	/* RATE-4: the first message over the limit gets an error, a second
-	 * within 10 s closes the socket */
-	if (!ebm_rate_take(&srv->rate_ws, s->authed ? s->subject : s->addr, now, NULL)) {
+	 * within 10 s closes the socket. An unauthenticated socket can send
+	 * one message (auth, or anything else, which closes it), so only
+	 * authenticated traffic is counted, per subject: many clients behind
+	 * one address do not share a bucket for their auth messages. */
+	if (s->authed &&
+	    !ebm_rate_take(&srv->rate_ws, s->subject, now, NULL)) {
 		srv->m.rate_limited_total++;
 		if (s->last_rate_err_ms && now - s->last_rate_err_ms < EBM_WS_RATE_WINDOW_MS &&
 		    !ebm_defect_on(srv, EBM_DEFECT_WS_RATE_NO_CLOSE)) {

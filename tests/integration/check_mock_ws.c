@@ -347,8 +347,7 @@ START_TEST(test_ws_rate_limit_error_then_close_4429_RATE_4)
 {
 	mock m;
 	MOCK_START(&m, "--rate-ws", "1", "--rate-ws-burst", "3");
-	/* auth is counted in the address's bucket, later messages in the
-	 * subject's (RATE-1) */
+	/* messages after auth are counted in the subject's bucket (RATE-1) */
 	eb_wsc *c = mock_ws_authed(&m, g_tok);
 	MOCK_CHECK(&m, c, "auth");
 	for (int i = 0; i < 3; i++)
