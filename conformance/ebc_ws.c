@@ -261,15 +261,54 @@ out:
 	return good;
 }
 
+/* Replaces the connection of w by a new one (after a rate-limited auth). */
+static bool ws_reconnect(ebc_ws *w)
+{
+	ebc_ctx *ctx = w->ctx;
+	eb_wsc *c = NULL;
+	int status = 0;
+	eb_err err;
+
+	eb_wsc_free(w->c);
+	w->c = NULL;
+	w->closed = false;
+	w->close_code = 0;
+	pthread_mutex_lock(&ctx->mu);
+	w->conn = ++ctx->next_conn;
+	pthread_mutex_unlock(&ctx->mu);
+	eb_err_clear(&err);
+	if (eb_wsc_connect(ctx->run->opts->url, WS_PATH, ebc_timeout(ctx), ctx->wire, w->conn,
+			   &c, &status, &err) != EB_OK) {
+		ebc_error(ctx, "WebSocket reconnect failed: %s", err.msg);
+		return false;
+	}
+	w->c = c;
+	return true;
+}
+
 bool ebc_ws_auth(ebc_ws *w, const char *token, eb_ws_server_msg **ok)
 {
-	bool limited = false;
-	bool good = ws_auth_once(w, token, ok, &limited);
+	int attempt;
 
-	if (limited)
-		ebc_error(w->ctx, "auth answered RATE_LIMITED: the server's WebSocket rate limit "
-			  "is too tight for this case (see rate/*)");
-	return good;
+	for (attempt = 0;; attempt++) {
+		bool limited = false;
+
+		if (ws_auth_once(w, token, ok, &limited))
+			return true;
+		if (!limited)
+			return false;
+		if (attempt >= 4) {
+			ebc_error(w->ctx, "auth answered RATE_LIMITED %d times: the server's WebSocket "
+				  "rate limit is too tight for this run", attempt + 1);
+			return false;
+		}
+		/* Rate limiting is not what this case tests: like a client
+		 * honouring Retry-After, back off and use a fresh socket. */
+		ebc_note(w->ctx, "auth answered RATE_LIMITED; new socket in 1 s (retry %d)", attempt + 1);
+		ebc_sleep_ms(ebc_ms(w->ctx, 1000));
+		if (!ws_reconnect(w))
+			return false;
+	}
 }
 
 eb_ws_server_msg *ebc_ws_sub(ebc_ws *w, bool unsub, const char *const *stores, size_t n,
@@ -303,30 +342,14 @@ ebc_ws *ebc_ws_ready(ebc_ctx *ctx, const char *token, const char *store, uint64_
 	ebc_ws *w = NULL;
 	eb_ws_server_msg *m = NULL;
 	size_t i;
-	int attempt;
 
 	if (!token)
 		token = ebc_token(ctx);
-	for (attempt = 0;; attempt++) {
-		bool limited = false;
-
-		w = ebc_ws_open(ctx);
-		if (!w)
-			return NULL;
-		if (ws_auth_once(w, token, NULL, &limited))
-			break;
-		if (!limited || attempt >= 4) {
-			if (limited)
-				ebc_error(ctx, "auth answered RATE_LIMITED %d times", attempt + 1);
-			goto fail;
-		}
-		/* Rate limiting is not what this case tests: like a client
-		 * honouring Retry-After, back off on a fresh socket. */
-		ebc_note(ctx, "auth answered RATE_LIMITED; new socket in 1 s (retry %d)", attempt + 1);
-		ebc_ws_free(w);
-		w = NULL;
-		ebc_sleep_ms(ebc_ms(ctx, 1000));
-	}
+	w = ebc_ws_open(ctx);
+	if (!w)
+		return NULL;
+	if (!ebc_ws_auth(w, token, NULL))
+		goto fail;
 	if (!store)
 		return w;
 	m = ebc_ws_sub(w, false, &store, 1, "WS-SUB-1");
