@@ -93,6 +93,7 @@ typedef struct ebf_expect {
 	int want_close;      /* WS: close code required (0: none) */
 	int alt_close;       /* WS: another acceptable code (1007 for bad UTF-8, RFC 6455) */
 	bool raw_only;       /* not an API request (garbage HTTP): only faults are judged */
+	bool any_refusal;    /* invalid, but the spec leaves which 4xx open */
 	bool want_open;      /* WS: socket must stay open */
 	bool want_reply;     /* WS: the last message must be answered */
 } ebf_expect;

@@ -88,6 +88,8 @@ int ebf_file_save(const ebf_ctx *x, const ebf_case *c, const ebf_finding *f,
 		c->ex.want_code[0] ? c->ex.want_code : "-");
 	fprintf(fp, "#@ valid %d\n#@ want_close %d\n#@ want_open %d\n#@ auth %d\n#@ ws_auth %d\n",
 		c->ex.valid, c->ex.want_close, c->ex.want_open, (int)c->auth, c->ws_auth);
+	fprintf(fp, "#@ alt_close %d\n#@ raw_only %d\n#@ any_refusal %d\n", c->ex.alt_close,
+		c->ex.raw_only, c->ex.any_refusal);
 	if (c->kind == EBF_HTTP) {
 		fprintf(fp, "#@ method %s\n#@ path ", c->method);
 		put_hex(fp, c->path, strlen(c->path));
@@ -253,6 +255,12 @@ int ebf_file_load(const char *path, ebf_case *c, char *why, size_t whylen)
 			c->ex.valid = strtol(v, NULL, 10) != 0;
 		} else if (!strcmp(k, "want_close")) {
 			c->ex.want_close = (int)strtol(v, NULL, 10);
+		} else if (!strcmp(k, "alt_close")) {
+			c->ex.alt_close = (int)strtol(v, NULL, 10);
+		} else if (!strcmp(k, "raw_only")) {
+			c->ex.raw_only = strtol(v, NULL, 10) != 0;
+		} else if (!strcmp(k, "any_refusal")) {
+			c->ex.any_refusal = strtol(v, NULL, 10) != 0;
 		} else if (!strcmp(k, "want_open")) {
 			c->ex.want_open = strtol(v, NULL, 10) != 0;
 		} else if (!strcmp(k, "auth")) {

@@ -208,7 +208,7 @@ typedef enum gen_mut {
 	M_PATH_TOO_MANY, M_PATH_MAX, M_PATH_SEG_TOO_LONG, M_PATH_SEG_MAX,
 	M_SET_NO_VALUE, M_DELETE_VALUE, M_VALUE_TOO_DEEP, M_VALUE_DEPTH_MAX,
 	M_VALUE_TOO_BIG, M_VALUE_SIZE_MAX, M_VERSION_MEMBER, M_UNKNOWN_MEMBER,
-	M_DUP_KEY, M_BAD_UTF8, M_NOT_OBJECT, M_SAME_ID,
+	M_DUP_KEY, M_BAD_UTF8, M_NOT_OBJECT, M_SAME_ID, M_DEEP_NESTING, M_WIDE_VALUE,
 	M__COUNT
 } gen_mut;
 
@@ -316,6 +316,22 @@ static void gen_change(ebf_ctx *x, gbuf *b, ebf_rng *r, unsigned long casei,
 		gb_repeat(b, "]", d);
 		break;
 	}
+	case M_DEEP_NESTING: {
+		/* thousands of levels: recursive parsers overflow their stack */
+		uint32_t d = 2000 + ebf_below(r, 30000);
+		bool objects = ebf_below(r, 2);
+
+		gb_str(b, ",\"value\":");
+		gb_repeat(b, objects ? "{\"a\":[" : "[", d);
+		gb_str(b, "1");
+		gb_repeat(b, objects ? "]}" : "]", d);
+		break;
+	}
+	case M_WIDE_VALUE: /* many small members: over the value size limit */
+		gb_str(b, ",\"value\":[0");
+		gb_repeat(b, ",0", x->limits.max_value_bytes / 2 + 1);
+		gb_str(b, "]");
+		break;
 	case M_VALUE_TOO_BIG:
 	case M_VALUE_SIZE_MAX:
 		/* A string's canonical form is its bytes plus two quotes. */
@@ -485,8 +501,10 @@ static int gen_sync_body(ebf_ctx *x, ebf_rng *r, unsigned long i, gen_mut m,
 /* Blind mutation of a valid body: byte edits the grammar did not plan. */
 static void blind_mutate(ebf_rng *r, ebf_case *c)
 {
+	/* No "\u0000", lone surrogates or 1e999: RFC 8259 allows them and the
+	 * library's refusal would be stricter than the spec. */
 	static const char *const tokens[] = { "\"", "{", "}", "[", "]", ",", ":",
-		"null", "-", "0", "1e999", "\\u0000", "\\ud800", "\xff", "\xc0\x80",
+		"null", "-", "0", "1e308", "\\n", "\\u00e9", "\xff", "\xc0\x80",
 		"9007199254740993", "\"id\"", "\"value\"", "\"path\"", "true" };
 	uint32_t edits = 1 + ebf_below(r, 3);
 
@@ -559,6 +577,12 @@ static int gen_http_sync(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c, i
 	if (family == 2)
 		blind_mutate(r, c);
 	expect_sync_body(x, c);
+	if (m == M_DEEP_NESTING && !c->ex.valid) {
+		/* 400 INVALID_JSON (a parser's nesting limit, RFC 8259 section 9)
+		 * and 422 LIMIT_EXCEEDED (LIMIT-4) are both right. */
+		c->ex.any_refusal = true;
+		snprintf(c->ex.rule, sizeof(c->ex.rule), "LIMIT-4");
+	}
 	return 0;
 }
 
