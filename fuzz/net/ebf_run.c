@@ -497,6 +497,14 @@ static int ws_check_text(const char *data, size_t len, ebf_finding *f, eb_ws_ser
 		       "a valid server message of section 10", "%s (%s)", snip, err.msg);
 }
 
+/* RATE-4: a rate-limited socket is allowed; such a case is not judged and
+ * the next one waits a little. */
+static bool ws_rate_limited(const eb_ws_server_msg *sm)
+{
+	return sm && sm->type == EB_WS_S_ERROR && sm->code &&
+	       strcmp(sm->code, "RATE_LIMITED") == 0;
+}
+
 static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wire)
 {
 	static const char probe[] = "{\"type\":\"ping\",\"requestId\":\"" RUN_PROBE_ID "\"}";
@@ -542,6 +550,12 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 			}
 			if (m.ev == EB_WSC_TEXT) {
 				r = ws_check_text(m.data, m.len, f, &sm);
+				if (!r && ws_rate_limited(sm)) {
+					eb_ws_server_msg_free(sm);
+					eb_wsc_msg_clear(&m);
+					sleep_ms(1000);
+					goto out;
+				}
 				if (!r && sm->type == EB_WS_S_AUTH_OK) {
 					eb_ws_server_msg_free(sm);
 					eb_wsc_msg_clear(&m);
@@ -557,7 +571,9 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 				eb_wsc_msg_clear(&m);
 				continue;
 			}
-			if (m.ev == EB_WSC_CLOSE)
+			if (m.ev == EB_WSC_CLOSE && m.close_code == 4429)
+				sleep_ms(1000); /* rate limited (RATE-4): not judged */
+			else if (m.ev == EB_WSC_CLOSE)
 				r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
 					    "closed with %d", m.close_code);
 			else if (m.ev == EB_WSC_TIMEOUT)
@@ -620,6 +636,12 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 				eb_wsc_msg_clear(&m);
 				goto out;
 			}
+			if (ws_rate_limited(sm)) {
+				eb_ws_server_msg_free(sm);
+				eb_wsc_msg_clear(&m);
+				sleep_ms(1000);
+				goto out;
+			}
 			if (sm->type == EB_WS_S_ERROR && ex->want_code[0] && sm->code &&
 			    strcmp(sm->code, ex->want_code) == 0)
 				saw_error = true;
@@ -649,6 +671,11 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 			eb_wsc_msg_clear(&m);
 			continue;
 		case EB_WSC_CLOSE:
+			if (m.close_code == 4429 && ex->want_close != 4429) {
+				sleep_ms(1000); /* rate limited (RATE-4): not judged */
+				eb_wsc_msg_clear(&m);
+				goto out;
+			}
 			if (ex->want_close && m.close_code != ex->want_close &&
 			    (!ex->alt_close || m.close_code != ex->alt_close))
 				r = finding(f, "ws-wrong-close", ex->rule, "the rule's close code",
