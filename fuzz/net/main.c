@@ -101,7 +101,8 @@ static void main_usage(FILE *out)
 "(ERR-4..6), wrong WebSocket close codes (WS-2, WS-AUTH-2/3, LIMIT-6) and\n"
 "invalid server messages. One report case per finding category.\n"
 "Exit status: 0 no findings, 1 findings (or the replayed finding reproduces),\n"
-"2 usage or setup error, 3 target unreachable.\n");
+"2 usage or setup error (also: the server refuses the token), 3 target\n"
+"unreachable.\n");
 }
 
 static char *main_read_file(const char *path)
@@ -251,6 +252,32 @@ static int main_limits(ebf_ctx *x)
 		eb_limits_default(&x->limits);
 	eb_http_resp_clear(&resp);
 	return 0;
+}
+
+/* A run whose token the server refuses would only report 401s: say so and
+ * stop (exit 2). 0, 2 or 3. */
+static int main_token_accepted(ebf_ctx *x)
+{
+	char path[160];
+	eb_http_resp resp;
+	eb_rc rc;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/api/stores/ebfuzz-health-%llx/changes?since=0",
+		 (unsigned long long)x->run_id);
+	rc = eb_http_request(x->http, "GET", path, x->token, NULL, NULL, 0, NULL, 0, &resp);
+	if (rc != EB_OK) {
+		fprintf(stderr, "ebfuzz: %s is unreachable: %s\n", x->o->url, resp.error);
+		ret = 3;
+	} else if (resp.status == 401 || resp.status == 403) {
+		fprintf(stderr, "ebfuzz: the server refuses ebfuzz's token (%ld %.*s); check "
+			"--jwt-secret/--jwt-private-key, --jwt-issuer and --jwt-audience\n",
+			resp.status, (int)(resp.body_len > 200 ? 200 : resp.body_len),
+			resp.body ? resp.body : "");
+		ret = 2;
+	}
+	eb_http_resp_clear(&resp);
+	return ret;
 }
 
 static main_cat *main_category(main_run *run, const ebf_finding *f)
@@ -562,6 +589,9 @@ int main(int argc, char **argv)
 	if (!x.http || main_tokens(&x) != 0)
 		goto out;
 	rc = main_limits(&x);
+	if (rc != 0)
+		goto out;
+	rc = main_token_accepted(&x);
 	if (rc != 0)
 		goto out;
 	if (o.replay_path) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # ebfuzz against a clean ebmock: a bounded, seeded run must report zero
 # findings (exit 0) and write its reports; plus the exit codes of the CLI:
-# --help 0, usage errors 2, an unreachable target 3.
+# --help 0, usage errors and a refused token 2, an unreachable target 3.
 # Usage: sh tests/scripts/ebfuzz_clean.sh build/<config>   (EB_BIN_DIR wins)
 set -u
 B=${1:?usage: ebfuzz_clean.sh build/<config>}
@@ -80,6 +80,13 @@ stop_mock
 
 # the bounded clean run
 start_mock
+
+# a token the server refuses is a setup error (exit 2), not 401 findings
+"$BIN/ebfuzz" --url "http://127.0.0.1:$PORT" --jwt-secret not-the-secret --runs 5 \
+	--findings-dir "$T/refused" > "$T/refused.out" 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "refused token: exit $rc, expected 2"
+grep -q "refuses ebfuzz's token" "$T/refused.out" || fail "refused token: no explanation"
+
 start=$(date +%s)
 "$BIN/ebfuzz" --url "http://127.0.0.1:$PORT" --jwt-secret "$SECRET" --seed "$SEED" \
 	--runs "$RUNS" --timeout-ms 2000 --findings-dir "$T/findings" \
