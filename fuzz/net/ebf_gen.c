@@ -955,10 +955,9 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		"{\"type\":\"hello\",\"requestId\":7}",
 	};
 	gbuf b = { 0 };
-	uint32_t k = ebf_below(r, 10);
+	uint32_t k = ebf_below(r, 11);
 	int rc = 0;
 
-	(void)x;
 	(void)i;
 	c->kind = EBF_WS;
 	c->ws_auth = true;
@@ -1035,6 +1034,37 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		snprintf(c->gen, sizeof(c->gen), "ws/truncated");
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, hdr, sizeof(hdr), 0);
 		c->ex.rule[0] = '\0';
+		break;
+	}
+	case 10: { /* the auth message sent a few bytes at a time */
+		char *auth = NULL;
+		size_t n;
+		unsigned char *fr;
+
+		if (eb_ws_encode_auth("slow", ebf_token(x, EBF_AUTH_VALID), &auth) != EB_OK)
+			return -1;
+		n = strlen(auth);
+		/* A masked text frame with the key 0: the payload goes as is. */
+		fr = malloc(n + 14);
+		if (!fr) {
+			free(auth);
+			return -1;
+		}
+		fr[0] = 0x81;
+		fr[1] = 0x80 | 126;
+		fr[2] = (unsigned char)(n >> 8);
+		fr[3] = (unsigned char)n;
+		memset(fr + 4, 0, 4);
+		memcpy(fr + 8, auth, n);
+		snprintf(c->gen, sizeof(c->gen), "ws/slow-auth");
+		c->ws_auth = false;
+		snprintf(c->ex.rule, sizeof(c->ex.rule), "WS-AUTH-4");
+		c->ex.want_open = true;
+		rc = n < 126 || n > 65535 ? -1
+					  : ebf_case_step(c, EBF_S_SLOW, 0, false, fr, n + 8,
+							  3 + ebf_below(r, 8));
+		free(fr);
+		free(auth);
 		break;
 	}
 	default: { /* control frames: a ping frame must get a pong (WS-7) */

@@ -597,12 +597,17 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 			break;
 		case EBF_S_RAW: eb_wsc_send_raw(ws, s->data, s->len, NULL); break;
 		case EBF_S_SLEEP: sleep_ms(s->ms); break;
-		case EBF_S_SLOW:
-			for (size_t k = 0; k < s->len; k++) {
-				eb_wsc_send_raw(ws, s->data + k, 1, NULL);
+		case EBF_S_SLOW: {
+			/* sixteen pieces, a pause after each */
+			size_t piece = s->len / 16 ? s->len / 16 : 1;
+
+			for (size_t k = 0; k < s->len; k += piece) {
+				eb_wsc_send_raw(ws, s->data + k,
+						s->len - k < piece ? s->len - k : piece, NULL);
 				sleep_ms(s->ms);
 			}
 			break;
+		}
 		}
 	}
 	if (!ex->want_close && !ex->want_open) {
