@@ -690,7 +690,7 @@ bool ebc_read_all(ebc_ctx *ctx, eb_http *h, const char *store, const char *token
 {
 	eb_change *all = NULL;
 	size_t nall = 0, cap = 0, page;
-	unsigned eff = limit ? limit : ctx->run->limits.max_page_limit;
+	unsigned eff = limit ? limit : 1000;   /* the default page size (FEED-2, SYNC-1) */
 	const char *order_rule = via_sync ? "SYNC-5" : "FEED-3";
 	bool ok = false;
 

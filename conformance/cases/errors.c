@@ -31,7 +31,7 @@ static bool e_expect(ebc_ctx *ctx, const char *method, const char *path, const c
 static void e_not_found(ebc_ctx *ctx)
 {
 	const char *paths[] = { "/api/nope", "/api/stores", "/api/stores/x", "/api/stores/x/other",
-				"/api/stores/x/sync/more", "/" };
+				"/api/stores/x/sync/more", "/api/sync" };
 	size_t i;
 
 	for (i = 0; i < 6; i++)

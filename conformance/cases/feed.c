@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eb_json.h"
 #include "../ebc.h"
 
 /* Pushes n changes one request each (so a server cannot reorder a batch). */
@@ -625,8 +626,8 @@ static void f_response_shape(ebc_ctx *ctx)
 		eb_sync_response_free(r);
 		if (!r)
 			goto out;
-		j = cJSON_ParseWithLength(resp.body, resp.body_len);
-		if (!j || !cJSON_IsObject(j)) {
+		if (eb_json_parse(resp.body, resp.body_len, EB_JSON_MAX_DEPTH, &j, NULL) != EB_OK ||
+		    !cJSON_IsObject(j)) {
 			ebc_fail(ctx, "SYNC-4", "a JSON object", "%.200s", resp.body);
 			goto out;
 		}

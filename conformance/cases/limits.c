@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eb_json.h"
 #include "../ebc.h"
 
 /* A change whose value is a JSON string of n bytes serialized (n-2 chars). */
@@ -420,8 +421,8 @@ static void l_advertised(ebc_ctx *ctx)
 		ebc_fail(ctx, "LIMIT-10", "200 without a token", "status %ld", resp.status);
 		goto out;
 	}
-	j = cJSON_ParseWithLength(resp.body, resp.body_len);
-	if (!cJSON_IsObject(j)) {
+	if (eb_json_parse(resp.body, resp.body_len, EB_JSON_MAX_DEPTH, &j, NULL) != EB_OK ||
+	    !cJSON_IsObject(j)) {
 		ebc_fail(ctx, "LIMIT-10", "a JSON object", "%.200s", resp.body);
 		goto out;
 	}

@@ -27,15 +27,14 @@ static long w_quiet(ebc_ctx *ctx)
 /* Waits for the close and checks its code. */
 static bool w_expect_close(ebc_ctx *ctx, ebc_ws *w, int code, long timeout_ms, const char *rule)
 {
+	char exp[64];
+
+	snprintf(exp, sizeof(exp), "close code %d", code);
 	if (!ebc_ws_wait_close(w, timeout_ms)) {
-		ebc_fail(ctx, rule, "", "the socket is still open %ld ms later (expected close %d)",
-			 timeout_ms, code);
+		ebc_fail(ctx, rule, exp, "the socket is still open %ld ms later", timeout_ms);
 		return false;
 	}
 	if (w->close_code != code) {
-		char exp[64];
-
-		snprintf(exp, sizeof(exp), "close code %d", code);
 		ebc_fail(ctx, rule, exp, "%s %d", w->close_code ? "closed with code" :
 			 "TCP closed without a close frame, code", w->close_code);
 		return false;
