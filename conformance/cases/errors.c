@@ -9,14 +9,20 @@
 
 #include "../ebc.h"
 
+/* For oversized bodies: lets a server refuse before the body is sent
+ * instead of closing on a client that is still writing. */
+static const eb_http_header e_expect100[1] = { { "Expect", "100-continue" } };
+
 static bool e_expect(ebc_ctx *ctx, const char *method, const char *path, const char *token,
 		     const char *ctype, const char *body, size_t len, long status,
 		     const char *code, const char *rule, eb_http_resp *keep)
 {
 	eb_http_resp resp;
 	bool ok;
+	bool big = len > ctx->run->limits.max_body_bytes;
 
-	if (!ebc_req(ctx, NULL, method, path, token, ctype, body, len, NULL, 0, 0, &resp))
+	if (!ebc_req(ctx, NULL, method, path, token, ctype, body, len, big ? e_expect100 : NULL,
+		     big ? 1 : 0, 0, &resp))
 		return false;
 	ok = ebc_expect_error(ctx, &resp, status, code, rule, NULL);
 	if (!ok)

@@ -352,6 +352,8 @@ static char *l_body_of(ebc_ctx *ctx, size_t size)
 	return b.p;
 }
 
+static const eb_http_header l_expect100[1] = { { "Expect", "100-continue" } };
+
 static void l_body(ebc_ctx *ctx, bool over)
 {
 	char store[160], path[256];
@@ -374,7 +376,10 @@ static void l_body(ebc_ctx *ctx, bool over)
 	snprintf(path, sizeof(path), "/api/stores/%s/sync", store);
 	ebc_note(ctx, "sending a body of %zu bytes (limit %llu)", size,
 		 (unsigned long long)ctx->run->limits.max_body_bytes);
-	if (!ebc_req(ctx, NULL, "POST", path, ebc_token(ctx), NULL, body, size, NULL, 0, 0, &resp))
+	/* Expect: 100-continue lets a server refuse the oversized body before
+	 * it is sent, instead of closing on a client that is still writing. */
+	if (!ebc_req(ctx, NULL, "POST", path, ebc_token(ctx), NULL, body, size,
+		     over ? l_expect100 : NULL, over ? 1 : 0, 0, &resp))
 		goto out;
 	if (!over) {
 		eb_sync_response *r = ebc_expect_ok(ctx, &resp, "LIMIT-9");
