@@ -815,7 +815,7 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		gb_str(&b, head);
 		gb_put(&b, body.p, body.len);
 		ex_set(&c->ex, "SYNC-9", 200, NULL, true);
-		rc = ebf_case_step(c, EBF_S_SLOW, 0, false, b.p, b.len, 25);
+		rc = ebf_case_step(c, EBF_S_SLOW, 0, false, b.p, b.len, 10);
 		break;
 	case 2: /* AUTH-1: a scheme other than Bearer */
 		snprintf(c->gen, sizeof(c->gen), "tcp/basic-auth");
@@ -967,6 +967,24 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 	case 1: { /* malformed after auth: 4400 */
 		const char *m = malformed[ebf_below(r, sizeof(malformed) / sizeof(malformed[0]))];
 
+		if (gen_chance(r, 20)) {
+			/* deep arrays (not an object however deep a parser goes),
+			 * or one store id more than WS-SUB-6 allows */
+			if (ebf_below(r, 2)) {
+				uint32_t d = 1000 + ebf_below(r, 20000);
+
+				gb_repeat(&b, "[", d);
+				gb_repeat(&b, "]", d);
+			} else {
+				gb_str(&b, "{\"type\":\"subscribe\",\"requestId\":\"s\",\"storeIds\":[");
+				for (uint32_t k2 = 0; k2 <= EB_WS_MAX_STORE_IDS; k2++)
+					gb_fmt(&b, "%s\"s%u\"", k2 ? "," : "", k2);
+				gb_str(&b, "]}");
+			}
+			if (b.oom)
+				return -1;
+			m = b.p;
+		}
 		snprintf(c->gen, sizeof(c->gen), "ws/malformed");
 		expect_ws_message(c, m, strlen(m), "WS-2");
 		rc = ebf_case_step(c, EBF_S_TEXT, 1, true, m, strlen(m), 0);
@@ -975,6 +993,16 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 	case 2: { /* well-formed traffic, including unknown types: stays open */
 		const char *m = fine[ebf_below(r, sizeof(fine) / sizeof(fine[0]))];
 
+		if (gen_chance(r, 15)) {
+			/* exactly the 100 store ids WS-SUB-6 allows */
+			gb_str(&b, "{\"type\":\"subscribe\",\"requestId\":\"s\",\"storeIds\":[");
+			for (uint32_t k2 = 0; k2 < EB_WS_MAX_STORE_IDS; k2++)
+				gb_fmt(&b, "%s\"s%u\"", k2 ? "," : "", k2);
+			gb_str(&b, "]}");
+			if (b.oom)
+				return -1;
+			m = b.p;
+		}
 		snprintf(c->gen, sizeof(c->gen), "ws/well-formed");
 		expect_ws_message(c, m, strlen(m), "WS-CLOSE-5");
 		rc = ebf_case_step(c, EBF_S_TEXT, 1, true, m, strlen(m), 0);
@@ -1062,7 +1090,7 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		c->ex.want_open = true;
 		rc = n < 126 || n > 65535 ? -1
 					  : ebf_case_step(c, EBF_S_SLOW, 0, false, fr, n + 8,
-							  3 + ebf_below(r, 8));
+							  1 + ebf_below(r, 4));
 		free(fr);
 		free(auth);
 		break;
