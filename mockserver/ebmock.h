@@ -12,6 +12,18 @@
 #include <libwebsockets.h>
 #include "core/ebm_core.h"
 
+struct notify_pss;
+
+/* The deadlines of every notification socket in one binary heap, served by
+ * one lws timer: lws keeps its timers in a sorted list (an O(n) insert), so
+ * per-socket wsi timers made every re-arm cost a walk over all sockets. */
+typedef struct ebmock_timers {
+	struct notify_pss **heap;
+	size_t n, cap;
+	lws_sorted_usec_list_t sul;
+	uint64_t armed_ms;       /* deadline the sul is set for, 0: not set */
+} ebmock_timers;
+
 /* Per-process glue state; one instance lives in main(). */
 typedef struct ebmock_glue {
 	ebm_server *srv;
@@ -20,6 +32,9 @@ typedef struct ebmock_glue {
 	unsigned max_conns;      /* 0: no limit */
 	unsigned n_conns;
 	bool shutting_down;
+	ebmock_timers timers;    /* proto_notify.c */
+	unsigned char *wbuf;     /* LWS_PRE + the message being written */
+	size_t wbuf_cap;
 } ebmock_glue;
 
 /* The glue state of wsi's context. */
@@ -42,5 +57,15 @@ size_t ebmock_notify_pss_size(void);
 
 /* ebm_wake_fn of the core: re-arms writable and timer of one session. */
 void ebmock_notify_wake(void *glue, void *user);
+
+/* Liveness of a notification socket, lws's default rule: a ping after this
+ * long without a sign of life (open, pong), a hang-up if still nothing at
+ * the second mark. Kept by proto_notify.c in its timer heap; lws's own
+ * per-socket idle timer is off (main.c), as its re-arm walks every socket. */
+#define EBMOCK_IDLE_PING_MS 300000u
+#define EBMOCK_IDLE_HANGUP_MS 310000u
+
+/* Frees the timer heap and the write buffer (after lws_context_destroy). */
+void ebmock_notify_cleanup(ebmock_glue *g);
 
 #endif

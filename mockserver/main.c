@@ -379,7 +379,12 @@ bad_value:
 	protocols[1].rx_buffer_size = 1024;
 	protocols[1].tx_packet_size = 0;
 
+	/* no lws idle timer per socket (proto_notify.c keeps the same rule);
+	 * the retry fields do not matter to a server */
+	static const lws_retry_bo_t retry = { .secs_since_valid_ping = 0,
+					      .secs_since_valid_hangup = 0 };
 	memset(&info, 0, sizeof info);
+	info.retry_and_idle_policy = &retry;
 	info.port = port;
 	info.iface = host;
 	info.protocols = protocols;
@@ -425,6 +430,7 @@ bad_value:
 out:
 	if (glue.ctx)
 		lws_context_destroy(glue.ctx);
+	ebmock_notify_cleanup(&glue);
 	ebm_server_free(glue.srv);
 	free(pem);
 	return rc;
