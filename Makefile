@@ -32,7 +32,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wwrite-strings
 BASE_CFLAGS := $(WARN) -D_GNU_SOURCE -g -MMD -MP \
-	-Iprotocol -Ireports -Inet -Itests/support -Iloadgen/core -I$(B)/gen
+	-Iprotocol -Ireports -Inet -Itests/support -Iloadgen/core -Iconformance -I$(B)/gen
 ifeq ($(CONFIG),sanitize)
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
@@ -57,6 +57,8 @@ MOCKCORE_SRC := $(wildcard mockserver/core/*.c)
 MOCKCORE_OBJ := $(MOCKCORE_SRC:%.c=$(B)/obj/%.o)
 LOADCORE_SRC := $(wildcard loadgen/core/*.c)
 LOADCORE_OBJ := $(LOADCORE_SRC:%.c=$(B)/obj/%.o)
+CONFCORE_SRC := $(wildcard conformance/core/*.c)
+CONFCORE_OBJ := $(CONFCORE_SRC:%.c=$(B)/obj/%.o)
 TSUP_SRC := $(wildcard tests/support/*.c)
 TSUP_OBJ := $(TSUP_SRC:%.c=$(B)/obj/%.o)
 
@@ -69,6 +71,8 @@ LIBTSUP := $(B)/lib/libebtestsupport.a
 LIBMOCK := $(B)/lib/libebmock.a
 # The socket-free core of ebload (histogram, ...): linked by ebload and tests.
 LIBLOAD := $(B)/lib/libebload.a
+# The I/O-free pieces of ebconform's runner: linked by ebconform and its tests.
+LIBCONF := $(B)/lib/libebconform.a
 # Link order: dependents first.
 KIT_LIBS := $(LIBNET) $(LIBREPORT) $(LIBEB)
 
@@ -101,6 +105,7 @@ FUZZ_NAMES := $(FUZZ_TARGET_SRC:fuzz/targets/%.c=%)
 FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/fuzz/%)
 
 ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) $(MOCKCORE_OBJ) $(LOADCORE_OBJ) \
+	$(CONFCORE_OBJ) \
 	$(MOCK_SRC:%.c=$(B)/obj/%.o) $(CONF_SRC:%.c=$(B)/obj/%.o) \
 	$(EBFUZZ_SRC:%.c=$(B)/obj/%.o) $(LOAD_SRC:%.c=$(B)/obj/%.o) \
 	$(UNIT_SRC:%.c=$(B)/obj/%.o) $(INTEG_SRC:%.c=$(B)/obj/%.o) \
@@ -146,6 +151,7 @@ $(eval $(call make_lib,$(LIBNET),$(NET_OBJ)))
 $(eval $(call make_lib,$(LIBTSUP),$(TSUP_OBJ)))
 $(eval $(call make_lib,$(LIBMOCK),$(MOCKCORE_OBJ)))
 $(eval $(call make_lib,$(LIBLOAD),$(LOADCORE_OBJ)))
+$(eval $(call make_lib,$(LIBCONF),$(CONFCORE_OBJ)))
 
 # ---- programs --------------------------------------------------------------
 define make_prog
@@ -155,15 +161,15 @@ $(B)/bin/$(1): $(2:%.c=$(B)/obj/%.o) $(3)
 	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $(2:%.c=$(B)/obj/%.o) $(3) $$(PKG_LIBS)
 endef
 $(eval $(call make_prog,ebmock,$(MOCK_SRC),$(LIBMOCK) $(KIT_LIBS)))
-$(eval $(call make_prog,ebconform,$(CONF_SRC),$(KIT_LIBS)))
+$(eval $(call make_prog,ebconform,$(CONF_SRC),$(LIBCONF) $(KIT_LIBS)))
 $(eval $(call make_prog,ebfuzz,$(EBFUZZ_SRC),$(KIT_LIBS)))
 $(eval $(call make_prog,ebload,$(LOAD_SRC),$(LIBLOAD) $(KIT_LIBS)))
 
 # ---- tests -----------------------------------------------------------------
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(KIT_LIBS)
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(KIT_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(KIT_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(KIT_LIBS) $(PKG_LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/integration/%.o $(LIBTSUP) $(LIBMOCK) $(KIT_LIBS)
 	@mkdir -p $(@D)

@@ -1,7 +1,7 @@
 /*
  * ebc_core.c — the pure pieces of the runner: option parsing, case selection
- * by glob, outcome resolution, exit codes, shell quoting. No I/O, so
- * tests/unit/check_conform.c includes this file directly.
+ * by glob, outcome resolution, exit codes, shell quoting. No I/O; built into
+ * libebconform.a so tests/unit/check_conform.c links it like ebconform does.
  */
 #include <errno.h>
 #include <fnmatch.h>
