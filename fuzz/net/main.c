@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "eb_report.h"
@@ -41,7 +42,7 @@ typedef struct main_cat {
 typedef struct main_run {
 	main_cat cats[MAIN_MAX_CATEGORIES];
 	size_t n_cats;
-	unsigned long findings, harness_errors, cases, file_index;
+	unsigned long findings, harness_errors, cases, file_index, deaths;
 	unsigned long per_family[8];
 } main_run;
 
@@ -664,9 +665,20 @@ int main(int argc, char **argv)
 				snprintf(d.expected, sizeof(d.expected), "the health probe answers 200");
 				snprintf(d.actual, sizeof(d.actual), "%.400s, after case %.60s", why, c->gen);
 				snprintf(d.reason, sizeof(d.reason), "server-death: %s", d.actual);
-				/* Every case of the batch is a suspect: save them all. */
+				/* Every case of the batch is a suspect: save them all in a
+				 * folder of their own; replay them one by one to find it. */
+				char dir[600], p[700];
+				unsigned long deaths = ++run->deaths;
+
+				snprintf(dir, sizeof(dir), "%s/death-%lu", o.findings_dir, deaths);
+				if (mkdir(o.findings_dir, 0777) != 0 && errno != EEXIST)
+					fprintf(stderr, "ebfuzz: cannot create %s\n", o.findings_dir);
 				for (size_t k = 0; k < n_batch; k++)
-					main_record(&x, run, &batch[k], &d, &none);
+					if (ebf_file_save(&x, &batch[k], &d, dir, k + 1, p, sizeof(p)) != 0)
+						fprintf(stderr, "ebfuzz: cannot write under %s\n", dir);
+				snprintf(d.actual + strlen(d.actual), sizeof(d.actual) - strlen(d.actual),
+					 "; the batch's %zu cases are in %.200s", n_batch, dir);
+				main_record(&x, run, c, &d, &none);
 				while (tries++ < MAIN_DEATH_RETRIES &&
 				       !ebf_probe(&x, why, sizeof(why))) {
 					struct timespec ts = { 1, 0 };

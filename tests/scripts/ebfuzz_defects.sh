@@ -3,7 +3,9 @@
 # makes the server accept invalid input or answer it wrongly: every run must
 # fail (exit 1) with a finding that cites the defect's rule, and one saved
 # finding must reproduce with --replay (exit 1) while the clean server does
-# not reproduce it (exit 0).
+# not reproduce it (exit 0). Then the robustness findings: 5xx answers
+# (--fault http-503) and a server killed mid-run (server-death, run stopped,
+# the batch's cases saved).
 # Usage: sh tests/scripts/ebfuzz_defects.sh build/<config>   (EB_BIN_DIR wins)
 set -u
 B=${1:?usage: ebfuzz_defects.sh build/<config>}
@@ -114,5 +116,27 @@ start_mock
 	--jwt-secret "$SECRET" --timeout-ms 1000 > "$T/replay-clean.out" 2>&1; rc=$?
 stop_mock
 [ $rc -eq 0 ] || fail "--replay $replay_file against a clean server: exit $rc, expected 0"
-echo "ebfuzz: every defect reported with its rule; $replay_file replays"
+# faults of the robustness kind: 5xx answers, and a server that dies mid-run
+start_mock --fault http-503=60
+"$BIN/ebfuzz" --url "http://127.0.0.1:$PORT" --jwt-secret "$SECRET" --seed "$SEED" \
+	--runs 30 --batch 10 --timeout-ms 700 --findings-dir "$T/f-503" \
+	> "$T/503.out" 2> "$T/503.err"; rc=$?
+stop_mock
+[ $rc -eq 1 ] || fail "--fault http-503: exit $rc, expected 1"
+grep -q "finding server-error" "$T/503.err" || fail "--fault http-503: no server-error finding"
+
+start_mock
+( sleep 1; kill -9 "$MOCK_PID" 2>/dev/null ) &
+killer=$!
+"$BIN/ebfuzz" --url "http://127.0.0.1:$PORT" --jwt-secret "$SECRET" --seed "$SEED" \
+	--runs 1000000 --batch 20 --timeout-ms 700 --findings-dir "$T/f-death" \
+	> "$T/death.out" 2> "$T/death.err"; rc=$?
+wait "$killer" 2>/dev/null
+wait "$MOCK_PID" 2>/dev/null
+MOCK_PID=""
+[ $rc -eq 1 ] || fail "server killed mid-run: exit $rc, expected 1"
+grep -q "finding server-death" "$T/death.err" || fail "server killed mid-run: no server-death"
+grep -q "stopped answering; stopping" "$T/death.err" || fail "server killed mid-run: the run went on"
+ls "$T/f-death"/death-1/finding-* > /dev/null 2>&1 || fail "server-death: the batch was not saved"
+echo "ebfuzz: every defect reported with its rule; $replay_file replays; 5xx and death found"
 exit 0
