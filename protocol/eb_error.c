@@ -3,28 +3,11 @@
  * section 7.
  */
 #include "eb_error.h"
+#include "eb_utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Length of the longest prefix of s[0..n) that does not end inside a UTF-8
- * sequence, so truncated strings stay valid UTF-8 on the wire. */
-static size_t utf8_cut(const char *s, size_t n)
-{
-	size_t i = n, need;
-	unsigned char lead;
-
-	while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-		i--;
-	if (i == 0)
-		return n;
-	lead = (unsigned char)s[i - 1];
-	if (lead < 0xC0)
-		return n;
-	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-	return (i - 1 + need > n) ? i - 1 : n;
-}
 
 /* Copies src into dst[cap] with truncation; NULL becomes "". */
 static void copy_trunc(char *dst, size_t cap, const char *src)
@@ -35,7 +18,7 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 		src = "";
 	n = strlen(src);
 	if (n >= cap)
-		n = utf8_cut(src, cap - 1);
+		n = eb_utf8_cut(src, cap - 1);
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }
@@ -62,7 +45,7 @@ eb_rc eb_err_set(eb_err *err, eb_rc rc, const char *rule, const char *field,
 		if (n < 0)
 			err->msg[0] = '\0';
 		else if ((size_t)n >= sizeof(err->msg))
-			err->msg[utf8_cut(err->msg, sizeof(err->msg) - 1)] = '\0';
+			err->msg[eb_utf8_cut(err->msg, sizeof(err->msg) - 1)] = '\0';
 	}
 	return rc;
 }

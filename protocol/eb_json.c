@@ -10,6 +10,7 @@
  * rejects duplicate names (GEN-6) and numbers outside the double range.
  */
 #include "eb_json.h"
+#include "eb_utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,43 +26,6 @@
 
 /* ---- UTF-8 ---------------------------------------------------------------- */
 
-static bool is_cont(unsigned char c)
-{
-	return (c & 0xC0) == 0x80;
-}
-
-/* Length of the well-formed UTF-8 sequence at p (avail bytes readable), or 0
- * for an invalid one: overlongs, surrogates and code points above U+10FFFF
- * are invalid (RFC 3629). */
-static size_t utf8_seq(const unsigned char *p, size_t avail)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return (avail >= 2 && is_cont(p[1])) ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (c == 0xE0)
-			lo = 0xA0;
-		if (c == 0xED)
-			hi = 0x9F;
-		if (avail < 3 || p[1] < lo || p[1] > hi || !is_cont(p[2]))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (c == 0xF0)
-			lo = 0x90;
-		if (c == 0xF4)
-			hi = 0x8F;
-		if (avail < 4 || p[1] < lo || p[1] > hi || !is_cont(p[2]) ||
-		    !is_cont(p[3]))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 bool eb_utf8_valid(const char *s, size_t len)
 {
@@ -71,7 +35,7 @@ bool eb_utf8_valid(const char *s, size_t len)
 	if (!s)
 		return len == 0;
 	while (i < len) {
-		n = utf8_seq(p + i, len - i);
+		n = eb_utf8_seq_len(p + i, len - i);
 		if (n == 0)
 			return false;
 		i += n;
@@ -190,7 +154,7 @@ static bool scan_string(scan *sc)
 		}
 		if (c < 0x20)
 			return fail(sc, "control character in string");
-		n = utf8_seq(sc->p, (size_t)(sc->end - sc->p));
+		n = eb_utf8_seq_len(sc->p, (size_t)(sc->end - sc->p));
 		if (n == 0)
 			return fail(sc, "invalid UTF-8");
 		sc->p += n;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "eb_json.h"
+#include "eb_utf8.h"
 
 /* The codes of the table of section 7: the only top-level codes (ERR-1). */
 static const char *const wire_codes[] = {
@@ -38,30 +39,12 @@ static bool is_wire_code(const char *s)
  * entries. */
 #define MAX_PROBLEMS 10000
 
-/* Length of the longest prefix of s[0..n) that does not end inside a UTF-8
- * sequence, so truncated strings stay valid UTF-8 on the wire. */
-static size_t utf8_cut(const char *s, size_t n)
-{
-	size_t i = n, need;
-	unsigned char lead;
-
-	while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-		i--;
-	if (i == 0)
-		return n;
-	lead = (unsigned char)s[i - 1];
-	if (lead < 0xC0)
-		return n;
-	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-	return (i - 1 + need > n) ? i - 1 : n;
-}
-
 static void copy_trunc(char *dst, size_t cap, const char *src)
 {
 	size_t n = strlen(src);
 
 	if (n >= cap)
-		n = utf8_cut(src, cap - 1);
+		n = eb_utf8_cut(src, cap - 1);
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }

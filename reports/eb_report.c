@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "eb_time.h"
+#include "eb_utf8.h"
 
 static const char *const outcome_names[EB_RPT_N_OUTCOMES] = {
 	"PASS", "FAIL", "NON-STRICT", "SKIP", "ERROR"
@@ -47,39 +48,6 @@ void eb_rpt_err(char *errbuf, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Length of a valid UTF-8 multi-byte sequence at s, or 0 (same ranges as
- * the wire log: no overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		len = 2;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		len = 3;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (s[0] == 0xE0)
-		lo = 0xA0;
-	else if (s[0] == 0xED)
-		hi = 0x9F;
-	else if (s[0] == 0xF0)
-		lo = 0x90;
-	else if (s[0] == 0xF4)
-		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
 /* Copy of s whose bytes that are not valid UTF-8 become the text \xNN, so
  * every format (JSON above all, which eb_json_parse reads back strictly) can
  * carry it. NULL stays NULL; *oom is set on allocation failure. */
@@ -98,7 +66,7 @@ static char *dup_utf8(const char *s, bool *oom)
 
 		if (u[i] < 0x80) {
 			i++;
-		} else if ((q = utf8_seq(u + i, len - i)) != 0) {
+		} else if ((q = eb_utf8_seq_len(u + i, len - i)) != 0) {
 			i += q;
 		} else {
 			bad++;
@@ -115,7 +83,7 @@ static char *dup_utf8(const char *s, bool *oom)
 
 		if (u[i] < 0x80) {
 			out[o++] = (char)u[i++];
-		} else if ((q = utf8_seq(u + i, len - i)) != 0) {
+		} else if ((q = eb_utf8_seq_len(u + i, len - i)) != 0) {
 			memcpy(out + o, u + i, q);
 			o += q;
 			i += q;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "eb_time.h"
+#include "eb_utf8.h"
 
 #define WL_DEFAULT_ENTRY_CAP 4096u
 #define WL_DEFAULT_TOTAL_CAP (1024u * 1024u)
@@ -29,39 +30,6 @@ struct eb_wirelog {
 	bool full;        /* once an entry did not fit, later ones are dropped too,
 			   * so the kept part is an unbroken prefix of the exchange */
 };
-
-/* Length of the valid UTF-8 multi-byte sequence at s (2 to 4), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		len = 2;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		len = 3;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	/* Second-byte ranges that exclude overlongs, surrogates and > U+10FFFF. */
-	if (s[0] == 0xE0)
-		lo = 0xA0;
-	else if (s[0] == 0xED)
-		hi = 0x9F;
-	else if (s[0] == 0xF0)
-		lo = 0x90;
-	else if (s[0] == 0xF4)
-		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
 
 /* Escapes data into a new string of at most cap bytes (plus NUL), never
  * splitting an escape or a UTF-8 sequence. *consumed gets the number of
@@ -88,7 +56,7 @@ static char *wl_escape(const char *data, size_t len, size_t cap, size_t *consume
 				break;
 			out[o++] = (char)c;
 			i++;
-		} else if (c >= 0x80 && (u = utf8_seq(s + i, len - i)) != 0) {
+		} else if (c >= 0x80 && (u = eb_utf8_seq_len(s + i, len - i)) != 0) {
 			if (o + u > out_max)
 				break;
 			memcpy(out + o, s + i, u);
