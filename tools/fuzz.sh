@@ -3,7 +3,7 @@
 # and run each for a fixed time. This is what `make fuzz` and CI run.
 #
 # Usage: sh tools/fuzz.sh [SECONDS] [TARGET...]
-#   SECONDS   run time per target (default 30)
+#   SECONDS   run time per target (default 30); 0 builds the targets only
 #   TARGET    names like fuzz_json or json (default: every fuzz/targets/fuzz_*.c)
 # Environment:
 #   FUZZ_OUT      output folder (default build/fuzz)
@@ -107,6 +107,12 @@ for t in $TARGETS; do
 	$CC $SAN -fsanitize=fuzzer -o "$OUT/bin/$t" "$OUT/obj/fuzz/$t.o" \
 		$MOCKLIB "$OUT/lib/libeb.a" $PKG_LIBS || exit 2
 done
+
+if [ "$SECONDS_PER" -eq 0 ]; then
+	# libFuzzer reads -max_total_time=0 as "no limit": 0 means build only.
+	echo "built:$(for t in $TARGETS; do printf ' %s' "$OUT/bin/$t"; done)"
+	exit 0
+fi
 
 # ---- run --------------------------------------------------------------------
 # libFuzzer's final lines: "#N DONE cov: C ft: F corp: ..." and
