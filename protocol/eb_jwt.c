@@ -28,7 +28,6 @@
 
 /* Far above any real token; bounds libjwt's alloca() of the token length. */
 #define JWT_MAX_TOKEN 16384
-#define JWT_DEFAULT_LEEWAY 5
 #define JWT_MAX_LEEWAY 60
 /* Header and claims are flat objects with one level of arrays. */
 #define JWT_JSON_DEPTH 8
@@ -201,7 +200,7 @@ eb_rc eb_jwt_verifier_new(const eb_jwt_verifier_opts *opts,
 	if (!v)
 		return jwt_nomem(err);
 	/* 0 is the zero-initialised default: 5 s (AUTH-7). */
-	v->leeway = opts->leeway_s ? opts->leeway_s : JWT_DEFAULT_LEEWAY;
+	v->leeway = opts->leeway_s;
 	if (opts->hs256_secret) {
 		v->hs_secret = malloc(opts->hs256_secret_len);
 		if (!v->hs_secret) {

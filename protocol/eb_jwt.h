@@ -13,13 +13,16 @@
 
 typedef struct eb_jwt_verifier eb_jwt_verifier;
 
+/* AUTH-7's default leeway, for programs to use when not told otherwise. */
+#define EB_JWT_DEFAULT_LEEWAY_S 5
+
 typedef struct eb_jwt_verifier_opts {
 	const char *hs256_secret;      /* NULL: HS256 not configured */
 	size_t hs256_secret_len;
 	const char *rs256_public_pem;  /* NULL: RS256 not configured */
 	const char *issuer;            /* NULL: iss not checked */
 	const char *audience;          /* NULL: aud not checked */
-	unsigned leeway_s;             /* <= 60 (AUTH-7); 5 by default */
+	unsigned leeway_s;             /* seconds, <= 60 (AUTH-7); 0 means none; servers default to EB_JWT_DEFAULT_LEEWAY_S */
 } eb_jwt_verifier_opts;
 
 /* Creates a verifier (copies everything in opts). EB_ERR_ARG when no

@@ -211,7 +211,7 @@ static char *hs256_payload(const char *payload)
 
 START_TEST(test_jwt_valid_hs256_is_accepted_AUTH_2)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	char *t = mint(&o);
 	eb_claims *c = accept(v, t, NOW);
@@ -230,7 +230,7 @@ END_TEST
 
 START_TEST(test_jwt_valid_rs256_is_accepted_AUTH_2)
 {
-	eb_jwt_verifier *v = verifier(V_RS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_RS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = rs_opts();
 	char *t = mint(&o);
 	eb_claims *c = accept(v, t, NOW);
@@ -243,7 +243,7 @@ END_TEST
 
 START_TEST(test_jwt_both_algs_configured_accept_both)
 {
-	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	char *t = mint(&o);
 	eb_claims_free(accept(v, t, NOW));
@@ -285,7 +285,7 @@ END_TEST
 
 START_TEST(test_jwt_unknown_claims_and_header_members_are_ignored_GEN_3)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	char *t = hs256_raw("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"k1\"}",
 			    "{" GOOD_CLAIMS ",\"jti\":\"x\",\"extra\":{\"a\":[1,2]}}",
 			    SECRET, strlen(SECRET));
@@ -303,7 +303,7 @@ END_TEST
 
 START_TEST(test_jwt_alg_none_is_refused_AUTH_3)
 {
-	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	o.alg = EB_JWT_NONE;
 	char *t = mint(&o);
@@ -335,7 +335,7 @@ END_TEST
 
 START_TEST(test_jwt_hs256_refused_when_only_rs256_configured_AUTH_3)
 {
-	eb_jwt_verifier *v = verifier(V_RS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_RS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	char *t = mint(&o);
 	refuse(v, t, NOW, "AUTH-3");
@@ -346,7 +346,7 @@ END_TEST
 
 START_TEST(test_jwt_rs256_refused_when_only_hs256_configured_AUTH_3)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = rs_opts();
 	char *t = mint(&o);
 	refuse(v, t, NOW, "AUTH-3");
@@ -358,7 +358,7 @@ END_TEST
 START_TEST(test_jwt_algorithm_confusion_is_refused_AUTH_3)
 {
 	/* HS256 "signed" with the server's RS256 public key PEM as secret. */
-	eb_jwt_verifier *v = verifier(V_RS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_RS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	o.key = keys.pub;
 	o.key_len = strlen(keys.pub);
@@ -371,7 +371,7 @@ END_TEST
 
 START_TEST(test_jwt_other_algs_and_odd_spellings_are_refused_AUTH_3)
 {
-	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	const char *names[] = { "hs256", "Rs256", "HS384", "HS512", "RS512",
 				"ES256", "PS256", "HS256 ", "" };
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
@@ -397,7 +397,7 @@ END_TEST
 START_TEST(test_jwt_header_alg_not_matching_signature_is_refused_AUTH_2)
 {
 	/* Signed RS256, header claims HS256: the HMAC does not verify. */
-	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = rs_opts();
 	o.header_alg_override = "HS256";
 	char *t = mint(&o);
@@ -416,7 +416,7 @@ END_TEST
 
 START_TEST(test_jwt_bad_signature_is_refused_AUTH_2)
 {
-	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	o.key = "another secret";
 	o.key_len = strlen(o.key);
@@ -456,7 +456,7 @@ END_TEST
 
 START_TEST(test_jwt_tampered_payload_is_refused_AUTH_2)
 {
-	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	const char *payload = "{\"eb_write\":[\"*\"],\"exp\":1700003600,\"sub\":\"alice\"}";
 	char *p = b64url(payload, strlen(payload));
 	for (int rs = 0; rs < 2; rs++) {
@@ -477,7 +477,7 @@ END_TEST
 
 START_TEST(test_jwt_malformed_tokens_are_refused_AUTH_2)
 {
-	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	char *good = mint(&o);
 	char buf[4096];
@@ -553,7 +553,7 @@ END_TEST
 
 START_TEST(test_jwt_expired_beyond_leeway_is_refused_AUTH_4)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);   /* default 5 s */
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);   /* default 5 s */
 	eb_jwt_mint_opts o = base_opts();
 	o.exp = (int64_t)NOW - 6;
 	char *t = mint(&o);
@@ -570,9 +570,25 @@ START_TEST(test_jwt_expired_beyond_leeway_is_refused_AUTH_4)
 }
 END_TEST
 
+START_TEST(test_jwt_zero_leeway_refuses_a_token_one_second_past_exp_AUTH_4)
+{
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);
+	eb_jwt_mint_opts o = base_opts();
+	o.exp = (int64_t)NOW;
+	char *t = mint(&o);
+	eb_claims_free(accept(v, t, NOW));
+	free(t);
+	o.exp = (int64_t)NOW - 1;
+	t = mint(&o);
+	refuse(v, t, NOW, "AUTH-4");
+	free(t);
+	eb_jwt_verifier_free(v);
+}
+END_TEST
+
 START_TEST(test_jwt_expired_within_leeway_is_accepted_AUTH_7)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);   /* default 5 s */
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);   /* default 5 s */
 	eb_jwt_mint_opts o = base_opts();
 	o.exp = (int64_t)NOW - 5;
 	char *t = mint(&o);
@@ -595,7 +611,7 @@ END_TEST
 
 START_TEST(test_jwt_missing_or_non_integer_exp_is_refused_AUTH_4)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	o.has_exp = false;
 	char *t = mint(&o);
@@ -618,7 +634,7 @@ END_TEST
 
 START_TEST(test_jwt_nbf_in_the_future_is_refused_AUTH_5)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	o.has_nbf = true;
 	o.nbf = (int64_t)NOW + 6;
@@ -662,7 +678,7 @@ START_TEST(test_jwt_wrong_issuer_is_refused_AUTH_6)
 	eb_jwt_verifier_free(v);
 
 	/* Without a configured issuer any iss is fine. */
-	v = verifier(V_HS, NULL, NULL, 0);
+	v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	o.iss = "whoever";
 	t = mint(&o);
 	eb_claims_free(accept(v, t, NOW));
@@ -714,7 +730,7 @@ END_TEST
 
 START_TEST(test_jwt_missing_sub_is_refused_AUTH_8)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	eb_jwt_mint_opts o = base_opts();
 	o.sub = NULL;
 	char *t = mint(&o);
@@ -733,7 +749,7 @@ END_TEST
 
 START_TEST(test_jwt_permission_claims_of_wrong_type_are_refused_AUTH_9)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	const char *bad[] = {
 		"{" GOOD_CLAIMS ",\"eb_read\":\"*\"}",
 		"{" GOOD_CLAIMS ",\"eb_read\":[\"a\",1]}",
@@ -752,7 +768,7 @@ END_TEST
 
 START_TEST(test_jwt_permission_patterns_AUTH_9_AUTH_10)
 {
-	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, 0);
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
 	char *t = hs256_payload("{" GOOD_CLAIMS ",\"eb_read\":[\"exact\",\"team-*\"],"
 				"\"eb_write\":[\"w-*\",\"solo\"]}");
 	eb_claims *c = accept(v, t, NOW);
@@ -890,6 +906,7 @@ static Suite *jwt_suite(void)
 	tcase_add_test(c, test_jwt_malformed_tokens_are_refused_AUTH_2);
 	tcase_add_test(c, test_jwt_expired_beyond_leeway_is_refused_AUTH_4);
 	tcase_add_test(c, test_jwt_expired_within_leeway_is_accepted_AUTH_7);
+	tcase_add_test(c, test_jwt_zero_leeway_refuses_a_token_one_second_past_exp_AUTH_4);
 	tcase_add_test(c, test_jwt_missing_or_non_integer_exp_is_refused_AUTH_4);
 	tcase_add_test(c, test_jwt_nbf_in_the_future_is_refused_AUTH_5);
 	tcase_add_test(c, test_jwt_wrong_issuer_is_refused_AUTH_6);
