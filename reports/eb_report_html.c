@@ -70,7 +70,26 @@ static void header(FILE *f, const eb_report *r, const size_t counts[EB_RPT_N_OUT
 	eb_rpt_time_iso(r->started_ms, when, sizeof(when));
 	fputs("<header>\n<h1>", f);
 	esc(f, r->tool[0] ? r->tool : "Early Bird");
-	fputs(" report</h1>\n<dl class=\"kv\">\n", f);
+	fputs(" report</h1>\n", f);
+	/* The verdict comes before the run's metadata: it is what a reader opens
+	 * the page for. */
+	fprintf(f, "<div class=\"verdict %s\">VERDICT: %s</div>\n", eb_rpt_outcome_class(verdict),
+		eb_outcome_name(verdict));
+	fprintf(f, "<p class=\"lead\">%zu cases: ", n);
+	if (verdict == EB_OUT_FAIL)
+		fprintf(f, "%zu failed (a MUST broken, or a SHOULD under --strict)",
+			counts[EB_OUT_FAIL]);
+	else if (verdict == EB_OUT_ERROR)
+		fprintf(f, "none failed, but %zu could not run to a verdict", counts[EB_OUT_ERROR]);
+	else
+		fputs("none failed", f);
+	if (counts[EB_OUT_FAIL] && counts[EB_OUT_ERROR])
+		fprintf(f, ", %zu could not run to a verdict", counts[EB_OUT_ERROR]);
+	if (counts[EB_OUT_NON_STRICT])
+		fprintf(f, ", %zu SHOULD not met", counts[EB_OUT_NON_STRICT]);
+	if (counts[EB_OUT_SKIP])
+		fprintf(f, ", %zu skipped", counts[EB_OUT_SKIP]);
+	fputs(".</p>\n<dl class=\"kv\">\n", f);
 	fputs("<dt>target</dt><dd><code>", f);
 	esc(f, r->target);
 	fputs("</code></dd>\n<dt>started</dt><dd>", f);
@@ -95,18 +114,61 @@ static void header(FILE *f, const eb_report *r, const size_t counts[EB_RPT_N_OUT
 		fputs("</dd>\n", f);
 	}
 	pthread_mutex_unlock(&r->sync->lock);
-	fputs("</dl>\n", f);
-	fprintf(f, "<div class=\"verdict %s\">VERDICT: %s</div>\n", eb_rpt_outcome_class(verdict),
-		eb_outcome_name(verdict));
-	fprintf(f, "<p class=\"muted\">%zu cases: ", n);
-	if (verdict == EB_OUT_FAIL)
-		fprintf(f, "%zu failed (a MUST broken, or a SHOULD under --strict)",
-			counts[EB_OUT_FAIL]);
-	else if (verdict == EB_OUT_ERROR)
-		fprintf(f, "none failed, but %zu could not run to a verdict", counts[EB_OUT_ERROR]);
-	else
-		fputs("none failed", f);
-	fputs(".</p>\n</header>\n", f);
+	fputs("</dl>\n</header>\n", f);
+}
+
+/* Outcomes a reader has to act on, in the order they are listed: failures,
+ * then cases that could not run, then SHOULDs not met. */
+static const eb_outcome problem_order[] = { EB_OUT_FAIL, EB_OUT_ERROR, EB_OUT_NON_STRICT };
+#define N_PROBLEM_KINDS (sizeof(problem_order) / sizeof(problem_order[0]))
+
+static bool is_problem(eb_outcome o)
+{
+	return o == EB_OUT_FAIL || o == EB_OUT_ERROR || o == EB_OUT_NON_STRICT;
+}
+
+/* One row per failed, erroring or non-strict case right under the verdict,
+ * so the first screen says what broke and links to the evidence. */
+static void problems(FILE *f, const eb_rpt_case *const *v, size_t n,
+		     const size_t counts[EB_RPT_N_OUTCOMES])
+{
+	size_t i, k, total = 0;
+
+	for (k = 0; k < N_PROBLEM_KINDS; k++)
+		total += counts[problem_order[k]];
+	if (!total)
+		return;
+	fprintf(f, "<h2 id=\"problems\">%s (%zu)</h2>\n", total == counts[EB_OUT_FAIL] ?
+		"Failures" : "Failures, errors and SHOULDs not met", total);
+	fputs("<table class=\"grid problems\"><thead><tr><th>outcome</th><th>case</th>"
+	      "<th>failed rule</th><th>reason</th></tr></thead><tbody>\n", f);
+	for (k = 0; k < N_PROBLEM_KINDS; k++) {
+		for (i = 0; i < n; i++) {
+			const eb_rpt_case *c = v[i];
+			const eb_rule *rule;
+
+			if (c->outcome != problem_order[k])
+				continue;
+			rule = eb_rule_find(c->failed_rule);
+			fprintf(f, "<tr class=\"%s\"><td>", eb_rpt_outcome_class(c->outcome));
+			badge(f, c->outcome);
+			fputs("</td><td class=\"id\">", f);
+			case_link(f, c);
+			fputs("</td><td class=\"id\">", f);
+			if (c->failed_rule && c->failed_rule[0]) {
+				rule_link(f, c->failed_rule);
+				if (rule) {
+					fputs(" <span class=\"muted\">", f);
+					esc(f, rule->level);
+					fputs("</span>", f);
+				}
+			}
+			fputs("</td><td>", f);
+			esc(f, c->reason ? c->reason : "");
+			fputs("</td></tr>\n", f);
+		}
+	}
+	fputs("</tbody></table>\n", f);
 }
 
 static void summary(FILE *f, const eb_rpt_case *const *v, size_t n,
@@ -116,7 +178,7 @@ static void summary(FILE *f, const eb_rpt_case *const *v, size_t n,
 
 	fputs("<h2 id=\"summary\">Summary</h2>\n<div class=\"counts\">\n", f);
 	for (i = 0; i < EB_RPT_N_OUTCOMES; i++) {
-		fprintf(f, "<div><b>%zu</b>", counts[i]);
+		fprintf(f, "<div%s><b>%zu</b>", counts[i] ? "" : " class=\"zero\"", counts[i]);
 		badge(f, (eb_outcome)i);
 		fputs("</div>\n", f);
 	}
@@ -142,7 +204,8 @@ static void summary(FILE *f, const eb_rpt_case *const *v, size_t n,
 		esc(f, cats[i]);
 		fputs("</a></td>", f);
 		for (j = 0; j < EB_RPT_N_OUTCOMES; j++)
-			fprintf(f, "<td class=\"num\">%zu</td>", cc[j]);
+			fprintf(f, "<td class=\"num%s\">%zu</td>",
+				!cc[j] ? " zero" : is_problem((eb_outcome)j) ? " hot" : "", cc[j]);
 		fprintf(f, "<td class=\"num\">%zu</td></tr>\n", total);
 	}
 	fputs("</tbody></table>\n", f);
@@ -166,11 +229,15 @@ static void category_tables(FILE *f, const eb_rpt_case *const *v, size_t n,
 
 			if (strcmp(c->category, cats[i]) != 0)
 				continue;
-			fputs("<tr><td>", f);
+			if (is_problem(c->outcome))
+				fprintf(f, "<tr class=\"%s\"><td class=\"id\">",
+					eb_rpt_outcome_class(c->outcome));
+			else
+				fputs("<tr><td class=\"id\">", f);
 			case_link(f, c);
 			fputs("</td><td>", f);
 			esc(f, c->title);
-			fputs("</td><td>", f);
+			fputs("</td><td class=\"nw\">", f);
 			esc(f, c->level ? c->level : "");
 			fputs("</td><td>", f);
 			for (k = 0; k < c->n_rules; k++) {
@@ -184,6 +251,23 @@ static void category_tables(FILE *f, const eb_rpt_case *const *v, size_t n,
 		}
 		fputs("</tbody></table>\n", f);
 	}
+}
+
+/* A rule's status in the matrix: the worst outcome of the cases citing it
+ * (FAIL, ERROR, NON-STRICT, then PASS; SKIP only when every case skipped),
+ * so 130-odd rows can be scanned by colour. */
+static eb_outcome rule_status(const eb_rpt_cov *row)
+{
+	size_t j, k;
+
+	for (k = 0; k < N_PROBLEM_KINDS; k++)
+		for (j = 0; j < row->n; j++)
+			if (row->cases[j]->outcome == problem_order[k])
+				return problem_order[k];
+	for (j = 0; j < row->n; j++)
+		if (row->cases[j]->outcome == EB_OUT_PASS)
+			return EB_OUT_PASS;
+	return EB_OUT_SKIP;
 }
 
 static void coverage(FILE *f, const eb_rpt_cov *cov, size_t n_cov)
@@ -202,8 +286,8 @@ static void coverage(FILE *f, const eb_rpt_cov *cov, size_t n_cov)
 	fputs("<h2 id=\"coverage\">Requirement coverage</h2>\n", f);
 	fprintf(f, "<p>%zu of %zu rules of docs/PROTOCOL.md are checked by at least one case; "
 		"<a href=\"#uncovered\">%zu are not</a>.</p>\n", covered, eb_rules_count, uncovered);
-	fputs("<table class=\"grid\"><thead><tr><th>rule</th><th>level</th><th>requirement</th>"
-	      "<th>cases</th></tr></thead><tbody>\n", f);
+	fputs("<table class=\"grid cov\"><thead><tr><th>rule</th><th>level</th><th>requirement</th>"
+	      "<th>status</th><th>cases</th></tr></thead><tbody>\n", f);
 	for (i = 0; i < n_cov; i++) {
 		const eb_rpt_cov *row = &cov[i];
 
@@ -211,7 +295,7 @@ static void coverage(FILE *f, const eb_rpt_cov *cov, size_t n_cov)
 			continue;
 		if (!section || strcmp(section, row->rule->section) != 0) {
 			section = row->rule->section;
-			fputs("<tr><th colspan=\"4\">", f);
+			fputs("<tr class=\"sec\"><th colspan=\"5\">", f);
 			esc(f, section);
 			fputs("</th></tr>\n", f);
 		}
@@ -219,19 +303,22 @@ static void coverage(FILE *f, const eb_rpt_cov *cov, size_t n_cov)
 		anchor(f, "rule-", row->id);
 		fputs("\"><td><b>", f);
 		esc(f, row->id);
-		fputs("</b></td><td>", f);
+		fputs("</b></td><td class=\"nw\">", f);
 		esc(f, row->rule->level);
 		fputs("</td><td>", f);
 		esc(f, row->rule->text);
+		fputs("</td><td class=\"nw\">", f);
+		if (row->n)
+			badge(f, rule_status(row));
+		else
+			fputs("<span class=\"badge none\">NOT COVERED</span>", f);
 		fputs("</td><td>", f);
-		if (!row->n)
-			fputs("<span class=\"muted\">not covered</span>", f);
 		for (j = 0; j < row->n; j++) {
-			if (j)
-				fputs("<br>", f);
+			fputs("<span class=\"ci\">", f);
 			case_link(f, row->cases[j]);
 			fputc(' ', f);
 			badge(f, row->cases[j]->outcome);
+			fputs("</span>", f);
 		}
 		fputs("</td></tr>\n", f);
 	}
@@ -304,6 +391,33 @@ static void pre_block(FILE *f, const char *key, const char *value)
  * JSON report keeps every entry. Failures are always shown whole. */
 #define PASSING_WIRE_BUDGET (64u * 1024u)
 
+static bool is_hex(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'F') || (ch >= 'a' && ch <= 'f');
+}
+
+/* Wire text with the wire log's \xNN escapes dimmed: every HTTP header line
+ * ends in \x0D, which in full colour buries the headers themselves. The
+ * characters stay as they are, so copied text reads like the JSON report. */
+static void wire_text(FILE *f, const char *s)
+{
+	const char *run = s, *p = s;
+
+	while (*p) {
+		if (p[0] == '\\' && p[1] == 'x' && is_hex(p[2]) && is_hex(p[3])) {
+			eb_html_escape_n(f, run, (size_t)(p - run));
+			fputs("<span class=\"esc\">", f);
+			eb_html_escape_n(f, p, 4);
+			fputs("</span>", f);
+			p += 4;
+			run = p;
+		} else {
+			p++;
+		}
+	}
+	eb_html_escape_n(f, run, (size_t)(p - run));
+}
+
 static void wire_table(FILE *f, const eb_wirelog *w, size_t budget)
 {
 	size_t shown_bytes = 0;
@@ -334,7 +448,7 @@ static void wire_table(FILE *f, const eb_wirelog *w, size_t budget)
 		if (e->conn >= 0)
 			fprintf(f, " #%d", e->conn);
 		fputs("</td><td class=\"x\">", f);
-		esc(f, e->text);
+		wire_text(f, e->text);
 		fputs("</td></tr>\n", f);
 	}
 	if (eb_wirelog_dropped(w))
@@ -343,70 +457,82 @@ static void wire_table(FILE *f, const eb_wirelog *w, size_t budget)
 	fputs("</table></div>\n", f);
 }
 
+static void case_detail(FILE *f, const eb_rpt_case *c)
+{
+	size_t k;
+	const eb_rule *rule = eb_rule_find(c->failed_rule);
+	char num[32];
+
+	fputs("<details id=\"", f);
+	anchor(f, "case-", c->id);
+	fputc('"', f);
+	if (c->outcome == EB_OUT_FAIL || c->outcome == EB_OUT_ERROR)
+		fputs(" open", f);
+	fputs("><summary>", f);
+	badge(f, c->outcome);
+	fputs(" <b>", f);
+	esc(f, c->id);
+	fputs("</b> ", f);
+	esc(f, c->title);
+	fputs("</summary>\n<dl class=\"kv\">\n", f);
+	kv_text(f, "category", c->category);
+	kv_text(f, "level", c->level);
+	if (c->n_rules) {
+		fputs("<dt>rules</dt><dd>", f);
+		for (k = 0; k < c->n_rules; k++) {
+			if (k)
+				fputs(", ", f);
+			rule_link(f, c->rules[k]);
+		}
+		fputs("</dd>\n", f);
+	}
+	if (c->n_tags) {
+		fputs("<dt>tags</dt><dd>", f);
+		for (k = 0; k < c->n_tags; k++) {
+			if (k)
+				fputs(", ", f);
+			esc(f, c->tags[k]);
+		}
+		fputs("</dd>\n", f);
+	}
+	snprintf(num, sizeof(num), "%.3f ms", c->duration_ms);
+	kv_text(f, "duration", num);
+	if (c->failed_rule && c->failed_rule[0]) {
+		fputs("<dt>failed rule</dt><dd>", f);
+		rule_link(f, c->failed_rule);
+		if (rule) {
+			fputs(" (", f);
+			esc(f, rule->level);
+			fputs(") ", f);
+			esc(f, rule->text);
+		}
+		fputs("</dd>\n", f);
+	}
+	kv_text(f, "reason", c->reason);
+	fputs("</dl>\n", f);
+	pre_block(f, "expected", c->expected);
+	pre_block(f, "actual", c->actual);
+	pre_block(f, "rerun", c->rerun);
+	wire_table(f, c->wire, c->outcome == EB_OUT_PASS || c->outcome == EB_OUT_SKIP ?
+			       PASSING_WIRE_BUDGET : SIZE_MAX);
+	fputs("</details>\n", f);
+}
+
+/* Failing, erroring and non-strict cases come first, in that order, so the
+ * open blocks are not scattered among a hundred passing ones; then every
+ * other case in the report's order. */
 static void case_details(FILE *f, const eb_rpt_case *const *v, size_t n)
 {
 	size_t i, k;
 
 	fputs("<h2 id=\"details\">Case details</h2>\n", f);
-	for (i = 0; i < n; i++) {
-		const eb_rpt_case *c = v[i];
-		const eb_rule *rule = eb_rule_find(c->failed_rule);
-		char num[32];
-
-		fputs("<details id=\"", f);
-		anchor(f, "case-", c->id);
-		fputc('"', f);
-		if (c->outcome == EB_OUT_FAIL || c->outcome == EB_OUT_ERROR)
-			fputs(" open", f);
-		fputs("><summary>", f);
-		badge(f, c->outcome);
-		fputs(" <b>", f);
-		esc(f, c->id);
-		fputs("</b> ", f);
-		esc(f, c->title);
-		fputs("</summary>\n<dl class=\"kv\">\n", f);
-		kv_text(f, "category", c->category);
-		kv_text(f, "level", c->level);
-		if (c->n_rules) {
-			fputs("<dt>rules</dt><dd>", f);
-			for (k = 0; k < c->n_rules; k++) {
-				if (k)
-					fputs(", ", f);
-				rule_link(f, c->rules[k]);
-			}
-			fputs("</dd>\n", f);
-		}
-		if (c->n_tags) {
-			fputs("<dt>tags</dt><dd>", f);
-			for (k = 0; k < c->n_tags; k++) {
-				if (k)
-					fputs(", ", f);
-				esc(f, c->tags[k]);
-			}
-			fputs("</dd>\n", f);
-		}
-		snprintf(num, sizeof(num), "%.3f ms", c->duration_ms);
-		kv_text(f, "duration", num);
-		if (c->failed_rule && c->failed_rule[0]) {
-			fputs("<dt>failed rule</dt><dd>", f);
-			rule_link(f, c->failed_rule);
-			if (rule) {
-				fputs(" (", f);
-				esc(f, rule->level);
-				fputs(") ", f);
-				esc(f, rule->text);
-			}
-			fputs("</dd>\n", f);
-		}
-		kv_text(f, "reason", c->reason);
-		fputs("</dl>\n", f);
-		pre_block(f, "expected", c->expected);
-		pre_block(f, "actual", c->actual);
-		pre_block(f, "rerun", c->rerun);
-		wire_table(f, c->wire, c->outcome == EB_OUT_PASS || c->outcome == EB_OUT_SKIP ?
-				       PASSING_WIRE_BUDGET : SIZE_MAX);
-		fputs("</details>\n", f);
-	}
+	for (k = 0; k < N_PROBLEM_KINDS; k++)
+		for (i = 0; i < n; i++)
+			if (v[i]->outcome == problem_order[k])
+				case_detail(f, v[i]);
+	for (i = 0; i < n; i++)
+		if (!is_problem(v[i]->outcome))
+			case_detail(f, v[i]);
 }
 
 int eb_report_write_html(const eb_report *r, const char *path, char *errbuf, size_t errlen)
@@ -438,9 +564,13 @@ int eb_report_write_html(const eb_report *r, const char *path, char *errbuf, siz
 	eb_rpt_count(v, n, counts);
 	eb_html_page_begin(f, r->target[0] ? r->target : r->tool, NULL);
 	header(f, r, counts, n);
-	fputs("<nav class=\"muted\"><a href=\"#summary\">summary</a> · <a href=\"#cases\">cases</a>"
+	fputs("<nav class=\"muted\">", f);
+	if (counts[EB_OUT_FAIL] || counts[EB_OUT_ERROR] || counts[EB_OUT_NON_STRICT])
+		fputs("<a href=\"#problems\">failures</a> · ", f);
+	fputs("<a href=\"#summary\">summary</a> · <a href=\"#cases\">cases</a>"
 	      " · <a href=\"#coverage\">coverage</a> · <a href=\"#uncovered\">uncovered rules</a>"
 	      " · <a href=\"#details\">details</a></nav>\n", f);
+	problems(f, v, n, counts);
 	summary(f, v, n, counts, cats, n_cat);
 	category_tables(f, v, n, cats, n_cat);
 	coverage(f, cov, n_cov);

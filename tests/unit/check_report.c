@@ -1110,12 +1110,78 @@ START_TEST(test_html_shows_failing_wire_logs_whole_and_bounds_passing_ones)
 	f = strstr(doc, "<details id=\"case-b/fail\" open>");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(f);
-	ck_assert(p < f);
+	/* the failing case's details come first */
+	ck_assert(f < p);
 	/* 64 KiB of 1000-byte entries: 65 shown, 135 left out */
 	ck_assert_ptr_nonnull(strstr(p, "135 more entries left out of this page"));
-	ck_assert(strstr(p, "more entries left out") < f);
+	ck_assert_uint_eq(count_of(p, "<td class=\"x\">qqqq"), 65);
+	/* the failing case's block, cut off where the passing one starts: whole */
+	doc[p - doc] = '\0';
 	ck_assert_ptr_null(strstr(f, "more entries left out"));
 	ck_assert_uint_eq(count_of(f, "<td class=\"x\">qqqq"), 200);
+	free(doc);
+	eb_report_free(r);
+}
+END_TEST
+
+/* The first screen names what broke: the verdict comes before the run's
+ * metadata, and a table of failed, erroring and non-strict cases (in that
+ * order, each with its failed rule and reason) before the summary. */
+START_TEST(test_html_lists_failures_under_the_verdict_before_the_summary)
+{
+	eb_report *r = sample();
+	char err[256] = "", *doc;
+	const char *verdict, *meta, *prob, *summ, *a, *b, *e, *ns, *d1, *d2, *row;
+
+	ck_assert_int_eq(eb_report_write_html(r, tmp_path("p.html"), err, sizeof(err)), 0);
+	doc = slurp(tmp_path("p.html"), NULL);
+	verdict = strstr(doc, "VERDICT: FAIL");
+	meta = strstr(doc, "<dt>target</dt>");
+	prob = strstr(doc, "<h2 id=\"problems\">Failures, errors and SHOULDs not met (4)</h2>");
+	summ = strstr(doc, "<h2 id=\"summary\">");
+	ck_assert_ptr_nonnull(verdict);
+	ck_assert_ptr_nonnull(meta);
+	ck_assert_ptr_nonnull(prob);
+	ck_assert_ptr_nonnull(summ);
+	ck_assert(verdict < meta && meta < prob && prob < summ);
+	ck_assert_ptr_nonnull(strstr(doc, "<a href=\"#problems\">failures</a>"));
+	/* both failures, then the error, then the non-strict case */
+	a = strstr(prob, "<a href=\"#case-versioning/dense-after-batch\">");
+	b = strstr(prob, "<a href=\"#rule-NOPE-99\">NOPE-99</a>");
+	e = strstr(prob, "<a href=\"#case-ws/auth\">");
+	ns = strstr(prob, "<a href=\"#case-sync/limit\">");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_nonnull(ns);
+	ck_assert(a < summ && b < summ && e < summ && ns < summ);
+	ck_assert(a < e && b < e && e < ns);
+	ck_assert_ptr_nonnull(strstr(a, "second change got version 3, not 2"));
+	ck_assert(strstr(a, "second change got version 3, not 2") < e);
+	ck_assert(strstr(a, "<a href=\"#rule-VER-2\"") < e);
+	/* passing and skipped cases are not in it */
+	row = strstr(prob, "<a href=\"#case-versioning/no-gap\">");
+	ck_assert(!row || row > summ);
+	row = strstr(prob, "<a href=\"#case-feed/since\">");
+	ck_assert(!row || row > summ);
+	/* details: the failing ones before the passing ones */
+	d1 = strstr(doc, "<details id=\"case-versioning/dense-after-batch\" open>");
+	d2 = strstr(doc, "<details id=\"case-nocategory\">");
+	ck_assert_ptr_nonnull(d1);
+	ck_assert_ptr_nonnull(d2);
+	ck_assert(d1 < d2);
+	ck_assert(strstr(doc, "<details id=\"case-ws/auth\"") < d2);
+	/* the coverage matrix gives each rule its worst outcome */
+	row = strstr(doc, "<tr id=\"rule-VER-2\">");
+	ck_assert_ptr_nonnull(row);
+	ck_assert(strstr(row, "<span class=\"badge fail\">FAIL</span></td><td>") <
+		  strstr(row, "</tr>"));
+	row = strstr(doc, "<tr id=\"rule-SYNC-6\">");
+	ck_assert_ptr_nonnull(row);
+	ck_assert(strstr(row, "<span class=\"badge nonstrict\">NON-STRICT</span></td><td>") <
+		  strstr(row, "</tr>"));
+	/* the wire log's \xNN escapes are dimmed, their text kept */
+	ck_assert_ptr_nonnull(strstr(d1, "HTTP/1.1<span class=\"esc\">\\x0D</span>"));
 	free(doc);
 	eb_report_free(r);
 }
@@ -1435,6 +1501,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_html_lists_every_rule_and_the_uncovered_ones);
 	tcase_add_test(tc, test_html_is_self_contained_escaped_and_balanced);
 	tcase_add_test(tc, test_html_shows_failing_wire_logs_whole_and_bounds_passing_ones);
+	tcase_add_test(tc, test_html_lists_failures_under_the_verdict_before_the_summary);
 	tcase_add_test(tc, test_html_and_junit_regenerate_identically_from_json);
 	tcase_add_test(tc, test_console_summary_shows_rule_sentence_expected_actual_rerun_and_verdict);
 	tcase_add_test(tc, test_console_verdict_line_for_pass_and_error_runs);
