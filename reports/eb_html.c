@@ -81,9 +81,12 @@ static const char css[] =
 	"table.grid tr.nonstrict td{background:#fdf5e6}\n"
 	"table.grid td.id,table.grid td.nw,table.grid td a{white-space:nowrap}\n"
 	".badge.none{background:#fff;color:var(--muted);border:1px solid var(--line)}\n"
-	"table.cov th:nth-child(1),table.cov td:nth-child(1){white-space:nowrap}\n"
-	"table.cov td:nth-child(3){min-width:200px}\n"
-	"table.cov .ci{display:block;white-space:nowrap}\n"
+	/* Fixed columns: rule, level and status as wide as their content, the
+	 * sentence gets the room (an auto layout gave it a third of the row). */
+	"table.cov{table-layout:fixed}\n"
+	"table.cov thead th:nth-child(1){width:110px}table.cov thead th:nth-child(2){width:70px}"
+	"table.cov thead th:nth-child(4){width:118px}table.cov thead th:nth-child(5){width:31%}\n"
+	"table.cov .ci{display:block}table.cov .ci a{white-space:normal}\n"
 	"table.cov tr.sec th{background:#e9eef4}\n"
 	"figure.chart{margin:12px 0}figure.chart figcaption{font-weight:600;margin-bottom:4px}\n"
 	"svg.chart{max-width:100%;height:auto;font:11px system-ui,sans-serif}\n"
