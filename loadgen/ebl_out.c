@@ -136,16 +136,37 @@ static void row(FILE *f, const char *k, double v)
 {
 	fprintf(f, "<tr><th>");
 	eb_html_escape(f, k);
-	fprintf(f, "</th><td>%.0f", v);
+	fprintf(f, "</th><td class=\"num\">%.0f", v);
 	fprintf(f, "</td></tr>\n");
 }
+
+/* A counter that should stay 0: tinted and in red when it is not, so a
+ * lost notification is not one grey number among thirteen. */
+static void bad_row(FILE *f, const char *k, double v)
+{
+	fprintf(f, "<tr%s><th>", v > 0 ? " class=\"fail\"" : "");
+	eb_html_escape(f, k);
+	fprintf(f, "</th><td class=\"num%s\">%.0f</td></tr>\n", v > 0 ? " hot" : "", v);
+}
+
+/* Key/value tables as wide as their content, limits as boxes. */
+static const char ebl_css[] =
+	"table.grid.kv{width:auto;min-width:360px}\n"
+	".limit{border-left:4px solid var(--fail);background:#fdecec;padding:6px 10px;margin:8px 0}\n";
 
 static void lat_row(FILE *f, const char *name, const eb_hist *h)
 {
 	fprintf(f, "<tr><th>");
 	eb_html_escape(f, name);
-	fprintf(f, "</th><td>%llu</td><td>%.3f</td><td>%.3f</td><td>%.3f</td><td>%.3f</td>"
-		"<td>%.3f</td></tr>\n", (unsigned long long)h->count,
+	if (h->count == 0) {
+		/* no samples: no percentiles, rather than a row of 0.000 ms */
+		fprintf(f, "</th><td class=\"num\">0</td><td colspan=\"5\" class=\"muted\">"
+			"no samples</td></tr>\n");
+		return;
+	}
+	fprintf(f, "</th><td class=\"num\">%llu</td><td class=\"num\">%.3f</td>"
+		"<td class=\"num\">%.3f</td><td class=\"num\">%.3f</td><td class=\"num\">%.3f</td>"
+		"<td class=\"num\">%.3f</td></tr>\n", (unsigned long long)h->count,
 		msv(eb_hist_percentile(h, 50)), msv(eb_hist_percentile(h, 90)),
 		msv(eb_hist_percentile(h, 99)), msv(eb_hist_percentile(h, 99.9)), msv(h->max));
 }
@@ -181,7 +202,7 @@ int ebl_write_html(const eb_loadreport *r, const char *path)
 		p99[i] = any ? msv(eb_hist_percentile(h, 99)) : 0.0 / 0.0;
 		pmax[i] = any ? msv(h->max) : 0.0 / 0.0;
 	}
-	eb_html_page_begin(f, "ebload report", NULL);
+	eb_html_page_begin(f, "ebload report", ebl_css);
 	fprintf(f, "<h1>ebload report</h1>\n");
 	if (r->command != NULL) {
 		fprintf(f, "<p><code>");
@@ -189,34 +210,35 @@ int ebl_write_html(const eb_loadreport *r, const char *path)
 		fprintf(f, "</code></p>\n");
 	}
 	const eb_load_counters *c = &r->c;
-	fprintf(f, "<table class=\"grid\">\n");
+	fprintf(f, "<table class=\"grid kv\">\n");
 	row(f, "runs merged", r->runs);
 	row(f, "connections (target)", (double)c->conn_target);
 	row(f, "subscribed", (double)c->conn_subscribed);
 	row(f, "peak open", (double)c->conn_peak_open);
 	row(f, "connect rate, mean /s", eb_loadreport_connect_rate(r));
-	row(f, "connect failures", (double)eb_loadreport_connect_failures(r));
-	row(f, "drops", (double)c->conn_drops);
+	bad_row(f, "connect failures", (double)eb_loadreport_connect_failures(r));
+	bad_row(f, "drops", (double)c->conn_drops);
 	row(f, "pushes ok", (double)c->push_ok);
 	row(f, "notifications received", (double)c->notif_received);
 	row(f, "notifications per second, mean", eb_loadreport_notif_rate(r));
-	row(f, "missed", (double)c->notif_missed);
-	row(f, "duplicates", (double)c->notif_duplicates);
-	row(f, "out of order", (double)c->notif_out_of_order);
+	bad_row(f, "missed", (double)c->notif_missed);
+	bad_row(f, "duplicates", (double)c->notif_duplicates);
+	bad_row(f, "out of order", (double)c->notif_out_of_order);
 	fprintf(f, "</table>\n");
 	for (size_t i = 0; i < r->n_limits; i++) {
-		fprintf(f, "<p class=\"bad\">Limit hit: ");
+		fprintf(f, "<p class=\"limit\"><b>Limit hit:</b> ");
 		eb_html_escape(f, r->limits[i]);
 		fprintf(f, "</p>\n");
 	}
 	fprintf(f, "<h2>Latency (ms, from the intended push time)</h2>\n<table class=\"grid\">"
-		"<tr><th></th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th>"
-		"<th>max</th></tr>\n");
+		"<thead><tr><th></th><th class=\"num\">n</th><th class=\"num\">p50</th>"
+		"<th class=\"num\">p90</th><th class=\"num\">p99</th><th class=\"num\">p99.9</th>"
+		"<th class=\"num\">max</th></tr></thead><tbody>\n");
 	lat_row(f, "notification", r->hist[EB_LH_NOTIFY]);
 	lat_row(f, "fan-out (last subscriber)", r->hist[EB_LH_FANOUT]);
 	lat_row(f, "push HTTP round trip", r->hist[EB_LH_PUSH]);
 	lat_row(f, "connect to subscribed", r->hist[EB_LH_CONNECT]);
-	fprintf(f, "</table>\n");
+	fprintf(f, "</tbody></table>\n");
 
 	eb_html_chart ch;
 	memset(&ch, 0, sizeof ch);
@@ -266,8 +288,8 @@ int ebl_write_html(const eb_loadreport *r, const char *path)
 			snprintf(labels[b], sizeof labels[b], "%.2f", edges[b] / 1e6);
 			lp[b] = labels[b];
 		}
-		ch.title = "Notification latency distribution (bars start at ms)";
-		ch.x_label = "ms";
+		ch.title = "Notification latency distribution (log-spaced buckets)";
+		ch.x_label = "bucket start, ms";
 		ch.y_label = "samples";
 		eb_html_bar_chart(f, &ch, lp, vals, BARS);
 	}

@@ -22,6 +22,17 @@ static const char *const palette[] = {
 	"#9467bd", "#8c564b", "#e377c2", "#17becf"
 };
 #define N_PALETTE (sizeof(palette) / sizeof(palette[0]))
+/* Dash pattern per series, next to the colour: series that coincide (p99
+ * and max of a quiet second) stay visible one over the other, and the
+ * chart still reads in grey print. "" is a solid line. */
+static const char *const dashes[] = { "", "7 4", "2 3", "10 3 2 3" };
+#define N_DASHES (sizeof(dashes) / sizeof(dashes[0]))
+
+static void dash_attr(FILE *f, size_t k)
+{
+	if (dashes[k % N_DASHES][0])
+		fprintf(f, " stroke-dasharray=\"%s\"", dashes[k % N_DASHES]);
+}
 
 static const char css[] =
 	":root{--fg:#1d2430;--muted:#5f6b7a;--line:#d8dee6;--bg:#fff;--alt:#f5f7fa;"
@@ -41,7 +52,9 @@ static const char css[] =
 	"text-align:left;vertical-align:top}\n"
 	"table.grid th{background:var(--alt);font-weight:600}\n"	"table.grid td{overflow-wrap:anywhere}\n"
 	"table.grid tr:nth-child(even) td{background:#fafbfc}\n"
-	"td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+	/* as specific as the grid's own left alignment, which it must override */
+	"td.num,th.num,table.grid td.num,table.grid th.num{text-align:right;"
+	"font-variant-numeric:tabular-nums}\n"
 	".badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;"
 	"font-weight:600;color:#fff;white-space:nowrap;background:var(--muted)}\n"
 	".badge.pass,.badge.good{background:var(--pass)}.badge.fail,.badge.bad{background:var(--fail)}\n"
@@ -331,8 +344,10 @@ static int legend_layout(const eb_html_series *s, size_t n, int width, bool draw
 			double y = M_TOP + row * LEGEND_ROW;
 
 			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-				"stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\">",
-				x, y, x + 18, y, palette[k % N_PALETTE], x + 24, y);
+				"stroke-width=\"3\"", x, y, x + 18, y, palette[k % N_PALETTE]);
+			dash_attr(f, k);
+			fprintf(f, "/><text x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\">",
+				x + 24, y);
 			eb_html_escape(f, name);
 			fputs("</text>\n", f);
 		}
@@ -402,7 +417,9 @@ eb_rc eb_html_line_chart(FILE *f, const eb_html_chart *c,
 		char buf[32];
 		const char *name = series_name(&s[k], k, buf, sizeof(buf));
 
-		fprintf(f, "<g stroke=\"%s\" fill=\"none\" stroke-width=\"1.8\">", color);
+		fprintf(f, "<g stroke=\"%s\" fill=\"none\" stroke-width=\"1.8\"", color);
+		dash_attr(f, k);
+		fputs(">", f);
 		for (i = 0; i < s[k].n; i++) {
 			if (!finite_pt(&s[k], i)) {
 				if (open)

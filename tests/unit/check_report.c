@@ -1422,6 +1422,12 @@ START_TEST(test_html_line_chart_has_axes_ticks_legend_and_escaped_names)
 	/* the NaN point splits series 2 into two polylines */
 	ck_assert_uint_eq(count_of(svg, "<polyline"), 3);
 	ck_assert_uint_eq(count_of(svg, "<circle"), 9);
+	/* the second series is dashed, in its lines and its legend sample, so
+	 * it stays visible where it coincides with the first */
+	ck_assert_uint_eq(count_of(svg, "stroke-dasharray=\"7 4\""), 2);
+	ck_assert_ptr_nonnull(strstr(svg, "<g stroke=\"#d62728\" fill=\"none\" stroke-width=\"1.8\" "
+					  "stroke-dasharray=\"7 4\">"));
+	ck_assert_ptr_nonnull(strstr(svg, "<g stroke=\"#1f77b4\" fill=\"none\" stroke-width=\"1.8\">"));
 	free(svg);
 
 	svg = mem_run(2, &rc);
