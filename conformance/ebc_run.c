@@ -170,8 +170,13 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 	run->prefix[9] = '\0';
 
 	token_flags[0] = '\0';
-	if (o->jwt_secret)
-		run_add_flag(token_flags, tflen, "--jwt-secret", o->jwt_secret);
+	/* The rerun command names the secret's variable, never its value. */
+	if (o->jwt_secret) {
+		size_t at = strlen(token_flags);
+
+		snprintf(token_flags + at, tflen - at,
+			 " --jwt-secret \"$EBCONFORM_JWT_SECRET\"");
+	}
 	if (o->jwt_private_key)
 		run_add_flag(token_flags, tflen, "--jwt-private-key", o->jwt_private_key);
 	if (o->jwt_issuer)

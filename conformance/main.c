@@ -35,7 +35,10 @@ static void main_usage(FILE *f)
 "\n"
 "Target and tokens (the suite mints its own tokens, one subject per case):\n"
 "  --url URL              server under test (http://host:port); probed first\n"
-"  --jwt-secret S         HS256 secret the server verifies tokens with\n"
+"  --jwt-secret S         HS256 secret the server verifies tokens with; may\n"
+"                         come from $EBCONFORM_JWT_SECRET instead. Reports and\n"
+"                         rerun commands never show it: they say\n"
+"                         \"$EBCONFORM_JWT_SECRET\"\n"
 "  --jwt-private-key PEM  RS256 private key (file) whose public half the server\n"
 "                         has; also enables the algorithm-confusion case\n"
 "  --jwt-issuer ISS       the server's configured issuer (enables AUTH-6 cases)\n"
@@ -135,6 +138,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ebconform: %s\n(see ebconform --help)\n", err);
 		return EBC_EXIT_USAGE;
 	}
+	if (!o.jwt_secret) {
+		const char *env = getenv("EBCONFORM_JWT_SECRET");
+
+		if (env && *env)
+			o.jwt_secret = env;
+	}
 	if (o.help) {
 		main_usage(stdout);
 		ebc_opts_free(&o);
@@ -187,7 +196,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < (size_t)argc; i++) {
 		if (i)
 			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " ");
-		ebc_shell_quote(cmd, sizeof(cmd), argv[i]);
+		/* Reports get attached to bug reports: never copy the secret. */
+		if (i > 0 && strcmp(argv[i - 1], "--jwt-secret") == 0)
+			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+				 "\"$EBCONFORM_JWT_SECRET\"");
+		else if (strncmp(argv[i], "--jwt-secret=", 13) == 0)
+			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+				 "--jwt-secret=\"$EBCONFORM_JWT_SECRET\"");
+		else
+			ebc_shell_quote(cmd, sizeof(cmd), argv[i]);
 	}
 	rep = eb_report_new("ebconform", EBC_VERSION, o.url, cmd);
 	if (!rep) {
