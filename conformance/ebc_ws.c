@@ -208,6 +208,10 @@ eb_ws_server_msg *ebc_ws_call(ebc_ws *w, const char *text, const char *rid, cons
 			return NULL;
 		}
 		if (r == 0) {
+			/* The socket is still open: an unanswered ping breaks WS-5
+			 * whatever the case used it to probe, so cite that. */
+			if (strstr(text, "\"type\":\"ping\""))
+				rule = "WS-5";
 			ebc_fail(w->ctx, rule, "a reply echoing the requestId",
 				 "no reply to %.200s within %ld ms", text, to);
 			return NULL;
