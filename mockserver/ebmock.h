@@ -32,6 +32,10 @@ typedef struct ebmock_glue {
 	unsigned max_conns;      /* 0: no limit */
 	unsigned n_conns;
 	bool shutting_down;
+	bool evlib;              /* libev (epoll) loop instead of poll() */
+	bool loop_ended;         /* main.c destroyed the context from its tick */
+	uint64_t shutdown_deadline_ms;
+	lws_sorted_usec_list_t tick;   /* main.c: stop flag and shutdown, libev loop */
 	ebmock_timers timers;    /* proto_notify.c */
 	unsigned char *wbuf;     /* LWS_PRE + the message being written */
 	size_t wbuf_cap;

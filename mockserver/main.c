@@ -16,13 +16,55 @@
 
 #define EXIT_USAGE 2
 #define SHUTDOWN_GRACE_MS 1500
+#define TICK_US 50000     /* the libev loop looks at the stop flag this often */
 
 static volatile sig_atomic_t g_stop;
+/* for on_lws_signal, which lws calls without a user pointer */
+static ebmock_glue *g_glue;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	g_stop = 1;
+}
+
+/* libev owns SIGINT while its loop runs and lws hands it over here, from
+ * the loop but outside lws's own servicing: the one place where the context
+ * may be destroyed to end the loop (main_tick raises SIGINT for that). */
+static void on_lws_signal(void *handle, int sig)
+{
+	(void)handle;
+	(void)sig;
+	if (g_glue && g_glue->loop_ended)
+		lws_context_destroy(g_glue->ctx);
+	else
+		g_stop = 1;
+}
+
+/* WS-CLOSE-1: every socket gets a close frame with 1001. */
+static void begin_shutdown(ebmock_glue *g)
+{
+	g->shutting_down = true;
+	fprintf(stderr, "ebmock: shutting down (%zu sockets)\n", ebm_ws_count(g->srv));
+	ebm_ws_shutdown_all(g->srv);
+	g->shutdown_deadline_ms = ebm_mono_ms() + SHUTDOWN_GRACE_MS;
+}
+
+/* The libev loop runs inside lws_service until the context is destroyed, so
+ * the stop flag and the shutdown grace period are watched from a timer. */
+static void main_tick(lws_sorted_usec_list_t *sul)
+{
+	ebmock_glue *g = lws_container_of(sul, ebmock_glue, tick);
+
+	if (g_stop && !g->shutting_down)
+		begin_shutdown(g);
+	if (g->shutting_down && (ebm_ws_count(g->srv) == 0 ||
+				 ebm_mono_ms() >= g->shutdown_deadline_ms)) {
+		g->loop_ended = true;
+		raise(SIGINT);   /* on_lws_signal ends the loop; main finishes it */
+		return;
+	}
+	lws_sul_schedule(g->ctx, 0, &g->tick, main_tick, TICK_US);
 }
 
 static void usage(FILE *f)
@@ -38,6 +80,8 @@ static void usage(FILE *f)
 "  --port-file F             write the bound port + newline to F (atomically)\n"
 "  --max-conns N             refuse connections beyond N (default: no limit)\n"
 "  --quiet                   no per-request log line\n"
+"  --event-loop ev|poll      libev/epoll (default; cost per event independent of\n"
+"                            the number of sockets) or lws's poll() loop\n"
 "Authentication (one of them is required):\n"
 "  --no-auth                 accept everything; subject = remote address (loud warning)\n"
 "  --jwt-secret S            HS256 secret\n"
@@ -77,7 +121,7 @@ enum {
 	O_MAX_BODY, O_MAX_CHANGES, O_MAX_SEGS, O_MAX_SEG_BYTES, O_MAX_VALUE,
 	O_MAX_DEPTH, O_MAX_ID, O_MAX_FRAME, O_MAX_PAGE, O_MAX_SUBS, O_RATE_HTTP,
 	O_RATE_HTTP_BURST, O_RATE_WS, O_RATE_WS_BURST, O_AUTH_TIMEOUT, O_PING,
-	O_MAX_CONNS, O_ADMIN, O_FAULT, O_DEFECT, O_QUIET, O_HELP
+	O_MAX_CONNS, O_ADMIN, O_FAULT, O_DEFECT, O_QUIET, O_EVENT_LOOP, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -114,6 +158,7 @@ static const struct option long_opts[] = {
 	{ "fault", required_argument, NULL, O_FAULT },
 	{ "defect", required_argument, NULL, O_DEFECT },
 	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "event-loop", required_argument, NULL, O_EVENT_LOOP },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -227,6 +272,8 @@ int main(int argc, char **argv)
 
 	ebm_config_default(&cfg);
 	memset(&glue, 0, sizeof glue);
+	glue.evlib = true;
+	g_glue = &glue;
 	eb_err_clear(&err);
 	uint64_t now = ebm_mono_ms();
 	int c;
@@ -311,6 +358,14 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_QUIET: glue.quiet = true; break;
+		case O_EVENT_LOOP:
+			if (strcmp(optarg, "ev") == 0)
+				glue.evlib = true;
+			else if (strcmp(optarg, "poll") == 0)
+				glue.evlib = false;
+			else
+				goto bad_value;
+			break;
 		case O_HELP:
 			usage(stdout);
 			return 0;
@@ -399,7 +454,31 @@ bad_value:
 	info.timeout_secs_ah_idle = 5;   /* slowloris: 5 s to finish the headers */
 	info.max_http_header_data = 8192;
 	info.fd_limit_per_thread = 0;
-	glue.ctx = lws_create_context(&info);
+	info.signal_cb = on_lws_signal;
+	if (glue.evlib) {
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+		glue.ctx = lws_create_context(&info);
+		if (!glue.ctx) {
+			/* e.g. the libev plugin of lws is not installed */
+			fprintf(stderr, "ebmock: libev event loop unavailable, using poll()\n");
+			info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+			glue.evlib = false;
+		}
+	}
+	if (!glue.ctx)
+		glue.ctx = lws_create_context(&info);
+	if (glue.ctx && glue.evlib) {
+		/* lws 4.1 runs the protocol init (PROTOCOL_INIT, the vhost
+		 * options that make eb-notify the default WebSocket protocol)
+		 * from a timer; under libev timers only run after an idle pass,
+		 * so a connection served in the loop's first batch was bound to
+		 * "http". Done here, before the port file exists. */
+		lws_state_transition_steps(lws_system_get_state_manager(glue.ctx),
+					   LWS_SYSTATE_OPERATIONAL);
+		/* an event on lws's pipe: its idle pass arms libev's timer,
+		 * which main_tick (the stop flag) depends on */
+		lws_cancel_service(glue.ctx);
+	}
 	if (!glue.ctx) {
 		fprintf(stderr, "ebmock: cannot listen on %s:%d\n", host, port);
 		goto out;
@@ -414,18 +493,23 @@ bad_value:
 	fprintf(stderr, "ebmock: listening on http://%s:%d (pid %ld, %s store)\n", host,
 		bound, (long)getpid(), cfg.data_path ? cfg.data_path : "memory");
 
-	while (!g_stop) {
-		if (lws_service(glue.ctx, 250) < 0)
-			break;
+	if (glue.evlib) {
+		/* lws_service runs libev's loop; main_tick ends it */
+		lws_sul_schedule(glue.ctx, 0, &glue.tick, main_tick, TICK_US);
+		while (!glue.loop_ended)
+			if (lws_service(glue.ctx, 0) < 0)
+				break;
+	} else {
+		while (!g_stop) {
+			if (lws_service(glue.ctx, 250) < 0)
+				break;
+		}
+		/* WS-CLOSE-1: close every socket with 1001, give them a moment */
+		begin_shutdown(&glue);
+		while (ebm_ws_count(glue.srv) > 0 && ebm_mono_ms() < glue.shutdown_deadline_ms)
+			if (lws_service(glue.ctx, 50) < 0)
+				break;
 	}
-	/* WS-CLOSE-1: close every socket with 1001, give them a moment */
-	glue.shutting_down = true;
-	fprintf(stderr, "ebmock: shutting down (%zu sockets)\n", ebm_ws_count(glue.srv));
-	ebm_ws_shutdown_all(glue.srv);
-	uint64_t deadline = ebm_mono_ms() + SHUTDOWN_GRACE_MS;
-	while (ebm_ws_count(glue.srv) > 0 && ebm_mono_ms() < deadline)
-		if (lws_service(glue.ctx, 50) < 0)
-			break;
 	rc = 0;
 out:
 	if (glue.ctx)
