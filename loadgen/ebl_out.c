@@ -75,6 +75,10 @@ void ebl_print_summary(const eb_loadreport *r, FILE *out)
 			c->rss_hold_kib > c->rss_base_kib
 			? (double)(c->rss_hold_kib - c->rss_base_kib) * 1024.0 / (double)open : 0.0,
 			(double)c->cpu_user_ms / 1000.0, (double)c->cpu_sys_ms / 1000.0);
+	if (c->conn_ramp_subscribed > 0 || c->notif_hold > 0)
+		fprintf(out, "  ebload itself CPU %.3f ms per connection (ramp-up), %.1f us per "
+			"notification (hold)\n", eb_loadreport_cpu_per_connection_ms(r),
+			eb_loadreport_cpu_per_notification_us(r));
 	for (size_t i = 0; i < r->n_limits; i++)
 		fprintf(out, "  LIMIT: %s\n", r->limits[i]);
 }

@@ -206,6 +206,14 @@ static void classify_connect_error(ebl_worker *w, ebl_conn *c, const char *msg, 
 			(unsigned long long)c->gidx, msg, err);
 }
 
+/* No lws validity (idle ping) timer: lws 4.1 keeps those in a sorted list
+ * walked from the head on every insert, which made each new connection cost
+ * O(open connections) — a quadratic ramp. The protocol's own ping (WS-5) is
+ * the server's business; ebload answers it and counts drops. */
+static const lws_retry_bo_t ebl_no_validity = {
+	.secs_since_valid_ping = 0, .secs_since_valid_hangup = 0
+};
+
 static void conn_start(ebl_worker *w, ebl_conn *c)
 {
 	const ebl_config *cfg = w->cfg;
@@ -221,6 +229,7 @@ static void conn_start(ebl_worker *w, ebl_conn *c)
 	i.local_protocol_name = "ebload";
 	i.opaque_user_data = c;
 	i.pwsi = &c->wsi;
+	i.retry_and_idle_policy = &ebl_no_validity;
 	if (cfg->n_sources != 0)
 		i.iface = cfg->sources[(c->gidx / cfg->n_urls) % cfg->n_sources];
 	c->state = CS_CONNECTING;
@@ -639,6 +648,7 @@ static int worker_init(ebl_worker *w, const ebl_config *cfg, ebl_shm *shm, unsig
 	info.connect_timeout_secs = info.timeout_secs;
 	info.gid = -1;
 	info.uid = -1;
+	info.retry_and_idle_policy = &ebl_no_validity;
 	if (cfg->evlib) {
 		info.options |= LWS_SERVER_OPTION_LIBEV;
 		w->evlib = true;

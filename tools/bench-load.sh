@@ -10,8 +10,8 @@
 #      10000 subscribers of one store (goal >= 100000 notifications/s).
 # Every step is bounded in time; traffic stays on loopback.
 # Usage: sh tools/bench-load.sh build/<config>
-# Env: BENCH_LOAD_CONNS (102000), BENCH_LOAD_PER_MOCK (17000),
-#      BENCH_LOAD_RATE (8000), BENCH_LOAD_SUBS (10000), BENCH_LOAD_PUSH (20),
+# Env: BENCH_LOAD_CONNS (102000), BENCH_LOAD_PER_MOCK (12000),
+#      BENCH_LOAD_RATE (20000), BENCH_LOAD_SUBS (10000), BENCH_LOAD_PUSH (20),
 #      BENCH_SECONDS (10).
 set -u
 B=${1:?usage: bench-load.sh build/<config>}
@@ -20,8 +20,8 @@ OUT=$(dirname "$B")/bench
 mkdir -p "$OUT"
 T=$(mktemp -d "${TMPDIR:-/tmp}/ebbenchload.XXXXXX")
 CONNS=${BENCH_LOAD_CONNS:-102000}
-PER_MOCK=${BENCH_LOAD_PER_MOCK:-17000}
-RATE=${BENCH_LOAD_RATE:-8000}
+PER_MOCK=${BENCH_LOAD_PER_MOCK:-12000}
+RATE=${BENCH_LOAD_RATE:-20000}
 SUBS=${BENCH_LOAD_SUBS:-10000}
 PUSH=${BENCH_LOAD_PUSH:-20}
 SECS=${BENCH_SECONDS:-10}
@@ -46,14 +46,14 @@ for p in ebmock ebload; do
 	[ -x "$BIN/$p" ] || die "$BIN/$p missing (make first)"
 done
 
-# start_mocks N: N ebmock processes; sets URLS ("--url ... --url ...").
+# start_mocks N LOOP: N ebmock processes on event loop LOOP; sets URLS.
 start_mocks() {
 	URLS=""
 	k=0
 	while [ $k -lt "$1" ]; do
 		rm -f "$T/m$k.port"
 		"$BIN/ebmock" --port 0 --port-file "$T/m$k.port" --jwt-secret "$SECRET" \
-			--ping-interval-s 0 --quiet > "$T/m$k.log" 2>&1 &
+			--ping-interval-s 0 --quiet --event-loop "$2" > "$T/m$k.log" 2>&1 &
 		MOCKS="$MOCKS $!"
 		k=$((k + 1))
 	done
@@ -82,7 +82,7 @@ echo "bench-load: $NPROC cores, load average $LOAD at start (shared machine: fig
 
 # ---- 1. capacity, connect rate, ebload's own cost ---------------------------
 NM=$(( (CONNS + PER_MOCK - 1) / PER_MOCK ))
-start_mocks "$NM"
+start_mocks "$NM" ev
 NSRC=$(( (CONNS + 19999) / 20000 ))
 SRC_LAST=$((1 + NSRC))
 echo "bench-load: $CONNS connections over $NM ebmock processes, sources 127.0.0.2-127.0.0.$SRC_LAST" >&2
@@ -105,7 +105,7 @@ MISSED1=$(jnum "$OUT/bench-load-capacity.json" notifications missed)
 echo "bench-load: held $HELD (peak $PEAK), connect rate mean $CR_MEAN/s peak $CR_PEAK/s, ebload $RSS_PC bytes and $CPU_PC ms CPU per connection (exit $CAP_RC)" >&2
 
 # ---- 2. notifications per second, fan-out to 10000 subscribers -------------
-start_mocks 1
+start_mocks 1 poll
 # shellcheck disable=SC2086
 timeout $((SECS + 120)) "$BIN/ebload" $URLS --connections "$SUBS" \
 	--connect-rate 5000 --stores 1 --push-rate "$PUSH" --duration "$SECS" --drain 3 \

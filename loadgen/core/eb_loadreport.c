@@ -205,6 +205,17 @@ out:
 	return rc;
 }
 
+double eb_loadreport_cpu_per_connection_ms(const eb_loadreport *r)
+{
+	return r->c.conn_ramp_subscribed
+	       ? (double)r->c.cpu_ramp_ms / (double)r->c.conn_ramp_subscribed : 0;
+}
+
+double eb_loadreport_cpu_per_notification_us(const eb_loadreport *r)
+{
+	return r->c.notif_hold ? (double)r->c.cpu_hold_ms * 1000.0 / (double)r->c.notif_hold : 0;
+}
+
 double eb_loadreport_connect_rate(const eb_loadreport *r)
 {
 	if (r->c.ramp_ms == 0)
@@ -313,9 +324,9 @@ cJSON *eb_loadreport_to_json(const eb_loadreport *r)
 	cJSON_AddNumberToObject(res, "rssPerConnectionBytes",
 				open && r->c.rss_hold_kib > r->c.rss_base_kib
 				? (double)(r->c.rss_hold_kib - r->c.rss_base_kib) * 1024.0 / (double)open : 0);
-	cJSON_AddNumberToObject(res, "cpuPerConnectionMs",
-				r->c.conn_attempted ? (double)(r->c.cpu_user_ms + r->c.cpu_sys_ms) /
-				(double)r->c.conn_attempted : 0);
+	cJSON_AddNumberToObject(res, "cpuPerConnectionMs", eb_loadreport_cpu_per_connection_ms(r));
+	cJSON_AddNumberToObject(res, "cpuPerNotificationUs",
+				eb_loadreport_cpu_per_notification_us(r));
 	cJSON *lat = cJSON_AddObjectToObject(root, "latency");
 	for (int i = 0; i < EB_LH_COUNT; i++)
 		cJSON_AddItemToObject(lat, hist_names[i], hist_summary(r->hist[i]));

@@ -28,6 +28,7 @@
 	X(conn_drops,         "connections", "drops", 0) \
 	X(conn_churned,       "connections", "churned", 0) \
 	X(conn_closed,        "connections", "closedByLoad", 0) \
+	X(conn_ramp_subscribed, "connections", "subscribedInRamp", 0) \
 	X(fail_refused,       "connectFailures", "refused", 0) \
 	X(fail_timeout,       "connectFailures", "timeout", 0) \
 	X(fail_emfile,        "connectFailures", "openFiles", 0) \
@@ -44,6 +45,7 @@
 	X(notif_out_of_order, "notifications", "outOfOrder", 0) \
 	X(notif_unmatched,    "notifications", "unmatched", 0) \
 	X(notif_expected,     "notifications", "expected", 0) \
+	X(notif_hold,         "notifications", "receivedInHold", 0) \
 	X(push_sent,          "pushes", "sent", 0) \
 	X(push_ok,            "pushes", "ok", 0) \
 	X(push_transport_err, "pushes", "transportErrors", 0) \
@@ -56,6 +58,8 @@
 	X(total_ms,           "phases", "totalMs", 1) \
 	X(cpu_user_ms,        "resources", "cpuUserMs", 0) \
 	X(cpu_sys_ms,         "resources", "cpuSysMs", 0) \
+	X(cpu_ramp_ms,        "resources", "workerCpuRampMs", 0) \
+	X(cpu_hold_ms,        "resources", "workerCpuHoldMs", 0) \
 	X(rss_base_kib,       "resources", "rssBaseKiB", 0) \
 	X(rss_hold_kib,       "resources", "rssHoldKiB", 0)
 
@@ -126,6 +130,11 @@ double eb_loadreport_notif_rate(const eb_loadreport *r);    /* received per hold
 uint64_t eb_loadreport_peak_connect_rate(const eb_loadreport *r);
 uint64_t eb_loadreport_peak_notif_rate(const eb_loadreport *r);
 uint64_t eb_loadreport_connect_failures(const eb_loadreport *r);
+/* ebload's own cost, from its worker processes' CPU in the phase doing that
+ * work (pushers excluded): ramp-up CPU per connection subscribed in the
+ * ramp, hold CPU per notification received in the hold. 0 when unknown. */
+double eb_loadreport_cpu_per_connection_ms(const eb_loadreport *r);
+double eb_loadreport_cpu_per_notification_us(const eb_loadreport *r);
 
 /* The JSON document (schema EB_LOADREPORT_SCHEMA). Caller owns it. NULL on
  * allocation failure. */

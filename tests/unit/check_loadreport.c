@@ -70,6 +70,28 @@ START_TEST(test_loadreport_json_round_trip_keeps_counters_histograms_and_series)
 }
 END_TEST
 
+START_TEST(test_ebload_cost_divides_each_phase_cpu_by_that_phase_work)
+{
+	eb_loadreport *r = eb_loadreport_new();
+	ck_assert_ptr_nonnull(r);
+	ck_assert(eb_loadreport_cpu_per_connection_ms(r) == 0);
+	ck_assert(eb_loadreport_cpu_per_notification_us(r) == 0);
+	r->c.conn_attempted = 5000;          /* churn and failures do not count */
+	r->c.conn_ramp_subscribed = 4000;
+	r->c.cpu_ramp_ms = 600;
+	r->c.notif_received = 90000;         /* ramp and drain do not count */
+	r->c.notif_hold = 80000;
+	r->c.cpu_hold_ms = 1000;
+	r->c.cpu_user_ms = 99999;            /* whole-run CPU is not used */
+	ck_assert_double_eq_tol(eb_loadreport_cpu_per_connection_ms(r), 0.15, 1e-9);
+	ck_assert_double_eq_tol(eb_loadreport_cpu_per_notification_us(r), 12.5, 1e-9);
+	eb_loadreport *b = round_trip(r);
+	ck_assert_double_eq_tol(eb_loadreport_cpu_per_notification_us(b), 12.5, 1e-9);
+	eb_loadreport_free(r);
+	eb_loadreport_free(b);
+}
+END_TEST
+
 START_TEST(test_loadreport_merge_is_exact_and_aligns_seconds)
 {
 	eb_loadreport *a = sample_report(0), *b = sample_report(1);
@@ -170,6 +192,7 @@ int main(void)
 	TCase *t = tcase_create("core");
 	tcase_add_test(t, test_loadreport_json_round_trip_keeps_counters_histograms_and_series);
 	tcase_add_test(t, test_loadreport_merge_is_exact_and_aligns_seconds);
+	tcase_add_test(t, test_ebload_cost_divides_each_phase_cpu_by_that_phase_work);
 	tcase_add_test(t, test_loadreport_rejects_other_schema_and_bad_counters);
 	tcase_add_test(t, test_expect_parses_units_and_evaluates_thresholds);
 	tcase_add_test(t, test_expect_rejects_unknown_metric_operator_and_unit);
