@@ -61,6 +61,7 @@ typedef struct ebl_worker {
 	uint64_t n_reopen;
 	bool final_started;
 	uint64_t final_ns, closed_ptr;
+	uint64_t closing;        /* close handshakes in flight */
 	bool exit;
 	bool evlib;              /* libev loop (epoll) instead of poll() */
 	char *auth_msg;
@@ -284,6 +285,8 @@ static void conn_ended(ebl_worker *w, ebl_conn *c)
 		}
 	}
 	bool reopen = c->why == CW_CHURN;
+	if (c->state == CS_CLOSING && w->closing > 0)
+		w->closing--;
 	c->wsi = NULL;
 	c->state = CS_IDLE;
 	free(c->rx);
@@ -409,6 +412,7 @@ static int callback_ebload(struct lws *wsi, enum lws_callback_reasons reason,
 		c->state = w->cfg->no_auth ? CS_SEND_SUB : CS_SEND_AUTH;
 		if (c->why == CW_FINAL) {
 			c->state = CS_CLOSING;
+			w->closing++;
 			return -1;
 		}
 		lws_callback_on_writable(wsi);
@@ -515,11 +519,11 @@ static void close_conn(ebl_worker *w, ebl_conn *c, enum close_why why)
 		return;
 	if (c->state == CS_SUBSCRIBED) {
 		c->state = CS_CLOSING;
+		w->closing++;
 		lws_callback_on_writable(c->wsi);
 	} else if (c->state != CS_CLOSING && c->state != CS_IDLE) {
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	}
-	(void)w;
 }
 
 static void tick(lws_sorted_usec_list_t *sul)
@@ -583,7 +587,11 @@ static void tick(lws_sorted_usec_list_t *sul)
 		uint64_t due = w->down_rate > 0 ? (uint64_t)(w->down_rate * t) + 1 : w->n;
 		if (EBL_LD(&w->shm->stop))
 			due = w->n;
-		while (w->closed_ptr < due && w->closed_ptr < w->n)
+		/* at most --max-pending close handshakes at a time: lws 4.1 files
+		 * each one's close-ack timeout in a list sorted on insert, so
+		 * closing 17000 at once cost seconds of CPU per worker */
+		while (w->closed_ptr < due && w->closed_ptr < w->n &&
+		       (w->closing < cfg->max_pending || EBL_LD(&w->shm->stop)))
 			close_conn(w, &w->conns[w->closed_ptr++], CW_FINAL);
 		/* closing connections stay counted in open until they end */
 		bool any = EBL_LD(&st->pending) + EBL_LD(&st->open) > 0;
