@@ -4,7 +4,10 @@
 #     passes (exit 0) and the JSON report says so;
 #  2. ebmock --fault no-notify: ebload must report missed notifications,
 #     --expect missed==0 fails (exit 1) and the JSON shows missed > 0;
-#  3. merge of the two reports adds up exactly.
+#  3. merge of the two reports adds up exactly;
+#  4. a server that stops answering mid-ramp (ebmock's stall fault, set
+#     through its admin API once connections are open): the attempts after
+#     it count as connect timeouts and --expect connect_failures==0 fails.
 # Usage: sh tests/scripts/ebload_smoke.sh build/<config>   (EB_BIN_DIR wins)
 set -u
 B=${1:?usage: ebload_smoke.sh build/<config>}
@@ -108,4 +111,32 @@ m_sub=$(json_num "$T/merged.json" connections subscribed)
 [ "$m_matched" = "$matched" ] || fail "merge: matched=$m_matched, want $matched"
 [ "$m_sub" = "$((2 * N))" ] || fail "merge: subscribed=$m_sub, want $((2 * N))"
 echo "merge: counts add up"
+
+# 4. a server that stops answering during the ramp-up
+start_mock stall --admin-token smoke-admin
+timeout 60 "$BIN/ebload" --url "http://127.0.0.1:$PORT" --connections 200 \
+	--connect-rate 50 --connect-timeout 2 --push-rate 0 --duration 1 --drain 0 \
+	--jwt-secret "$SECRET" --json "$T/stall.json" --expect 'connect_failures==0' \
+	> "$T/stall-ebload.out" 2> "$T/stall-ebload.log" &
+LOAD_PID=$!
+# stall once the first progress line shows open connections (ramp: 4 s)
+i=0
+until grep -q 'open [1-9]' "$T/stall-ebload.log" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || { kill "$LOAD_PID"; fail "stall run: no connection open within 20 s"; }
+	sleep 0.1
+done
+curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer smoke-admin' \
+	-d '{"stall":true}' "http://127.0.0.1:$PORT/admin/faults" > "$T/stall-admin.log" 2>&1
+grep -q 200 "$T/stall-admin.log" || { kill "$LOAD_PID"; fail "stall run: admin API did not set the fault"; }
+wait "$LOAD_PID"
+rc=$?
+cleanup
+[ $rc -eq 1 ] || fail "stall run: ebload exited $rc, expected 1 (connect failures)"
+sub4=$(json_num "$T/stall.json" connections subscribed)
+to4=$(json_num "$T/stall.json" connectFailures timeout)
+[ "${to4:-0}" -gt 0 ] || fail "stall run: no connect timeout counted"
+[ "${sub4:-0}" -gt 0 ] || fail "stall run: nothing subscribed before the stall"
+[ $((sub4 + to4)) -eq 200 ] || fail "stall run: subscribed $sub4 + timeouts $to4 != 200 attempts"
+echo "stall: $sub4 subscribed before it, $to4 connect timeouts after (exit 1 as expected)"
 exit 0
