@@ -14,6 +14,9 @@
 
 struct notify_pss;
 
+/* Close handshakes in flight at once during shutdown (ebm_ws_shutdown_step). */
+#define EBMOCK_SHUTDOWN_CLOSING 500
+
 /* The deadlines of every notification socket in one binary heap, served by
  * one lws timer: lws keeps its timers in a sorted list (an O(n) insert), so
  * per-socket wsi timers made every re-arm cost a walk over all sockets. */
@@ -35,6 +38,7 @@ typedef struct ebmock_glue {
 	bool evlib;              /* libev (epoll) loop instead of poll() */
 	bool loop_ended;         /* main.c destroyed the context from its tick */
 	uint64_t shutdown_deadline_ms;
+	size_t shutdown_waiting;  /* sessions not yet told to close */
 	lws_sorted_usec_list_t tick;   /* main.c: stop flag and shutdown, libev loop */
 	ebmock_timers timers;    /* proto_notify.c */
 	unsigned char *wbuf;     /* LWS_PRE + the message being written */

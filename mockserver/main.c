@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 #define EXIT_USAGE 2
-#define SHUTDOWN_GRACE_MS 1500
+#define SHUTDOWN_GRACE_MS 1500   /* after the last socket was told to close */
+#define SHUTDOWN_MAX_MS 10000
 #define TICK_US 50000     /* the libev loop looks at the stop flag this often */
 
 static volatile sig_atomic_t g_stop;
@@ -41,13 +42,27 @@ static void on_lws_signal(void *handle, int sig)
 		g_stop = 1;
 }
 
-/* WS-CLOSE-1: every socket gets a close frame with 1001. */
+/* WS-CLOSE-1: every socket gets a close frame with 1001, a few hundred at a
+ * time; the grace period starts once the last one was told, and the whole
+ * shutdown is capped. */
+static void shutdown_step(ebmock_glue *g)
+{
+	bool was = g->shutdown_waiting > 0;
+	g->shutdown_waiting = ebm_ws_shutdown_step(g->srv, EBMOCK_SHUTDOWN_CLOSING);
+	if (was && g->shutdown_waiting == 0) {
+		uint64_t d = ebm_mono_ms() + SHUTDOWN_GRACE_MS;
+		if (d < g->shutdown_deadline_ms)
+			g->shutdown_deadline_ms = d;
+	}
+}
+
 static void begin_shutdown(ebmock_glue *g)
 {
 	g->shutting_down = true;
 	fprintf(stderr, "ebmock: shutting down (%zu sockets)\n", ebm_ws_count(g->srv));
-	ebm_ws_shutdown_all(g->srv);
-	g->shutdown_deadline_ms = ebm_mono_ms() + SHUTDOWN_GRACE_MS;
+	g->shutdown_deadline_ms = ebm_mono_ms() + SHUTDOWN_MAX_MS;
+	g->shutdown_waiting = 1;
+	shutdown_step(g);
 }
 
 /* The libev loop runs inside lws_service until the context is destroyed, so
@@ -58,6 +73,8 @@ static void main_tick(lws_sorted_usec_list_t *sul)
 
 	if (g_stop && !g->shutting_down)
 		begin_shutdown(g);
+	else if (g->shutting_down && g->shutdown_waiting > 0)
+		shutdown_step(g);
 	if (g->shutting_down && (ebm_ws_count(g->srv) == 0 ||
 				 ebm_mono_ms() >= g->shutdown_deadline_ms)) {
 		g->loop_ended = true;
@@ -507,9 +524,12 @@ bad_value:
 		}
 		/* WS-CLOSE-1: close every socket with 1001, give them a moment */
 		begin_shutdown(&glue);
-		while (ebm_ws_count(glue.srv) > 0 && ebm_mono_ms() < glue.shutdown_deadline_ms)
+		while (ebm_ws_count(glue.srv) > 0 && ebm_mono_ms() < glue.shutdown_deadline_ms) {
 			if (lws_service(glue.ctx, 50) < 0)
 				break;
+			if (glue.shutdown_waiting > 0)
+				shutdown_step(&glue);
+		}
 	}
 	rc = 0;
 out:

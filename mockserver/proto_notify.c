@@ -357,7 +357,7 @@ int ebmock_notify_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (!p->sess)
 			return -1;
 		if (g->shutting_down)
-			ebm_ws_shutdown_all(g->srv);
+			g->shutdown_waiting = ebm_ws_shutdown_step(g->srv, EBMOCK_SHUTDOWN_CLOSING);
 		notify_arm(p);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:

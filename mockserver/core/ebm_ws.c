@@ -620,10 +620,19 @@ void ebm_ws_faults_changed(ebm_server *srv, bool drop_now)
 	}
 }
 
-void ebm_ws_shutdown_all(ebm_server *srv)
+size_t ebm_ws_shutdown_step(ebm_server *srv, size_t max_closing)
 {
+	size_t closing = 0, waiting = 0;
 	for (ebm_ws_session *s = srv->sessions; s; s = s->next) {
-		ws_close(s, EB_WS_CLOSE_GOING_AWAY);
-		ws_wake(s);
+		if (s->close_code || s->drop) {
+			closing++;
+		} else if (closing < max_closing) {
+			ws_close(s, EB_WS_CLOSE_GOING_AWAY);
+			ws_wake(s);
+			closing++;
+		} else {
+			waiting++;
+		}
 	}
+	return waiting;
 }
