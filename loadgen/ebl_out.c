@@ -136,12 +136,17 @@ int ebl_write_csv(const eb_loadreport *r, const char *path)
 	return rc;
 }
 
-static void row(FILE *f, const char *k, double v)
+static void row_prec(FILE *f, const char *k, double v, int digits)
 {
 	fprintf(f, "<tr><th>");
 	eb_html_escape(f, k);
-	fprintf(f, "</th><td class=\"num\">%.0f", v);
+	fprintf(f, "</th><td class=\"num\">%.*f", digits, v);
 	fprintf(f, "</td></tr>\n");
+}
+
+static void row(FILE *f, const char *k, double v)
+{
+	row_prec(f, k, v, 0);
 }
 
 /* A counter that should stay 0: tinted and in red when it is not, so a
@@ -228,6 +233,11 @@ int ebl_write_html(const eb_loadreport *r, const char *path)
 	bad_row(f, "missed", (double)c->notif_missed);
 	bad_row(f, "duplicates", (double)c->notif_duplicates);
 	bad_row(f, "out of order", (double)c->notif_out_of_order);
+	/* the generator's own cost: near the server's figures, ebload is the limit */
+	row_prec(f, "ebload CPU per connection, ms (ramp-up)",
+		 eb_loadreport_cpu_per_connection_ms(r), 3);
+	row_prec(f, "ebload CPU per notification, us (hold)",
+		 eb_loadreport_cpu_per_notification_us(r), 1);
 	fprintf(f, "</table>\n");
 	for (size_t i = 0; i < r->n_limits; i++) {
 		fprintf(f, "<p class=\"limit\"><b>Limit hit:</b> ");

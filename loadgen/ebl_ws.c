@@ -622,7 +622,12 @@ static void tick(lws_sorted_usec_list_t *sul)
 			return;
 		}
 	}
-	lws_sul_schedule(w->ctx, 0, &w->sul, tick, 1000);
+	/* 1 ms while connections are paced; a steady hold needs only the
+	 * phase change and the timeout scan, and a thousand wake-ups a second
+	 * would be the bulk of an idle worker's CPU */
+	bool pacing = phase != EBL_PH_HOLD && phase != EBL_PH_DRAIN;
+	pacing = pacing || w->churn_rate > 0 || w->n_reopen > 0;
+	lws_sul_schedule(w->ctx, 0, &w->sul, tick, pacing ? 1000 : 20000);
 }
 
 static void *worker_main(void *arg)

@@ -375,39 +375,42 @@ static uint64_t failures_of(const eb_load_counters *c)
 	       c->fail_other;
 }
 
-static uint64_t rss_kib(pid_t pid)
+/* Reads /proc/PID/NAME into buf (NUL-terminated, cut at cap - 1 bytes);
+ * its length, 0 when it cannot be read. */
+static size_t proc_read(pid_t pid, const char *name, char *buf, size_t cap)
 {
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		return 0;
-	uint64_t v = 0;
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			char *p = line + 6;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			v = strtoull(p, NULL, 10);
-			break;
-		}
-	}
+	size_t n = fread(buf, 1, cap - 1, f);
 	fclose(f);
-	return v;
+	buf[n] = '\0';
+	return n;
+}
+
+static uint64_t rss_kib(pid_t pid)
+{
+	char buf[4096];
+	if (proc_read(pid, "status", buf, sizeof buf) == 0)
+		return 0;
+	const char *p = strstr(buf, "\nVmRSS:");
+	if (p == NULL)
+		return 0;
+	p += 7;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return strtoull(p, NULL, 10);
 }
 
 /* CPU time (user + system) of process pid so far, from /proc/PID/stat;
  * 0 when it cannot be read. */
 static uint64_t cpu_ms(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
+	char buf[1024];
+	if (proc_read(pid, "stat", buf, sizeof buf) == 0)
 		return 0;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	/* the command name may hold spaces and parentheses: fields count
 	 * from the last ')'; utime and stime are fields 14 and 15 */
 	char *p = strrchr(buf, ')');

@@ -109,17 +109,25 @@ CPU_PC=$(jnum "$OUT/bench-load-capacity.json" resources cpuPerConnectionMs)
 MISSED1=$(jnum "$OUT/bench-load-capacity.json" notifications missed)
 echo "bench-load: held $HELD (peak $PEAK), connect rate mean $CR_MEAN/s peak $CR_PEAK/s, ebload $RSS_PC bytes and $CPU_PC ms CPU per connection (exit $CAP_RC)" >&2
 
+# notify_run SERVERS PUSHES_PER_S NAME: SUBS subscribers of one store per
+# ebmock (poll loop: it writes notifications faster than libev), report in
+# $OUT/bench-load-NAME.json, exit status in RUN_RC.
+notify_run() {
+	start_mocks "$1" poll
+	# shellcheck disable=SC2086
+	timeout $((SECS + 120)) "$BIN/ebload" $URLS --connections "$SUBS" \
+		--connect-rate 5000 --stores 1 --push-rate "$2" --duration "$SECS" --drain 3 \
+		--jwt-secret "$SECRET" --json "$OUT/bench-load-$3.json" \
+		> "$T/$3.log" 2> "$T/$3.err"
+	RUN_RC=$?
+	stop_mocks
+}
+
 # ---- 2. fan-out latency: one push to SUBS subscribers of one store -------
 # At FAN_PUSH pushes/s the offered notifications stay below what one ebmock
 # process delivers, so the percentiles are the fan-out itself, not a queue.
-start_mocks 1 poll
-# shellcheck disable=SC2086
-timeout $((SECS + 120)) "$BIN/ebload" $URLS --connections "$SUBS" \
-	--connect-rate 5000 --stores 1 --push-rate "$FAN_PUSH" --duration "$SECS" --drain 3 \
-	--jwt-secret "$SECRET" --json "$OUT/bench-load-fanout.json" \
-	> "$T/fanout.log" 2> "$T/fanout.err"
-FAN_RC=$?
-stop_mocks
+notify_run 1 "$FAN_PUSH" fanout
+FAN_RC=$RUN_RC
 F50=$(jlat "$OUT/bench-load-fanout.json" fanout p50Ms)
 F99=$(jlat "$OUT/bench-load-fanout.json" fanout p99Ms)
 N50=$(jlat "$OUT/bench-load-fanout.json" notification p50Ms)
@@ -132,14 +140,8 @@ echo "bench-load: one push to $SUBS subscribers, $FAN_PUSH pushes/s: fan-out p50
 # store each, pushes offered beyond what they deliver: the delivered rate
 # is the figure, and ebload's CPU per notification shows how much of the
 # machine the generator itself took.
-start_mocks "$THR_MOCKS" poll
-# shellcheck disable=SC2086
-timeout $((SECS + 120)) "$BIN/ebload" $URLS --connections "$SUBS" \
-	--connect-rate 5000 --stores 1 --push-rate "$PUSH" --duration "$SECS" --drain 3 \
-	--jwt-secret "$SECRET" --json "$OUT/bench-load-throughput.json" \
-	> "$T/thr.log" 2> "$T/thr.err"
-THR_RC=$?
-stop_mocks
+notify_run "$THR_MOCKS" "$PUSH" throughput
+THR_RC=$RUN_RC
 NR_MEAN=$(jnum "$OUT/bench-load-throughput.json" rates notificationsPerSecondMean)
 NR_PEAK=$(jnum "$OUT/bench-load-throughput.json" rates notificationsPerSecondPeak)
 CPU_PN=$(jnum "$OUT/bench-load-throughput.json" resources cpuPerNotificationUs)
