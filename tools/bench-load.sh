@@ -33,16 +33,10 @@ SECS=${BENCH_SECONDS:-10}
 SECRET=bench-secret
 MOCKS=""
 
-stop_mocks() {
-	for p in $MOCKS; do kill "$p" 2>/dev/null; done
-	for p in $MOCKS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	MOCKS=""
-}
+# shellcheck source=tools/lib-proc.sh
+. "$(dirname "$0")/lib-proc.sh"
+
+stop_mocks() { proc_stop "$MOCKS" 50; MOCKS=""; }
 trap 'stop_mocks; rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 
@@ -51,25 +45,22 @@ for p in ebmock ebload; do
 	[ -x "$BIN/$p" ] || die "$BIN/$p missing (make first)"
 done
 
-# start_mocks N LOOP: N ebmock processes on event loop LOOP; sets URLS.
+# start_mocks N LOOP: N ebmock processes on event loop LOOP (MOCKS empty
+# before: stop_mocks ran); sets MOCKS and URLS.
 start_mocks() {
 	URLS=""
 	k=0
 	while [ $k -lt "$1" ]; do
-		rm -f "$T/m$k.port"
-		"$BIN/ebmock" --port 0 --port-file "$T/m$k.port" --jwt-secret "$SECRET" \
-			--ping-interval-s 0 --quiet --event-loop "$2" > "$T/m$k.log" 2>&1 &
-		MOCKS="$MOCKS $!"
+		proc_start pid "$T/m$k.log" "$T/m$k.port" "$BIN/ebmock" --jwt-secret "$SECRET" \
+			--ping-interval-s 0 --quiet --event-loop "$2"
+		MOCKS="$MOCKS $pid"
 		k=$((k + 1))
 	done
 	k=0
-	while [ $k -lt "$1" ]; do
-		i=0
-		while [ ! -s "$T/m$k.port" ]; do
-			i=$((i + 1)); [ $i -lt 100 ] || die "ebmock $k wrote no port file in 10 s"
-			sleep 0.1
-		done
-		URLS="$URLS --url http://127.0.0.1:$(cat "$T/m$k.port")"
+	for pid in $MOCKS; do
+		proc_wait_port port "$pid" "$T/m$k.port" 10 ||
+			{ cat "$T/m$k.log" >&2; die "ebmock $k $PROC_ERR"; }
+		URLS="$URLS --url http://127.0.0.1:$port"
 		k=$((k + 1))
 	done
 }

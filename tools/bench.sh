@@ -23,18 +23,10 @@ SECS=${BENCH_SECONDS:-10}
 SECRET=bench-secret
 MOCK_PID=""
 
-stop_mock() {
-	if [ -n "$MOCK_PID" ]; then
-		kill "$MOCK_PID" 2>/dev/null
-		i=0
-		while kill -0 "$MOCK_PID" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-		kill -9 "$MOCK_PID" 2>/dev/null
-		wait "$MOCK_PID" 2>/dev/null
-		MOCK_PID=""
-	fi
-}
+# shellcheck source=tools/lib-proc.sh
+. "$(dirname "$0")/lib-proc.sh"
+
+stop_mock() { proc_stop "$MOCK_PID" 50; MOCK_PID=""; }
 trap 'stop_mock; rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 
@@ -49,19 +41,13 @@ if ! command -v wrk >/dev/null 2>&1; then
 	$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || echo "bench: could not install wrk" >&2
 fi
 
-# start_mock NAME FLAGS...: ebmock on a free port; sets PORT and MOCK_PID.
+# start_mock NAME CMD...: ebmock (CMD) on a free port; sets PORT and MOCK_PID.
 start_mock() {
 	name=$1; shift
-	rm -f "$T/$name.port"
-	"$@" --port 0 --port-file "$T/$name.port" --quiet > "$T/$name.log" 2>&1 &
-	MOCK_PID=$!
-	i=0
-	while [ ! -s "$T/$name.port" ]; do
-		kill -0 "$MOCK_PID" 2>/dev/null || { cat "$T/$name.log" >&2; die "ebmock exited"; }
-		i=$((i + 1)); [ $i -lt 100 ] || die "ebmock wrote no port file in 10 s"
-		sleep 0.1
-	done
-	PORT=$(cat "$T/$name.port")
+	proc_start MOCK_PID "$T/$name.log" "$T/$name.port" "$@" --quiet
+	proc_wait_port PORT "$MOCK_PID" "$T/$name.port" 10 && return 0
+	cat "$T/$name.log" >&2
+	die "ebmock $PROC_ERR"
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }

@@ -20,22 +20,12 @@ for b in "$MOCK" "$CONF"; do
 	fi
 done
 
+# shellcheck source=tools/lib-proc.sh
+. "$(dirname "$0")/lib-proc.sh"
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/eb-run.XXXXXX")
 pid=
-stop() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 30 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	pid=
-}
-trap 'stop; rm -rf "$tmp"' EXIT
+trap 'proc_stop "$pid"; rm -rf "$tmp"' EXIT
 trap 'exit 2' INT TERM
 
 # a fresh secret per run: nothing to configure, nothing to leak
@@ -55,22 +45,16 @@ else
 fi
 
 # shellcheck disable=SC2086
-"$MOCK" --port 0 --port-file "$tmp/port" --quiet --jwt-secret "$secret" $rsa_mock \
-	--jwt-issuer "$issuer" --jwt-audience "$audience" \
+proc_start pid "$tmp/ebmock.log" "$tmp/port" "$MOCK" --quiet --jwt-secret "$secret" \
+	$rsa_mock --jwt-issuer "$issuer" --jwt-audience "$audience" \
 	--rate-http 200 --rate-http-burst 50 --rate-ws 100 --rate-ws-burst 50 \
-	--coalesce-ms 20 >/dev/null 2>"$tmp/ebmock.log" &
-pid=$!
-i=0
-while [ ! -s "$tmp/port" ]; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
-		echo "run: ebmock did not start; its log:" >&2
-		cat "$tmp/ebmock.log" >&2
-		exit 2
-	fi
-	sleep 0.1
-done
-url="http://127.0.0.1:$(cat "$tmp/port")"
+	--coalesce-ms 20
+if ! proc_wait_port port "$pid" "$tmp/port" 10; then
+	echo "run: ebmock did not start ($PROC_ERR); its log:" >&2
+	cat "$tmp/ebmock.log" >&2
+	exit 2
+fi
+url="http://127.0.0.1:$port"
 echo "run: ebmock at $url (HS256 + RS256, issuer, audience, rate limits on)"
 mkdir -p "$REPORT_DIR"
 
@@ -78,7 +62,8 @@ mkdir -p "$REPORT_DIR"
 "$CONF" --url "$url" --jwt-secret "$secret" $rsa_conf --jwt-issuer "$issuer" \
 	--jwt-audience "$audience" --report-dir "$REPORT_DIR" "$@"
 rc=$?
-stop
+proc_stop "$pid"
+pid=
 if [ $rc -le 1 ]; then
 	echo "run: reports: $REPORT_DIR/report.html  $REPORT_DIR/junit.xml  $REPORT_DIR/report.json"
 fi

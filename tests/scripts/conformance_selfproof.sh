@@ -31,42 +31,24 @@ SECRET=selfproof-hs256-secret
 ISS=ebc-selfproof-issuer
 AUD=ebc-selfproof-audience
 
+# shellcheck source=tools/lib-proc.sh
+. "$(dirname "$0")/../../tools/lib-proc.sh"
+
 # Starts ebmock with the common flags plus "$@"; sets MOCK_PID and PORT.
 start_mock() {
 	tag=$1
 	shift
-	rm -f "$SP_TMP/$tag.port"
-	"$MOCK" --port 0 --port-file "$SP_TMP/$tag.port" --quiet \
+	proc_start MOCK_PID "$SP_TMP/$tag.log" "$SP_TMP/$tag.port" "$MOCK" --quiet \
 		--jwt-secret "$SECRET" --jwt-public-key "$SP_TMP/pub.pem" \
 		--jwt-issuer "$ISS" --jwt-audience "$AUD" \
 		--rate-http 200 --rate-http-burst 50 --rate-ws 100 --rate-ws-burst 50 \
-		--coalesce-ms 20 "$@" >/dev/null 2>"$SP_TMP/$tag.log" &
-	MOCK_PID=$!
+		--coalesce-ms 20 "$@"
 	echo "$MOCK_PID" >>"$SP_TMP/pids"
-	i=0
-	while [ ! -s "$SP_TMP/$tag.port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$MOCK_PID" 2>/dev/null; then
-			echo "selfproof: ebmock ($tag) did not start; its log:" >&2
-			cat "$SP_TMP/$tag.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	PORT=$(cat "$SP_TMP/$tag.port")
-	return 0
-}
-
-stop_mock() {
-	pid=$1
-	kill -TERM "$pid" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 30 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	if ! proc_wait_port PORT "$MOCK_PID" "$SP_TMP/$tag.port" 10; then
+		echo "selfproof: ebmock ($tag) did not start ($PROC_ERR); its log:" >&2
+		cat "$SP_TMP/$tag.log" >&2
+		return 1
+	fi
 	return 0
 }
 
@@ -93,7 +75,7 @@ count_outcome() {
 }
 
 if [ "$MODE" = defect ]; then
-	trap 'stop_mock "${MOCK_PID:-0}"' EXIT INT TERM
+	trap 'proc_stop "${MOCK_PID:-}"' EXIT INT TERM
 	res=$SP_TMP/res/$NAME
 	if ! start_mock "d-$NAME" --defect "$NAME"; then
 		printf 'MISS\t%s\t%s\tebmock did not start\n' "$NAME" "$RULE" >"$res"
@@ -101,7 +83,7 @@ if [ "$MODE" = defect ]; then
 	fi
 	run_suite "d-$NAME"
 	rc=$?
-	stop_mock "$MOCK_PID"
+	proc_stop "$MOCK_PID"
 	ids=$(failed_cases "$SP_TMP/d-$NAME.json" 2>/dev/null | awk -F '\t' -v r="$RULE" '$2 == r { printf "%s%s", sep, $1; sep = " " }')
 	if [ "$rc" -eq 1 ] && [ -n "$ids" ]; then
 		printf 'OK\t%s\t%s\t%s\n' "$NAME" "$RULE" "$ids" >"$res"
@@ -116,9 +98,7 @@ fi
 
 cleanup() {
 	if [ -f "$SP_TMP/pids" ]; then
-		while read -r p; do
-			stop_mock "$p"
-		done <"$SP_TMP/pids"
+		proc_stop "$(cat "$SP_TMP/pids")"
 	fi
 	rm -rf "$SP_TMP"
 }
@@ -148,7 +128,7 @@ start_mock clean || exit 1
 CLEAN_PID=$MOCK_PID
 run_suite clean
 rc=$?
-stop_mock "$CLEAN_PID"
+proc_stop "$CLEAN_PID"
 J=$SP_TMP/clean.json
 if [ ! -s "$J" ]; then
 	echo "selfproof: no report from the clean run (exit $rc)"

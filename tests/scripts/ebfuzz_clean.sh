@@ -12,43 +12,23 @@ SECRET=ebfuzz-clean-secret
 SEED=20240501
 RUNS=${EBFUZZ_CLEAN_RUNS:-3000}
 
-stop_mock() {
-	if [ -n "$MOCK_PID" ]; then
-		kill "$MOCK_PID" 2>/dev/null
-		i=0
-		while kill -0 "$MOCK_PID" 2>/dev/null && [ $i -lt 30 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-		kill -9 "$MOCK_PID" 2>/dev/null
-		wait "$MOCK_PID" 2>/dev/null
-		MOCK_PID=""
-	fi
-}
+# shellcheck source=tools/lib-proc.sh
+. "$(dirname "$0")/../../tools/lib-proc.sh"
+
+stop_mock() { proc_stop "$MOCK_PID"; MOCK_PID=""; }
 trap 'stop_mock; rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 
 fail() {
 	echo "FAIL: $*"
-	for f in "$T"/*.log "$T"/*.out; do
-		[ -f "$f" ] || continue
-		echo "---- $f"; tail -n 60 "$f"
-	done
+	proc_logs 60 "$T"/*.log "$T"/*.out
 	exit 1
 }
 
 start_mock() {
-	rm -f "$T/port"
-	"$BIN/ebmock" --port 0 --port-file "$T/port" --jwt-secret "$SECRET" --quiet \
-		"$@" > "$T/mock.log" 2>&1 &
-	MOCK_PID=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		kill -0 "$MOCK_PID" 2>/dev/null || fail "ebmock exited early"
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "ebmock wrote no port file within 10 s"
-		sleep 0.1
-	done
-	PORT=$(cat "$T/port")
+	proc_start MOCK_PID "$T/mock.log" "$T/port" "$BIN/ebmock" --jwt-secret "$SECRET" \
+		--quiet "$@"
+	proc_wait_port PORT "$MOCK_PID" "$T/port" 10 || fail "ebmock $PROC_ERR"
 }
 
 [ -x "$BIN/ebfuzz" ] || fail "no $BIN/ebfuzz"

@@ -16,45 +16,25 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/ebload_smoke.XXXXXX")
 MOCK_PID=""
 SECRET=smoke-secret
 
-cleanup() {
-	if [ -n "$MOCK_PID" ]; then
-		kill "$MOCK_PID" 2>/dev/null
-		i=0
-		while kill -0 "$MOCK_PID" 2>/dev/null && [ $i -lt 20 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-		kill -9 "$MOCK_PID" 2>/dev/null
-		wait "$MOCK_PID" 2>/dev/null
-		MOCK_PID=""
-	fi
-}
+# shellcheck source=tools/lib-proc.sh
+. "$(dirname "$0")/../../tools/lib-proc.sh"
+
+cleanup() { proc_stop "$MOCK_PID" 20; MOCK_PID=""; }
 trap 'cleanup; rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 
 fail() {
 	echo "FAIL: $*"
-	for f in "$T"/*.log; do
-		[ -f "$f" ] || continue
-		echo "---- $f"; tail -n 40 "$f"
-	done
+	proc_logs 40 "$T"/*.log
 	exit 1
 }
 
 # start_mock NAME [ebmock flags...]: starts ebmock on a free port, sets PORT.
 start_mock() {
 	name=$1; shift
-	rm -f "$T/$name.port"
-	"$BIN/ebmock" --port 0 --port-file "$T/$name.port" --jwt-secret "$SECRET" \
-		--quiet "$@" > "$T/$name-mock.log" 2>&1 &
-	MOCK_PID=$!
-	i=0
-	while [ ! -s "$T/$name.port" ]; do
-		kill -0 "$MOCK_PID" 2>/dev/null || fail "ebmock ($name) exited early"
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "ebmock ($name) wrote no port file within 10 s"
-		sleep 0.1
-	done
-	PORT=$(cat "$T/$name.port")
+	proc_start MOCK_PID "$T/$name-mock.log" "$T/$name.port" "$BIN/ebmock" \
+		--jwt-secret "$SECRET" --quiet "$@"
+	proc_wait_port PORT "$MOCK_PID" "$T/$name.port" 10 || fail "ebmock ($name) $PROC_ERR"
 }
 
 # json_num FILE SECTION KEY: an integer member of a section of the report.
