@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "eb_buf.h"
 #include "eb_time.h"
 #include "ebc.h"
 
@@ -508,103 +509,77 @@ bool ebc_expect_problem(ebc_ctx *ctx, const eb_error_body *b, long idx,
 
 /* ---- bodies and changes -------------------------------------------------- */
 
+/* ebc_buf (ebc.h, what the cases build with) has eb_buf's members; the
+ * three calls move them across so growing and formatting stay in eb_buf. */
+static eb_buf util_buf_in(const ebc_buf *b)
+{
+	return (eb_buf){ .p = b->p, .len = b->len, .cap = b->cap, .oom = b->oom };
+}
+
+static void util_buf_out(ebc_buf *b, const eb_buf *e)
+{
+	b->p = e->p;
+	b->len = e->len;
+	b->cap = e->cap;
+	b->oom = e->oom;
+}
+
 void ebc_buf_add(ebc_buf *b, const char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
+	eb_buf e = util_buf_in(b);
 
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	eb_buf_put(&e, s, n);
+	util_buf_out(b, &e);
 }
 
 void ebc_buf_printf(ebc_buf *b, const char *fmt, ...)
 {
+	eb_buf e = util_buf_in(b);
 	va_list ap;
-	char small[512];
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
+	eb_buf_vfmt(&e, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	if ((size_t)n < sizeof(small)) {
-		ebc_buf_add(b, small, (size_t)n);
-		return;
-	} else {
-		char *big = malloc((size_t)n + 1);
-
-		if (!big) {
-			b->oom = true;
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		ebc_buf_add(b, big, (size_t)n);
-		free(big);
-	}
+	util_buf_out(b, &e);
 }
 
 void ebc_buf_free(ebc_buf *b)
 {
-	free(b->p);
-	memset(b, 0, sizeof(*b));
+	eb_buf e = util_buf_in(b);
+
+	eb_buf_clear(&e);
+	util_buf_out(b, &e);
 }
 
 char *ebc_body(uint64_t lkv, const char *const *changes, size_t n, long limit)
 {
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	size_t i;
 
-	ebc_buf_printf(&b, "{\"lastKnownVersion\":%llu", (unsigned long long)lkv);
+	eb_buf_fmt(&b, "{\"lastKnownVersion\":%llu", (unsigned long long)lkv);
 	if (changes) {
-		ebc_buf_add(&b, ",\"changes\":[", 12);
+		eb_buf_str(&b, ",\"changes\":[");
 		for (i = 0; i < n; i++) {
 			if (i)
-				ebc_buf_add(&b, ",", 1);
-			ebc_buf_add(&b, changes[i], strlen(changes[i]));
+				eb_buf_str(&b, ",");
+			eb_buf_str(&b, changes[i]);
 		}
-		ebc_buf_add(&b, "]", 1);
+		eb_buf_str(&b, "]");
 	}
 	if (limit >= 0)
-		ebc_buf_printf(&b, ",\"limit\":%ld", limit);
-	ebc_buf_add(&b, "}", 1);
-	if (b.oom) {
-		ebc_buf_free(&b);
-		return NULL;
-	}
-	return b.p;
+		eb_buf_fmt(&b, ",\"limit\":%ld", limit);
+	eb_buf_str(&b, "}");
+	return eb_buf_take(&b, NULL);
 }
 
 char *ebc_set_json(const char *id, uint64_t ts, const char *key, const char *value)
 {
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 
-	ebc_buf_printf(&b, "{\"id\":\"%s\",\"timestamp\":%llu,\"operation\":\"set\","
-		       "\"path\":[\"k\",\"%s\"],\"value\":%s}", id,
-		       (unsigned long long)ts, key, value);
-	if (b.oom) {
-		ebc_buf_free(&b);
-		return NULL;
-	}
-	return b.p;
+	eb_buf_fmt(&b, "{\"id\":\"%s\",\"timestamp\":%llu,\"operation\":\"set\","
+		   "\"path\":[\"k\",\"%s\"],\"value\":%s}", id,
+		   (unsigned long long)ts, key, value);
+	return eb_buf_take(&b, NULL);
 }
 
 eb_sync_response *ebc_sync_ok(ebc_ctx *ctx, eb_http *h, const char *store,

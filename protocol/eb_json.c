@@ -10,6 +10,7 @@
  * rejects duplicate names (GEN-6) and numbers outside the double range.
  */
 #include "eb_json.h"
+#include "eb_buf.h"
 #include "eb_utf8.h"
 
 #include <math.h>
@@ -461,73 +462,42 @@ int eb_json_depth(const cJSON *v)
 
 /* ---- canonical serialization ----------------------------------------------- */
 
-typedef struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
+typedef struct printer {
+	eb_buf out;
 	bool canonical; /* sort members, 17 digits; else keep order, shortest */
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-	char *ns;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		ns = realloc(b->s, cap);
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
+} printer;
 
 /* RFC 8259 minimal escaping: only '"', '\\' and C0 controls. */
-static void put_string(sbuf *b, const char *s)
+static void put_string(printer *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	const unsigned char *run = p;
 	char esc[7];
 
-	sb_put(b, "\"", 1);
+	eb_buf_put(&b->out, "\"", 1);
 	for (; *p; p++) {
 		if (*p >= 0x20 && *p != '"' && *p != '\\')
 			continue;
-		sb_put(b, (const char *)run, (size_t)(p - run));
+		eb_buf_put(&b->out, (const char *)run, (size_t)(p - run));
 		run = p + 1;
 		switch (*p) {
-		case '"': sb_put(b, "\\\"", 2); break;
-		case '\\': sb_put(b, "\\\\", 2); break;
-		case '\b': sb_put(b, "\\b", 2); break;
-		case '\f': sb_put(b, "\\f", 2); break;
-		case '\n': sb_put(b, "\\n", 2); break;
-		case '\r': sb_put(b, "\\r", 2); break;
-		case '\t': sb_put(b, "\\t", 2); break;
+		case '"': eb_buf_put(&b->out, "\\\"", 2); break;
+		case '\\': eb_buf_put(&b->out, "\\\\", 2); break;
+		case '\b': eb_buf_put(&b->out, "\\b", 2); break;
+		case '\f': eb_buf_put(&b->out, "\\f", 2); break;
+		case '\n': eb_buf_put(&b->out, "\\n", 2); break;
+		case '\r': eb_buf_put(&b->out, "\\r", 2); break;
+		case '\t': eb_buf_put(&b->out, "\\t", 2); break;
 		default:
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[*p >> 4];
 			esc[5] = hex[*p & 15];
-			sb_put(b, esc, 6);
+			eb_buf_put(&b->out, esc, 6);
 		}
 	}
-	sb_put(b, (const char *)run, (size_t)(p - run));
-	sb_put(b, "\"", 1);
+	eb_buf_put(&b->out, (const char *)run, (size_t)(p - run));
+	eb_buf_put(&b->out, "\"", 1);
 }
 
 /* Shortest of 15, 16, 17 significant digits that reads back as d. */
@@ -543,13 +513,13 @@ static int shortest_double(char *tmp, size_t cap, double d)
 	return n;
 }
 
-static void put_number(sbuf *b, double d)
+static void put_number(printer *b, double d)
 {
 	char tmp[40];
 	int n;
 
 	if (!isfinite(d)) {
-		sb_put(b, "null", 4); /* what cJSON prints; parse never yields it */
+		eb_buf_put(&b->out, "null", 4); /* what cJSON prints; parse never yields it */
 		return;
 	}
 	if (d == floor(d) && fabs(d) <= TWO_POW_53)
@@ -559,12 +529,12 @@ static void put_number(sbuf *b, double d)
 	else
 		n = shortest_double(tmp, sizeof(tmp), d);
 	if (n > 0 && (size_t)n < sizeof(tmp))
-		sb_put(b, tmp, (size_t)n);
+		eb_buf_put(&b->out, tmp, (size_t)n);
 	else
-		b->oom = true;
+		b->out.oom = true;
 }
 
-static void put_value(sbuf *b, const cJSON *v);
+static void put_value(printer *b, const cJSON *v);
 
 static int cmp_member(const void *a, const void *b)
 {
@@ -573,7 +543,7 @@ static int cmp_member(const void *a, const void *b)
 	return strcmp(x->string ? x->string : "", y->string ? y->string : "");
 }
 
-static void put_object(sbuf *b, const cJSON *v)
+static void put_object(printer *b, const cJSON *v)
 {
 	const cJSON *c, **m;
 	size_t n = 0, i;
@@ -581,12 +551,12 @@ static void put_object(sbuf *b, const cJSON *v)
 	for (c = v->child; c; c = c->next)
 		n++;
 	if (n == 0) {
-		sb_put(b, "{}", 2);
+		eb_buf_put(&b->out, "{}", 2);
 		return;
 	}
 	m = malloc(n * sizeof(*m));
 	if (!m) {
-		b->oom = true;
+		b->out.oom = true;
 		return;
 	}
 	i = 0;
@@ -594,32 +564,32 @@ static void put_object(sbuf *b, const cJSON *v)
 		m[i++] = c;
 	if (b->canonical)
 		qsort(m, n, sizeof(*m), cmp_member);
-	sb_put(b, "{", 1);
-	for (i = 0; i < n && !b->oom; i++) {
+	eb_buf_put(&b->out, "{", 1);
+	for (i = 0; i < n && !b->out.oom; i++) {
 		if (i)
-			sb_put(b, ",", 1);
+			eb_buf_put(&b->out, ",", 1);
 		put_string(b, m[i]->string);
-		sb_put(b, ":", 1);
+		eb_buf_put(&b->out, ":", 1);
 		put_value(b, m[i]);
 	}
-	sb_put(b, "}", 1);
+	eb_buf_put(&b->out, "}", 1);
 	free(m);
 }
 
-static void put_array(sbuf *b, const cJSON *v)
+static void put_array(printer *b, const cJSON *v)
 {
 	const cJSON *c;
 
-	sb_put(b, "[", 1);
-	for (c = v->child; c && !b->oom; c = c->next) {
+	eb_buf_put(&b->out, "[", 1);
+	for (c = v->child; c && !b->out.oom; c = c->next) {
 		if (c != v->child)
-			sb_put(b, ",", 1);
+			eb_buf_put(&b->out, ",", 1);
 		put_value(b, c);
 	}
-	sb_put(b, "]", 1);
+	eb_buf_put(&b->out, "]", 1);
 }
 
-static void put_value(sbuf *b, const cJSON *v)
+static void put_value(printer *b, const cJSON *v)
 {
 	if (cJSON_IsObject(v))
 		put_object(b, v);
@@ -630,32 +600,23 @@ static void put_value(sbuf *b, const cJSON *v)
 	else if (cJSON_IsNumber(v))
 		put_number(b, v->valuedouble);
 	else if (cJSON_IsTrue(v))
-		sb_str(b, "true");
+		eb_buf_str(&b->out, "true");
 	else if (cJSON_IsFalse(v))
-		sb_str(b, "false");
+		eb_buf_str(&b->out, "false");
 	else
-		sb_str(b, "null"); /* cJSON_NULL, and raw/invalid nodes */
+		eb_buf_str(&b->out, "null"); /* cJSON_NULL, and raw/invalid nodes */
 }
 
 static eb_rc serialize(const cJSON *v, bool canonical, char **out,
 		       size_t *out_len)
 {
-	sbuf b = { NULL, 0, 0, false, canonical };
+	printer b = { { 0 }, canonical };
 
 	if (!out)
 		return EB_ERR_ARG;
-	*out = NULL;
-	if (out_len)
-		*out_len = 0;
 	put_value(&b, v);
-	if (b.oom || !b.s) {
-		free(b.s);
-		return EB_ERR_NOMEM;
-	}
-	*out = b.s;
-	if (out_len)
-		*out_len = b.len;
-	return EB_OK;
+	*out = eb_buf_take(&b.out, out_len);
+	return *out ? EB_OK : EB_ERR_NOMEM;
 }
 
 eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len)

@@ -8,110 +8,76 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eb_buf.h"
 #include "eb_json.h"
 #include "eb_ws.h"
 
-/* ---- output buffer: encoders write members in the order of section 10 ---- */
-
-typedef struct ws_buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-} ws_buf;
-
-static void wb_put(ws_buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 128;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void wb_lit(ws_buf *b, const char *s)
-{
-	wb_put(b, s, strlen(s));
-}
+/* ---- output: encoders write members in the order of section 10 -------- */
 
 /* A JSON string with the minimal escapes of RFC 8259. */
-static void wb_str(ws_buf *b, const char *s)
+static void wb_str(eb_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	wb_put(b, "\"", 1);
+	eb_buf_put(b, "\"", 1);
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
 		const unsigned char *run = c;
 		while (*c >= 0x20 && *c != '"' && *c != '\\')
 			c++;
 		if (c > run)
-			wb_put(b, (const char *)run, (size_t)(c - run));
+			eb_buf_put(b, (const char *)run, (size_t)(c - run));
 		if (!*c)
 			break;
 		char esc[6] = { '\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15] };
 		switch (*c) {
-		case '"':  wb_put(b, "\\\"", 2); break;
-		case '\\': wb_put(b, "\\\\", 2); break;
-		case '\b': wb_put(b, "\\b", 2); break;
-		case '\f': wb_put(b, "\\f", 2); break;
-		case '\n': wb_put(b, "\\n", 2); break;
-		case '\r': wb_put(b, "\\r", 2); break;
-		case '\t': wb_put(b, "\\t", 2); break;
-		default:   wb_put(b, esc, sizeof esc); break;
+		case '"':  eb_buf_put(b, "\\\"", 2); break;
+		case '\\': eb_buf_put(b, "\\\\", 2); break;
+		case '\b': eb_buf_put(b, "\\b", 2); break;
+		case '\f': eb_buf_put(b, "\\f", 2); break;
+		case '\n': eb_buf_put(b, "\\n", 2); break;
+		case '\r': eb_buf_put(b, "\\r", 2); break;
+		case '\t': eb_buf_put(b, "\\t", 2); break;
+		default:   eb_buf_put(b, esc, sizeof esc); break;
 		}
 	}
-	wb_put(b, "\"", 1);
+	eb_buf_put(b, "\"", 1);
 }
 
 /* Integers are written digit by digit (never with an exponent, GEN-5). */
-static void wb_uint(ws_buf *b, uint64_t v)
+static void wb_uint(eb_buf *b, uint64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-	wb_put(b, num, (size_t)n);
+	eb_buf_fmt(b, "%llu", (unsigned long long)v);
 }
 
 /* ,"name":"value" (or without the comma for the first member) */
-static void wb_member_str(ws_buf *b, const char *name, const char *val)
+static void wb_member_str(eb_buf *b, const char *name, const char *val)
 {
-	wb_lit(b, ",");
+	eb_buf_str(b, ",");
 	wb_str(b, name);
-	wb_lit(b, ":");
+	eb_buf_str(b, ":");
 	wb_str(b, val);
 }
 
-static void wb_member_uint(ws_buf *b, const char *name, uint64_t val)
+static void wb_member_uint(eb_buf *b, const char *name, uint64_t val)
 {
-	wb_lit(b, ",");
+	eb_buf_str(b, ",");
 	wb_str(b, name);
-	wb_lit(b, ":");
+	eb_buf_str(b, ":");
 	wb_uint(b, val);
 }
 
-static void wb_open(ws_buf *b, const char *type)
+static void wb_open(eb_buf *b, const char *type)
 {
-	wb_lit(b, "{\"type\":");
+	eb_buf_str(b, "{\"type\":");
 	wb_str(b, type);
 }
 
-static eb_rc wb_finish(ws_buf *b, char **out)
+static eb_rc wb_finish(eb_buf *b, char **out)
 {
-	wb_lit(b, "}");
-	if (b->oom) {
-		free(b->p);
+	eb_buf_str(b, "}");
+	char *s = eb_buf_take(b, NULL);
+	if (!s)
 		return EB_ERR_NOMEM;
-	}
-	*out = b->p;
+	*out = s;
 	return EB_OK;
 }
 
@@ -136,7 +102,7 @@ eb_rc eb_ws_encode_auth(const char *request_id, const char *token, char **out)
 {
 	if (!out || !request_id_ok(request_id) || !text_ok(token))
 		return EB_ERR_ARG;
-	ws_buf b = { 0 };
+	eb_buf b = { 0 };
 	wb_open(&b, "auth");
 	wb_member_str(&b, "requestId", request_id);
 	wb_member_str(&b, "token", token);
@@ -151,16 +117,16 @@ eb_rc eb_ws_encode_subscribe(const char *request_id, bool unsubscribe,
 	for (size_t i = 0; i < n; i++)
 		if (!text_ok(store_ids[i]))
 			return EB_ERR_ARG;
-	ws_buf b = { 0 };
+	eb_buf b = { 0 };
 	wb_open(&b, unsubscribe ? "unsubscribe" : "subscribe");
 	wb_member_str(&b, "requestId", request_id);
-	wb_lit(&b, ",\"storeIds\":[");
+	eb_buf_str(&b, ",\"storeIds\":[");
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			wb_lit(&b, ",");
+			eb_buf_str(&b, ",");
 		wb_str(&b, store_ids[i]);
 	}
-	wb_lit(&b, "]");
+	eb_buf_str(&b, "]");
 	return wb_finish(&b, out);
 }
 
@@ -168,7 +134,7 @@ eb_rc eb_ws_encode_ping(const char *request_id, char **out)
 {
 	if (!out || !request_id_ok(request_id))
 		return EB_ERR_ARG;
-	ws_buf b = { 0 };
+	eb_buf b = { 0 };
 	wb_open(&b, "ping");
 	wb_member_str(&b, "requestId", request_id);
 	return wb_finish(&b, out);
@@ -181,7 +147,7 @@ eb_rc eb_ws_encode_auth_ok(const char *request_id, const char *subject,
 {
 	if (!out || !request_id_ok(request_id) || !text_ok(subject))
 		return EB_ERR_ARG;
-	ws_buf b = { 0 };
+	eb_buf b = { 0 };
 	wb_open(&b, "auth_ok");
 	wb_member_str(&b, "requestId", request_id);
 	wb_member_str(&b, "subject", subject);
@@ -203,27 +169,27 @@ eb_rc eb_ws_encode_sub_ack(const char *request_id, bool unsubscribed,
 	for (size_t i = 0; i < n_errors; i++)
 		if (!text_ok(errors[i].store_id) || !text_ok(errors[i].code))
 			return EB_ERR_ARG;
-	ws_buf b = { 0 };
+	eb_buf b = { 0 };
 	wb_open(&b, unsubscribed ? "unsubscribed" : "subscribed");
 	wb_member_str(&b, "requestId", request_id);
-	wb_lit(&b, ",\"stores\":[");
+	eb_buf_str(&b, ",\"stores\":[");
 	for (size_t i = 0; i < n_stores; i++) {
-		wb_lit(&b, i ? ",{\"storeId\":" : "{\"storeId\":");
+		eb_buf_str(&b, i ? ",{\"storeId\":" : "{\"storeId\":");
 		wb_str(&b, stores[i].store_id);
 		wb_member_uint(&b, "version", stores[i].version);
-		wb_lit(&b, "}");
+		eb_buf_str(&b, "}");
 	}
-	wb_lit(&b, "]");
+	eb_buf_str(&b, "]");
 	/* An ack without per-store errors carries no "errors" member. */
 	if (n_errors) {
-		wb_lit(&b, ",\"errors\":[");
+		eb_buf_str(&b, ",\"errors\":[");
 		for (size_t i = 0; i < n_errors; i++) {
-			wb_lit(&b, i ? ",{\"storeId\":" : "{\"storeId\":");
+			eb_buf_str(&b, i ? ",{\"storeId\":" : "{\"storeId\":");
 			wb_str(&b, errors[i].store_id);
 			wb_member_str(&b, "code", errors[i].code);
-			wb_lit(&b, "}");
+			eb_buf_str(&b, "}");
 		}
-		wb_lit(&b, "]");
+		eb_buf_str(&b, "]");
 	}
 	return wb_finish(&b, out);
 }
@@ -232,7 +198,7 @@ eb_rc eb_ws_encode_pong(const char *request_id, char **out)
 {
 	if (!out || !request_id_ok(request_id))
 		return EB_ERR_ARG;
-	ws_buf b = { 0 };
+	eb_buf b = { 0 };
 	wb_open(&b, "pong");
 	wb_member_str(&b, "requestId", request_id);
 	return wb_finish(&b, out);
@@ -243,7 +209,7 @@ eb_rc eb_ws_encode_store_changed(const char *store_id, uint64_t version,
 {
 	if (!out || !text_ok(store_id))
 		return EB_ERR_ARG;
-	ws_buf b = { 0 };
+	eb_buf b = { 0 };
 	wb_open(&b, "store_changed");
 	wb_member_str(&b, "storeId", store_id);
 	wb_member_uint(&b, "version", version);
@@ -258,7 +224,7 @@ eb_rc eb_ws_encode_error(const char *request_id, const char *code,
 	if (!out || !text_ok(code) || (request_id && !text_ok(request_id)) ||
 	    (message && !text_ok(message)))
 		return EB_ERR_ARG;
-	ws_buf b = { 0 };
+	eb_buf b = { 0 };
 	wb_open(&b, "error");
 	if (request_id)
 		wb_member_str(&b, "requestId", request_id);

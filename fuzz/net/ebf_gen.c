@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eb_buf.h"
 #include "eb_ids.h"
 #include "eb_json.h"
 #include "eb_time.h"
@@ -45,63 +46,12 @@ static bool gen_chance(ebf_rng *r, unsigned percent)
 	return ebf_below(r, 100) < percent;
 }
 
-/* ---- a growable buffer --------------------------------------------------- */
+/* ---- text ------------------------------------------------------------------ */
 
-typedef struct gbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-} gbuf;
-
-static void gb_put(gbuf *b, const void *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void gb_str(gbuf *b, const char *s)
-{
-	gb_put(b, s, strlen(s));
-}
-
-static void gb_fmt(gbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void gb_fmt(gbuf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		b->oom = true;
-		return;
-	}
-	gb_put(b, tmp, (size_t)n);
-}
-
-static void gb_repeat(gbuf *b, const char *s, size_t times)
+static void gb_repeat(eb_buf *b, const char *s, size_t times)
 {
 	for (size_t i = 0; i < times && !b->oom; i++)
-		gb_str(b, s);
+		eb_buf_str(b, s);
 }
 
 /* ---- cases ----------------------------------------------------------------- */
@@ -162,37 +112,37 @@ static const char *const gen_segments[] = {
 };
 
 /* A JSON value, valid, of up to depth levels. */
-static void gen_value(gbuf *b, ebf_rng *r, int depth)
+static void gen_value(eb_buf *b, ebf_rng *r, int depth)
 {
 	switch (ebf_below(r, depth > 0 ? 9 : 7)) {
-	case 0: gb_str(b, "null"); break;
-	case 1: gb_str(b, ebf_below(r, 2) ? "true" : "false"); break;
-	case 2: gb_fmt(b, "%u", ebf_below(r, 100000)); break;
-	case 3: gb_str(b, ebf_below(r, 2) ? "-12.5e-3" : "9007199254740991"); break;
-	case 4: gb_str(b, "\"Alice\""); break;
-	case 5: gb_str(b, "\"\\u00e9\\n\\\"\xe2\x82\xac\""); break;
-	case 6: gb_str(b, "\"\""); break;
+	case 0: eb_buf_str(b, "null"); break;
+	case 1: eb_buf_str(b, ebf_below(r, 2) ? "true" : "false"); break;
+	case 2: eb_buf_fmt(b, "%u", ebf_below(r, 100000)); break;
+	case 3: eb_buf_str(b, ebf_below(r, 2) ? "-12.5e-3" : "9007199254740991"); break;
+	case 4: eb_buf_str(b, "\"Alice\""); break;
+	case 5: eb_buf_str(b, "\"\\u00e9\\n\\\"\xe2\x82\xac\""); break;
+	case 6: eb_buf_str(b, "\"\""); break;
 	case 7: {
 		uint32_t n = ebf_below(r, 4);
 
-		gb_str(b, "[");
+		eb_buf_str(b, "[");
 		for (uint32_t i = 0; i < n; i++) {
 			if (i)
-				gb_str(b, ",");
+				eb_buf_str(b, ",");
 			gen_value(b, r, depth - 1);
 		}
-		gb_str(b, "]");
+		eb_buf_str(b, "]");
 		break;
 	}
 	default: {
 		uint32_t n = ebf_below(r, 4);
 
-		gb_str(b, "{");
+		eb_buf_str(b, "{");
 		for (uint32_t i = 0; i < n; i++) {
-			gb_fmt(b, "%s\"k%u\":", i ? "," : "", i);
+			eb_buf_fmt(b, "%s\"k%u\":", i ? "," : "", i);
 			gen_value(b, r, depth - 1);
 		}
-		gb_str(b, "}");
+		eb_buf_str(b, "}");
 	}
 	}
 }
@@ -212,7 +162,7 @@ typedef enum gen_mut {
 	M__COUNT
 } gen_mut;
 
-static void gen_change(ebf_ctx *x, gbuf *b, ebf_rng *r, unsigned long casei,
+static void gen_change(ebf_ctx *x, eb_buf *b, ebf_rng *r, unsigned long casei,
 		       unsigned k, gen_mut m)
 {
 	uint64_t now = eb_time_now_ms();
@@ -220,15 +170,15 @@ static void gen_change(ebf_ctx *x, gbuf *b, ebf_rng *r, unsigned long casei,
 	uint32_t segs = 1 + ebf_below(r, 3), i;
 
 	if (m == M_NOT_OBJECT) {
-		gb_str(b, ebf_below(r, 2) ? "\"change\"" : "[1,2]");
+		eb_buf_str(b, ebf_below(r, 2) ? "\"change\"" : "[1,2]");
 		return;
 	}
-	gb_str(b, "{");
+	eb_buf_str(b, "{");
 	switch (m) {
-	case M_ID_MISSING: gb_str(b, "\"_id\":\"x\""); break;
-	case M_ID_EMPTY: gb_str(b, "\"id\":\"\""); break;
-	case M_ID_NUMBER: gb_str(b, "\"id\":7"); break;
-	case M_ID_CONTROL: gb_fmt(b, "\"id\":\"c\\u0001%lu\"", casei); break;
+	case M_ID_MISSING: eb_buf_str(b, "\"_id\":\"x\""); break;
+	case M_ID_EMPTY: eb_buf_str(b, "\"id\":\"\""); break;
+	case M_ID_NUMBER: eb_buf_str(b, "\"id\":7"); break;
+	case M_ID_CONTROL: eb_buf_fmt(b, "\"id\":\"c\\u0001%lu\"", casei); break;
 	case M_ID_TOO_LONG:
 	case M_ID_MAX: {
 		size_t want = m == M_ID_MAX ? x->limits.max_change_id_bytes
@@ -237,81 +187,81 @@ static void gen_change(ebf_ctx *x, gbuf *b, ebf_rng *r, unsigned long casei,
 		int n = snprintf(head, sizeof(head), "e%llx-%lu-%u-",
 				 (unsigned long long)x->run_id, casei, k);
 
-		gb_str(b, "\"id\":\"");
-		gb_str(b, head);
+		eb_buf_str(b, "\"id\":\"");
+		eb_buf_str(b, head);
 		if (want > (size_t)n)
 			gb_repeat(b, "i", want - (size_t)n);
-		gb_str(b, "\"");
+		eb_buf_str(b, "\"");
 		break;
 	}
 	case M_SAME_ID: /* IDEM-4: change 0's id with other content */
-		gb_fmt(b, "\"id\":\"e%llx-%lu-0\"", (unsigned long long)x->run_id, casei);
+		eb_buf_fmt(b, "\"id\":\"e%llx-%lu-0\"", (unsigned long long)x->run_id, casei);
 		break;
 	default:
-		gb_fmt(b, "\"id\":\"e%llx-%lu-%u\"", (unsigned long long)x->run_id, casei, k);
+		eb_buf_fmt(b, "\"id\":\"e%llx-%lu-%u\"", (unsigned long long)x->run_id, casei, k);
 	}
 	switch (m) {
 	case M_TS_MISSING: break;
-	case M_TS_STRING: gb_str(b, ",\"timestamp\":\"1640995200000\""); break;
-	case M_TS_NEGATIVE: gb_str(b, ",\"timestamp\":-1"); break;
-	case M_TS_FRACTION: gb_str(b, ",\"timestamp\":1640995200000.5"); break;
-	case M_TS_HUGE: gb_str(b, ",\"timestamp\":1e300"); break;
-	case M_TS_2_53: gb_str(b, ",\"timestamp\":9007199254740992"); break;
+	case M_TS_STRING: eb_buf_str(b, ",\"timestamp\":\"1640995200000\""); break;
+	case M_TS_NEGATIVE: eb_buf_str(b, ",\"timestamp\":-1"); break;
+	case M_TS_FRACTION: eb_buf_str(b, ",\"timestamp\":1640995200000.5"); break;
+	case M_TS_HUGE: eb_buf_str(b, ",\"timestamp\":1e300"); break;
+	case M_TS_2_53: eb_buf_str(b, ",\"timestamp\":9007199254740992"); break;
 	case M_TS_FUTURE:
-		gb_fmt(b, ",\"timestamp\":%llu", (unsigned long long)(now +
+		eb_buf_fmt(b, ",\"timestamp\":%llu", (unsigned long long)(now +
 			x->limits.timestamp_skew_ms + GEN_FUTURE_MS));
 		break;
-	case M_TS_ZERO: gb_str(b, ",\"timestamp\":0"); break;
-	case M_TS_EXPONENT: gb_str(b, ",\"timestamp\":1.6409952e12"); break;
-	default: gb_fmt(b, ",\"timestamp\":%llu", (unsigned long long)(now - ebf_below(r, 100000)));
+	case M_TS_ZERO: eb_buf_str(b, ",\"timestamp\":0"); break;
+	case M_TS_EXPONENT: eb_buf_str(b, ",\"timestamp\":1.6409952e12"); break;
+	default: eb_buf_fmt(b, ",\"timestamp\":%llu", (unsigned long long)(now - ebf_below(r, 100000)));
 	}
 	switch (m) {
 	case M_OP_MISSING: break;
-	case M_OP_UNKNOWN: gb_str(b, ",\"operation\":\"put\""); break;
-	case M_OP_CASE: gb_str(b, ",\"operation\":\"SET\""); break;
-	case M_OP_NUMBER: gb_str(b, ",\"operation\":1"); break;
-	default: gb_str(b, del ? ",\"operation\":\"delete\"" : ",\"operation\":\"set\"");
+	case M_OP_UNKNOWN: eb_buf_str(b, ",\"operation\":\"put\""); break;
+	case M_OP_CASE: eb_buf_str(b, ",\"operation\":\"SET\""); break;
+	case M_OP_NUMBER: eb_buf_str(b, ",\"operation\":1"); break;
+	default: eb_buf_str(b, del ? ",\"operation\":\"delete\"" : ",\"operation\":\"set\"");
 	}
 	switch (m) {
 	case M_PATH_MISSING: break;
-	case M_PATH_EMPTY: gb_str(b, ",\"path\":[]"); break;
-	case M_PATH_EMPTY_SEG: gb_str(b, ",\"path\":[\"a\",\"\"]"); break;
-	case M_PATH_NUMBER: gb_str(b, ",\"path\":[\"a\",3]"); break;
-	case M_PATH_STRING: gb_str(b, ",\"path\":\"a.b\""); break;
+	case M_PATH_EMPTY: eb_buf_str(b, ",\"path\":[]"); break;
+	case M_PATH_EMPTY_SEG: eb_buf_str(b, ",\"path\":[\"a\",\"\"]"); break;
+	case M_PATH_NUMBER: eb_buf_str(b, ",\"path\":[\"a\",3]"); break;
+	case M_PATH_STRING: eb_buf_str(b, ",\"path\":\"a.b\""); break;
 	case M_PATH_TOO_MANY:
 	case M_PATH_MAX: {
 		uint32_t n = x->limits.max_path_segments + (m == M_PATH_TOO_MANY);
 
-		gb_str(b, ",\"path\":[");
+		eb_buf_str(b, ",\"path\":[");
 		for (i = 0; i < n; i++)
-			gb_str(b, i ? ",\"s\"" : "\"s\"");
-		gb_str(b, "]");
+			eb_buf_str(b, i ? ",\"s\"" : "\"s\"");
+		eb_buf_str(b, "]");
 		break;
 	}
 	case M_PATH_SEG_TOO_LONG:
 	case M_PATH_SEG_MAX:
-		gb_str(b, ",\"path\":[\"");
+		eb_buf_str(b, ",\"path\":[\"");
 		gb_repeat(b, "p", x->limits.max_path_segment_bytes + (m == M_PATH_SEG_TOO_LONG));
-		gb_str(b, "\"]");
+		eb_buf_str(b, "\"]");
 		break;
 	default:
-		gb_str(b, ",\"path\":[");
+		eb_buf_str(b, ",\"path\":[");
 		for (i = 0; i < segs; i++) {
-			gb_str(b, i ? ",\"" : "\"");
-			gb_str(b, gen_segments[ebf_below(r, sizeof(gen_segments) /
+			eb_buf_str(b, i ? ",\"" : "\"");
+			eb_buf_str(b, gen_segments[ebf_below(r, sizeof(gen_segments) /
 							  sizeof(gen_segments[0]))]);
-			gb_str(b, "\"");
+			eb_buf_str(b, "\"");
 		}
-		gb_str(b, "]");
+		eb_buf_str(b, "]");
 	}
 	switch (m) {
 	case M_SET_NO_VALUE: break;
-	case M_DELETE_VALUE: gb_str(b, ",\"value\":1"); break;
+	case M_DELETE_VALUE: eb_buf_str(b, ",\"value\":1"); break;
 	case M_VALUE_TOO_DEEP:
 	case M_VALUE_DEPTH_MAX: {
 		uint32_t d = x->limits.max_value_depth + (m == M_VALUE_TOO_DEEP);
 
-		gb_str(b, ",\"value\":");
+		eb_buf_str(b, ",\"value\":");
 		gb_repeat(b, "[", d);
 		gb_repeat(b, "]", d);
 		break;
@@ -321,39 +271,39 @@ static void gen_change(ebf_ctx *x, gbuf *b, ebf_rng *r, unsigned long casei,
 		uint32_t d = 2000 + ebf_below(r, 30000);
 		bool objects = ebf_below(r, 2);
 
-		gb_str(b, ",\"value\":");
+		eb_buf_str(b, ",\"value\":");
 		gb_repeat(b, objects ? "{\"a\":[" : "[", d);
-		gb_str(b, "1");
+		eb_buf_str(b, "1");
 		gb_repeat(b, objects ? "]}" : "]", d);
 		break;
 	}
 	case M_WIDE_VALUE: /* many small members: over the value size limit */
-		gb_str(b, ",\"value\":[0");
+		eb_buf_str(b, ",\"value\":[0");
 		gb_repeat(b, ",0", x->limits.max_value_bytes / 2 + 1);
-		gb_str(b, "]");
+		eb_buf_str(b, "]");
 		break;
 	case M_VALUE_TOO_BIG:
 	case M_VALUE_SIZE_MAX:
 		/* A string's canonical form is its bytes plus two quotes. */
-		gb_str(b, ",\"value\":\"");
+		eb_buf_str(b, ",\"value\":\"");
 		gb_repeat(b, "v", x->limits.max_value_bytes - 2 + (m == M_VALUE_TOO_BIG));
-		gb_str(b, "\"");
+		eb_buf_str(b, "\"");
 		break;
 	default:
 		if (!del) {
-			gb_str(b, ",\"value\":");
+			eb_buf_str(b, ",\"value\":");
 			gen_value(b, r, 3);
 		}
 	}
 	if (m == M_VERSION_MEMBER)
-		gb_str(b, ",\"version\":77");
+		eb_buf_str(b, ",\"version\":77");
 	if (m == M_UNKNOWN_MEMBER)
-		gb_str(b, ",\"clientMeta\":{\"device\":\"fuzz\"}");
+		eb_buf_str(b, ",\"clientMeta\":{\"device\":\"fuzz\"}");
 	if (m == M_DUP_KEY)
-		gb_str(b, ",\"operation\":\"set\"");
+		eb_buf_str(b, ",\"operation\":\"set\"");
 	if (m == M_BAD_UTF8)
-		gb_str(b, ",\"note\":\"\xc3\x28\xff\"");
-	gb_str(b, "}");
+		eb_buf_str(b, ",\"note\":\"\xc3\x28\xff\"");
+	eb_buf_str(b, "}");
 }
 
 /* ---- expectations of sync bodies (the ERR-3 order, steps 7-12) ------------------ */
@@ -436,16 +386,17 @@ static int set_path(ebf_case *c, const char *fmt, ...)
 	return c->path ? 0 : -1;
 }
 
-static int take_body(ebf_case *c, gbuf *b)
+static int take_body(ebf_case *c, eb_buf *b)
 {
-	if (b->oom) {
-		free(b->p);
+	size_t len;
+	char *body = eb_buf_take(b, &len);
+
+	if (!body)
 		return -1;
-	}
-	c->body = b->p ? b->p : strdup("");
-	c->body_len = b->len;
+	c->body = body;
+	c->body_len = len;
 	c->has_body = true;
-	return c->body ? 0 : -1;
+	return 0;
 }
 
 static void store_id(ebf_ctx *x, unsigned long i, char *buf, size_t len)
@@ -457,7 +408,7 @@ static void store_id(ebf_ctx *x, unsigned long i, char *buf, size_t len)
 static int gen_sync_body(ebf_ctx *x, ebf_rng *r, unsigned long i, gen_mut m,
 			 int top, ebf_case *c)
 {
-	gbuf b = { 0 };
+	eb_buf b = { 0 };
 	uint32_t n = ebf_below(r, 4), k, bad = n ? ebf_below(r, n) : 0;
 
 	if (m != M_NONE && n == 0)
@@ -469,32 +420,32 @@ static int gen_sync_body(ebf_ctx *x, ebf_rng *r, unsigned long i, gen_mut m,
 		bad = 1 + ebf_below(r, n - 1);
 	}
 	switch (top) {
-	case 1: gb_str(&b, "{\"lastKnownVersion\":\"0\""); break;
-	case 2: gb_str(&b, "{\"lastKnownVersion\":-1"); break;
-	case 3: gb_str(&b, "{\"lastKnownVersion\":0.5"); break;
-	case 4: gb_str(&b, "{\"lastKnownVersion\":9007199254740992"); break;
-	case 5: gb_str(&b, "{\"lastKnownVersion\":3"); break;
-	case 6: gb_str(&b, "{\"changes\":[]"); break;
-	case 7: gb_str(&b, "{\"lastKnownVersion\":0,\"changes\":{}"); break;
-	case 8: gb_str(&b, "{\"lastKnownVersion\":0,\"limit\":0"); break;
-	case 9: gb_fmt(&b, "{\"lastKnownVersion\":0,\"limit\":%u", x->limits.max_page_limit + 1); break;
-	case 10: gb_str(&b, "{\"lastKnownVersion\":0,\"limit\":\"10\""); break;
-	case 11: gb_fmt(&b, "{\"lastKnownVersion\":0,\"limit\":%u", x->limits.max_page_limit); break;
-	case 12: gb_str(&b, "{\"lastKnownVersion\":0,\"lastKnownVersion\":0"); break;
-	case 13: gb_str(&b, "{\"lastKnownVersion\":0,\"future\":[1,{\"a\":null}]"); break;
-	default: gb_str(&b, "{\"lastKnownVersion\":0");
+	case 1: eb_buf_str(&b, "{\"lastKnownVersion\":\"0\""); break;
+	case 2: eb_buf_str(&b, "{\"lastKnownVersion\":-1"); break;
+	case 3: eb_buf_str(&b, "{\"lastKnownVersion\":0.5"); break;
+	case 4: eb_buf_str(&b, "{\"lastKnownVersion\":9007199254740992"); break;
+	case 5: eb_buf_str(&b, "{\"lastKnownVersion\":3"); break;
+	case 6: eb_buf_str(&b, "{\"changes\":[]"); break;
+	case 7: eb_buf_str(&b, "{\"lastKnownVersion\":0,\"changes\":{}"); break;
+	case 8: eb_buf_str(&b, "{\"lastKnownVersion\":0,\"limit\":0"); break;
+	case 9: eb_buf_fmt(&b, "{\"lastKnownVersion\":0,\"limit\":%u", x->limits.max_page_limit + 1); break;
+	case 10: eb_buf_str(&b, "{\"lastKnownVersion\":0,\"limit\":\"10\""); break;
+	case 11: eb_buf_fmt(&b, "{\"lastKnownVersion\":0,\"limit\":%u", x->limits.max_page_limit); break;
+	case 12: eb_buf_str(&b, "{\"lastKnownVersion\":0,\"lastKnownVersion\":0"); break;
+	case 13: eb_buf_str(&b, "{\"lastKnownVersion\":0,\"future\":[1,{\"a\":null}]"); break;
+	default: eb_buf_str(&b, "{\"lastKnownVersion\":0");
 	}
 	if (top != 6 && top != 7) {
-		gb_str(&b, ",\"changes\":[");
+		eb_buf_str(&b, ",\"changes\":[");
 		for (k = 0; k < n; k++) {
 			if (k)
-				gb_str(&b, ",");
+				eb_buf_str(&b, ",");
 			gen_change(x, &b, r, i, k, k == bad ? m : M_NONE);
 		}
 		/* IDEM-4 half the time a mutation is absent: repeat change 0's id. */
-		gb_str(&b, "]");
+		eb_buf_str(&b, "]");
 	}
-	gb_str(&b, "}");
+	eb_buf_str(&b, "}");
 	return take_body(c, &b);
 }
 
@@ -741,7 +692,7 @@ static int gen_http_feed(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 static int gen_http_big(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 {
 	char id[96];
-	gbuf b = { 0 };
+	eb_buf b = { 0 };
 
 	c->kind = EBF_HTTP;
 	c->auth = EBF_AUTH_VALID;
@@ -753,23 +704,23 @@ static int gen_http_big(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		/* LIMIT-1: one byte over the body limit, as valid JSON */
 		size_t target = x->limits.max_body_bytes + 1;
 
-		gb_str(&b, "{\"lastKnownVersion\":0,\"pad\":\"");
+		eb_buf_str(&b, "{\"lastKnownVersion\":0,\"pad\":\"");
 		if (target > b.len + 2)
 			gb_repeat(&b, "x", target - b.len - 2);
-		gb_str(&b, "\"}");
+		eb_buf_str(&b, "\"}");
 		snprintf(c->gen, sizeof(c->gen), "big/body-over-limit");
 	} else {
 		/* LIMIT-2: one change more than allowed */
 		uint32_t n = x->limits.max_changes_per_request + 1;
 		uint64_t now = eb_time_now_ms();
 
-		gb_str(&b, "{\"lastKnownVersion\":0,\"changes\":[");
+		eb_buf_str(&b, "{\"lastKnownVersion\":0,\"changes\":[");
 		for (uint32_t k = 0; k < n; k++)
-			gb_fmt(&b, "%s{\"id\":\"b%llx-%lu-%u\",\"timestamp\":%llu,"
+			eb_buf_fmt(&b, "%s{\"id\":\"b%llx-%lu-%u\",\"timestamp\":%llu,"
 			       "\"operation\":\"set\",\"path\":[\"k\"],\"value\":%u}",
 			       k ? "," : "", (unsigned long long)x->run_id, i, k,
 			       (unsigned long long)now, k);
-		gb_str(&b, "]}");
+		eb_buf_str(&b, "]}");
 		snprintf(c->gen, sizeof(c->gen), "big/too-many-changes");
 	}
 	if (take_body(c, &b))
@@ -784,14 +735,14 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 {
 	char id[96], head[4096];
 	const char *tok = ebf_token(x, EBF_AUTH_VALID);
-	gbuf b = { 0 }, body = { 0 };
+	eb_buf b = { 0 }, body = { 0 };
 	uint32_t k = ebf_below(r, 8);
 	uint64_t now = eb_time_now_ms();
 	int rc;
 
 	c->kind = EBF_TCP;
 	store_id(x, i, id, sizeof(id));
-	gb_fmt(&body, "{\"lastKnownVersion\":0,\"changes\":[{\"id\":\"t%llx-%lu\","
+	eb_buf_fmt(&body, "{\"lastKnownVersion\":0,\"changes\":[{\"id\":\"t%llx-%lu\","
 	       "\"timestamp\":%llu,\"operation\":\"set\",\"path\":[\"t\"],\"value\":1}]}",
 	       (unsigned long long)x->run_id, i, (unsigned long long)now);
 	if (body.oom)
@@ -802,8 +753,8 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		snprintf(head, sizeof(head), "POST /api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
 			 id, x->host, tok, body.len);
-		gb_str(&b, head);
-		gb_put(&b, body.p, body.len);
+		eb_buf_str(&b, head);
+		eb_buf_put(&b, body.p, body.len);
 		ex_set(&c->ex, "ERR-3", 415, "UNSUPPORTED_MEDIA_TYPE", false);
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, b.p, b.len, 0);
 		break;
@@ -812,8 +763,8 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		snprintf(head, sizeof(head), "POST /api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
 			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", id, x->host, tok, body.len);
-		gb_str(&b, head);
-		gb_put(&b, body.p, body.len);
+		eb_buf_str(&b, head);
+		eb_buf_put(&b, body.p, body.len);
 		ex_set(&c->ex, "SYNC-9", 200, NULL, true);
 		rc = ebf_case_step(c, EBF_S_SLOW, 0, false, b.p, b.len, 10);
 		break;
@@ -822,7 +773,7 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		snprintf(head, sizeof(head), "GET /api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Basic ZWJmdXp6OmViZnV6eg==\r\nConnection: close\r\n\r\n",
 			 id, x->host);
-		gb_str(&b, head);
+		eb_buf_str(&b, head);
 		ex_set(&c->ex, "AUTH-1", 401, "UNAUTHORIZED", false);
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, b.p, b.len, 0);
 		break;
@@ -830,9 +781,9 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		snprintf(c->gen, sizeof(c->gen), "tcp/huge-header");
 		snprintf(head, sizeof(head), "GET /api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nX-Fuzz: ", id, x->host, tok);
-		gb_str(&b, head);
+		eb_buf_str(&b, head);
 		gb_repeat(&b, "h", 16384 + ebf_below(r, 65536));
-		gb_str(&b, "\r\nConnection: close\r\n\r\n");
+		eb_buf_str(&b, "\r\nConnection: close\r\n\r\n");
 		ex_set(&c->ex, "", 0, NULL, false);
 		c->ex.raw_only = true;
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, b.p, b.len, 0);
@@ -844,7 +795,7 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 			"GET /api/limits HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" };
 
 		snprintf(c->gen, sizeof(c->gen), "tcp/garbage");
-		gb_str(&b, junk[ebf_below(r, 6)]);
+		eb_buf_str(&b, junk[ebf_below(r, 6)]);
 		ex_set(&c->ex, "", 0, NULL, false);
 		c->ex.raw_only = true;
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, b.p, b.len, 0);
@@ -855,8 +806,8 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		snprintf(head, sizeof(head), "POST /api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
 			 "Content-Length: %zu\r\n\r\n", id, x->host, tok, body.len + 50);
-		gb_str(&b, head);
-		gb_put(&b, body.p, body.len / 2);
+		eb_buf_str(&b, head);
+		eb_buf_put(&b, body.p, body.len / 2);
 		ex_set(&c->ex, "", 0, NULL, false);
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, b.p, b.len, 0);
 		break;
@@ -864,8 +815,8 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		snprintf(c->gen, sizeof(c->gen), "tcp/pipelined");
 		snprintf(head, sizeof(head), "GET /api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\n\r\n", id, x->host, tok);
-		gb_str(&b, head);
-		gb_str(&b, head);
+		eb_buf_str(&b, head);
+		eb_buf_str(&b, head);
 		ex_set(&c->ex, "FEED-3", 200, NULL, true);
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, b.p, b.len, 0);
 		break;
@@ -874,20 +825,20 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		snprintf(head, sizeof(head), "POST /api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
 			 "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n", id, x->host, tok);
-		gb_str(&b, head);
-		gb_fmt(&b, "%zx\r\n", body.len);
-		gb_put(&b, body.p, body.len);
-		gb_str(&b, "\r\n0\r\n\r\n");
+		eb_buf_str(&b, head);
+		eb_buf_fmt(&b, "%zx\r\n", body.len);
+		eb_buf_put(&b, body.p, body.len);
+		eb_buf_str(&b, "\r\n0\r\n\r\n");
 		ex_set(&c->ex, "", 0, NULL, false);
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, b.p, b.len, 0);
 		break;
 	}
-	free(b.p);
-	free(body.p);
+	eb_buf_clear(&b);
+	eb_buf_clear(&body);
 	return b.oom ? -1 : rc;
 fail:
-	free(b.p);
-	free(body.p);
+	eb_buf_clear(&b);
+	eb_buf_clear(&body);
 	return -1;
 }
 
@@ -954,7 +905,7 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		"{\"type\":\"hello\",\"requestId\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
 		"{\"type\":\"hello\",\"requestId\":7}",
 	};
-	gbuf b = { 0 };
+	eb_buf b = { 0 };
 	uint32_t k = ebf_below(r, 11);
 	int rc = 0;
 
@@ -976,10 +927,10 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 				gb_repeat(&b, "[", d);
 				gb_repeat(&b, "]", d);
 			} else {
-				gb_str(&b, "{\"type\":\"subscribe\",\"requestId\":\"s\",\"storeIds\":[");
+				eb_buf_str(&b, "{\"type\":\"subscribe\",\"requestId\":\"s\",\"storeIds\":[");
 				for (uint32_t k2 = 0; k2 <= EB_WS_MAX_STORE_IDS; k2++)
-					gb_fmt(&b, "%s\"s%u\"", k2 ? "," : "", k2);
-				gb_str(&b, "]}");
+					eb_buf_fmt(&b, "%s\"s%u\"", k2 ? "," : "", k2);
+				eb_buf_str(&b, "]}");
 			}
 			if (b.oom)
 				return -1;
@@ -995,10 +946,10 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 
 		if (gen_chance(r, 15)) {
 			/* exactly the 100 store ids WS-SUB-6 allows */
-			gb_str(&b, "{\"type\":\"subscribe\",\"requestId\":\"s\",\"storeIds\":[");
+			eb_buf_str(&b, "{\"type\":\"subscribe\",\"requestId\":\"s\",\"storeIds\":[");
 			for (uint32_t k2 = 0; k2 < EB_WS_MAX_STORE_IDS; k2++)
-				gb_fmt(&b, "%s\"s%u\"", k2 ? "," : "", k2);
-			gb_str(&b, "]}");
+				eb_buf_fmt(&b, "%s\"s%u\"", k2 ? "," : "", k2);
+			eb_buf_str(&b, "]}");
 			if (b.oom)
 				return -1;
 			m = b.p;
@@ -1036,9 +987,9 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		size_t pad = x->limits.max_frame_bytes + 1 + ebf_below(r, 4096);
 
 		snprintf(c->gen, sizeof(c->gen), "ws/oversize");
-		gb_str(&b, "{\"type\":\"ping\",\"requestId\":\"big\",\"pad\":\"");
+		eb_buf_str(&b, "{\"type\":\"ping\",\"requestId\":\"big\",\"pad\":\"");
 		gb_repeat(&b, "z", pad);
-		gb_str(&b, "\"}");
+		eb_buf_str(&b, "\"}");
 		if (b.oom)
 			return -1;
 		snprintf(c->ex.rule, sizeof(c->ex.rule), "LIMIT-6");
@@ -1103,7 +1054,7 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		break;
 	}
 	}
-	free(b.p);
+	eb_buf_clear(&b);
 	return rc;
 }
 
