@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "eb_buf.h"
 #include "eb_error.h"
 #include "eb_http.h"
 #include "eb_jwt.h"
@@ -253,12 +254,6 @@ bool ebc_expect_problem(ebc_ctx *ctx, const eb_error_body *b, long idx,
 			const char *field, const char *code, const char *rule);
 
 /* ---- changes --------------------------------------------------------------- */
-
-/* A growable string. */
-typedef struct ebc_buf { char *p; size_t len, cap; bool oom; } ebc_buf;
-void ebc_buf_add(ebc_buf *b, const char *s, size_t n);
-void ebc_buf_printf(ebc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ebc_buf_free(ebc_buf *b);
 
 /* Builds a sync body: {"lastKnownVersion":lkv,"changes":[c0,c1,...]} with
  * changes given as raw JSON texts; limit < 0: absent. Caller frees. */

@@ -509,48 +509,6 @@ bool ebc_expect_problem(ebc_ctx *ctx, const eb_error_body *b, long idx,
 
 /* ---- bodies and changes -------------------------------------------------- */
 
-/* ebc_buf (ebc.h, what the cases build with) has eb_buf's members; the
- * three calls move them across so growing and formatting stay in eb_buf. */
-static eb_buf util_buf_in(const ebc_buf *b)
-{
-	return (eb_buf){ .p = b->p, .len = b->len, .cap = b->cap, .oom = b->oom };
-}
-
-static void util_buf_out(ebc_buf *b, const eb_buf *e)
-{
-	b->p = e->p;
-	b->len = e->len;
-	b->cap = e->cap;
-	b->oom = e->oom;
-}
-
-void ebc_buf_add(ebc_buf *b, const char *s, size_t n)
-{
-	eb_buf e = util_buf_in(b);
-
-	eb_buf_put(&e, s, n);
-	util_buf_out(b, &e);
-}
-
-void ebc_buf_printf(ebc_buf *b, const char *fmt, ...)
-{
-	eb_buf e = util_buf_in(b);
-	va_list ap;
-
-	va_start(ap, fmt);
-	eb_buf_vfmt(&e, fmt, ap);
-	va_end(ap);
-	util_buf_out(b, &e);
-}
-
-void ebc_buf_free(ebc_buf *b)
-{
-	eb_buf e = util_buf_in(b);
-
-	eb_buf_clear(&e);
-	util_buf_out(b, &e);
-}
-
 char *ebc_body(uint64_t lkv, const char *const *changes, size_t n, long limit)
 {
 	eb_buf b = { 0 };

@@ -32,7 +32,7 @@ static bool fb_push_batch(ebc_ctx *ctx, eb_http *h, const char *store, const cha
 			  int writer, int round, size_t per, uint64_t lkv,
 			  eb_change **sent, size_t *n_sent, eb_sync_response **resp)
 {
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	eb_sync_request *req = NULL;
 	eb_sync_response *r = NULL;
 	eb_err err;
@@ -40,22 +40,22 @@ static bool fb_push_batch(ebc_ctx *ctx, eb_http *h, const char *store, const cha
 	bool ok = false;
 	eb_change *grown;
 
-	ebc_buf_printf(&b, "{\"lastKnownVersion\":%llu,\"changes\":[", (unsigned long long)lkv);
+	eb_buf_fmt(&b, "{\"lastKnownVersion\":%llu,\"changes\":[", (unsigned long long)lkv);
 	for (i = 0; i < per; i++) {
 		char id[32];
 		uint64_t ts = 1700000000000ULL + (uint64_t)((round * 7 + (int)i * 13 + writer * 5) % 23) * 1000;
 
 		ebc_cid(ctx, id, sizeof(id));
 		if ((round + (int)i + writer) % 5 == 4)
-			ebc_buf_printf(&b, "%s{\"id\":\"%s\",\"timestamp\":%llu,\"operation\":\"delete\","
+			eb_buf_fmt(&b, "%s{\"id\":\"%s\",\"timestamp\":%llu,\"operation\":\"delete\","
 				       "\"path\":[\"doc\",\"f%zu\"]}", i ? "," : "", id, (unsigned long long)ts, i % 3);
 		else
-			ebc_buf_printf(&b, "%s{\"id\":\"%s\",\"timestamp\":%llu,\"operation\":\"set\","
+			eb_buf_fmt(&b, "%s{\"id\":\"%s\",\"timestamp\":%llu,\"operation\":\"set\","
 				       "\"path\":[\"doc\",\"f%zu\"%s],\"value\":{\"w\":%d,\"r\":%d,\"i\":%zu}}",
 				       i ? "," : "", id, (unsigned long long)ts, i % 3,
 				       i % 2 ? ",\"sub\"" : "", writer, round, i);
 	}
-	ebc_buf_add(&b, "]}", 2);
+	eb_buf_put(&b, "]}", 2);
 	if (b.oom) {
 		ebc_error(ctx, "out of memory");
 		goto out;
@@ -87,7 +87,7 @@ static bool fb_push_batch(ebc_ctx *ctx, eb_http *h, const char *store, const cha
 out:
 	eb_sync_response_free(r);
 	eb_sync_request_free(req);
-	ebc_buf_free(&b);
+	eb_buf_clear(&b);
 	return ok;
 }
 

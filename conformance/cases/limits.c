@@ -12,14 +12,14 @@
 #include "../ebc.h"
 
 /* A change whose value is a JSON string of n bytes serialized (n-2 chars). */
-static void l_string_value(ebc_buf *b, size_t serialized)
+static void l_string_value(eb_buf *b, size_t serialized)
 {
 	size_t i;
 
-	ebc_buf_add(b, "\"", 1);
+	eb_buf_put(b, "\"", 1);
 	for (i = 0; i + 2 < serialized; i++)
-		ebc_buf_add(b, "x", 1);
-	ebc_buf_add(b, "\"", 1);
+		eb_buf_put(b, "x", 1);
+	eb_buf_put(b, "\"", 1);
 }
 
 /* [valid, candidate]: want_ok -> 200 with version 2; else status/code with
@@ -78,19 +78,19 @@ out:
 static char *l_change_path(ebc_ctx *ctx, size_t segs, size_t seg_bytes, const char *unit)
 {
 	char id[32];
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	size_t i, j, ul = strlen(unit);
 
-	ebc_buf_printf(&b, "{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[",
+	eb_buf_fmt(&b, "{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[",
 		       ebc_cid(ctx, id, sizeof(id)));
 	for (i = 0; i < segs; i++) {
-		ebc_buf_add(&b, i ? ",\"" : "\"", i ? 2 : 1);
+		eb_buf_put(&b, i ? ",\"" : "\"", i ? 2 : 1);
 		for (j = 0; j + ul <= seg_bytes; j += ul)
-			ebc_buf_add(&b, unit, ul);
-		ebc_buf_add(&b, "\"", 1);
+			eb_buf_put(&b, unit, ul);
+		eb_buf_put(&b, "\"", 1);
 	}
-	ebc_buf_add(&b, "],\"value\":1}", 12);
-	return b.oom ? (ebc_buf_free(&b), NULL) : b.p;
+	eb_buf_put(&b, "],\"value\":1}", 12);
+	return b.oom ? (eb_buf_clear(&b), NULL) : b.p;
 }
 
 static void l_segments_at(ebc_ctx *ctx)
@@ -148,13 +148,13 @@ static void l_segment_utf8_bytes(ebc_ctx *ctx)
 static char *l_change_value_bytes(ebc_ctx *ctx, size_t serialized)
 {
 	char id[32];
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 
-	ebc_buf_printf(&b, "{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"v\"],\"value\":",
+	eb_buf_fmt(&b, "{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"v\"],\"value\":",
 		       ebc_cid(ctx, id, sizeof(id)));
 	l_string_value(&b, serialized);
-	ebc_buf_add(&b, "}", 1);
-	return b.oom ? (ebc_buf_free(&b), NULL) : b.p;
+	eb_buf_put(&b, "}", 1);
+	return b.oom ? (eb_buf_clear(&b), NULL) : b.p;
 }
 
 static void l_value_at(ebc_ctx *ctx)
@@ -178,33 +178,33 @@ static void l_value_over(ebc_ctx *ctx)
 static void l_value_canonical_size(ebc_ctx *ctx)
 {
 	char id[32];
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	size_t max = ctx->run->limits.max_value_bytes;
 
 	/* {"a":"xxx"} canonical = 6 + string; pad with spaces inside */
-	ebc_buf_printf(&b, "{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"v\"],\"value\":{   \"a\"   :   ",
+	eb_buf_fmt(&b, "{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"v\"],\"value\":{   \"a\"   :   ",
 		       ebc_cid(ctx, id, sizeof(id)));
 	l_string_value(&b, max - 6);
-	ebc_buf_add(&b, "   }}", 5);
+	eb_buf_put(&b, "   }}", 5);
 	l_check(ctx, b.oom ? NULL : b.p, true, 0, NULL, NULL, "CHG-7");
-	ebc_buf_free(&b);
+	eb_buf_clear(&b);
 }
 
 static char *l_change_depth(ebc_ctx *ctx, unsigned depth)
 {
 	char id[32];
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	unsigned i;
 
-	ebc_buf_printf(&b, "{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"d\"],\"value\":",
+	eb_buf_fmt(&b, "{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"d\"],\"value\":",
 		       ebc_cid(ctx, id, sizeof(id)));
 	for (i = 0; i < depth; i++)
-		ebc_buf_add(&b, i % 2 ? "{\"k\":" : "[", i % 2 ? 5 : 1);
-	ebc_buf_add(&b, "1", 1);
+		eb_buf_put(&b, i % 2 ? "{\"k\":" : "[", i % 2 ? 5 : 1);
+	eb_buf_put(&b, "1", 1);
 	for (i = depth; i-- > 0;)
-		ebc_buf_add(&b, i % 2 ? "}" : "]", 1);
-	ebc_buf_add(&b, "}", 1);
-	return b.oom ? (ebc_buf_free(&b), NULL) : b.p;
+		eb_buf_put(&b, i % 2 ? "}" : "]", 1);
+	eb_buf_put(&b, "}", 1);
+	return b.oom ? (eb_buf_clear(&b), NULL) : b.p;
 }
 
 static void l_depth_at(ebc_ctx *ctx)
@@ -225,17 +225,17 @@ static void l_depth_over(ebc_ctx *ctx)
 
 static char *l_change_id(ebc_ctx *ctx, size_t bytes)
 {
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	char id[32];
 	size_t i, have;
 
 	ebc_cid(ctx, id, sizeof(id));
-	ebc_buf_printf(&b, "{\"id\":\"%s", id);
+	eb_buf_fmt(&b, "{\"id\":\"%s", id);
 	have = strlen(id);
 	for (i = have; i < bytes; i++)
-		ebc_buf_add(&b, "i", 1);
-	ebc_buf_printf(&b, "\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"i\"],\"value\":1}");
-	return b.oom ? (ebc_buf_free(&b), NULL) : b.p;
+		eb_buf_put(&b, "i", 1);
+	eb_buf_fmt(&b, "\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"i\"],\"value\":1}");
+	return b.oom ? (eb_buf_clear(&b), NULL) : b.p;
 }
 
 static void l_id_at(ebc_ctx *ctx)
@@ -263,18 +263,18 @@ static void l_id_empty(ebc_ctx *ctx)
 /* A batch of n small changes. */
 static char *l_batch(ebc_ctx *ctx, size_t n)
 {
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	size_t i;
 
-	ebc_buf_add(&b, "{\"lastKnownVersion\":0,\"changes\":[", 33);
+	eb_buf_put(&b, "{\"lastKnownVersion\":0,\"changes\":[", 33);
 	for (i = 0; i < n; i++) {
 		char id[32];
 
-		ebc_buf_printf(&b, "%s{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"n\"],\"value\":%zu}",
+		eb_buf_fmt(&b, "%s{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"n\"],\"value\":%zu}",
 			       i ? "," : "", ebc_cid(ctx, id, sizeof(id)), i);
 	}
-	ebc_buf_add(&b, "]}", 2);
-	return b.oom ? (ebc_buf_free(&b), NULL) : b.p;
+	eb_buf_put(&b, "]}", 2);
+	return b.oom ? (eb_buf_clear(&b), NULL) : b.p;
 }
 
 static void l_batch_at(ebc_ctx *ctx)
@@ -328,25 +328,25 @@ out:
  * before the final brace), so a server that ignores the limit applies them. */
 static char *l_body_of(ebc_ctx *ctx, size_t size)
 {
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	size_t chunk = ctx->run->limits.max_value_bytes - 1024;
 	size_t i;
 
-	ebc_buf_add(&b, "{\"lastKnownVersion\":0,\"changes\":[", 33);
+	eb_buf_put(&b, "{\"lastKnownVersion\":0,\"changes\":[", 33);
 	for (i = 0; b.len + chunk + 300 < size && i < ctx->run->limits.max_changes_per_request; i++) {
 		char id[32];
 
-		ebc_buf_printf(&b, "%s{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"b\",\"%zu\"],\"value\":",
+		eb_buf_fmt(&b, "%s{\"id\":\"%s\",\"timestamp\":1000,\"operation\":\"set\",\"path\":[\"b\",\"%zu\"],\"value\":",
 			       i ? "," : "", ebc_cid(ctx, id, sizeof(id)), i);
 		l_string_value(&b, chunk);
-		ebc_buf_add(&b, "}", 1);
+		eb_buf_put(&b, "}", 1);
 	}
-	ebc_buf_add(&b, "]", 1);
+	eb_buf_put(&b, "]", 1);
 	while (!b.oom && b.len + 1 < size)
-		ebc_buf_add(&b, " ", 1);
-	ebc_buf_add(&b, "}", 1);
+		eb_buf_put(&b, " ", 1);
+	eb_buf_put(&b, "}", 1);
 	if (b.oom || b.len != size) {
-		ebc_buf_free(&b);
+		eb_buf_clear(&b);
 		return NULL;
 	}
 	return b.p;

@@ -311,19 +311,19 @@ static void va_unknown_members(ebc_ctx *ctx)
 {
 	char store[160], id[32], ch[512];
 	const char *c = ch;
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	eb_sync_response *r;
 
 	ebc_store(ctx, NULL, store, sizeof(store));
 	snprintf(ch, sizeof(ch), CHG_PRE "\"operation\":\"set\",\"path\":[\"a\"],\"value\":1,"
 		 "\"clientInfo\":{\"x\":[1]},\"zz\":null}", ebc_cid(ctx, id, sizeof(id)));
-	ebc_buf_printf(&b, "{\"extension\":{\"a\":1},\"lastKnownVersion\":0,\"changes\":[%s],\"other\":[]}", c);
+	eb_buf_fmt(&b, "{\"extension\":{\"a\":1},\"lastKnownVersion\":0,\"changes\":[%s],\"other\":[]}", c);
 	r = ebc_sync_ok(ctx, NULL, store, ebc_token(ctx), b.p, "GEN-4");
 	if (r && r->current_version != 1)
 		ebc_fail(ctx, "GEN-4", "the change committed (version 1)", "currentVersion %llu",
 			 (unsigned long long)r->current_version);
 	eb_sync_response_free(r);
-	ebc_buf_free(&b);
+	eb_buf_clear(&b);
 }
 
 /* Only the first failing field of a change is reported, in field order. */

@@ -962,7 +962,7 @@ static void w_mal_request_id(ebc_ctx *ctx)
 
 static void w_mal_store_ids(ebc_ctx *ctx)
 {
-	ebc_buf b = { 0 };
+	eb_buf b = { 0 };
 	size_t i;
 	const char *m[] = {
 		"{\"type\":\"subscribe\",\"requestId\":\"1\",\"storeIds\":\"a\"}",
@@ -975,13 +975,13 @@ static void w_mal_store_ids(ebc_ctx *ctx)
 	w_malformed_list(ctx, m, 5, "WS-SUB-6");
 	if (ebc_done(ctx))
 		return;
-	ebc_buf_add(&b, "{\"type\":\"subscribe\",\"requestId\":\"1\",\"storeIds\":[", 48);
+	eb_buf_put(&b, "{\"type\":\"subscribe\",\"requestId\":\"1\",\"storeIds\":[", 48);
 	for (i = 0; i < 101; i++)
-		ebc_buf_printf(&b, "%s\"%s-s%zu\"", i ? "," : "", ctx->store_prefix, i);
-	ebc_buf_add(&b, "]}", 2);
+		eb_buf_fmt(&b, "%s\"%s-s%zu\"", i ? "," : "", ctx->store_prefix, i);
+	eb_buf_put(&b, "]}", 2);
 	if (!b.oom)
 		w_malformed(ctx, b.p, b.len, false, "WS-SUB-6");
-	ebc_buf_free(&b);
+	eb_buf_clear(&b);
 }
 
 /* A ping padded to exactly size bytes. */

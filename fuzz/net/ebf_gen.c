@@ -833,9 +833,11 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, b.p, b.len, 0);
 		break;
 	}
+	if (b.oom)
+		rc = -1;
 	eb_buf_clear(&b);
 	eb_buf_clear(&body);
-	return b.oom ? -1 : rc;
+	return rc;
 fail:
 	eb_buf_clear(&b);
 	eb_buf_clear(&body);
@@ -932,8 +934,10 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 					eb_buf_fmt(&b, "%s\"s%u\"", k2 ? "," : "", k2);
 				eb_buf_str(&b, "]}");
 			}
-			if (b.oom)
+			if (b.oom) {
+				eb_buf_clear(&b);
 				return -1;
+			}
 			m = b.p;
 		}
 		snprintf(c->gen, sizeof(c->gen), "ws/malformed");
@@ -950,8 +954,10 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 			for (uint32_t k2 = 0; k2 < EB_WS_MAX_STORE_IDS; k2++)
 				eb_buf_fmt(&b, "%s\"s%u\"", k2 ? "," : "", k2);
 			eb_buf_str(&b, "]}");
-			if (b.oom)
+			if (b.oom) {
+				eb_buf_clear(&b);
 				return -1;
+			}
 			m = b.p;
 		}
 		snprintf(c->gen, sizeof(c->gen), "ws/well-formed");
@@ -990,8 +996,10 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		eb_buf_str(&b, "{\"type\":\"ping\",\"requestId\":\"big\",\"pad\":\"");
 		gb_repeat(&b, "z", pad);
 		eb_buf_str(&b, "\"}");
-		if (b.oom)
+		if (b.oom) {
+			eb_buf_clear(&b);
 			return -1;
+		}
 		snprintf(c->ex.rule, sizeof(c->ex.rule), "LIMIT-6");
 		c->ex.want_close = 1009;
 		rc = ebf_case_step(c, EBF_S_TEXT, 1, true, b.p, b.len, 0);
