@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define HTTP_CHUNK 16384
+#define HTTP_LINGER_S 2        /* at most this long reading a refused body */
 #define HTTP_HDR_MAX 2048
 
 typedef struct http_pss {
@@ -27,6 +29,9 @@ typedef struct http_pss {
 	bool body_refused;        /* 413 decided while reading */
 	bool chunked;             /* lws hands chunked bodies over undecoded */
 	bool close_after;         /* body left unread, chunked, or asked for */
+	bool has_body;            /* Content-Length > 0 or Transfer-Encoding */
+	bool body_end;            /* the whole request body was read */
+	bool lingering;           /* answered and half-closed: dropping the rest */
 	uint8_t ck_state;
 	bool ck_line_empty;
 	uint64_t ck_left;
@@ -256,7 +261,18 @@ static int http_writeable(struct lws *wsi, http_pss *p)
 	/* keep-alive: the next request on this connection starts clean; clear
 	 * first, lws may free the pss while completing the transaction */
 	bool close_now = p->close_after;
+	bool body_left = p->has_body && !p->body_end;
 	http_pss_clear(p);
+	if (close_now && body_left) {
+		/* answered before the request body was read (413, 401, ...):
+		 * closing with unread data resets the connection and the client
+		 * may lose the answer (RFC 9112 9.6), so half-close, drop what
+		 * still arrives, and close when it ends or after a moment */
+		p->lingering = true;
+		shutdown(lws_get_socket_fd(wsi), SHUT_WR);
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, HTTP_LINGER_S);
+		return 0;
+	}
 	if (close_now)
 		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -282,6 +298,8 @@ static void http_collect_head(struct lws *wsi, http_pss *p, const char *path)
 	if (!lws_get_peer_simple(wsi, p->addr, sizeof p->addr))
 		snprintf(p->addr, sizeof p->addr, "unknown");
 	char conn[64];
+	p->has_body = p->clen > 0 ||
+		      lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
 	if (lws_hdr_copy(wsi, conn, sizeof conn, WSI_TOKEN_CONNECTION) > 0 &&
 	    strcasestr(conn, "close"))
 		p->close_after = true;
@@ -407,10 +425,15 @@ static int http_on_body_done(struct lws *wsi, http_pss *p);
 
 static int http_on_body(struct lws *wsi, http_pss *p, const void *in, size_t len)
 {
+	if (p->lingering)
+		return 0;
 	if (p->chunked && !p->body_refused && p->ctx) {
 		int rc;
-		if (http_dechunk(wsi, p, in, len, &rc) && !rc && !p->body_refused && p->ctx)
-			return http_on_body_done(wsi, p);
+		if (http_dechunk(wsi, p, in, len, &rc)) {
+			p->body_end = true;
+			if (!rc && !p->body_refused && p->ctx)
+				return http_on_body_done(wsi, p);
+		}
 		return rc;
 	}
 	return http_append(wsi, p, in, len);
@@ -550,8 +573,9 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return -1;
 		return http_on_body(wsi, p, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (!p)
-			return -1;
+		if (!p || p->lingering)
+			return -1;   /* lingering: the rest was read, close now */
+		p->body_end = true;
 		return http_on_body_done(wsi, p);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return ebmock_confirm_upgrade(wsi);
