@@ -194,7 +194,9 @@ static void rt_http_not_applied(ebc_ctx *ctx)
 	reader = ebc_token_sub(ctx, "reader");
 	if (!reader || !body)
 		goto out;
-	for (attempt = 0; attempt < 3; attempt++) {
+	/* the push must land before the bucket gains a token (5 ms at 200/s):
+	 * a slow client (sanitizers, a loaded machine) may need a few tries */
+	for (attempt = 0; attempt < 10; attempt++) {
 		char path[256];
 
 		if (!rt_drain(ctx, store, ebc_token(ctx), &resp))
