@@ -48,7 +48,7 @@ static bool gen_chance(ebf_rng *r, unsigned percent)
 
 /* ---- text ------------------------------------------------------------------ */
 
-static void gb_repeat(eb_buf *b, const char *s, size_t times)
+static void buf_repeat(eb_buf *b, const char *s, size_t times)
 {
 	for (size_t i = 0; i < times && !b->oom; i++)
 		eb_buf_str(b, s);
@@ -190,7 +190,7 @@ static void gen_change(ebf_ctx *x, eb_buf *b, ebf_rng *r, unsigned long casei,
 		eb_buf_str(b, "\"id\":\"");
 		eb_buf_str(b, head);
 		if (want > (size_t)n)
-			gb_repeat(b, "i", want - (size_t)n);
+			buf_repeat(b, "i", want - (size_t)n);
 		eb_buf_str(b, "\"");
 		break;
 	}
@@ -241,7 +241,7 @@ static void gen_change(ebf_ctx *x, eb_buf *b, ebf_rng *r, unsigned long casei,
 	case M_PATH_SEG_TOO_LONG:
 	case M_PATH_SEG_MAX:
 		eb_buf_str(b, ",\"path\":[\"");
-		gb_repeat(b, "p", x->limits.max_path_segment_bytes + (m == M_PATH_SEG_TOO_LONG));
+		buf_repeat(b, "p", x->limits.max_path_segment_bytes + (m == M_PATH_SEG_TOO_LONG));
 		eb_buf_str(b, "\"]");
 		break;
 	default:
@@ -262,8 +262,8 @@ static void gen_change(ebf_ctx *x, eb_buf *b, ebf_rng *r, unsigned long casei,
 		uint32_t d = x->limits.max_value_depth + (m == M_VALUE_TOO_DEEP);
 
 		eb_buf_str(b, ",\"value\":");
-		gb_repeat(b, "[", d);
-		gb_repeat(b, "]", d);
+		buf_repeat(b, "[", d);
+		buf_repeat(b, "]", d);
 		break;
 	}
 	case M_DEEP_NESTING: {
@@ -272,21 +272,21 @@ static void gen_change(ebf_ctx *x, eb_buf *b, ebf_rng *r, unsigned long casei,
 		bool objects = ebf_below(r, 2);
 
 		eb_buf_str(b, ",\"value\":");
-		gb_repeat(b, objects ? "{\"a\":[" : "[", d);
+		buf_repeat(b, objects ? "{\"a\":[" : "[", d);
 		eb_buf_str(b, "1");
-		gb_repeat(b, objects ? "]}" : "]", d);
+		buf_repeat(b, objects ? "]}" : "]", d);
 		break;
 	}
 	case M_WIDE_VALUE: /* many small members: over the value size limit */
 		eb_buf_str(b, ",\"value\":[0");
-		gb_repeat(b, ",0", x->limits.max_value_bytes / 2 + 1);
+		buf_repeat(b, ",0", x->limits.max_value_bytes / 2 + 1);
 		eb_buf_str(b, "]");
 		break;
 	case M_VALUE_TOO_BIG:
 	case M_VALUE_SIZE_MAX:
 		/* A string's canonical form is its bytes plus two quotes. */
 		eb_buf_str(b, ",\"value\":\"");
-		gb_repeat(b, "v", x->limits.max_value_bytes - 2 + (m == M_VALUE_TOO_BIG));
+		buf_repeat(b, "v", x->limits.max_value_bytes - 2 + (m == M_VALUE_TOO_BIG));
 		eb_buf_str(b, "\"");
 		break;
 	default:
@@ -706,7 +706,7 @@ static int gen_http_big(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 
 		eb_buf_str(&b, "{\"lastKnownVersion\":0,\"pad\":\"");
 		if (target > b.len + 2)
-			gb_repeat(&b, "x", target - b.len - 2);
+			buf_repeat(&b, "x", target - b.len - 2);
 		eb_buf_str(&b, "\"}");
 		snprintf(c->gen, sizeof(c->gen), "big/body-over-limit");
 	} else {
@@ -782,7 +782,7 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		snprintf(head, sizeof(head), "GET /api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nX-Fuzz: ", id, x->host, tok);
 		eb_buf_str(&b, head);
-		gb_repeat(&b, "h", 16384 + ebf_below(r, 65536));
+		buf_repeat(&b, "h", 16384 + ebf_below(r, 65536));
 		eb_buf_str(&b, "\r\nConnection: close\r\n\r\n");
 		ex_set(&c->ex, "", 0, NULL, false);
 		c->ex.raw_only = true;
@@ -926,8 +926,8 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 			if (ebf_below(r, 2)) {
 				uint32_t d = 1000 + ebf_below(r, 20000);
 
-				gb_repeat(&b, "[", d);
-				gb_repeat(&b, "]", d);
+				buf_repeat(&b, "[", d);
+				buf_repeat(&b, "]", d);
 			} else {
 				eb_buf_str(&b, "{\"type\":\"subscribe\",\"requestId\":\"s\",\"storeIds\":[");
 				for (uint32_t k2 = 0; k2 <= EB_WS_MAX_STORE_IDS; k2++)
@@ -994,7 +994,7 @@ static int gen_ws(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 
 		snprintf(c->gen, sizeof(c->gen), "ws/oversize");
 		eb_buf_str(&b, "{\"type\":\"ping\",\"requestId\":\"big\",\"pad\":\"");
-		gb_repeat(&b, "z", pad);
+		buf_repeat(&b, "z", pad);
 		eb_buf_str(&b, "\"}");
 		if (b.oom) {
 			eb_buf_clear(&b);
