@@ -32,7 +32,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wwrite-strings
 BASE_CFLAGS := $(WARN) -D_GNU_SOURCE -g -MMD -MP \
-	-Iprotocol -Ireports -Inet -Itests/support -Iloadgen/core -Iconformance -I$(B)/gen
+	-Iprotocol -Ireports -Inet -Itests/support -Iloadgen/core -Iconformance -Iclient/lib -I$(B)/gen
 ifeq ($(CONFIG),sanitize)
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
@@ -59,6 +59,8 @@ LOADCORE_SRC := $(wildcard loadgen/core/*.c)
 LOADCORE_OBJ := $(LOADCORE_SRC:%.c=$(B)/obj/%.o)
 CONFCORE_SRC := $(wildcard conformance/core/*.c)
 CONFCORE_OBJ := $(CONFCORE_SRC:%.c=$(B)/obj/%.o)
+CLIENTLIB_SRC := $(wildcard client/lib/*.c)
+CLIENTLIB_OBJ := $(CLIENTLIB_SRC:%.c=$(B)/obj/%.o)
 TSUP_SRC := $(wildcard tests/support/*.c)
 TSUP_OBJ := $(TSUP_SRC:%.c=$(B)/obj/%.o)
 
@@ -73,11 +75,14 @@ LIBMOCK := $(B)/lib/libebmock.a
 LIBLOAD := $(B)/lib/libebload.a
 # The I/O-free pieces of ebconform's runner: linked by ebconform and its tests.
 LIBCONF := $(B)/lib/libebconform.a
+# The reference client SDK (client/lib): linked by ebclient and its tests.
+LIBCLIENT := $(B)/lib/libebclient.a
 # Link order: dependents first.
 KIT_LIBS := $(LIBNET) $(LIBREPORT) $(LIBEB)
 
 MOCK_SRC := $(wildcard mockserver/*.c)
-CONF_SRC := $(wildcard conformance/*.c conformance/cases/*.c)
+CONF_SRC := $(wildcard conformance/*.c conformance/cases/*.c conformance/client/*.c)
+CLIENT_SRC := $(wildcard client/*.c)
 EBFUZZ_SRC := $(wildcard fuzz/net/*.c)
 LOAD_SRC := $(wildcard loadgen/*.c)
 
@@ -94,6 +99,9 @@ endif
 ifneq ($(LOAD_SRC),)
 PROGRAMS += $(B)/bin/ebload
 endif
+ifneq ($(CLIENT_SRC),)
+PROGRAMS += $(B)/bin/ebclient
+endif
 
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
@@ -105,14 +113,14 @@ FUZZ_NAMES := $(FUZZ_TARGET_SRC:fuzz/targets/%.c=%)
 FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/fuzz/%)
 
 ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) $(MOCKCORE_OBJ) $(LOADCORE_OBJ) \
-	$(CONFCORE_OBJ) \
+	$(CONFCORE_OBJ) $(CLIENTLIB_OBJ) $(CLIENT_SRC:%.c=$(B)/obj/%.o) \
 	$(MOCK_SRC:%.c=$(B)/obj/%.o) $(CONF_SRC:%.c=$(B)/obj/%.o) \
 	$(EBFUZZ_SRC:%.c=$(B)/obj/%.o) $(LOAD_SRC:%.c=$(B)/obj/%.o) \
 	$(UNIT_SRC:%.c=$(B)/obj/%.o) $(INTEG_SRC:%.c=$(B)/obj/%.o) \
 	$(FUZZ_TARGET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/fuzz/replay_main.o
 
 .PHONY: all test unit-test check deps run bench bench-load fuzz clean programs
-all: $(LIBEB) $(LIBREPORT) $(LIBNET) $(LIBTSUP) $(PROGRAMS)
+all: $(LIBEB) $(LIBREPORT) $(LIBNET) $(LIBTSUP) $(LIBCLIENT) $(PROGRAMS)
 programs: $(PROGRAMS)
 
 # ---- dependencies (Debian packages) -----------------------------------------
@@ -152,6 +160,7 @@ $(eval $(call make_lib,$(LIBTSUP),$(TSUP_OBJ)))
 $(eval $(call make_lib,$(LIBMOCK),$(MOCKCORE_OBJ)))
 $(eval $(call make_lib,$(LIBLOAD),$(LOADCORE_OBJ)))
 $(eval $(call make_lib,$(LIBCONF),$(CONFCORE_OBJ)))
+$(eval $(call make_lib,$(LIBCLIENT),$(CLIENTLIB_OBJ)))
 
 # ---- programs --------------------------------------------------------------
 define make_prog
@@ -164,12 +173,13 @@ $(eval $(call make_prog,ebmock,$(MOCK_SRC),$(LIBMOCK) $(KIT_LIBS)))
 $(eval $(call make_prog,ebconform,$(CONF_SRC),$(LIBCONF) $(KIT_LIBS)))
 $(eval $(call make_prog,ebfuzz,$(EBFUZZ_SRC),$(KIT_LIBS)))
 $(eval $(call make_prog,ebload,$(LOAD_SRC),$(LIBLOAD) $(KIT_LIBS)))
+$(eval $(call make_prog,ebclient,$(CLIENT_SRC),$(LIBCLIENT) $(KIT_LIBS)))
 
 # ---- tests -----------------------------------------------------------------
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(KIT_LIBS)
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(KIT_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS) $(PKG_LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/integration/%.o $(LIBTSUP) $(LIBMOCK) $(KIT_LIBS)
 	@mkdir -p $(@D)
