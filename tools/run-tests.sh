@@ -1,7 +1,31 @@
 #!/bin/sh
 # Runs every built test of one build folder and prints one closing line
 # "N passed, N failed". Usage: tools/run-tests.sh build/<config>
+#
+# Check binaries and corpus replays are quick and run one after another; the
+# scripted tests (the suites proving themselves, smoke tests) are independent
+# and run EB_TEST_JOBS at a time (default 2, one per core), the longest
+# first, so the slowest ones overlap instead of queueing. Every test writes
+# its own log under <build>/test-logs; a failing test's log tail is printed.
 set -u
+
+# One test: "run-tests.sh __one BUILD NAME CMD..." — runs it, prints its
+# PASS/FAIL line (and log tail), leaves NAME.status with 0 or 1.
+if [ "${1:-}" = "__one" ]; then
+	B=$2; name=$3; shift 3
+	start=$(date +%s)
+	if "$@" > "$B/test-logs/$name.log" 2>&1; then
+		echo 0 > "$B/test-logs/$name.status"
+		printf '  PASS  %-40s %4ss\n' "$name" "$(( $(date +%s) - start ))"
+	else
+		echo 1 > "$B/test-logs/$name.status"
+		# One printf so parallel tests do not interleave a failure's lines.
+		printf '  FAIL  %-40s %4ss\n%s\n' "$name" "$(( $(date +%s) - start ))" \
+			"$(sed 's/^/        | /' "$B/test-logs/$name.log" | tail -n 80)"
+	fi
+	exit 0
+fi
+
 B=${1:?usage: run-tests.sh build/<config>}
 EB_BIN_DIR=$(cd "$B/bin" 2>/dev/null && pwd || echo "$B/bin")
 export EB_BIN_DIR
@@ -12,45 +36,56 @@ case "$B" in *sanitize*)
 	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 esac
-
-passed=0
-failed=0
-failed_names=""
-
-run() {
-	name=$1; shift
-	start=$(date +%s)
-	if "$@" > "$B/test-logs/$name.log" 2>&1; then
-		passed=$((passed + 1))
-		printf '  PASS  %-40s %4ss\n' "$name" "$(( $(date +%s) - start ))"
-	else
-		failed=$((failed + 1))
-		failed_names="$failed_names $name"
-		printf '  FAIL  %-40s %4ss\n' "$name" "$(( $(date +%s) - start ))"
-		sed 's/^/        | /' "$B/test-logs/$name.log" | tail -n 80
-	fi
-}
+JOBS=${EB_TEST_JOBS:-2}
+SELF="$EB_ROOT/tools/run-tests.sh"
 
 mkdir -p "$B/test-logs"
+rm -f "$B"/test-logs/*.status "$B"/test-logs/headline*.txt
+t0=$(date +%s)
+
 for t in "$B"/tests/check_*; do
 	[ -x "$t" ] || continue
-	run "$(basename "$t")" "$t"
+	sh "$SELF" __one "$B" "$(basename "$t")" "$t"
 done
 
 # Fuzz targets as plain programs over their committed corpora.
 for f in "$B"/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	n=$(basename "$f")
-	run "$n-corpus" "$f" "fuzz/corpus/${n#fuzz_}"
+	sh "$SELF" __one "$B" "$n-corpus" "$f" "fuzz/corpus/${n#fuzz_}"
 done
 
-# Scripted end-to-end tests (the suite proving itself, load smoke, ...).
-for s in tests/scripts/*.sh; do
-	[ -f "$s" ] || continue
-	run "$(basename "$s" .sh)" sh "$s" "$B"
+# Scripted end-to-end tests, the known long ones first.
+{
+	for s in conformance_selfproof client_selfproof conformance_variations; do
+		[ -f "tests/scripts/$s.sh" ] && echo "$s"
+	done
+	for s in tests/scripts/*.sh; do
+		[ -f "$s" ] || continue
+		n=$(basename "$s" .sh)
+		case "$n" in conformance_selfproof|client_selfproof|conformance_variations) ;; *) echo "$n" ;; esac
+	done
+} | xargs -P "$JOBS" -I{} sh "$SELF" __one "$B" {} sh "tests/scripts/{}.sh" "$B"
+
+passed=0
+failed=0
+failed_names=""
+for st in "$B"/test-logs/*.status; do
+	[ -f "$st" ] || continue
+	if [ "$(cat "$st")" = 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failed_names="$failed_names $(basename "$st" .status)"
+	fi
 done
 
 echo
+# Headlines the proofs leave behind (what a user came for), then the count.
+for h in "$B"/test-logs/headline*.txt; do
+	[ -f "$h" ] && cat "$h"
+done
+echo "tests took $(( $(date +%s) - t0 )) s (scripts $JOBS at a time)"
 if [ "$failed" -ne 0 ]; then
 	echo "failed:$failed_names"
 fi

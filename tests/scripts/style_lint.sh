@@ -5,7 +5,7 @@
 set -u
 cd "${EB_ROOT:-.}"
 status=0
-srcs=$(find protocol reports net mockserver conformance fuzz loadgen tests \
+srcs=$(find protocol reports net mockserver conformance fuzz loadgen client tests \
 	-name '*.[ch]' 2>/dev/null | sort)
 
 check() {
