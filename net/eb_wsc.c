@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "eb_time.h"
+#include "eb_target.h"
 
 #define WSC_DEFAULT_MAX_MESSAGE ((size_t)1024 * 1024)
 #define WSC_DEFAULT_SEND_TIMEOUT_MS 10000L
@@ -261,54 +262,6 @@ static eb_rc wsc_write_all(eb_wsc *c, const void *data, size_t len, eb_err *err)
 }
 
 /* ---- connect and handshake ---------------------------------------------------- */
-
-/* "http://host:port[/...]", "ws://...", "[::1]:port" -> host, port. */
-static eb_rc wsc_parse_url(const char *url, char *host, size_t hlen,
-			   char *port, size_t plen, eb_err *err)
-{
-	const char *p = url;
-	if (strncasecmp(p, "http://", 7) == 0)
-		p += 7;
-	else if (strncasecmp(p, "ws://", 5) == 0)
-		p += 5;
-	else if (strstr(p, "://") != NULL)
-		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
-				  "unsupported scheme in %s (ws:// or http:// only)",
-				  url);
-	const char *hs = p, *he;
-	if (*p == '[') {
-		hs = p + 1;
-		he = strchr(hs, ']');
-		if (he == NULL)
-			goto bad;
-		p = he + 1;
-	} else {
-		he = p + strcspn(p, ":/");
-		p = he;
-	}
-	if (he == hs || (size_t)(he - hs) >= hlen)
-		goto bad;
-	memcpy(host, hs, (size_t)(he - hs));
-	host[he - hs] = '\0';
-	const char *ps = "80";
-	size_t pn = 2;
-	if (*p == ':') {
-		ps = p + 1;
-		pn = strcspn(ps, "/");
-		if (pn == 0)
-			goto bad;
-	} else if (*p != '\0' && *p != '/') {
-		goto bad;
-	}
-	if (pn >= plen)
-		goto bad;
-	memcpy(port, ps, pn);
-	port[pn] = '\0';
-	return EB_OK;
-bad:
-	return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
-			  "cannot parse url %s", url);
-}
 
 static eb_rc wsc_tcp_connect(const char *host, const char *port,
 			     uint64_t deadline, int *out, eb_err *err)
@@ -565,7 +518,8 @@ eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 		     eb_wirelog *wire, int conn, eb_wsc **out,
 		     int *http_status, eb_err *err)
 {
-	char host[256], port[16];
+	char host[256], port[16], full[1024];
+	eb_url u;
 	eb_rc rc;
 	eb_wsc *c = NULL;
 
@@ -575,9 +529,19 @@ eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
 				  "eb_wsc_connect: bad arguments");
 	*out = NULL;
-	rc = wsc_parse_url(url, host, sizeof host, port, sizeof port, err);
+	/* The kit's one URL parser; a base path in url prefixes path. */
+	rc = eb_url_parse(url, &u, err);
 	if (rc != EB_OK)
 		return rc;
+	if (u.tls)
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "%s: TLS (wss://, https://) is not supported", url);
+	if (snprintf(full, sizeof full, "%s%s", u.path, path) >= (int)sizeof full)
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "eb_wsc_connect: path too long");
+	snprintf(host, sizeof host, "%s", u.host);
+	snprintf(port, sizeof port, "%d", u.port);
+	path = full;
 	c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,

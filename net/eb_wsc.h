@@ -16,8 +16,9 @@
 
 typedef struct eb_wsc eb_wsc;
 
-/* Connects to url ("http://host:port" or "ws://host:port") and upgrades at
- * path (e.g. "/api/sync/notifications"). timeout_ms bounds connect+handshake.
+/* Connects to url ("http://host:port" or "ws://host:port", parsed by
+ * eb_url_parse; a base path in url is prefixed to path; no TLS) and upgrades
+ * at path (e.g. "/api/sync/notifications"). timeout_ms bounds connect+handshake.
  * Returns EB_OK, EB_ERR_IO (connection refused/timeout; msg in err), or
  * EB_ERR_SHAPE when the server answered but refused the upgrade (the HTTP
  * status is in *http_status if non-NULL). wire may be NULL.
