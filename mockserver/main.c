@@ -101,6 +101,8 @@ static void usage(FILE *f)
 "                            per event independent of the number of sockets)\n"
 "Authentication (one of them is required):\n"
 "  --no-auth                 accept everything; subject = remote address (loud warning)\n"
+"  --no-auth-ws answer|ignore  with --no-auth, answer `auth` on the socket with\n"
+"                            auth_ok (default) or ignore it (WS-AUTH-7)\n"
 "  --jwt-secret S            HS256 secret\n"
 "  --jwt-public-key PEMFILE  RS256 public key\n"
 "  --jwt-issuer S            required iss\n"
@@ -116,6 +118,7 @@ static void usage(FILE *f)
 "  --max-page-limit N        (1000)         --max-subscriptions N     (100)\n"
 "  --timestamp-skew-ms N     allowance for future timestamps (60000)\n"
 "  --coalesce-ms N           notification coalescing window, 0-250 (0 = send at once)\n"
+"  --no-limits-endpoint      GET /api/limits answers 404 (not offered, LIMIT-10)\n"
 "Rate limiting (token bucket per subject, per address without a token; 0 = off):\n"
 "  --rate-http PER_SEC       --rate-http-burst N\n"
 "  --rate-ws PER_SEC         --rate-ws-burst N\n"
@@ -138,7 +141,8 @@ enum {
 	O_MAX_BODY, O_MAX_CHANGES, O_MAX_SEGS, O_MAX_SEG_BYTES, O_MAX_VALUE,
 	O_MAX_DEPTH, O_MAX_ID, O_MAX_FRAME, O_MAX_PAGE, O_MAX_SUBS, O_RATE_HTTP,
 	O_RATE_HTTP_BURST, O_RATE_WS, O_RATE_WS_BURST, O_AUTH_TIMEOUT, O_PING,
-	O_MAX_CONNS, O_ADMIN, O_FAULT, O_DEFECT, O_QUIET, O_EVENT_LOOP, O_HELP
+	O_MAX_CONNS, O_ADMIN, O_FAULT, O_DEFECT, O_QUIET, O_EVENT_LOOP, O_HELP,
+	O_NO_AUTH_WS, O_NO_LIMITS
 };
 
 static const struct option long_opts[] = {
@@ -146,6 +150,8 @@ static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, O_PORT },
 	{ "port-file", required_argument, NULL, O_PORT_FILE },
 	{ "no-auth", no_argument, NULL, O_NO_AUTH },
+	{ "no-auth-ws", required_argument, NULL, O_NO_AUTH_WS },
+	{ "no-limits-endpoint", no_argument, NULL, O_NO_LIMITS },
 	{ "jwt-secret", required_argument, NULL, O_JWT_SECRET },
 	{ "jwt-public-key", required_argument, NULL, O_JWT_PUB },
 	{ "jwt-issuer", required_argument, NULL, O_JWT_ISS },
@@ -305,6 +311,15 @@ int main(int argc, char **argv)
 			break;
 		case O_PORT_FILE: port_file = optarg; break;
 		case O_NO_AUTH: cfg.no_auth = true; break;
+		case O_NO_AUTH_WS:
+			if (strcmp(optarg, "ignore") == 0)
+				cfg.no_auth_ws_ignore = true;
+			else if (strcmp(optarg, "answer") == 0)
+				cfg.no_auth_ws_ignore = false;
+			else
+				goto bad_value;
+			break;
+		case O_NO_LIMITS: cfg.no_limits_endpoint = true; break;
 		case O_JWT_SECRET:
 			if (!optarg[0])
 				goto bad_value;

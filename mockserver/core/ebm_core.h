@@ -104,6 +104,10 @@ eb_rc ebm_fault_parse(const char *spec, uint64_t now_ms, ebm_faults *f,
 typedef struct ebm_config {
 	eb_limits limits;            /* section 8, plus coalesce and rate limits */
 	bool no_auth;                /* everything allowed, subject = address */
+	bool no_auth_ws_ignore;      /* no_auth: `auth` on the socket gets no
+	                              * answer (else auth_ok), WS-AUTH-7 */
+	bool no_limits_endpoint;     /* GET /api/limits answers 404 (LIMIT-10
+	                              * "where offered") */
 	const char *jwt_secret;      /* HS256 secret or NULL */
 	const char *jwt_public_pem;  /* RS256 public key PEM text or NULL */
 	const char *jwt_issuer;      /* NULL: not checked */

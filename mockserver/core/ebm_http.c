@@ -1125,6 +1125,11 @@ ebm_http_step ebm_http_begin(ebm_server *srv, const ebm_http_req *req,
 		resp->route = EBM_R_LIMITS;
 		if (api_faults(srv, resp))
 			return EBM_HTTP_DONE;
+		if (srv->cfg.no_limits_endpoint) {
+			/* a server that does not offer it (LIMIT-10 "where offered") */
+			resp_error(srv, resp, EB_CODE_NOT_FOUND, "no such route", NULL, -1);
+			return EBM_HTTP_DONE;
+		}
 		if (!method_is(req, "GET"))
 			resp_405(srv, resp, "GET");
 		else
