@@ -152,7 +152,9 @@ typedef struct ebc_run {
 	const ebc_opts *opts;
 	char prefix[24];          /* random run prefix for store ids and subjects */
 	eb_limits limits;         /* advertised, or the defaults */
-	bool limits_offered;      /* GET /api/limits answered 200 */
+	bool limits_offered;      /* GET /api/limits answered 200 with limits */
+	long limits_status;       /* its status: 404 = not offered (LIMIT-10) */
+	char limits_problem[160]; /* why an offered endpoint is wrong, or "" */
 	char *private_pem;        /* RS256 key read from --jwt-private-key */
 	char *public_pem;         /* derived from it with OpenSSL */
 	const char *token_flags;  /* shell-quoted flags for rerun commands */
@@ -176,6 +178,11 @@ struct ebc_ctx {
 	char store_prefix[128];   /* every store of the case starts with it */
 	eb_http *http;            /* the case thread's client (lazy) */
 	char *token;              /* default token (lazy) */
+	/* The advertised WebSocket bucket as the suite spends it (cases not
+	 * about rate limits pace their socket messages by it, RATE-1). */
+	double ws_tokens;
+	uint64_t ws_refill_ns;
+	bool ws_bucket_init;
 };
 
 /* Verdicts. The first one recorded wins. expected/actual are one-liners the
@@ -296,6 +303,7 @@ typedef struct ebc_ws {
 	size_t nq, capq;
 	bool closed;
 	int close_code;           /* 0: TCP EOF without close frame */
+	bool unpaced;             /* sends ignore the advertised bucket (rate cases) */
 } ebc_ws;
 
 /* Connects to the notifications endpoint. NULL after ebc_error. */
@@ -303,6 +311,9 @@ ebc_ws *ebc_ws_open(ebc_ctx *ctx);
 /* Connects with an extra path suffix (e.g. "?token=..."); NULL after ebc_error. */
 ebc_ws *ebc_ws_open_path(ebc_ctx *ctx, const char *path);
 void ebc_ws_free(ebc_ws *w);
+/* Sends one text message. Unless w->unpaced, first waits until the case's
+ * share of the advertised WebSocket bucket has a token, so that cases not
+ * about rate limiting never go over it. */
 bool ebc_ws_send(ebc_ws *w, const char *text);
 /* Sends a request whose JSON is built by the caller with "requestId" rid,
  * and waits for the reply echoing rid (notifications are queued). NULL after
@@ -311,7 +322,9 @@ eb_ws_server_msg *ebc_ws_call(ebc_ws *w, const char *text, const char *rid,
 			      const char *rule);
 /* Next request id ("r<n>") into buf. */
 const char *ebc_ws_rid(ebc_ws *w, char *buf, size_t len);
-/* auth and expect auth_ok. false after a verdict. */
+/* auth and expect auth_ok. false after a verdict. Against --no-auth-server
+ * sends nothing and returns true with *ok NULL: such a server needs no auth
+ * on the socket and may answer one or ignore it (WS-AUTH-7). */
 bool ebc_ws_auth(ebc_ws *w, const char *token, eb_ws_server_msg **ok);
 /* subscribe/unsubscribe and expect the ack type. */
 eb_ws_server_msg *ebc_ws_sub(ebc_ws *w, bool unsub, const char *const *stores, size_t n,

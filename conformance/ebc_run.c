@@ -205,6 +205,10 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 		rc = EBC_EXIT_UNREACHABLE;
 		goto out;
 	}
+	/* 404 means not offered (LIMIT-10 "where offered"): the defaults of
+	 * section 8 hold. Any other answer is an endpoint that is there but
+	 * wrong, which limits/advertised reports as a LIMIT-10 failure. */
+	run->limits_status = resp.status;
 	if (resp.status == 200) {
 		eb_err e;
 		eb_limits l;
@@ -214,7 +218,13 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 		if (eb_limits_parse(resp.body, resp.body_len, &l, &e) == EB_OK) {
 			run->limits = l;
 			run->limits_offered = true;
+		} else {
+			snprintf(run->limits_problem, sizeof(run->limits_problem),
+				 "its 200 body is not a limits object: %.100s", e.msg);
 		}
+	} else if (resp.status != 404) {
+		snprintf(run->limits_problem, sizeof(run->limits_problem),
+			 "it answered %ld, not 200 (it needs no token)", resp.status);
 	}
 	rc = 0;
 out:
@@ -245,17 +255,24 @@ typedef struct run_pool {
 	pthread_mutex_t mu;
 } run_pool;
 
-/* Why a case cannot run against this server, or NULL. */
-static const char *run_skip_reason(const ebc_run *run, const ebc_case *c)
+/* Why a case cannot run against this server, or NULL (buf holds the text
+ * of reasons that are built). */
+static const char *run_skip_reason(const ebc_run *run, const ebc_case *c, char *buf, size_t len)
 {
 	const ebc_opts *o = run->opts;
+
+	if ((c->flags & (EBC_F_LIMITS | EBC_F_RATE)) && run->limits_problem[0]) {
+		snprintf(buf, len, "GET /api/limits is there but wrong (%s): see limits/advertised "
+			 "(LIMIT-10)", run->limits_problem);
+		return buf;
+	}
 
 	if ((c->flags & EBC_F_AUTH) && o->no_auth_server)
 		return "the server runs without authentication (--no-auth-server)";
 	if ((c->flags & EBC_F_AUTH) && !o->jwt_secret && !run->private_pem)
 		return "no signing key given (--jwt-secret or --jwt-private-key)";
 	if ((c->flags & EBC_F_LIMITS) && !run->limits_offered)
-		return "GET /api/limits is not offered (no 200): the server advertises no limits";
+		return "GET /api/limits is not offered (404): the server advertises no limits";
 	if ((c->flags & EBC_F_RATE) && !(run->limits_offered && run->limits.rate_limit_on))
 		return "rate limiting not offered: GET /api/limits has no rateLimit (RATE-1)";
 	if ((c->flags & EBC_F_ISS) && !o->jwt_issuer)
@@ -286,7 +303,8 @@ static void run_one(run_pool *p, const ebc_case *c)
 	const ebc_run *run = p->run;
 	ebc_ctx ctx;
 	eb_case_result res;
-	const char *skip = run_skip_reason(run, c);
+	char skipbuf[320];
+	const char *skip = run_skip_reason(run, c, skipbuf, sizeof(skipbuf));
 	char rerun[2048];
 	size_t i, nr = 0, nt = 0;
 	uint64_t t0 = eb_time_mono_ns();

@@ -114,7 +114,11 @@ void ebc_note(ebc_ctx *ctx, const char *fmt, ...)
 
 long ebc_ms(const ebc_ctx *ctx, long ms)
 {
-	return (long)((double)ms * ctx->run->opts->time_scale);
+	double f = ctx->run->opts->time_scale;
+
+	/* Patience only ever grows: a factor below 1 (refused by the option
+	 * parser) would shorten the deadlines the spec gives the server. */
+	return (long)((double)ms * (f > 1.0 ? f : 1.0));
 }
 
 long ebc_timeout(const ebc_ctx *ctx)
@@ -623,7 +627,9 @@ bool ebc_read_all(ebc_ctx *ctx, eb_http *h, const char *store, const char *token
 {
 	eb_change *all = NULL;
 	size_t nall = 0, cap = 0, page;
-	unsigned eff = limit ? limit : 1000;   /* the default page size (FEED-2, SYNC-1) */
+	/* the default page size (FEED-2, SYNC-1): the advertised maximum
+	 * replaces the 1000 of the defaults (LIMIT-11) */
+	unsigned eff = limit ? limit : ctx->run->limits.max_page_limit;
 	const char *order_rule = via_sync ? "SYNC-5" : "FEED-3";
 	bool ok = false;
 

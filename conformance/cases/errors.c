@@ -292,36 +292,102 @@ out:
 	free(body);
 }
 
+/* The over-limit changes of the order cases are sized from the ADVERTISED
+ * limits (the defaults when none are advertised): a server MAY allow more
+ * (section 8), and a violation of the default can be legal there. */
+
+/* A set change whose id is one byte over the change-id limit (LIMIT-5).
+ * NULL after ebc_error. Caller frees. */
+static char *o_long_id_change(ebc_ctx *ctx)
+{
+	size_t want = (size_t)ctx->run->limits.max_change_id_bytes + 1, k;
+	char id[32];
+	eb_buf b = { 0 };
+	char *out;
+
+	ebc_cid(ctx, id, sizeof(id));
+	eb_buf_fmt(&b, "{\"id\":\"%s", id);
+	for (k = strlen(id); k < want; k++)
+		eb_buf_put(&b, "L", 1);
+	eb_buf_str(&b, "\",\"timestamp\":1,\"operation\":\"set\",\"path\":[\"a\"],\"value\":1}");
+	out = eb_buf_take(&b, NULL);
+	if (!out)
+		ebc_error(ctx, "out of memory");
+	return out;
+}
+
+/* A set change with a path segment one byte over the segment limit
+ * (LIMIT-3). NULL after ebc_error. Caller frees. */
+static char *o_long_segment_change(ebc_ctx *ctx)
+{
+	size_t want = (size_t)ctx->run->limits.max_path_segment_bytes + 1, k;
+	char id[32];
+	eb_buf b = { 0 };
+	char *out;
+
+	eb_buf_fmt(&b, "{\"id\":\"%s\",\"timestamp\":1,\"operation\":\"set\",\"path\":[\"",
+		   ebc_cid(ctx, id, sizeof(id)));
+	for (k = 0; k < want; k++)
+		eb_buf_put(&b, "S", 1);
+	eb_buf_str(&b, "\"],\"value\":1}");
+	out = eb_buf_take(&b, NULL);
+	if (!out)
+		ebc_error(ctx, "out of memory");
+	return out;
+}
+
+/* A set change whose path has one segment more than the limit (LIMIT-3).
+ * NULL after ebc_error. Caller frees. */
+static char *o_many_segments_change(ebc_ctx *ctx)
+{
+	size_t want = (size_t)ctx->run->limits.max_path_segments + 1, k;
+	char id[32];
+	eb_buf b = { 0 };
+	char *out;
+
+	eb_buf_fmt(&b, "{\"id\":\"%s\",\"timestamp\":1,\"operation\":\"set\",\"path\":[",
+		   ebc_cid(ctx, id, sizeof(id)));
+	for (k = 0; k < want; k++)
+		eb_buf_fmt(&b, "%s\"%zu\"", k ? "," : "", k + 1);
+	eb_buf_str(&b, "],\"value\":1}");
+	out = eb_buf_take(&b, NULL);
+	if (!out)
+		ebc_error(ctx, "out of memory");
+	return out;
+}
+
 static void o_shape_before_limits(ebc_ctx *ctx)
 {
-	char c0[512], c1[256], id[32];
+	char c1[256], id[32];
+	char *c0 = o_long_id_change(ctx);
 	const char *ch[2] = { c0, c1 };
-	size_t k;
 
-	/* change 0 breaks a limit (id of 200 bytes), change 1 the shape */
-	snprintf(c0, sizeof(c0), "{\"id\":\"%s", ebc_cid(ctx, id, sizeof(id)));
-	for (k = strlen(c0); k < 210; k++)
-		c0[k] = 'L';
-	snprintf(c0 + k, sizeof(c0) - k, "\",\"timestamp\":1,\"operation\":\"set\",\"path\":[\"a\"],\"value\":1}");
+	/* change 0 breaks a limit (an id one byte too long), change 1 the shape */
+	if (!c0)
+		return;
 	snprintf(c1, sizeof(c1), "{\"id\":\"%s\",\"timestamp\":1,\"operation\":\"bogus\",\"path\":[\"a\"],\"value\":1}",
 		 ebc_cid(ctx, id, sizeof(id)));
 	o_changes(ctx, 0, ch, 2, 400, "INVALID_REQUEST", 1, false);
+	free(c0);
 }
 
 static void o_limits_before_timestamp(ebc_ctx *ctx)
 {
-	char c0[256], c1[512], id[32];
-	const char *ch[2] = { c0, c1 };
-	size_t k;
+	char c0[256], id[32];
+	char *c1 = NULL;
+	const char *ch[2];
 
 	snprintf(c0, sizeof(c0), "{\"id\":\"%s\",\"timestamp\":%llu,\"operation\":\"set\",\"path\":[\"a\"],\"value\":1}",
 		 ebc_cid(ctx, id, sizeof(id)),
 		 (unsigned long long)(ebc_now_ms() + ctx->run->limits.timestamp_skew_ms + 3600000ULL));
-	snprintf(c1, sizeof(c1), "{\"id\":\"%s\",\"timestamp\":1,\"operation\":\"set\",\"path\":[\"", ebc_cid(ctx, id, sizeof(id)));
-	for (k = strlen(c1); k < 400; k++)
-		c1[k] = 'S';
-	snprintf(c1 + k, sizeof(c1) - k, "\"],\"value\":1}");
+	/* change 1: a segment one byte over the advertised limit */
+	c1 = o_long_segment_change(ctx);
+	if (!c1)
+		return;
+	ch[0] = c0;
+	ch[1] = c1;
 	o_changes(ctx, 0, ch, 2, 422, "LIMIT_EXCEEDED", 1, false);
+	free(c1);
 }
 
 static void o_batch_size_first(ebc_ctx *ctx)
@@ -342,12 +408,9 @@ static void o_batch_size_first(ebc_ctx *ctx)
 		char id[32];
 
 		ebc_cid(ctx, id, sizeof(id));
-		/* change 3 also breaks a per-change limit (33 segments) */
+		/* change 3 also breaks a per-change limit (one segment too many) */
 		if (i == 3)
-			ch[i] = strdup("{\"id\":\"x3\",\"timestamp\":1,\"operation\":\"set\",\"path\":"
-				       "[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"11\",\"12\","
-				       "\"13\",\"14\",\"15\",\"16\",\"17\",\"18\",\"19\",\"20\",\"21\",\"22\",\"23\","
-				       "\"24\",\"25\",\"26\",\"27\",\"28\",\"29\",\"30\",\"31\",\"32\",\"33\"],\"value\":1}");
+			ch[i] = o_many_segments_change(ctx);
 		else
 			ch[i] = ebc_set_json(id, 1, "k", "1");
 		if (!ch[i]) {

@@ -485,10 +485,14 @@ static void f_unknown_param(ebc_ctx *ctx)
 
 static void f_limit_bad(ebc_ctx *ctx)
 {
-	const char *qs[] = { "since=0&limit=0", "since=0&limit=1001", "since=0&limit=-1",
-			     "since=0&limit=01", "since=0&limit=", "since=0&limit=abc",
-			     "since=0&limit=100000" };
+	/* one over the ADVERTISED page maximum, which replaces 1000 (LIMIT-11) */
+	unsigned long long max = ctx->run->limits.max_page_limit;
+	char over[48], far[48];
+	const char *qs[] = { "since=0&limit=0", over, "since=0&limit=-1",
+			     "since=0&limit=01", "since=0&limit=", "since=0&limit=abc", far };
 
+	snprintf(over, sizeof(over), "since=0&limit=%llu", max + 1);
+	snprintf(far, sizeof(far), "since=0&limit=%llu", max * 100);
 	f_queries(ctx, qs, 7, "LIMIT-7");
 }
 
@@ -521,14 +525,16 @@ out:
 
 static void f_sync_limit_bad(ebc_ctx *ctx)
 {
-	char store[160];
+	char store[160], over[64];
 	const char *bodies[] = { "{\"lastKnownVersion\":0,\"limit\":0}",
-				 "{\"lastKnownVersion\":0,\"limit\":1001}",
+				 over,   /* one over the advertised maximum (LIMIT-11) */
 				 "{\"lastKnownVersion\":0,\"limit\":-5}",
 				 "{\"lastKnownVersion\":0,\"limit\":2.5}",
 				 "{\"lastKnownVersion\":0,\"limit\":\"10\"}" };
 	size_t i;
 
+	snprintf(over, sizeof(over), "{\"lastKnownVersion\":0,\"limit\":%llu}",
+		 (unsigned long long)ctx->run->limits.max_page_limit + 1);
 	ebc_store(ctx, NULL, store, sizeof(store));
 	if (!ebc_push_n(ctx, NULL, store, ebc_token(ctx), 1, 0, NULL, NULL, "SYNC-9"))
 		return;

@@ -14,16 +14,29 @@
 #include "eb_time.h"
 #include "../ebc.h"
 
-#define RT_THREADS 3
+#define RT_MAX_THREADS 64
+
+typedef struct rt_shared {
+	pthread_mutex_t mu;
+	size_t total;            /* requests sent by all threads */
+	bool stop;
+	bool limited;            /* a 429 was seen: the bucket is empty */
+	bool push_claimed;       /* one thread sends the push */
+	bool push_done;
+	uint64_t t0;
+	size_t threads;
+	/* the request that must meet the empty bucket (rate/http-429-not-applied),
+	 * sent while the other connections keep the bucket empty */
+	const char *push_path, *push_body;
+	eb_http_resp push_resp;
+	bool push_failed;
+} rt_shared;
 
 typedef struct rt_drainer {
 	ebc_ctx *ctx;
+	rt_shared *sh;
 	const char *path, *tok;
-	pthread_mutex_t *mu;
-	size_t *total;           /* requests sent by all threads */
-	bool *stop;
-	uint64_t t0;
-	eb_http_resp got;        /* this thread's 429, if any */
+	eb_http_resp got;        /* this thread's first 429, if any */
 	long bad_status;         /* a status other than 200/429 */
 	bool over;               /* bucket allowance exceeded without a 429 */
 	bool failed;             /* transport error or timeout */
@@ -34,6 +47,7 @@ typedef struct rt_drainer {
 static void *rt_drain_thread(void *arg)
 {
 	rt_drainer *d = arg;
+	rt_shared *sh = d->sh;
 	const eb_limits *l = &d->ctx->run->limits;
 	eb_http *h = ebc_http_new(d->ctx);
 	eb_http_resp resp;
@@ -41,20 +55,41 @@ static void *rt_drain_thread(void *arg)
 	memset(&d->got, 0, sizeof(d->got));
 	if (!h) {
 		d->failed = true;
-		return NULL;
+		goto done;
 	}
 	for (;;) {
-		double el = (double)(eb_time_mono_ns() - d->t0) / 1e9;
+		double el = (double)(eb_time_mono_ns() - sh->t0) / 1e9;
 		size_t n;
-		bool stop;
+		bool stop, limited, push = false;
 
-		pthread_mutex_lock(d->mu);
-		stop = *d->stop;
-		n = ++*d->total;
-		pthread_mutex_unlock(d->mu);
+		pthread_mutex_lock(&sh->mu);
+		stop = sh->stop;
+		limited = sh->limited;
+		n = ++sh->total;
+		if (limited && sh->push_path && !sh->push_claimed) {
+			sh->push_claimed = true;
+			push = true;
+		}
+		pthread_mutex_unlock(&sh->mu);
 		if (stop)
 			break;
-		if ((double)n > l->http_burst + l->http_per_second * el + 5 * RT_THREADS && el > 0.05) {
+		if (push) {
+			/* the bucket is empty and the other connections keep it so */
+			if (eb_http_request(h, "POST", sh->push_path, d->tok, NULL, sh->push_body,
+					    strlen(sh->push_body), NULL, 0, &resp) != EB_OK) {
+				eb_http_resp_clear(&resp);
+				sh->push_failed = true;
+			} else {
+				sh->push_resp = resp;
+			}
+			pthread_mutex_lock(&sh->mu);
+			sh->push_done = true;
+			sh->stop = true;
+			pthread_mutex_unlock(&sh->mu);
+			break;
+		}
+		if (!limited && (double)n > l->http_burst + l->http_per_second * el + 5.0 * (double)sh->threads &&
+		    el > 0.05) {
 			d->over = true;
 			break;
 		}
@@ -68,8 +103,16 @@ static void *rt_drain_thread(void *arg)
 			break;
 		}
 		if (resp.status == 429) {
-			d->got = resp;
-			break;
+			if (d->got.status != 429)
+				d->got = resp;
+			else
+				eb_http_resp_clear(&resp);
+			pthread_mutex_lock(&sh->mu);
+			sh->limited = true;
+			if (!sh->push_path)
+				sh->stop = true;
+			pthread_mutex_unlock(&sh->mu);
+			continue;
 		}
 		if (resp.status != 200) {
 			d->bad_status = resp.status;
@@ -78,41 +121,101 @@ static void *rt_drain_thread(void *arg)
 		}
 		eb_http_resp_clear(&resp);
 	}
-	pthread_mutex_lock(d->mu);
-	*d->stop = true;
-	pthread_mutex_unlock(d->mu);
+done:
+	pthread_mutex_lock(&sh->mu);
+	/* a push still to come keeps the others draining */
+	if (!sh->push_path || sh->push_done || !sh->limited || d->failed || d->over || d->bad_status)
+		sh->stop = true;
+	pthread_mutex_unlock(&sh->mu);
 	eb_http_free(h);
 	return NULL;
 }
 
-/* Sends GETs with tok on a few connections until a 429 (kept in *resp).
- * false after a verdict. */
-static bool rt_drain(ebc_ctx *ctx, const char *store, const char *tok, eb_http_resp *resp)
+/* How many connections empty the bucket: enough that the requests in flight
+ * outpace the refill (rate x the server's time per request), measured with
+ * two requests. 0 after a verdict (SKIP when more than RT_MAX_THREADS would
+ * be needed: such a server cannot be driven past its bucket from here). */
+static size_t rt_threads(ebc_ctx *ctx, const char *path, const char *tok)
 {
 	const eb_limits *l = &ctx->run->limits;
-	rt_drainer d[RT_THREADS];
-	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	size_t total = 0, i;
-	bool stop = false, ok = false, kept = false;
+	eb_http *h = ebc_http_new(ctx);
+	double lat = 0, need;
+	size_t n;
+	int i;
+
+	if (!h)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		eb_http_resp resp;
+		uint64_t t0 = eb_time_mono_ns();
+		double el;
+
+		if (eb_http_request(h, "GET", path, tok, NULL, NULL, 0, NULL, 0, &resp) != EB_OK) {
+			ebc_error(ctx, "GET %s: network error: %s", path,
+				  resp.error[0] ? resp.error : "no response");
+			eb_http_resp_clear(&resp);
+			eb_http_free(h);
+			return 0;
+		}
+		eb_http_resp_clear(&resp);
+		el = (double)(eb_time_mono_ns() - t0) / 1e9;
+		if (el > lat)
+			lat = el;
+	}
+	eb_http_free(h);
+	/* 1.5 x the refill in flight, plus the 3 connections of a fast server */
+	need = l->http_per_second * lat * 1.5 + 3.0;
+	if (need > (double)RT_MAX_THREADS) {
+		ebc_skip(ctx, "the server takes %.0f ms per request: emptying a bucket refilling at "
+			 "%.0f/s needs %.0f parallel connections, more than the suite's %d",
+			 lat * 1000.0, l->http_per_second, need, RT_MAX_THREADS);
+		return 0;
+	}
+	n = (size_t)need;
+	ebc_note(ctx, "%.1f ms per request, %.0f/s refill: %zu connections", lat * 1000.0,
+		 l->http_per_second, n);
+	return n;
+}
+
+/* Sends GETs with tok on enough connections until a 429 (kept in *resp).
+ * With push_path/push_body, the first connection to see a 429 then sends
+ * that POST while the others keep the bucket empty; its answer goes to
+ * *push_resp. false after a verdict. */
+static bool rt_drain_push(ebc_ctx *ctx, const char *store, const char *tok, eb_http_resp *resp,
+			  const char *push_path, const char *push_body, eb_http_resp *push_resp)
+{
+	const eb_limits *l = &ctx->run->limits;
+	rt_drainer d[RT_MAX_THREADS];
+	rt_shared sh;
+	size_t i, nt;
+	bool ok = false, kept = false;
 	char path[256];
-	uint64_t t0 = eb_time_mono_ns();
 	double el;
 
 	memset(resp, 0, sizeof(*resp));
+	if (push_resp)
+		memset(push_resp, 0, sizeof(*push_resp));
 	snprintf(path, sizeof(path), "/api/stores/%s/changes?since=0", store);
+	nt = rt_threads(ctx, path, tok);
+	if (nt == 0)
+		return false;
+	memset(&sh, 0, sizeof(sh));
+	pthread_mutex_init(&sh.mu, NULL);
+	sh.push_path = push_path;
+	sh.push_body = push_body;
+	sh.threads = nt;
 	memset(d, 0, sizeof(d));
-	for (i = 0; i < RT_THREADS; i++) {
+	for (i = 0; i < nt; i++) {
 		d[i].ctx = ctx;
+		d[i].sh = &sh;
 		d[i].path = path;
 		d[i].tok = tok;
-		d[i].mu = &mu;
-		d[i].total = &total;
-		d[i].stop = &stop;
-		d[i].t0 = t0;
 	}
-	ebc_parallel(RT_THREADS, rt_drain_thread, d, sizeof(d[0]));
-	el = (double)(eb_time_mono_ns() - t0) / 1e9;
-	for (i = 0; i < RT_THREADS; i++) {
+	sh.t0 = eb_time_mono_ns();
+	ebc_parallel(nt, rt_drain_thread, d, sizeof(d[0]));
+	pthread_mutex_destroy(&sh.mu);
+	el = (double)(eb_time_mono_ns() - sh.t0) / 1e9;
+	for (i = 0; i < nt; i++) {
 		if (d[i].got.status == 429 && !kept) {
 			*resp = d[i].got;
 			kept = true;
@@ -121,29 +224,43 @@ static bool rt_drain(ebc_ctx *ctx, const char *store, const char *tok, eb_http_r
 			eb_http_resp_clear(&d[i].got);
 		}
 	}
+	if (push_resp)
+		*push_resp = sh.push_resp;
+	else
+		eb_http_resp_clear(&sh.push_resp);
+	if (ok && push_path && (sh.push_failed || !sh.push_done)) {
+		eb_http_resp_clear(resp);
+		ebc_error(ctx, "the push after the bucket was emptied got no answer");
+		return false;
+	}
 	if (ok) {
-		ebc_note(ctx, "429 after %zu requests on %d connections in %.3f s (bucket: burst %.0f, %.0f/s)",
-			 total, RT_THREADS, el, l->http_burst, l->http_per_second);
+		ebc_note(ctx, "429 after %zu requests on %zu connections in %.3f s (bucket: burst %.0f, %.0f/s)",
+			 sh.total, nt, el, l->http_burst, l->http_per_second);
 		return true;
 	}
-	for (i = 0; i < RT_THREADS; i++) {
+	for (i = 0; i < nt; i++) {
 		if (d[i].bad_status) {
 			ebc_fail(ctx, "RATE-2", "200 until the bucket is empty, then 429", "status %ld",
 				 d[i].bad_status);
 			return false;
 		}
 	}
-	for (i = 0; i < RT_THREADS; i++) {
+	for (i = 0; i < nt; i++) {
 		if (d[i].over) {
 			ebc_fail(ctx, "RATE-2", "429 once the advertised bucket is exhausted",
-				 "%zu requests in %.2f s all served; the bucket allows at most %.0f", total, el,
+				 "%zu requests in %.2f s all served; the bucket allows at most %.0f", sh.total, el,
 				 l->http_burst + l->http_per_second * el);
 			return false;
 		}
 	}
-	ebc_error(ctx, "could not exhaust the bucket: %zu requests in %.2f s, no 429 (server slower than its refill rate, or a network error)",
-		  total, el);
+	ebc_error(ctx, "could not exhaust the bucket: %zu requests on %zu connections in %.2f s, no 429 (a network error)",
+		  sh.total, nt, el);
 	return false;
+}
+
+static bool rt_drain(ebc_ctx *ctx, const char *store, const char *tok, eb_http_resp *resp)
+{
+	return rt_drain_push(ctx, store, tok, resp, NULL, NULL, NULL);
 }
 
 static long rt_retry_after(ebc_ctx *ctx, const eb_http_resp *resp)
@@ -180,47 +297,43 @@ static void rt_http_429(ebc_ctx *ctx)
 
 static void rt_http_not_applied(ebc_ctx *ctx)
 {
-	char store[160], id[32];
+	char store[160], id[32], path[256];
 	char *ch = NULL, *body = NULL, *reader = NULL;
-	eb_http_resp resp;
+	eb_http_resp resp, push;
 	eb_sync_response *r = NULL;
 	long wait;
 	int attempt;
 
 	memset(&resp, 0, sizeof(resp));
+	memset(&push, 0, sizeof(push));
 	ebc_store(ctx, NULL, store, sizeof(store));
 	ch = ebc_set_json(ebc_cid(ctx, id, sizeof(id)), 1000, "a", "1");
 	body = ebc_body(0, (const char *const *)&ch, 1, -1);
 	reader = ebc_token_sub(ctx, "reader");
 	if (!reader || !body)
 		goto out;
-	/* the push must land before the bucket gains a token (5 ms at 200/s):
-	 * a slow client (sanitizers, a loaded machine) may need a few tries */
+	/* the push goes out while the other connections keep the bucket empty;
+	 * should a token slip in between and the push go through anyway, start
+	 * over on a fresh store */
 	for (attempt = 0; attempt < 10; attempt++) {
-		char path[256];
-
-		if (!rt_drain(ctx, store, ebc_token(ctx), &resp))
-			goto out;
-		eb_http_resp_clear(&resp);
 		snprintf(path, sizeof(path), "/api/stores/%s/sync", store);
-		if (!ebc_req(ctx, NULL, "POST", path, ebc_token(ctx), NULL, body, strlen(body), NULL, 0,
-			     EBC_REQ_NO_RETRY, &resp))
+		if (!rt_drain_push(ctx, store, ebc_token(ctx), &resp, path, body, &push))
 			goto out;
-		if (resp.status == 429)
-			break;
-		/* a token refilled in between and the push went through: start over
-		 * on a fresh store */
 		eb_http_resp_clear(&resp);
+		if (push.status == 429)
+			break;
+		eb_http_resp_clear(&push);
 		ebc_store(ctx, NULL, store, sizeof(store));
 	}
-	if (resp.status != 429) {
-		ebc_error(ctx, "the push after an exhausted bucket was never rate limited (refills too fast to test)");
+	if (push.status != 429) {
+		ebc_error(ctx, "the push sent while the bucket was kept empty was never rate limited in 10 tries");
 		goto out;
 	}
-	wait = rt_retry_after(ctx, &resp);
+	if (!ebc_expect_error(ctx, &push, 429, "RATE_LIMITED", "RATE-2", NULL))
+		goto out;
+	wait = rt_retry_after(ctx, &push);
 	if (wait < 0)
 		goto out;
-	eb_http_resp_clear(&resp);
 	/* read with another subject: its bucket is full */
 	if (!ebc_get_changes(ctx, NULL, store, reader, "since=0", &resp))
 		goto out;
@@ -231,6 +344,7 @@ static void rt_http_not_applied(ebc_ctx *ctx)
 out:
 	eb_sync_response_free(r);
 	eb_http_resp_clear(&resp);
+	eb_http_resp_clear(&push);
 	free(ch);
 	free(body);
 	free(reader);
@@ -270,12 +384,13 @@ static void rt_ws(ebc_ctx *ctx)
 	const eb_limits *l = &ctx->run->limits;
 	ebc_ws *w = ebc_ws_ready(ctx, NULL, NULL, NULL);
 	uint64_t t0 = eb_time_mono_ns();
-	size_t sent = 0;
+	size_t sent = 0, volley, i;
 	eb_ws_server_msg *m = NULL;
 	char rid[16], msg[96];
 
 	if (!w)
 		return;
+	w->unpaced = true;   /* this case is about going over the bucket */
 	for (;;) {
 		double el = (double)(eb_time_mono_ns() - t0) / 1e9;
 
@@ -303,15 +418,28 @@ static void rt_ws(ebc_ctx *ctx)
 			goto out;
 		}
 	}
-	ebc_note(ctx, "RATE_LIMITED after %zu pings in %.3f s (bucket: burst %.0f, %.0f/s); one more message must close 4429",
-		 sent, (double)(eb_time_mono_ns() - t0) / 1e9, l->ws_burst, l->ws_per_second);
-	ebc_ws_rid(w, rid, sizeof(rid));
-	snprintf(msg, sizeof(msg), "{\"type\":\"ping\",\"requestId\":\"%s\"}", rid);
-	if (!ebc_ws_send(w, msg))
-		goto out;
+	/* The bucket may gain a token between two pings, and a ping that finds
+	 * one is rightly answered: a volley sent at once, larger than what the
+	 * bucket refills in 200 ms, holds a second message over the limit
+	 * whatever the timing. Sends stop once the server has closed. */
+	volley = (size_t)(l->ws_per_second * 0.2) + 2;
+	if (volley > 1000)
+		volley = 1000;
+	ebc_note(ctx, "RATE_LIMITED after %zu pings in %.3f s (bucket: burst %.0f, %.0f/s); a volley of %zu "
+		 "more must close 4429", sent, (double)(eb_time_mono_ns() - t0) / 1e9, l->ws_burst,
+		 l->ws_per_second, volley);
+	for (i = 0; i < volley; i++) {
+		eb_err err;
+
+		ebc_ws_rid(w, rid, sizeof(rid));
+		snprintf(msg, sizeof(msg), "{\"type\":\"ping\",\"requestId\":\"%s\"}", rid);
+		eb_err_clear(&err);
+		if (eb_wsc_send_text(w->c, msg, strlen(msg), &err) != EB_OK)
+			break;
+	}
 	if (!ebc_ws_wait_close(w, ebc_timeout(ctx)))
 		ebc_fail(ctx, "RATE-4", "close 4429 at the second message over the limit",
-			 "the socket is still open %ld ms later", ebc_timeout(ctx));
+			 "the socket is still open %ld ms after %zu more pings", ebc_timeout(ctx), volley);
 	else if (w->close_code != 4429)
 		ebc_fail(ctx, "RATE-4", "close code 4429", "closed with %d", w->close_code);
 out:

@@ -113,6 +113,7 @@ START_TEST(test_opts_usage_errors)
 		{ "--timeout", "10", NULL, NULL },                     /* below 50 ms */
 		{ "--jwt-leeway", "61", NULL, NULL },                  /* AUTH-7: at most 60 s */
 		{ "--time-scale", "0", NULL, NULL },
+		{ "--time-scale", "0.5", NULL, NULL },
 		{ "--seed", "-3", NULL, NULL },
 		{ "--strict=yes", NULL, NULL, NULL },                  /* flag with a value */
 		{ "--jwt-secret", "", NULL, NULL },                    /* empty secret */
