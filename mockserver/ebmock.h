@@ -43,7 +43,13 @@ typedef struct ebmock_glue {
 	ebmock_timers timers;    /* proto_notify.c */
 	unsigned char *wbuf;     /* LWS_PRE + the message being written */
 	size_t wbuf_cap;
+	uint64_t last_conn;      /* connections numbered for the event log */
 } ebmock_glue;
+
+/* The number of wsi's TCP connection ("conn" in the event log, from 1),
+ * given at its first request and kept in lws's opaque user pointer, which
+ * survives the upgrade to a WebSocket. */
+uint64_t ebmock_conn_of(struct lws *wsi);
 
 /* The glue state of wsi's context. */
 ebmock_glue *ebmock_glue_of(struct lws *wsi);

@@ -5,6 +5,7 @@
  * store flushed and closed, exit 0).
  */
 #include "ebmock.h"
+#include "core/ebm_evlog.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -97,6 +98,9 @@ static void usage(FILE *f)
 "  --port-file F             write the bound port + newline to F (atomically)\n"
 "  --max-conns N             refuse connections beyond N (default: no limit)\n"
 "  --quiet                   no per-request log line\n"
+"  --event-log FILE          JSON line per request, socket event and admin\n"
+"                            action, with monotonic ms times (docs/EBMOCK.md)\n"
+"  --event-log-max-bytes N   cap of the event log (64 MiB); then one log_full line\n"
 "  --event-loop poll|ev      lws's poll() loop (default) or libev/epoll (cost\n"
 "                            per event independent of the number of sockets)\n"
 "Authentication (one of them is required):\n"
@@ -142,7 +146,7 @@ enum {
 	O_MAX_DEPTH, O_MAX_ID, O_MAX_FRAME, O_MAX_PAGE, O_MAX_SUBS, O_RATE_HTTP,
 	O_RATE_HTTP_BURST, O_RATE_WS, O_RATE_WS_BURST, O_AUTH_TIMEOUT, O_PING,
 	O_MAX_CONNS, O_ADMIN, O_FAULT, O_DEFECT, O_QUIET, O_EVENT_LOOP, O_HELP,
-	O_NO_AUTH_WS, O_NO_LIMITS
+	O_NO_AUTH_WS, O_NO_LIMITS, O_EVENT_LOG, O_EVENT_LOG_MAX
 };
 
 static const struct option long_opts[] = {
@@ -181,6 +185,8 @@ static const struct option long_opts[] = {
 	{ "fault", required_argument, NULL, O_FAULT },
 	{ "defect", required_argument, NULL, O_DEFECT },
 	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "event-log", required_argument, NULL, O_EVENT_LOG },
+	{ "event-log-max-bytes", required_argument, NULL, O_EVENT_LOG_MAX },
 	{ "event-loop", required_argument, NULL, O_EVENT_LOOP },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -281,6 +287,9 @@ int main(int argc, char **argv)
 {
 	ebm_config cfg;
 	ebmock_glue glue;
+	const char *evlog_path = NULL;
+	uint64_t evlog_max = EBM_EVLOG_DEFAULT_MAX;
+	ebm_evlog *evlog = NULL;
 	const char *host = "127.0.0.1", *port_file = NULL, *pem_path = NULL;
 	char *pem = NULL;
 	int port = 8080;
@@ -391,6 +400,15 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_QUIET: glue.quiet = true; break;
+		case O_EVENT_LOG:
+			if (!optarg[0])
+				goto bad_value;
+			evlog_path = optarg;
+			break;
+		case O_EVENT_LOG_MAX:
+			if (!parse_u64(optarg, EBM_EVLOG_MIN_MAX, 1ULL << 40, &evlog_max))
+				goto bad_value;
+			break;
 		case O_EVENT_LOOP:
 			if (strcmp(optarg, "ev") == 0)
 				glue.evlib = true;
@@ -443,6 +461,14 @@ bad_value:
 	if (ebm_server_new(&cfg, ebmock_notify_wake, &glue, &glue.srv, &err) != EB_OK) {
 		fprintf(stderr, "ebmock: %s\n", err.msg);
 		goto out;
+	}
+	if (evlog_path) {
+		if (ebm_evlog_open(evlog_path, evlog_max, &evlog, &err) != EB_OK) {
+			fprintf(stderr, "ebmock: %s\n", err.msg);
+			goto out;
+		}
+		ebm_server_set_evlog(glue.srv, evlog);
+		ebm_evlog_start(glue.srv);
 	}
 
 	struct sigaction sa;
@@ -552,6 +578,7 @@ out:
 		lws_context_destroy(glue.ctx);
 	ebmock_notify_cleanup(&glue);
 	ebm_server_free(glue.srv);
+	ebm_evlog_free(evlog);
 	free(pem);
 	return rc;
 }

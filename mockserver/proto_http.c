@@ -6,8 +6,12 @@
  * asks for WRITEABLE.
  */
 #include "ebmock.h"
+#include "core/ebm_evlog.h"
+#include "eb_ids.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,6 +45,7 @@ typedef struct http_pss {
 	bool have_resp;
 	bool headers_sent;
 	uint64_t t0;
+	uint64_t t0_us;           /* arrival, for the event log */
 	char addr[48];
 } http_pss;
 
@@ -52,6 +57,18 @@ size_t ebmock_http_pss_size(void)
 ebmock_glue *ebmock_glue_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));
+}
+
+uint64_t ebmock_conn_of(struct lws *wsi)
+{
+	uint64_t n = (uint64_t)(uintptr_t)lws_get_opaque_user_data(wsi);
+	if (!n) {
+		/* numbered at its first request (lws sets the pointer itself
+		 * while adopting the socket, after WSI_CREATE) */
+		n = ++ebmock_glue_of(wsi)->last_conn;
+		lws_set_opaque_user_data(wsi, (void *)(uintptr_t)n);
+	}
+	return n;
 }
 
 static const struct {
@@ -169,12 +186,108 @@ static void http_log(ebmock_glue *g, const http_pss *p, int status, size_t bytes
 		status, bytes, ms);
 }
 
+/* A query parameter whose name looks like a credential: its value is not
+ * written to the event log. */
+static bool query_name_secret(const char *name, size_t n)
+{
+	static const char *const words[] = { "token", "jwt", "auth", "secret", "key",
+					     "password", "sig" };
+	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+		size_t wl = strlen(words[w]);
+		for (size_t i = 0; i + wl <= n; i++)
+			if (strncasecmp(name + i, words[w], wl) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* The query with the values of credential-like parameters replaced. */
+static char *query_redacted(const char *q)
+{
+	size_t ql = strlen(q);
+	char *out = malloc(ql * 2 + 16);
+	size_t o = 0;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i <= ql;) {
+		size_t j = i;
+		while (j < ql && q[j] != '&')
+			j++;
+		const char *eq = memchr(q + i, '=', j - i);
+		if (o)
+			out[o++] = '&';
+		if (eq && query_name_secret(q + i, (size_t)(eq - (q + i)))) {
+			size_t nl = (size_t)(eq - (q + i)) + 1;
+			memcpy(out + o, q + i, nl);
+			o += nl;
+			memcpy(out + o, "REDACTED", 8);
+			o += 8;
+		} else {
+			memcpy(out + o, q + i, j - i);
+			o += j - i;
+		}
+		i = j + 1;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The "http" line of the event log for the answer in p->resp (status 0:
+ * the connection was closed without one). Admin, health and metrics are
+ * not logged (the admin actions have their own lines). */
+static void http_event(struct lws *wsi, const http_pss *p, int status)
+{
+	ebmock_glue *g = ebmock_glue_of(wsi);
+	ebm_evlog *l = ebm_evlog_of(g->srv);
+	const ebm_http_resp *r = &p->resp;
+	ebm_ev e;
+
+	if (r->route == EBM_R_ADMIN || r->route == EBM_R_HEALTHZ || r->route == EBM_R_METRICS)
+		return;
+	if (!ebm_ev_begin(l, &e, "http"))
+		return;
+	ebm_ev_uint(&e, "conn", ebmock_conn_of(wsi));
+	ebm_ev_time(&e, "t0", p->t0_us);
+	ebm_ev_str(&e, "method", p->method);
+	ebm_ev_str(&e, "path", p->path);
+	char *q = p->query ? query_redacted(p->query) : NULL;
+	ebm_ev_str(&e, "query", q);
+	free(q);
+	if (r->route == EBM_R_SYNC || r->route == EBM_R_CHANGES) {
+		eb_route rt;
+		eb_route_parse(p->path, strlen(p->path), &rt);
+		ebm_ev_str(&e, "store", rt.store_id_ok ? rt.store_id : NULL);
+	}
+	ebm_ev_int(&e, "status", status);
+	if ((status < 200 || status > 299) && r->ev.code)
+		ebm_ev_str(&e, "code", r->ev.code);
+	ebm_ev_str(&e, "subject", r->ev.subject);
+	if (r->ev.has_lkv)
+		ebm_ev_uint(&e, "lkv", r->ev.lkv);
+	if (r->ev.change_ids)
+		ebm_ev_raw(&e, "changeIds", r->ev.change_ids);
+	if (r->ev.has_page) {
+		ebm_ev_uint(&e, "n", r->ev.n);
+		ebm_ev_uint(&e, "currentVersion", r->ev.current_version);
+		ebm_ev_bool(&e, "hasMore", r->ev.has_more);
+	}
+	if (r->ev.fault)
+		ebm_ev_str(&e, "fault", r->ev.fault);
+	ebm_ev_end(l, &e);
+}
+
 /* The response is decided: keep it and ask for WRITEABLE (now, after the
  * fault delay, or never when stalled). */
 static int http_respond(struct lws *wsi, http_pss *p)
 {
 	ebm_server *srv = ebmock_glue_of(wsi)->srv;
 	p->have_resp = true;
+	if (p->resp.reset) {
+		/* the httpResetMs fault: no answer at all, a network error */
+		http_event(wsi, p, 0);
+		ebm_metrics_http(srv, p->resp.route, 0);
+		return -1;
+	}
 	if (p->resp.stall) {
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 		return 0;
@@ -258,6 +371,7 @@ static int http_writeable(struct lws *wsi, http_pss *p)
 		return 0;
 	}
 	http_log(g, p, p->resp.status, p->resp.body_len);
+	http_event(wsi, p, p->resp.status);
 	/* keep-alive: the next request on this connection starts clean; clear
 	 * first, lws may free the pss while completing the transaction */
 	bool close_now = p->close_after;
@@ -283,6 +397,7 @@ static void http_collect_head(struct lws *wsi, http_pss *p, const char *path)
 	char cl[32];
 	http_pss_clear(p);
 	p->t0 = ebm_mono_ms();
+	p->t0_us = ebm_evlog_now_us();
 	p->method = http_method(wsi, NULL);
 	p->path = strdup(path ? path : "");
 	p->query = query_dup(wsi);
@@ -535,6 +650,20 @@ int ebmock_confirm_upgrade(struct lws *wsi)
 	}
 	ebm_metrics_http(g->srv, p->resp.route, p->resp.status);
 	http_log(g, p, p->resp.status, blen);
+	{
+		ebm_evlog *l = ebm_evlog_of(g->srv);
+		ebm_ev e;
+		if (ebm_ev_begin(l, &e, "ws_refused")) {
+			ebm_ev_uint(&e, "conn", ebmock_conn_of(wsi));
+			ebm_ev_time(&e, "t0", p->t0_us);
+			ebm_ev_int(&e, "status", p->resp.status);
+			if (p->resp.ev.code)
+				ebm_ev_str(&e, "code", p->resp.ev.code);
+			if (ebm_server_faults(g->srv)->refuse_ws)
+				ebm_ev_str(&e, "fault", "refuse-ws");
+			ebm_ev_end(l, &e);
+		}
+	}
 out:
 	free(buf);
 	http_pss_clear(p);

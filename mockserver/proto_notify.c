@@ -10,6 +10,7 @@
  * handed to the core straight from lws's buffer.
  */
 #include "ebmock.h"
+#include "core/ebm_evlog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,11 @@ typedef struct notify_pss {
 	bool rx_skip;          /* the message is already known too big */
 	bool idle_pinged;      /* liveness ping sent, no pong yet */
 	bool idle_ping_now;    /* liveness ping to send */
+	uint8_t closed_by;     /* event log: CLOSED_BY_* */
+	int close_code;        /* code of that close, 0: none (a drop) */
 } notify_pss;
+
+enum { CLOSED_BY_NONE = 0, CLOSED_BY_SERVER, CLOSED_BY_CLIENT };
 
 size_t ebmock_notify_pss_size(void)
 {
@@ -174,12 +179,23 @@ static void notify_arm(notify_pss *p)
 	timers_rearm(g);
 }
 
+/* The socket faults under which the server sends nothing, protocol pings
+ * included (the idle rule waits instead). */
+static bool notify_silent(const ebmock_glue *g)
+{
+	const ebm_faults *f = ebm_server_faults(g->srv);
+	return f->silent_ws || f->stall;
+}
+
 static void notify_due(notify_pss *p, uint64_t now)
 {
+	if (notify_silent(ebmock_glue_of(p->wsi)))
+		p->alive_ms = now;
 	if (now >= idle_deadline(p)) {
 		if (p->idle_pinged) {
 			/* no sign of life for the whole idle allowance: hang up
 			 * without a close frame, as lws's own idle rule does */
+			p->closed_by = CLOSED_BY_SERVER;
 			lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 			return;
 		}
@@ -318,11 +334,17 @@ static int notify_writeable(notify_pss *p, struct lws *wsi)
 		int n = snprintf(reason, sizeof reason, "ebmock %d", code);
 		lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)reason,
 				 (size_t)n);
+		if (!p->closed_by) {
+			p->closed_by = CLOSED_BY_SERVER;
+			p->close_code = code;
+		}
 		rc = -1;
 		break;
 	}
 	case EBM_WS_OUT_DROP:
 		/* WS-CLOSE-4 and the drop fault: no close frame can get out */
+		if (!p->closed_by)
+			p->closed_by = CLOSED_BY_SERVER;
 		shutdown(lws_get_socket_fd(wsi), SHUT_RDWR);
 		rc = -1;
 		break;
@@ -331,6 +353,28 @@ static int notify_writeable(notify_pss *p, struct lws *wsi)
 	if (rc == 0)
 		notify_arm(p);
 	return rc;
+}
+
+/* ws_open and ws_close lines of the event log. by: "server" (close frame
+ * or drop by the server), "client" (close frame from the client), "drop"
+ * (the connection ended without either); code null without a close frame. */
+static void notify_event(ebmock_glue *g, struct lws *wsi, const char *ev,
+			 const notify_pss *p)
+{
+	ebm_evlog *l = ebm_evlog_of(g->srv);
+	ebm_ev e;
+	if (!ebm_ev_begin(l, &e, ev))
+		return;
+	ebm_ev_uint(&e, "conn", ebmock_conn_of(wsi));
+	if (strcmp(ev, "ws_close") == 0) {
+		if (p->close_code)
+			ebm_ev_int(&e, "code", p->close_code);
+		else
+			ebm_ev_null(&e, "code");
+		ebm_ev_str(&e, "by", p->closed_by == CLOSED_BY_SERVER ? "server"
+				     : p->closed_by == CLOSED_BY_CLIENT ? "client" : "drop");
+	}
+	ebm_ev_end(l, &e);
 }
 
 int ebmock_notify_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -356,6 +400,8 @@ int ebmock_notify_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		p->sess = ebm_ws_open(g->srv, addr, p);
 		if (!p->sess)
 			return -1;
+		ebm_ws_set_conn(p->sess, ebmock_conn_of(wsi));
+		notify_event(g, wsi, "ws_open", p);
 		if (g->shutting_down)
 			g->shutdown_waiting = ebm_ws_shutdown_step(g->srv, EBMOCK_SHUTDOWN_CLOSING);
 		notify_arm(p);
@@ -365,6 +411,14 @@ int ebmock_notify_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return -1;
 		notify_rx(p, wsi, in, len);
 		notify_arm(p);
+		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (p && !p->closed_by) {
+			const unsigned char *b = in;
+			p->closed_by = CLOSED_BY_CLIENT;
+			/* no status code in the frame is 1005 (RFC 6455 7.1.5) */
+			p->close_code = b && len >= 2 ? (b[0] << 8) | b[1] : 1005;
+		}
 		return 0;
 	case LWS_CALLBACK_RECEIVE_PONG:
 		if (!p->sess)
@@ -379,6 +433,8 @@ int ebmock_notify_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return notify_writeable(p, wsi);
 	case LWS_CALLBACK_CLOSED:
 		g = ebmock_glue_of(wsi);
+		if (p->sess)
+			notify_event(g, wsi, "ws_close", p);
 		heap_remove(&g->timers, p);
 		timers_rearm(g);
 		ebm_ws_free(p->sess);

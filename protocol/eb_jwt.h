@@ -74,6 +74,7 @@ typedef struct eb_jwt_mint_opts {
 	const char *aud;       /* NULL: none */
 	const char *const *read;  size_t n_read;   /* eb_read; NULL with 0: absent */
 	const char *const *write; size_t n_write;  /* eb_write */
+	const char *jti;       /* NULL: none (ebmock's revoke fault refuses by jti) */
 	const char *header_alg_override; /* non-NULL: written as "alg" whatever was used to sign */
 } eb_jwt_mint_opts;
 

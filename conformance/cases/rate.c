@@ -163,8 +163,8 @@ static size_t rt_threads(ebc_ctx *ctx, const char *path, const char *tok)
 			lat = el;
 	}
 	eb_http_free(h);
-	/* 1.5 x the refill in flight, plus the 3 connections of a fast server */
-	need = l->http_per_second * lat * 1.5 + 3.0;
+	/* 1.25 x the refill in flight, plus the 3 connections of a fast server */
+	need = l->http_per_second * lat * 1.25 + 3.0;
 	if (need > (double)RT_MAX_THREADS) {
 		ebc_skip(ctx, "the server takes %.0f ms per request: emptying a bucket refilling at "
 			 "%.0f/s needs %.0f parallel connections, more than the suite's %d",

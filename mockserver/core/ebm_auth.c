@@ -158,6 +158,17 @@ eb_rc ebm_auth_verify(ebm_server *srv, const char *token, size_t len,
 			now_s = t;
 	}
 	rc = eb_jwt_verify(v, token, len, now_s, out, err);
+	if (rc == EB_OK && srv->faults.n_revoke) {
+		/* the revoke fault: a valid token refused by its jti */
+		char *jti = ebm_auth_jti(token, len);
+		if (jti && ebm_jti_revoked(srv, jti)) {
+			eb_claims_free(*out);
+			*out = NULL;
+			rc = eb_err_set(err, EB_ERR_AUTH, "revoked", NULL, EB_CODE_UNAUTHORIZED, -1,
+					"token revoked (jti listed by the revoke fault)");
+		}
+		free(jti);
+	}
 out:
 	cJSON_Delete(hdr);
 	cJSON_Delete(pl);
@@ -167,4 +178,21 @@ out:
 			rc = EB_ERR_AUTH;
 	}
 	return rc;
+}
+
+char *ebm_auth_jti(const char *token, size_t len)
+{
+	cJSON *pl = jwt_part(token, len, 1);
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(pl, "jti");
+	char *out = cJSON_IsString(j) ? strdup(j->valuestring) : NULL;
+	cJSON_Delete(pl);
+	return out;
+}
+
+bool ebm_jti_revoked(const ebm_server *srv, const char *jti)
+{
+	for (uint32_t i = 0; jti && i < srv->faults.n_revoke; i++)
+		if (strcmp(srv->faults.revoke[i], jti) == 0)
+			return true;
+	return false;
 }

@@ -81,6 +81,9 @@ bool ebm_defect_on(const ebm_server *srv, ebm_defect d);
 
 /* ---- scripted faults ------------------------------------------------------ */
 
+#define EBM_REVOKE_MAX 16        /* jti values in the revoke fault */
+#define EBM_REVOKE_JTI_MAX 128   /* bytes of one jti */
+
 /* The fault state; times are monotonic milliseconds (0: off). */
 typedef struct ebm_faults {
 	bool refuse_ws;          /* upgrades answered 503 */
@@ -91,10 +94,20 @@ typedef struct ebm_faults {
 	uint64_t http503_until_ms;
 	uint64_t http429_until_ms;
 	uint32_t delay_ms;       /* every /api HTTP response delayed */
+	/* for client tests (docs/EBMOCK.md, scripted faults) */
+	bool silent_ws;          /* sockets send nothing and ignore input */
+	bool extras;             /* unknown members and message types */
+	uint64_t http_reset_until_ms; /* /api: connection closed, no answer */
+	uint32_t retry_after_s;  /* Retry-After of the 503/429 faults, 0: left */
+	uint32_t page_max;       /* sync/changes pages at most this long, 0 off */
+	uint32_t n_revoke;       /* tokens with a listed jti are refused */
+	char revoke[EBM_REVOKE_MAX][EBM_REVOKE_JTI_MAX + 1];
 } ebm_faults;
 
 /* Parses one --fault SPEC ("refuse-ws", "drop-ws-after=N", "stall",
- * "http-503=S", "http-429=S", "delay-ms=N", "no-notify") into f, with now_ms
+ * "http-503=S", "http-429=S", "delay-ms=N", "no-notify", "silent-ws",
+ * "extras", "http-reset-ms=N", "http-503-ms=N", "http-429-ms=N",
+ * "retry-after=S", "page-max=N") into f, with now_ms
  * the monotonic clock. EB_OK or EB_ERR_ARG (msg in err). */
 eb_rc ebm_fault_parse(const char *spec, uint64_t now_ms, ebm_faults *f,
 		      eb_err *err);
@@ -171,6 +184,20 @@ typedef enum ebm_route {
 	EBM_R_LIMITS, EBM_R_HEALTHZ, EBM_R_METRICS, EBM_R_ADMIN, EBM_R__COUNT
 } ebm_route;
 
+/* What the event log says about a response, filled only while a log is
+ * open (ebm_evlog.h); the strings are owned by the response. */
+typedef struct ebm_http_ev {
+	const char *code;            /* error code of a non-2xx answer (static) */
+	const char *fault;           /* scripted fault that answered (static) */
+	char *subject;               /* sub of the valid token, NULL without */
+	char *change_ids;            /* sync: JSON array of the pushed ids */
+	bool has_lkv;
+	uint64_t lkv;                /* sync: lastKnownVersion */
+	bool has_page;               /* a page was answered: */
+	uint64_t n, current_version; /*   changes returned, currentVersion */
+	bool has_more;
+} ebm_http_ev;
+
 typedef struct ebm_http_resp {
 	int status;                  /* 0 until decided */
 	char *body;                  /* malloc'd, owned; may be NULL (no body) */
@@ -181,7 +208,9 @@ typedef struct ebm_http_resp {
 	unsigned retry_after_s;      /* 0: no Retry-After (ERR-6) */
 	uint32_t delay_ms;           /* fault: answer after this delay */
 	bool stall;                  /* fault: never answer */
+	bool reset;                  /* fault: close the connection, no answer */
 	ebm_route route;
+	ebm_http_ev ev;              /* for the event log (ebm_evlog.h) */
 } ebm_http_resp;
 
 /* Frees resp->body and zeroes resp. NULL is a no-op. */

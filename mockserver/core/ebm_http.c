@@ -8,6 +8,8 @@
  * allows (steps 1-6), ebm_http_finish the rest once the body is complete.
  */
 #include "ebm_int.h"
+#include "ebm_evlog.h"
+#include "ebm_faults.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,10 +51,19 @@ uint64_t ebm_http_ctx_max_body(const ebm_http_ctx *ctx)
 	return ctx->max_body;
 }
 
+/* Frees what the event-log part of resp owns. */
+static void ev_clear(ebm_http_resp *resp)
+{
+	free(resp->ev.subject);
+	free(resp->ev.change_ids);
+	memset(&resp->ev, 0, sizeof resp->ev);
+}
+
 void ebm_http_resp_clear(ebm_http_resp *resp)
 {
 	if (!resp)
 		return;
+	ev_clear(resp);
 	free(resp->body);
 	memset(resp, 0, sizeof *resp);
 }
@@ -94,6 +105,7 @@ static void resp_error(ebm_server *srv, ebm_http_resp *resp, const char *code,
 		out = NULL;
 	}
 	resp_body(resp, status, out, EBM_JSON_CT);
+	resp->ev.code = code;
 	if (status == 429 && !resp->retry_after_s)
 		resp->retry_after_s = 1;
 	if (status == 429 && ebm_defect_on(srv, EBM_DEFECT_NO_RETRY_AFTER))
@@ -309,80 +321,21 @@ static unsigned secs_left(uint64_t until, uint64_t now)
 
 static void admin_state(ebm_server *srv, ebm_http_resp *resp)
 {
-	const ebm_faults *f = &srv->faults;
-	uint64_t now = ebm_mono_ms();
-	char buf[320];
-	char drop[24];
-	if (f->drop_ws_after_s)
-		snprintf(drop, sizeof drop, "%u", (unsigned)f->drop_ws_after_s);
-	else
-		snprintf(drop, sizeof drop, "null");
-	snprintf(buf, sizeof buf,
-		 "{\"refuseWs\":%s,\"dropWs\":%s,\"stall\":%s,\"http503Seconds\":%u,"
-		 "\"http429Seconds\":%u,\"delayMs\":%u,\"noNotify\":%s}",
-		 f->refuse_ws ? "true" : "false", drop, f->stall ? "true" : "false",
-		 secs_left(f->http503_until_ms, now), secs_left(f->http429_until_ms, now),
-		 (unsigned)f->delay_ms, f->no_notify ? "true" : "false");
-	resp_body(resp, 200, strdup(buf), EBM_JSON_CT);
+	resp_body(resp, 200, ebm_faults_state_json(srv), EBM_JSON_CT);
 }
 
-static bool admin_uint(const cJSON *v, uint64_t max, uint64_t *out)
-{
-	return eb_json_get_uint53(v, out) && *out <= max;
-}
-
+/* The fields, their checks and actions live in ebm_faults.c. */
 static void admin_post(ebm_server *srv, const ebm_http_req *req,
 		       ebm_http_resp *resp)
 {
-	cJSON *root = NULL;
-	eb_err err;
-	ebm_faults f = srv->faults;
-	uint64_t now = ebm_mono_ms(), v;
-	bool drop_now = false;
-
-	eb_err_clear(&err);
-	if (eb_json_parse(req->body ? req->body : "", req->body_len, 8, &root, &err) != EB_OK) {
-		resp_err_from(srv, resp, EB_ERR_JSON, &err, NULL);
-		return;
-	}
-	if (!cJSON_IsObject(root))
-		goto bad;
-	for (const cJSON *m = root->child; m; m = m->next) {
-		const char *k = m->string;
-		if (strcmp(k, "refuseWs") == 0 && cJSON_IsBool(m)) {
-			f.refuse_ws = cJSON_IsTrue(m);
-		} else if (strcmp(k, "stall") == 0 && cJSON_IsBool(m)) {
-			f.stall = cJSON_IsTrue(m);
-		} else if (strcmp(k, "noNotify") == 0 && cJSON_IsBool(m)) {
-			f.no_notify = cJSON_IsTrue(m);
-		} else if (strcmp(k, "dropWs") == 0 && cJSON_IsString(m) &&
-			   strcmp(m->valuestring, "now") == 0) {
-			drop_now = true;
-		} else if (strcmp(k, "dropWs") == 0 && cJSON_IsNull(m)) {
-			f.drop_ws_after_s = 0;
-		} else if (strcmp(k, "dropWs") == 0 && admin_uint(m, 86400, &v)) {
-			f.drop_ws_after_s = (uint32_t)v;
-			f.drop_set_ms = now;
-		} else if (strcmp(k, "http503Seconds") == 0 && admin_uint(m, 86400, &v)) {
-			f.http503_until_ms = v ? now + v * 1000 : 0;
-		} else if (strcmp(k, "http429Seconds") == 0 && admin_uint(m, 86400, &v)) {
-			f.http429_until_ms = v ? now + v * 1000 : 0;
-		} else if (strcmp(k, "delayMs") == 0 && admin_uint(m, 600000, &v)) {
-			f.delay_ms = (uint32_t)v;
-		} else {
-			goto bad;
-		}
-	}
-	cJSON_Delete(root);
-	srv->faults = f;
-	ebm_ws_faults_changed(srv, drop_now);
-	admin_state(srv, resp);
-	return;
-bad:
-	cJSON_Delete(root);
-	resp_error(srv, resp, EB_CODE_INVALID_REQUEST,
-		   "expected an object of refuseWs, dropWs (\"now\", seconds or null), stall, "
-		   "http503Seconds, http429Seconds, delayMs, noNotify", NULL, -1);
+	char msg[400];
+	int st = ebm_faults_admin_post(srv, req->body, req->body ? req->body_len : 0, msg,
+				       sizeof msg);
+	if (st == 200)
+		admin_state(srv, resp);
+	else
+		resp_error(srv, resp, st == 400 ? EB_CODE_INVALID_REQUEST : EB_CODE_INTERNAL,
+			   msg, NULL, -1);
 }
 
 static ebm_http_step handle_admin(ebm_server *srv, const ebm_http_req *req,
@@ -415,6 +368,7 @@ static ebm_http_step handle_admin(ebm_server *srv, const ebm_http_req *req,
 	} else if (method_is(req, "DELETE")) {
 		memset(&srv->faults, 0, sizeof srv->faults);
 		ebm_ws_faults_changed(srv, false);
+		ebm_faults_log_clear(srv);
 		admin_state(srv, resp);
 	} else {
 		if (req->content_length > 65536) {
@@ -448,6 +402,8 @@ static void read_page(ebm_server *srv, const ebm_store *st, uint64_t after,
 
 	memset(out, 0, sizeof *out);
 	*arr = NULL;
+	if (srv->faults.page_max && limit > srv->faults.page_max)
+		limit = srv->faults.page_max;   /* the pageMax fault (SYNC-6) */
 	out->current_version = st ? st->version : 0;
 	if (feed && st && after > 0 && ebm_defect_on(srv, EBM_DEFECT_SINCE_OFF_BY_ONE))
 		i = ebm_store_first_after(st, after - 1);
@@ -460,6 +416,9 @@ static void read_page(ebm_server *srv, const ebm_store *st, uint64_t after,
 		while (si < n_skip && skip[si] < v)
 			si++;
 		if (si < n_skip && skip[si] == v)
+			continue;
+		if (feed && st->changes[i].op == EB_OP_DELETE &&
+		    ebm_defect_on(srv, EBM_DEFECT_FEED_HIDES_DELETES))
 			continue;
 		if (k == limit || !*arr) {
 			out->has_more = true;
@@ -487,6 +446,10 @@ static void send_page(ebm_server *srv, ebm_http_resp *resp, eb_sync_response *pa
 	char *out = NULL;
 	if (eb_sync_response_encode(page, &out) != EB_OK)
 		out = NULL;
+	resp->ev.has_page = true;
+	resp->ev.n = page->n;
+	resp->ev.current_version = page->current_version;
+	resp->ev.has_more = page->has_more;
 	free(arr);
 	if (!out) {
 		resp_error(srv, resp, EB_CODE_INTERNAL, "out of memory", NULL, -1);
@@ -693,7 +656,9 @@ static eb_rc commit_batch(ebm_server *srv, const ebm_http_ctx *ctx,
 	*new_version = cur;
 	if (!n_new && !bump)
 		return EB_OK;
-	if (cur + n_new + 1 > EB_MAX_UINT53)
+	/* VER-8: the last version may be 2^53-1 itself (version-gap takes one
+	 * more when the batch has two new changes or more) */
+	if (cur + n_new + (gap && n_new > 1 ? 1 : 0) > EB_MAX_UINT53)
 		return eb_err_set(err, EB_ERR_LIMIT, "VER-8", "changes", EB_CODE_LIMIT_EXCEEDED,
 				  -1, "the store's version would exceed 2^53-1");
 	st = ebm_store_get(srv, ctx->r.store_id);
@@ -862,6 +827,35 @@ out:
 	free(prefix);
 }
 
+/* Event log: what a sync asked for (lastKnownVersion, pushed ids). */
+static void ev_sync_request(ebm_http_resp *resp, const eb_sync_request *sreq)
+{
+	size_t cap = 3, len = 0;
+	char *p;
+
+	resp->ev.has_lkv = true;
+	resp->ev.lkv = sreq->last_known_version;
+	for (size_t i = 0; i < sreq->n; i++)
+		cap += 3 + 6 * (sreq->changes[i].id ? strlen(sreq->changes[i].id) : 0);
+	p = malloc(cap);
+	if (!p)
+		return;
+	p[len++] = '[';
+	for (size_t i = 0; i < sreq->n; i++) {
+		const char *id = sreq->changes[i].id ? sreq->changes[i].id : "";
+		if (i)
+			p[len++] = ',';
+		if (!ebm_json_str_append(&p, &len, &cap, id, strlen(id))) {
+			free(p);
+			return;
+		}
+	}
+	p[len++] = ']';
+	p[len] = '\0';
+	free(resp->ev.change_ids);
+	resp->ev.change_ids = p;
+}
+
 static void handle_sync(ebm_server *srv, const ebm_http_ctx *ctx,
 			const ebm_http_req *req, ebm_http_resp *resp)
 {
@@ -912,6 +906,8 @@ static void handle_sync(ebm_server *srv, const ebm_http_ctx *ctx,
 		resp_err_from(srv, resp, rc, &err, &probs);
 		goto out;
 	}
+	if (ebm_evlog_of(srv))
+		ev_sync_request(resp, sreq);
 	if (sreq->n && ctx->claims && !can_write(ctx, ctx->r.store_id) &&
 	    !ebm_defect_on(srv, EBM_DEFECT_READONLY_CAN_PUSH)) {
 		resp_error(srv, resp, EB_CODE_FORBIDDEN, "no write permission for this store",
@@ -1014,6 +1010,8 @@ static bool pre_checks(ebm_server *srv, const ebm_http_req *req,
 		}
 		if (ebm_auth_verify(srv, tok, tl, &ctx->claims, &err) != EB_OK) {
 			char msg[300];
+			if (strcmp(err.rule, "revoked") == 0)
+				resp->ev.fault = "revoke";
 			snprintf(msg, sizeof msg, "token refused (%s): %s", err.rule, err.msg);
 			snprintf(resp->www_authenticate, sizeof resp->www_authenticate,
 				 "Bearer error=\"invalid_token\"");
@@ -1021,6 +1019,8 @@ static bool pre_checks(ebm_server *srv, const ebm_http_req *req,
 			return true;
 		}
 		ctx->subject = strdup(ctx->claims->sub);
+		if (ebm_evlog_of(srv) && !resp->ev.subject)
+			resp->ev.subject = strdup(ctx->claims->sub);
 	}
 	if (!ctx->subject) {
 		resp_error(srv, resp, EB_CODE_INTERNAL, "out of memory", NULL, -1);
@@ -1073,24 +1073,37 @@ static bool api_faults(ebm_server *srv, ebm_http_resp *resp)
 	if (f->stall) {
 		resp->stall = true;
 		resp->status = 0;
+		resp->ev.fault = "stall";
+		return true;
+	}
+	if (f->http_reset_until_ms > now) {
+		/* a network error for the client: the glue closes the connection */
+		resp->reset = true;
+		resp->status = 0;
+		resp->delay_ms = 0;
+		resp->ev.fault = "http-reset";
 		return true;
 	}
 	if (f->http503_until_ms > now) {
-		resp->retry_after_s = secs_left(f->http503_until_ms, now);
+		resp->retry_after_s = f->retry_after_s ? f->retry_after_s
+						       : secs_left(f->http503_until_ms, now);
 		resp_error(srv, resp, EB_CODE_UNAVAILABLE, "temporarily unavailable (fault)",
 			   NULL, -1);
+		resp->ev.fault = "http-503";
 		return true;
 	}
 	if (f->http429_until_ms > now) {
-		resp->retry_after_s = secs_left(f->http429_until_ms, now);
+		resp->retry_after_s = f->retry_after_s ? f->retry_after_s
+						       : secs_left(f->http429_until_ms, now);
 		resp_error(srv, resp, EB_CODE_RATE_LIMITED, "rate limited (fault)", NULL, -1);
+		resp->ev.fault = "http-429";
 		return true;
 	}
 	return false;
 }
 
-ebm_http_step ebm_http_begin(ebm_server *srv, const ebm_http_req *req,
-			     ebm_http_ctx **ctxp, ebm_http_resp *resp)
+static ebm_http_step http_begin(ebm_server *srv, const ebm_http_req *req,
+				ebm_http_ctx **ctxp, ebm_http_resp *resp)
 {
 	eb_route r;
 	ebm_http_ctx *ctx = NULL;
@@ -1207,8 +1220,8 @@ ebm_http_step ebm_http_begin(ebm_server *srv, const ebm_http_req *req,
 	return EBM_HTTP_NEED_BODY;
 }
 
-void ebm_http_body_too_large(ebm_server *srv, ebm_http_ctx *ctx,
-			     ebm_http_resp *resp)
+static void http_body_too_large(ebm_server *srv, ebm_http_ctx *ctx,
+				ebm_http_resp *resp)
 {
 	uint32_t delay = ctx ? ctx->delay_ms : 0;
 	ebm_route route = ctx ? ctx->route : EBM_R_OTHER;
@@ -1220,8 +1233,8 @@ void ebm_http_body_too_large(ebm_server *srv, ebm_http_ctx *ctx,
 		   NULL, -1);
 }
 
-void ebm_http_finish(ebm_server *srv, ebm_http_ctx *ctx,
-		     const ebm_http_req *req, ebm_http_resp *resp)
+static void http_finish(ebm_server *srv, ebm_http_ctx *ctx,
+			const ebm_http_req *req, ebm_http_resp *resp)
 {
 	memset(resp, 0, sizeof *resp);
 	if (!ctx) {
@@ -1256,6 +1269,61 @@ void ebm_http_finish(ebm_server *srv, ebm_http_ctx *ctx,
 	handle_sync(srv, ctx, req, resp);
 out:
 	ebm_http_ctx_free(ctx);
+}
+
+/* ---- what every answer gets: extras fault, event-log details ---------- */
+
+static bool route_is_api(ebm_route r)
+{
+	return r == EBM_R_SYNC || r == EBM_R_CHANGES || r == EBM_R_LIMITS ||
+	       r == EBM_R_NOTIFICATIONS;
+}
+
+static void answer_done(ebm_server *srv, ebm_http_resp *resp)
+{
+	if (!srv->faults.extras || !resp->body || !route_is_api(resp->route) ||
+	    !resp->content_type || strcmp(resp->content_type, EBM_JSON_CT) != 0)
+		return;
+	char *d = ebm_extras_decorate(resp->body, resp->body_len);
+	if (d) {
+		free(resp->body);
+		resp->body = d;
+		resp->body_len = strlen(d);
+	}
+}
+
+ebm_http_step ebm_http_begin(ebm_server *srv, const ebm_http_req *req,
+			     ebm_http_ctx **ctxp, ebm_http_resp *resp)
+{
+	ebm_http_step st = http_begin(srv, req, ctxp, resp);
+	if (st == EBM_HTTP_NEED_BODY)
+		ev_clear(resp);   /* finish fills it again */
+	else if (st == EBM_HTTP_DONE)
+		answer_done(srv, resp);
+	return st;
+}
+
+void ebm_http_body_too_large(ebm_server *srv, ebm_http_ctx *ctx,
+			     ebm_http_resp *resp)
+{
+	char *sub = ebm_evlog_of(srv) && ctx && ctx->claims ? strdup(ctx->claims->sub) : NULL;
+	ev_clear(resp);
+	http_body_too_large(srv, ctx, resp);
+	resp->ev.subject = sub;
+	answer_done(srv, resp);
+}
+
+void ebm_http_finish(ebm_server *srv, ebm_http_ctx *ctx,
+		     const ebm_http_req *req, ebm_http_resp *resp)
+{
+	char *sub = ebm_evlog_of(srv) && ctx && ctx->claims ? strdup(ctx->claims->sub) : NULL;
+	ev_clear(resp);
+	http_finish(srv, ctx, req, resp);
+	if (!resp->ev.subject)
+		resp->ev.subject = sub;
+	else
+		free(sub);
+	answer_done(srv, resp);
 }
 
 ebm_http_step ebm_http_handle(ebm_server *srv, const ebm_http_req *req,

@@ -71,6 +71,8 @@ struct ebm_ws_session {
 	bool drop;                     /* drop without close frame */
 	bool ping_now;
 	char addr[48];
+	uint64_t conn;                 /* glue's connection number (event log) */
+	char *jti;                     /* jti of the token, NULL without one */
 };
 
 typedef struct ebm_bucket {
@@ -125,6 +127,7 @@ struct ebm_server {
 	ebm_wake_fn wake;
 	void *glue;
 	ebm_metrics m;
+	struct ebm_evlog *evlog;       /* borrowed, NULL: no event log */
 };
 
 /* store (ebm_store.c) */
@@ -143,10 +146,16 @@ eb_rc ebm_store_commit(ebm_server *srv, ebm_store *st, eb_change *batch,
 eb_rc ebm_store_open_db(ebm_server *srv, const char *path, eb_err *err);
 void ebm_store_close_all(ebm_server *srv);
 
-/* auth (ebm_auth.c): verifies a token with the defects that loosen it.
+/* auth (ebm_auth.c): verifies a token with the defects that loosen it, and
+ * refuses a token whose jti the revoke fault lists (err rule "revoked").
  * EB_OK with *out, or EB_ERR_AUTH. */
 eb_rc ebm_auth_verify(ebm_server *srv, const char *token, size_t len,
 		      eb_claims **out, eb_err *err);
+/* The jti claim of a token (not verified here: call after ebm_auth_verify),
+ * malloc'd, NULL when absent or not a string. */
+char *ebm_auth_jti(const char *token, size_t len);
+/* true when jti is listed by the revoke fault. */
+bool ebm_jti_revoked(const ebm_server *srv, const char *jti);
 
 /* rate limiter (ebm_server.c): true when a token was taken. retry_s gets
  * the whole seconds until one is available. */
@@ -158,6 +167,20 @@ void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
 		       const char *pusher_subject, bool only_duplicates);
 /* Applies a fault change to every open session (admin dropWs). */
 void ebm_ws_faults_changed(ebm_server *srv, bool drop_now);
+/* Admin actions on the open sessions; each returns how many it touched:
+ * close every socket with code; close (4401) the sockets whose token's jti
+ * is revoked now. */
+size_t ebm_ws_close_all(ebm_server *srv, int code);
+size_t ebm_ws_close_revoked(ebm_server *srv);
+/* The store was dropped or re-versioned: its subscribers forget what they
+ * were told, so the next commit notifies them again. */
+void ebm_ws_store_reset(ebm_server *srv, ebm_store *st);
+/* store (ebm_store.c), admin: forget store id (memory and database);
+ * give an empty store the version v. EB_ERR_ARG (message in err) when the
+ * store has changes or v is too large, EB_ERR_IO for the database. */
+eb_rc ebm_store_drop(ebm_server *srv, const char *id, eb_err *err);
+eb_rc ebm_store_set_version(ebm_server *srv, const char *id, uint64_t v,
+			    eb_err *err);
 
 /* eb_json_print, NULL on failure (exact numbers, unlike cJSON's printer). */
 char *ebm_print(const cJSON *v);

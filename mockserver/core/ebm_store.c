@@ -430,6 +430,92 @@ eb_rc ebm_store_open_db(ebm_server *srv, const char *path, eb_err *err)
 	return st_load(srv, err);
 }
 
+/* ---- admin: drop and re-version (scripted faults) ----------------------- */
+
+static eb_rc st_db_delete(ebm_server *srv, const char *id, eb_err *err)
+{
+	static const char *const sql[] = { "DELETE FROM changes WHERE store = ?1",
+					   "DELETE FROM stores WHERE store = ?1" };
+	eb_rc rc = st_exec(srv, "BEGIN IMMEDIATE", err);
+	if (rc != EB_OK)
+		return rc;
+	for (size_t i = 0; i < 2; i++) {
+		sqlite3_stmt *q = NULL;
+		if (sqlite3_prepare_v2(srv->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
+			rc = st_db_err(srv, err, "drop store");
+			break;
+		}
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		int r = sqlite3_step(q);
+		sqlite3_finalize(q);
+		if (r != SQLITE_DONE) {
+			rc = st_db_err(srv, err, "drop store");
+			break;
+		}
+	}
+	if (rc == EB_OK)
+		rc = st_exec(srv, "COMMIT", err);
+	if (rc != EB_OK)
+		st_exec(srv, "ROLLBACK", NULL);
+	return rc;
+}
+
+eb_rc ebm_store_drop(ebm_server *srv, const char *id, eb_err *err)
+{
+	ebm_store *st = ebm_store_find(srv, id);
+	if (srv->db) {
+		eb_rc rc = st_db_delete(srv, id, err);
+		if (rc != EB_OK)
+			return rc;
+	}
+	if (!st)
+		return EB_OK;
+	for (size_t i = 0; i < st->n; i++)
+		eb_change_clear(&st->changes[i]);
+	free(st->changes);
+	free(st->idx);
+	st->changes = NULL;
+	st->idx = NULL;
+	st->n = st->cap = st->idx_cap = st->idx_used = 0;
+	st->version = 0;
+	st->persisted = false;
+	ebm_ws_store_reset(srv, st);
+	ebm_store_maybe_release(srv, st);
+	return EB_OK;
+}
+
+eb_rc ebm_store_set_version(ebm_server *srv, const char *id, uint64_t v,
+			    eb_err *err)
+{
+	ebm_store *st = ebm_store_find(srv, id);
+	if (st && st->n)
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "store %s has changes", id);
+	if (v > EB_MAX_UINT53 - 1)
+		return eb_err_set(err, EB_ERR_ARG, "VER-8", NULL, NULL, -1,
+				  "version above 2^53-2");
+	st = ebm_store_get(srv, id);
+	if (!st)
+		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1, "out of memory");
+	if (srv->db) {
+		sqlite3_reset(srv->st_store);
+		sqlite3_bind_text(srv->st_store, 1, st->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(srv->st_store, 2, (sqlite3_int64)v);
+		int r = sqlite3_step(srv->st_store);
+		sqlite3_reset(srv->st_store);
+		if (r != SQLITE_DONE) {
+			eb_rc rc = st_db_err(srv, err, "set store version");
+			ebm_store_maybe_release(srv, st);
+			return rc;
+		}
+		st->persisted = true;
+	}
+	st->version = v;
+	ebm_ws_store_reset(srv, st);
+	ebm_store_maybe_release(srv, st);
+	return EB_OK;
+}
+
 void ebm_store_close_all(ebm_server *srv)
 {
 	for (size_t i = 0; srv->stores && i < srv->stores_cap; i++) {

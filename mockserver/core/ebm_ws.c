@@ -12,6 +12,8 @@
  * moment (WS-CLOSE-3, WS-NOTIF-3).
  */
 #include "ebm_int.h"
+#include "ebm_evlog.h"
+#include "ebm_faults.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,14 @@ static void ws_wake(ebm_ws_session *s)
 {
 	if (s->srv->wake)
 		s->srv->wake(s->srv->glue, s->user);
+}
+
+/* stall and silentWs: the server says nothing on its sockets (no reply,
+ * notification, ping or timed close) and ignores what arrives; only an
+ * explicit admin action (dropWs, closeWs, revoke) still closes one. */
+static bool ws_silent(const ebm_server *srv)
+{
+	return srv->faults.stall || srv->faults.silent_ws;
 }
 
 size_t ebm_ws_max_message(const ebm_server *srv)
@@ -123,6 +133,7 @@ void ebm_ws_free(ebm_ws_session *s)
 	srv->n_sessions--;
 	eb_claims_free(s->claims);
 	free(s->subject);
+	free(s->jti);
 	free(s);
 }
 
@@ -241,6 +252,8 @@ static void on_auth(ebm_ws_session *s, const eb_ws_client_msg *m)
 	eb_claims_free(s->claims);
 	free(s->subject);
 	s->claims = c;
+	free(s->jti);
+	s->jti = ebm_auth_jti(m->token, strlen(m->token));   /* revoke fault */
 	s->subject = subj;
 	s->authed = true;
 	uint64_t now_wall = eb_time_now_ms();
@@ -356,7 +369,8 @@ void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
 	uint64_t now = ebm_mono_ms();
 
 	srv->m.ws_messages_total++;
-	if (s->close_code || s->drop || srv->faults.stall)
+	ebm_evlog_ws_in(s, buf, len, binary);
+	if (s->close_code || s->drop || ws_silent(srv))
 		return;
 	eb_err_clear(&err);
 	if (binary || eb_ws_client_msg_parse(buf, len, &m, &err) != EB_OK) {
@@ -436,7 +450,7 @@ static uint64_t drop_deadline(const ebm_ws_session *s)
 static uint64_t auth_deadline(const ebm_ws_session *s)
 {
 	const ebm_server *srv = s->srv;
-	if (s->authed || srv->faults.stall ||
+	if (s->authed || ws_silent(srv) ||
 	    ebm_defect_on(srv, EBM_DEFECT_NO_AUTH_TIMEOUT))
 		return 0;
 	return s->opened_ms + srv->cfg.auth_timeout_ms;
@@ -444,7 +458,7 @@ static uint64_t auth_deadline(const ebm_ws_session *s)
 
 static uint64_t expire_deadline(const ebm_ws_session *s)
 {
-	if (!s->authed || !s->expire_ms ||
+	if (!s->authed || !s->expire_ms || ws_silent(s->srv) ||
 	    ebm_defect_on(s->srv, EBM_DEFECT_EXPIRED_SOCKET_OPEN))
 		return 0;
 	return s->expire_ms;
@@ -473,7 +487,7 @@ void ebm_ws_on_timer(ebm_ws_session *s)
 		return;
 	}
 	if (s->ping_due_ms && now >= s->ping_due_ms) {
-		s->ping_now = true;
+		s->ping_now = !ws_silent(s->srv);
 		s->ping_due_ms = now + (uint64_t)s->srv->cfg.ping_interval_s * 1000u;
 	}
 	if (s->flush_ms && now >= s->flush_ms)
@@ -502,9 +516,32 @@ bool ebm_ws_wants_write(const ebm_ws_session *s)
 {
 	if (s->drop || s->close_code)
 		return true;
-	if (s->srv->faults.stall)
+	if (ws_silent(s->srv))
 		return false;
 	return s->out_head || s->ping_now || notify_ready(s);
+}
+
+/* A text message leaves: the extras fault decorates it, the event log
+ * records it. */
+static void ws_out_text(ebm_ws_session *s, char **text, size_t *len)
+{
+	if (s->srv->faults.extras) {
+		char *d = ebm_extras_decorate(*text, *len);
+		if (d) {
+			free(*text);
+			*text = d;
+			*len = strlen(d);
+		}
+	}
+	ebm_evlog_ws_out(s, *text, *len);
+}
+
+/* extras: an unknown message type after each store_changed (GEN-7). */
+static void queue_future(ebm_ws_session *s, const char *store_id)
+{
+	char buf[EB_STORE_ID_MAX + 64];
+	snprintf(buf, sizeof buf, "{\"type\":\"x-future\",\"storeId\":\"%s\"}", store_id);
+	ws_queue(s, strdup(buf));
 }
 
 ebm_ws_out ebm_ws_next_out(ebm_ws_session *s, char **text, size_t *len,
@@ -521,7 +558,7 @@ ebm_ws_out ebm_ws_next_out(ebm_ws_session *s, char **text, size_t *len,
 		*close_code = s->close_code;
 		return EBM_WS_OUT_CLOSE;
 	}
-	if (srv->faults.stall)
+	if (ws_silent(srv))
 		return EBM_WS_OUT_NONE;
 	if (s->out_head) {
 		ebm_outmsg *m = s->out_head;
@@ -538,6 +575,7 @@ ebm_ws_out ebm_ws_next_out(ebm_ws_session *s, char **text, size_t *len,
 		memcpy(*text, m->data, m->len + 1);
 		*len = m->len;
 		free(m);
+		ws_out_text(s, text, len);
 		return EBM_WS_OUT_TEXT;
 	}
 	while (notify_ready(s)) {
@@ -562,6 +600,9 @@ ebm_ws_out ebm_ws_next_out(ebm_ws_session *s, char **text, size_t *len,
 			continue;
 		*len = strlen(*text);
 		srv->m.notifications_sent_total++;
+		if (srv->faults.extras)
+			queue_future(s, sub->store->id);
+		ws_out_text(s, text, len);
 		return EBM_WS_OUT_TEXT;
 	}
 	if (s->ping_now) {
@@ -620,6 +661,41 @@ void ebm_ws_faults_changed(ebm_server *srv, bool drop_now)
 			srv->m.ws_drops_total++;
 		}
 		ws_wake(s);
+	}
+}
+
+size_t ebm_ws_close_all(ebm_server *srv, int code)
+{
+	size_t n = 0;
+	for (ebm_ws_session *s = srv->sessions; s; s = s->next) {
+		if (s->close_code || s->drop)
+			continue;
+		ws_close(s, code);
+		ws_wake(s);
+		n++;
+	}
+	return n;
+}
+
+size_t ebm_ws_close_revoked(ebm_server *srv)
+{
+	size_t n = 0;
+	for (ebm_ws_session *s = srv->sessions; s; s = s->next) {
+		if (s->close_code || s->drop || !s->jti || !ebm_jti_revoked(srv, s->jti))
+			continue;
+		ws_close(s, EB_WS_CLOSE_AUTH);
+		ws_wake(s);
+		n++;
+	}
+	return n;
+}
+
+void ebm_ws_store_reset(ebm_server *srv, ebm_store *st)
+{
+	(void)srv;
+	for (ebm_sub *sub = st->subs; sub; sub = sub->store_next) {
+		sub->last_sent = 0;
+		sub->pending_old = 0;
 	}
 }
 

@@ -8,7 +8,8 @@
 # of the suite. Configurations run 4 at a time; the slow cases (10 s auth
 # timeout, token expiry) run in the "default" configuration only.
 # Usage: sh tests/scripts/conformance_variations.sh build/<config> [NAME...]
-# (EB_BIN_DIR, when set, names the bin folder; NAMEs pick configurations.)
+# (EB_BIN_DIR, when set, names the bin folder; NAMEs pick configurations;
+# CV_SHOW=1 also lists the SKIP and NON-STRICT cases of passing ones.)
 set -u
 
 if [ "${1:-}" = "__one" ]; then
@@ -69,14 +70,15 @@ sqlite|$M_AUTH $R --data D|$C_AUTH $SLOW
 EOF
 }
 
-# "id<TAB>outcome<TAB>reason" of every FAIL or ERROR case of a JSON report
-# (the writer puts each case member on its own line, three tabs deep).
+# "id<TAB>outcome<TAB>reason" of every case of a JSON report whose outcome is
+# one of $2 (blank-separated), FAIL and ERROR by default (the writer puts
+# each case member on its own line, three tabs deep).
 bad_cases() {
-	awk '
+	awk -v want=" ${2:-FAIL ERROR} " '
 	/^\t\t\t"id":\t"/ { id = $0; sub(/^[^:]*:\t"/, "", id); sub(/",?$/, "", id); out = ""; next }
 	/^\t\t\t"outcome":\t"/ { out = $0; sub(/^[^:]*:\t"/, "", out); sub(/",?$/, "", out); next }
 	/^\t\t\t"reason":\t"/ {
-		if (out == "FAIL" || out == "ERROR") { r = $0; sub(/^[^:]*:\t"/, "", r); sub(/",?$/, "", r); print id "\t" out "\t" r }
+		if (index(want, " " out " ")) { r = $0; sub(/^[^:]*:\t"/, "", r); sub(/",?$/, "", r); print id "\t" out "\t" r }
 	}' "$1"
 }
 
@@ -180,6 +182,9 @@ for name in $names; do
 		continue
 	fi
 	printf '%-20s %s %s\n' "$name" "$(cut -f1 "$r")" "$(cut -f3- "$r")"
+	if [ "${CV_SHOW:-0}" = 1 ] && [ -s "$CV_TMP/$name.json" ]; then
+		bad_cases "$CV_TMP/$name.json" "SKIP NON-STRICT" | sed 's/^/  /'
+	fi
 	if [ "$(cut -f1 "$r")" != OK ]; then
 		bad=$((bad + 1))
 		line=$(configs | grep "^$name|")
