@@ -224,7 +224,7 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 		}
 	} else if (resp.status != 404) {
 		snprintf(run->limits_problem, sizeof(run->limits_problem),
-			 "it answered %ld, not 200 (it needs no token)", resp.status);
+			 "it answered %ld to a request without a token, not 200", resp.status);
 	}
 	rc = 0;
 out:
