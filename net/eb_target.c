@@ -236,7 +236,9 @@ static int opt_store(const eb_opt *o, const char *name, const char *val, char *e
 	case EB_OPT_U64:
 	case EB_OPT_UINT:
 	case EB_OPT_LONG:
-		if (!eb_parse_u64(val, (uint64_t)o->lo, (uint64_t)o->hi, &u))
+		/* a double holds UINT64_MAX only rounded up: out of range for a cast */
+		if (!eb_parse_u64(val, (uint64_t)o->lo,
+				  o->hi >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)o->hi, &u))
 			break;
 		if (o->kind == EB_OPT_U64)
 			*(uint64_t *)o->dst = u;

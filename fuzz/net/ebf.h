@@ -14,22 +14,18 @@
 #include "eb_http.h"
 #include "eb_jwt.h"
 #include "eb_msg.h"
+#include "eb_target.h"
 #include "eb_wirelog.h"
-
-#define EBF_VERSION "0.1.0"
 
 /* ---- options and shared context -------------------------------------------- */
 
 typedef struct ebf_opts {
-	const char *url;             /* "http://127.0.0.1:8080" */
-	const char *jwt_secret;      /* HS256 */
-	const char *jwt_private_key; /* RS256 private key PEM file */
-	const char *jwt_issuer;
-	const char *jwt_audience;
+	eb_target target;            /* --url, --jwt-*, --timeout (net/eb_target.h) */
+	const char *url;             /* target.url.http: "http://127.0.0.1:8080[/base]" */
 	uint64_t seed;
 	unsigned long runs;          /* cases to run */
-	unsigned long duration_s;    /* 0: no time bound besides runs */
-	long timeout_ms;             /* per request / per WebSocket wait */
+	uint64_t duration_s;         /* 0: no time bound besides runs */
+	long timeout_ms;             /* target.timeout_ms: per request / per WebSocket wait */
 	unsigned batch;              /* cases between health probes */
 	const char *findings_dir;
 	const char *json_path, *junit_path, *html_path;

@@ -7,7 +7,6 @@
  * category (kind of failure and rule), each saved as a replayable file.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eb_preflight.h"
 #include "eb_report.h"
+#include "eb_target.h"
 #include "eb_time.h"
 #include "ebf.h"
 
 #define MAIN_MAX_CATEGORIES 128
 #define MAIN_DEATH_RETRIES 3
+#define MAIN_TARGET_FLAGS (EB_TF_URL | EB_TF_JWT | EB_TF_TIMEOUT)
 
 static volatile sig_atomic_t main_stop;
 
@@ -69,20 +71,15 @@ static void main_usage(FILE *out)
 "WebSocket traffic and raw TCP oddities, each answer checked against\n"
 "docs/PROTOCOL.md (rule ids cited), the server's health probed after each batch.\n"
 "\n"
-"Target:\n"
-"  --url URL               server base URL, e.g. http://127.0.0.1:8080 (required)\n"
-"Tokens (like ebconform; one of the first two is required):\n"
-"  --jwt-secret S          HS256 secret the server verifies with\n"
-"  --jwt-private-key FILE  RS256 private key PEM (server holds the public key)\n"
-"  --jwt-issuer S          iss to put in tokens\n"
-"  --jwt-audience S        aud to put in tokens\n"
+"Target and tokens (like ebconform; a signing key is required):\n"
+"%s"
 "Run:\n"
 "  --seed N                random seed (default: the clock; printed); same seed,\n"
 "                          same cases\n"
-"  --runs N                cases to run (default 2000)\n"
-"  --duration SECONDS      stop after this long (default: no limit but --runs)\n"
-"  --timeout-ms N          per request / per WebSocket wait (default 5000); an\n"
-"                          answer later than this is a \"hang\" finding\n"
+"  --runs N                cases to run (default 2000; with --duration: no bound\n"
+"                          but the time)\n"
+"  --duration SECONDS      stop after this long\n"
+"                          (an answer later than --timeout is a \"hang\" finding)\n"
 "  --batch N               cases between health probes (default 50)\n"
 "Output:\n"
 "  --findings-dir DIR      where finding files go (default ebfuzz-findings)\n"
@@ -92,8 +89,10 @@ static void main_usage(FILE *out)
 "  --html FILE             self-contained HTML report\n"
 "  -v, --verbose           wire logs in the console summary\n"
 "  --replay FILE           rerun one finding file; says whether it reproduces\n"
-"  -h, --help              this text\n"
+"  -h, --help              this text;  --version  the version\n"
 "\n"
+"Before fuzzing, a preflight checks that the target is an Early Bird server and\n"
+"takes ebfuzz's token over HTTP and on the socket (exit 2 with a hint if not).\n"
 "Findings: 5xx answers, connection resets, hangs past the timeout, server death\n"
 "(failed health probe: GET /api/stores/<id>/changes?since=0 with a valid\n"
 "token), and answers that break PROTOCOL.md: 2xx for invalid input, refusals of\n"
@@ -102,61 +101,27 @@ static void main_usage(FILE *out)
 "(ERR-4..6), wrong WebSocket close codes (WS-2, WS-AUTH-2/3, LIMIT-6) and\n"
 "invalid server messages. One report case per finding category.\n"
 "Exit status: 0 no findings, 1 findings (or the replayed finding reproduces),\n"
-"2 usage or setup error (also: the server refuses the token), 3 target\n"
-"unreachable.\n");
+"2 usage or setup error (also: the server refuses the token, or is not an\n"
+"Early Bird server), 3 target unreachable.\n", eb_target_help(MAIN_TARGET_FLAGS));
 }
 
-static char *main_read_file(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!fp)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) != NULL) {
-		if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	fclose(fp);
-	return buf;
-}
-
-static int main_mint(const ebf_opts *o, const char *pem, int64_t exp_off, bool readonly,
-		     eb_jwt_alg alg, const char *key_override, char **out)
+/* Tokens of every auth choice, minted as the target is configured. */
+static int main_mint(const ebf_ctx *x, int64_t ttl, bool write, eb_jwt_alg alg,
+		     const char *key, char **out)
 {
 	static const char *const all[] = { "*" };
 	eb_jwt_mint_opts m;
-	int64_t now = (int64_t)(eb_time_now_ms() / 1000);
 	eb_err err;
 
-	memset(&m, 0, sizeof(m));
-	m.alg = alg;
-	if (key_override) {
-		m.key = key_override;
-		m.key_len = strlen(key_override);
-	} else if (alg == EB_JWT_RS256) {
-		m.key = pem;
-		m.key_len = strlen(pem);
-	} else {
-		m.key = o->jwt_secret;
-		m.key_len = o->jwt_secret ? strlen(o->jwt_secret) : 0;
+	eb_target_mint_opts(&x->o->target, "ebfuzz", ttl, &m);
+	if (alg != m.alg || key) {
+		m.alg = alg;
+		m.key = key;
+		m.key_len = key ? strlen(key) : 0;
 	}
-	m.sub = "ebfuzz";
-	m.has_exp = true;
-	m.exp = now + exp_off;
-	m.has_iat = true;
-	m.iat = now;
-	m.iss = o->jwt_issuer;
-	m.aud = o->jwt_audience;
 	m.read = all;
 	m.n_read = 1;
-	if (!readonly) {
+	if (write) {
 		m.write = all;
 		m.n_write = 1;
 	}
@@ -169,116 +134,31 @@ static int main_mint(const ebf_opts *o, const char *pem, int64_t exp_off, bool r
 
 static int main_tokens(ebf_ctx *x)
 {
-	const ebf_opts *o = x->o;
-	char *pem = NULL;
-	eb_jwt_alg alg = EB_JWT_HS256;
-	int rc = -1;
+	eb_jwt_alg alg = x->o->target.secret ? EB_JWT_HS256 : EB_JWT_RS256;
 
-	if (o->jwt_private_key) {
-		pem = main_read_file(o->jwt_private_key);
-		if (!pem) {
-			fprintf(stderr, "ebfuzz: cannot read %s: %s\n", o->jwt_private_key,
-				strerror(errno));
-			return -1;
-		}
-		alg = EB_JWT_RS256;
-	}
-	if (main_mint(o, pem, 3600, false, alg, NULL, &x->token) ||
-	    main_mint(o, pem, -3600, false, alg, NULL, &x->token_expired) ||
-	    main_mint(o, pem, 3600, false, EB_JWT_NONE, NULL, &x->token_none) ||
-	    main_mint(o, pem, 3600, false, EB_JWT_HS256, "ebfuzz-wrong-secret", &x->token_badsig) ||
-	    main_mint(o, pem, 3600, true, alg, NULL, &x->token_readonly))
-		goto out;
-	rc = 0;
-out:
-	free(pem);
-	return rc;
-}
-
-/* Host and port of "http://host:port" for raw TCP. */
-static int main_parse_url(ebf_ctx *x, const char *url)
-{
-	const char *p = url, *colon, *slash;
-	size_t hl;
-
-	if (strncmp(p, "http://", 7) == 0)
-		p += 7;
-	else if (strncmp(p, "ws://", 5) == 0)
-		p += 5;
-	else
+	if (main_mint(x, 3600, true, alg, NULL, &x->token) ||
+	    main_mint(x, -3600, true, alg, NULL, &x->token_expired) ||
+	    main_mint(x, 3600, true, EB_JWT_NONE, NULL, &x->token_none) ||
+	    main_mint(x, 3600, true, EB_JWT_HS256, "ebfuzz-wrong-secret", &x->token_badsig) ||
+	    main_mint(x, 3600, false, alg, NULL, &x->token_readonly))
 		return -1;
-	slash = strchr(p, '/');
-	if (*p == '[') {
-		const char *rb = strchr(p, ']');
-
-		if (!rb)
-			return -1;
-		hl = (size_t)(rb - p - 1);
-		if (hl >= sizeof(x->host))
-			return -1;
-		memcpy(x->host, p + 1, hl);
-		x->host[hl] = '\0';
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		colon = strchr(p, ':');
-		if (slash && colon && colon > slash)
-			colon = NULL;
-		hl = colon ? (size_t)(colon - p) : slash ? (size_t)(slash - p) : strlen(p);
-		if (hl == 0 || hl >= sizeof(x->host))
-			return -1;
-		memcpy(x->host, p, hl);
-		x->host[hl] = '\0';
-	}
-	x->port = colon ? (int)strtol(colon + 1, NULL, 10) : 80;
-	return x->port > 0 && x->port < 65536 ? 0 : -1;
-}
-
-/* GET /api/limits (LIMIT-10); 0, 3 when unreachable. */
-static int main_limits(ebf_ctx *x)
-{
-	eb_http_resp resp;
-	eb_rc rc;
-
-	eb_limits_default(&x->limits);
-	rc = eb_http_request(x->http, "GET", "/api/limits", NULL, NULL, NULL, 0, NULL, 0, &resp);
-	if (rc != EB_OK) {
-		fprintf(stderr, "ebfuzz: %s is unreachable: %s\n", x->o->url, resp.error);
-		eb_http_resp_clear(&resp);
-		return 3;
-	}
-	if (resp.status == 200 &&
-	    eb_limits_parse(resp.body, resp.body_len, &x->limits, NULL) == EB_OK)
-		x->limits_advertised = true;
-	else
-		eb_limits_default(&x->limits);
-	eb_http_resp_clear(&resp);
 	return 0;
 }
 
-/* A run whose token the server refuses would only report 401s: say so and
- * stop (exit 2). 0, 2 or 3. */
-static int main_token_accepted(ebf_ctx *x)
+/* The preflight (net/eb_preflight.h): limits, the token over HTTP and on the
+ * socket. 0 to run, else the exit code. */
+static int main_preflight(ebf_ctx *x)
 {
-	char path[160];
-	eb_http_resp resp;
-	eb_rc rc;
-	int ret = 0;
+	eb_preflight pf;
+	char store[64];
 
-	snprintf(path, sizeof(path), "/api/stores/ebfuzz-health-%llx/changes?since=0",
-		 (unsigned long long)x->run_id);
-	rc = eb_http_request(x->http, "GET", path, x->token, NULL, NULL, 0, NULL, 0, &resp);
-	if (rc != EB_OK) {
-		fprintf(stderr, "ebfuzz: %s is unreachable: %s\n", x->o->url, resp.error);
-		ret = 3;
-	} else if (resp.status == 401 || resp.status == 403) {
-		fprintf(stderr, "ebfuzz: the server refuses ebfuzz's token (%ld %.*s); check "
-			"--jwt-secret/--jwt-private-key, --jwt-issuer and --jwt-audience\n",
-			resp.status, (int)(resp.body_len > 200 ? 200 : resp.body_len),
-			resp.body ? resp.body : "");
-		ret = 2;
-	}
-	eb_http_resp_clear(&resp);
-	return ret;
+	snprintf(store, sizeof(store), "ebfuzz-health-%llx", (unsigned long long)x->run_id);
+	eb_preflight_run(&x->o->target, "ebfuzz", x->token, store, &pf);
+	if (pf.verdict != EB_PF_OK)
+		fprintf(stderr, "%s\n", pf.message);
+	x->limits = pf.limits;
+	x->limits_advertised = pf.limits_offered;
+	return (int)eb_preflight_exit(pf.verdict);
 }
 
 static main_cat *main_category(main_run *run, const ebf_finding *f)
@@ -332,10 +212,53 @@ static void main_progress(const main_run *run, unsigned long total, uint64_t sta
 	fflush(stderr);
 }
 
+/* One report case per finding category, with a rerun command that works
+ * when pasted (the secret read from $EB_JWT_SECRET). */
+static void main_report_finding(const ebf_ctx *x, eb_report *rep, main_cat *cat)
+{
+	eb_case_result cr;
+	const char *rules[1] = { cat->first.rule };
+	char id[128], title[256], rerun[1100], actual[700];
+
+	memset(&cr, 0, sizeof(cr));
+	snprintf(id, sizeof(id), "finding/%s", cat->first.category);
+	snprintf(title, sizeof(title), "%s (%lu occurrence%s)", cat->first.category,
+		 cat->count, cat->count == 1 ? "" : "s");
+	/* Pasted, it works: the secret comes from $EB_JWT_SECRET. */
+	snprintf(rerun, sizeof(rerun), "ebfuzz ");
+	if (cat->saved) {
+		snprintf(rerun + strlen(rerun), sizeof(rerun) - strlen(rerun), "--replay ");
+		eb_shell_quote(rerun, sizeof(rerun), cat->files[0]);
+		snprintf(rerun + strlen(rerun), sizeof(rerun) - strlen(rerun), " ");
+	}
+	snprintf(rerun + strlen(rerun), sizeof(rerun) - strlen(rerun), "--url ");
+	eb_shell_quote(rerun, sizeof(rerun), x->o->target.url_text);
+	eb_target_rerun_flags(&x->o->target, rerun, sizeof(rerun));
+	if (!cat->saved)
+		snprintf(rerun + strlen(rerun), sizeof(rerun) - strlen(rerun),
+			 " --seed %llu", (unsigned long long)x->o->seed);
+	snprintf(actual, sizeof(actual), "%s", cat->first.actual);
+	cr.id = id;
+	cr.title = title;
+	cr.category = "findings";
+	cr.level = "MUST";
+	cr.rules = cat->first.rule[0] ? rules : NULL;
+	cr.n_rules = cat->first.rule[0] ? 1 : 0;
+	cr.outcome = EB_OUT_FAIL;
+	cr.failed_rule = cat->first.rule[0] ? cat->first.rule : NULL;
+	cr.reason = cat->first.reason;
+	cr.expected = cat->first.expected;
+	cr.actual = actual;
+	cr.rerun = rerun;
+	cr.wire = cat->wire;
+	cat->wire = NULL;
+	eb_report_add(rep, &cr);
+}
+
 static int main_report(const ebf_ctx *x, main_run *run, const char *cmdline,
 		       unsigned long total, bool died)
 {
-	eb_report *rep = eb_report_new("ebfuzz", EBF_VERSION, x->o->url, cmdline);
+	eb_report *rep = eb_report_new("ebfuzz", EB_KIT_VERSION, x->o->url, cmdline);
 	char buf[512], err[256];
 	int rc = 0;
 
@@ -346,6 +269,8 @@ static int main_report(const ebf_ctx *x, main_run *run, const char *cmdline,
 	snprintf(buf, sizeof(buf), "%lu of %lu", run->cases, total);
 	eb_report_set_meta(rep, "cases run", buf);
 	eb_report_set_meta(rep, "findings dir", x->o->findings_dir);
+	if (x->o->target.secret)
+		eb_report_set_meta(rep, "secret", EB_SECRET_NOTE);
 	eb_report_set_meta(rep, "limits", x->limits_advertised ? "advertised (GET /api/limits)"
 							       : "defaults of section 8");
 	for (int fam = 0; fam < 8; fam++) {
@@ -365,40 +290,8 @@ static int main_report(const ebf_ctx *x, main_run *run, const char *cmdline,
 		cr.actual = actual;
 		eb_report_add(rep, &cr);
 	}
-	for (size_t i = 0; i < run->n_cats; i++) {
-		main_cat *cat = &run->cats[i];
-		eb_case_result cr;
-		const char *rules[1] = { cat->first.rule };
-		char id[128], title[256], rerun[1100], actual[700];
-
-		memset(&cr, 0, sizeof(cr));
-		snprintf(id, sizeof(id), "finding/%s", cat->first.category);
-		snprintf(title, sizeof(title), "%s (%lu occurrence%s)", cat->first.category,
-			 cat->count, cat->count == 1 ? "" : "s");
-		if (cat->saved)
-			snprintf(rerun, sizeof(rerun), "ebfuzz --replay %s --url %s%s", cat->files[0],
-				 x->o->url, x->o->jwt_secret ? " --jwt-secret ..." :
-				 " --jwt-private-key ...");
-		else
-			snprintf(rerun, sizeof(rerun), "ebfuzz --url %s --seed %llu", x->o->url,
-				 (unsigned long long)x->o->seed);
-		snprintf(actual, sizeof(actual), "%s", cat->first.actual);
-		cr.id = id;
-		cr.title = title;
-		cr.category = "findings";
-		cr.level = "MUST";
-		cr.rules = cat->first.rule[0] ? rules : NULL;
-		cr.n_rules = cat->first.rule[0] ? 1 : 0;
-		cr.outcome = EB_OUT_FAIL;
-		cr.failed_rule = cat->first.rule[0] ? cat->first.rule : NULL;
-		cr.reason = cat->first.reason;
-		cr.expected = cat->first.expected;
-		cr.actual = actual;
-		cr.rerun = rerun;
-		cr.wire = cat->wire;
-		cat->wire = NULL;
-		eb_report_add(rep, &cr);
-	}
+	for (size_t i = 0; i < run->n_cats; i++)
+		main_report_finding(x, rep, &run->cats[i]);
 	if (died)
 		eb_report_set_meta(rep, "stopped", "the server stopped answering");
 	eb_report_finish(rep);
@@ -428,7 +321,7 @@ static int main_replay(ebf_ctx *x)
 
 	if (ebf_file_load(x->o->replay_path, &c, why, sizeof(why)) != 0) {
 		fprintf(stderr, "ebfuzz: %s\n", why);
-		return 2;
+		return EB_EXIT_USAGE;
 	}
 	r = ebf_run_case(x, &c, &f, NULL);
 	if (r == 0 && c.kind == EBF_HTTP && !ebf_probe(x, why, sizeof(why))) {
@@ -445,7 +338,7 @@ static int main_replay(ebf_ctx *x)
 	if (r < 0) {
 		fprintf(stderr, "ebfuzz: could not run the case: %s\n", f.reason);
 		ebf_case_clear(&c);
-		return 3;
+		return EB_EXIT_UNREACHABLE;
 	}
 	if (r == 0 && !ebf_probe(x, why, sizeof(why))) {
 		snprintf(f.category, sizeof(f.category), "server-death");
@@ -458,148 +351,251 @@ static int main_replay(ebf_ctx *x)
 	else
 		printf("does not reproduce: %s answered as PROTOCOL.md requires\n", c.gen);
 	ebf_case_clear(&c);
-	return r == 1 ? 1 : 0;
+	return r == 1 ? EB_EXIT_FAIL : EB_EXIT_OK;
 }
 
-static bool main_num(const char *s, unsigned long long max, unsigned long long *out)
+/* Reads the command line into o (defaults first). 0 run, 1 done (help or
+ * version printed), -1 usage error (message in err). */
+static int main_parse(int argc, char **argv, ebf_opts *o, char *err, size_t errlen)
 {
-	char *end = NULL;
-	unsigned long long v;
+	bool help = false, version = false, runs_given;
+	int verbose = 0;
+	uint64_t runs = 0;
+	const eb_opt tab[] = {
+		{ "--seed", NULL, EB_OPT_U64, &o->seed, 0, (double)UINT64_MAX, "a non-negative integer", NULL, NULL, false },
+		{ "--runs", NULL, EB_OPT_U64, &runs, 1, 100000000, "cases 1-100000000", NULL, NULL, false },
+		{ "--duration", NULL, EB_OPT_U64, &o->duration_s, 1, 86400.0 * 365, "seconds", NULL, NULL, false },
+		{ "--batch", NULL, EB_OPT_UINT, &o->batch, 1, 100000, "cases 1-100000", NULL, NULL, false },
+		{ "--findings-dir", NULL, EB_OPT_STR, &o->findings_dir, 0, 0, NULL, NULL, NULL, false },
+		{ "--max-saved", NULL, EB_OPT_UINT, &o->max_saved, 0, 4, "0-4", NULL, NULL, false },
+		{ "--json", NULL, EB_OPT_STR, &o->json_path, 0, 0, NULL, NULL, NULL, false },
+		{ "--junit", NULL, EB_OPT_STR, &o->junit_path, 0, 0, NULL, NULL, NULL, false },
+		{ "--html", NULL, EB_OPT_STR, &o->html_path, 0, 0, NULL, NULL, NULL, false },
+		{ "--replay", NULL, EB_OPT_STR, &o->replay_path, 0, 0, NULL, NULL, NULL, false },
+		{ "--verbose", "-v", EB_OPT_COUNT, &verbose, 0, 0, NULL, NULL, NULL, false },
+		{ "--help", "-h", EB_OPT_FLAG, &help, 0, 0, NULL, NULL, NULL, false },
+		{ "--version", NULL, EB_OPT_FLAG, &version, 0, 0, NULL, NULL, NULL, false },
+	};
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || !end || *end || end == s || s[0] == '-' || v > max)
+	memset(o, 0, sizeof(*o));
+	eb_target_init(&o->target, MAIN_TARGET_FLAGS);
+	o->batch = 50;
+	o->findings_dir = "ebfuzz-findings";
+	o->max_saved = 3;
+	o->seed = (uint64_t)time(NULL);
+	for (int i = 1; i < argc; i++) {
+		int r = eb_target_arg(&o->target, argc, argv, &i, err, errlen);
+
+		if (r == 0)
+			r = eb_opt_parse(tab, sizeof(tab) / sizeof(tab[0]), argc, argv, &i, err, errlen);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			snprintf(err, errlen, "unknown option '%s'", argv[i]);
+			return -1;
+		}
+	}
+	if (help)
+		main_usage(stdout);
+	else if (version)
+		printf("ebfuzz %s\n", EB_KIT_VERSION);
+	if (help || version)
+		return 1;
+	if (eb_target_finish(&o->target, true, err, errlen) != 0)
+		return -1;
+	runs_given = runs != 0;
+	/* --duration alone bounds the time, not the default case count */
+	o->runs = runs_given ? (unsigned long)runs : o->duration_s ? 100000000UL : 2000;
+	o->url = o->target.url.http;
+	o->timeout_ms = o->target.timeout_ms;
+	o->verbose = verbose > 0;
+	return 0;
+}
+
+/* Health probe after a batch; on failure, every case of the batch is saved
+ * under <findings>/death-<n> as a suspect. true when the server is gone. */
+static bool main_batch_probe(ebf_ctx *x, main_run *run, ebf_case *batch, size_t n_batch,
+			     const ebf_case *last)
+{
+	const ebf_opts *o = x->o;
+	char why[512], dir[600], p[700];
+	ebf_finding d;
+	eb_wirelog *none = NULL;
+	int tries = 0;
+
+	if (ebf_probe(x, why, sizeof(why)))
 		return false;
-	*out = v;
+	memset(&d, 0, sizeof(d));
+	snprintf(d.category, sizeof(d.category), "server-death");
+	snprintf(d.expected, sizeof(d.expected), "the health probe answers 200");
+	snprintf(d.actual, sizeof(d.actual), "%.400s, after case %.60s", why, last->gen);
+	snprintf(d.reason, sizeof(d.reason), "server-death: %s", d.actual);
+	snprintf(dir, sizeof(dir), "%s/death-%lu", o->findings_dir, ++run->deaths);
+	if (mkdir(o->findings_dir, 0777) != 0 && errno != EEXIST)
+		fprintf(stderr, "ebfuzz: cannot create %s\n", o->findings_dir);
+	for (size_t k = 0; k < n_batch; k++)
+		if (ebf_file_save(x, &batch[k], &d, dir, k + 1, p, sizeof(p)) != 0)
+			fprintf(stderr, "ebfuzz: cannot write under %s\n", dir);
+	snprintf(d.actual + strlen(d.actual), sizeof(d.actual) - strlen(d.actual),
+		 "; the batch's %zu cases are in %.200s", n_batch, dir);
+	main_record(x, run, last, &d, &none);
+	while (tries++ < MAIN_DEATH_RETRIES && !ebf_probe(x, why, sizeof(why))) {
+		struct timespec ts = { 1, 0 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (tries <= MAIN_DEATH_RETRIES)
+		return false;
+	fprintf(stderr, "\nebfuzz: the server stopped answering; stopping\n");
 	return true;
 }
 
-int main(int argc, char **argv)
+/* Runs case c (number i) and records what it found. */
+static void main_one(ebf_ctx *x, main_run *run, ebf_case *batch, size_t n_batch,
+		     unsigned long i, int *res)
 {
-	static const struct option longopts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "jwt-secret", required_argument, NULL, 's' },
-		{ "jwt-private-key", required_argument, NULL, 'k' },
-		{ "jwt-issuer", required_argument, NULL, 'i' },
-		{ "jwt-audience", required_argument, NULL, 'a' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "runs", required_argument, NULL, 'r' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "timeout-ms", required_argument, NULL, 't' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "findings-dir", required_argument, NULL, 'f' },
-		{ "max-saved", required_argument, NULL, 'm' },
-		{ "json", required_argument, NULL, 'J' },
-		{ "junit", required_argument, NULL, 'U' },
-		{ "html", required_argument, NULL, 'H' },
-		{ "replay", required_argument, NULL, 'R' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	ebf_opts o;
-	ebf_ctx x;
-	main_run *run = NULL;
-	ebf_case *batch = NULL;
-	size_t n_batch = 0;
-	unsigned long long v;
-	char cmdline[2048] = "", why[512];
-	uint64_t start_ns, last_progress = 0;
-	bool died = false;
-	int opt, rc = 2;
-	size_t cl = 0;
+	ebf_case *c = &batch[n_batch - 1];
+	eb_wirelog *wire = eb_wirelog_new(0, 0);
+	uint64_t t0 = eb_time_mono_ns();
+	ebf_finding f;
 
-	memset(&o, 0, sizeof(o));
-	o.runs = 2000;
-	o.timeout_ms = 5000;
-	o.batch = 50;
-	o.findings_dir = "ebfuzz-findings";
-	o.max_saved = 3;
-	o.seed = (uint64_t)time(NULL);
-	for (int i = 0; i < argc && cl + 2 < sizeof(cmdline); i++)
-		cl += (size_t)snprintf(cmdline + cl, sizeof(cmdline) - cl, "%s%s", i ? " " : "",
-				       argv[i]);
-	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'u': o.url = optarg; break;
-		case 's': o.jwt_secret = optarg; break;
-		case 'k': o.jwt_private_key = optarg; break;
-		case 'i': o.jwt_issuer = optarg; break;
-		case 'a': o.jwt_audience = optarg; break;
-		case 'S':
-			if (!main_num(optarg, UINT64_MAX, &v))
-				goto usage;
-			o.seed = v;
+	run->per_family[main_family(c->gen)]++;
+	*res = ebf_run_case(x, c, &f, wire);
+	run->cases++;
+	if (x->o->verbose)
+		fprintf(stderr, "case %lu %s: %s %.1f ms\n", i, c->gen,
+			*res == 1 ? f.category : *res ? "harness error" : "ok",
+			(double)(eb_time_mono_ns() - t0) / 1e6);
+	if (*res == 1 && strcmp(f.category, "hang") == 0 && c->kind == EBF_HTTP &&
+	    ebf_recheck_fresh(x, c)) {
+		/* Answered on a fresh connection: the exchange before left the
+		 * kept-alive connection unusable. That case is the finding. */
+		const ebf_case *prev = n_batch >= 2 ? &batch[n_batch - 2] : c;
+
+		snprintf(f.category, sizeof(f.category), "keepalive-stuck");
+		snprintf(f.expected, sizeof(f.expected),
+			 "the connection answers the next request (HTTP/1.1 keep-alive)");
+		snprintf(f.actual, sizeof(f.actual),
+			 "after %.60s the next request on the connection got no answer "
+			 "within %ld ms; on a new connection it did", prev->gen, x->o->timeout_ms);
+		snprintf(f.reason, sizeof(f.reason), "keepalive-stuck: %.600s", f.actual);
+		main_record(x, run, prev, &f, &wire);
+	} else if (*res == 1) {
+		main_record(x, run, c, &f, &wire);
+	} else if (*res < 0) {
+		run->harness_errors++;
+	}
+	eb_wirelog_free(wire);
+}
+
+/* The fuzz loop: --runs cases (or --duration), a health probe per batch.
+ * 0, or -1 when out of memory. *died: the server stopped answering. */
+static int main_fuzz(ebf_ctx *x, main_run *run, ebf_case *batch, bool *died)
+{
+	const ebf_opts *o = x->o;
+	size_t n_batch = 0;
+	uint64_t start_ns = eb_time_mono_ns(), last_progress = 0;
+	int rc = 0;
+
+	for (unsigned long i = 0; i < o->runs && !main_stop && !*died; i++) {
+		/* Each case has its own stream: case i is the same whatever ran before. */
+		ebf_rng r = { o->seed * 0x9E3779B97F4A7C15ULL + i * 0xD1B54A32D192ED03ULL + 1 };
+		int res;
+
+		if (o->duration_s && eb_time_mono_ns() - start_ns >= o->duration_s * 1000000000ULL)
 			break;
-		case 'r':
-			if (!main_num(optarg, 100000000ULL, &v) || v == 0)
-				goto usage;
-			o.runs = (unsigned long)v;
+		if (ebf_gen_case(x, &r, i, &batch[n_batch]) != 0) {
+			fprintf(stderr, "ebfuzz: out of memory generating case %lu\n", i);
+			ebf_case_clear(&batch[n_batch]);
+			rc = -1;
 			break;
-		case 'd':
-			if (!main_num(optarg, 86400ULL * 365, &v))
-				goto usage;
-			o.duration_s = (unsigned long)v;
-			break;
-		case 't':
-			if (!main_num(optarg, 600000, &v) || v < 10)
-				goto usage;
-			o.timeout_ms = (long)v;
-			break;
-		case 'b':
-			if (!main_num(optarg, 100000, &v) || v == 0)
-				goto usage;
-			o.batch = (unsigned)v;
-			break;
-		case 'f': o.findings_dir = optarg; break;
-		case 'm':
-			if (!main_num(optarg, 4, &v))
-				goto usage;
-			o.max_saved = (unsigned)v;
-			break;
-		case 'J': o.json_path = optarg; break;
-		case 'U': o.junit_path = optarg; break;
-		case 'H': o.html_path = optarg; break;
-		case 'R': o.replay_path = optarg; break;
-		case 'v': o.verbose = true; break;
-		case 'h': main_usage(stdout); return 0;
-		default: goto usage;
+		}
+		n_batch++;
+		main_one(x, run, batch, n_batch, i, &res);
+		if (n_batch == o->batch || res < 0 || i + 1 == o->runs) {
+			*died = main_batch_probe(x, run, batch, n_batch, &batch[n_batch - 1]);
+			for (size_t k = 0; k < n_batch; k++)
+				ebf_case_clear(&batch[k]);
+			n_batch = 0;
+		}
+		if (eb_time_mono_ns() - last_progress > 2000000000ULL) {
+			main_progress(run, o->runs, start_ns, false);
+			last_progress = eb_time_mono_ns();
 		}
 	}
-	if (optind != argc || !o.url || (!o.jwt_secret && !o.jwt_private_key) ||
-	    (o.jwt_secret && o.jwt_private_key))
-		goto usage;
+	for (size_t k = 0; k < n_batch; k++)
+		ebf_case_clear(&batch[k]);
+	main_progress(run, o->runs, start_ns, true);
+	return rc;
+}
 
-	memset(&x, 0, sizeof(x));
-	x.o = &o;
+/* Sets up the client, the tokens and runs the preflight. 0, or the exit code. */
+static int main_setup(ebf_ctx *x)
+{
+	const ebf_opts *o = x->o;
+
 	/* Store and change ids carry a per-run nonce: a second run with the same
 	 * seed against a server that kept its data must not collide with the
 	 * first (IDEM-3 would refuse the valid pushes). The cases themselves
 	 * depend on the seed only. */
-	x.run_id = (o.seed * 0x9E3779B97F4A7C15ULL) ^ eb_time_now_ms() ^ ((uint64_t)getpid() << 40);
-	if (main_parse_url(&x, o.url) != 0) {
-		fprintf(stderr, "ebfuzz: --url must be http://host:port\n");
-		return 2;
-	}
+	x->run_id = (o->seed * 0x9E3779B97F4A7C15ULL) ^ eb_time_now_ms() ^ ((uint64_t)getpid() << 40);
+	snprintf(x->host, sizeof(x->host), "%s", o->target.url.host);
+	x->port = o->target.url.port;
 	if (eb_http_global_init() != 0)
-		return 2;
+		return EB_EXIT_USAGE;
+	x->http = eb_http_new(o->url, o->timeout_ms);
+	if (!x->http || main_tokens(x) != 0)
+		return EB_EXIT_USAGE;
+	return main_preflight(x);
+}
+
+static void main_cleanup(ebf_ctx *x, main_run *run, ebf_case *batch)
+{
+	free(batch);
+	if (run)
+		for (size_t k = 0; k < run->n_cats; k++)
+			eb_wirelog_free(run->cats[k].wire);
+	free(run);
+	free(x->token);
+	free(x->token_expired);
+	free(x->token_none);
+	free(x->token_badsig);
+	free(x->token_readonly);
+	eb_http_free(x->http);
+	eb_http_global_cleanup();
+}
+
+int main(int argc, char **argv)
+{
+	ebf_opts o;
+	ebf_ctx x;
+	main_run *run = NULL;
+	ebf_case *batch = NULL;
+	char cmdline[2048], err[512];
+	bool died = false;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.o = &o;
+	rc = main_parse(argc, argv, &o, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "ebfuzz: %s\n(see ebfuzz --help)\n", err);
+		return rc < 0 ? EB_EXIT_USAGE : EB_EXIT_OK;
+	}
+	/* Reports get uploaded: the line never holds the secret. */
+	eb_cmdline_record(argc, argv, cmdline, sizeof(cmdline));
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, main_on_signal);
 	signal(SIGTERM, main_on_signal);
-	x.http = eb_http_new(o.url, o.timeout_ms);
-	if (!x.http || main_tokens(&x) != 0)
-		goto out;
-	rc = main_limits(&x);
-	if (rc != 0)
-		goto out;
-	rc = main_token_accepted(&x);
+	rc = main_setup(&x);
 	if (rc != 0)
 		goto out;
 	if (o.replay_path) {
 		rc = main_replay(&x);
 		goto out;
 	}
-	rc = 2;
+	rc = EB_EXIT_USAGE;
 	run = calloc(1, sizeof(*run));
 	batch = calloc(o.batch, sizeof(*batch));
 	if (!run || !batch)
@@ -607,101 +603,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ebfuzz: %s, seed %llu, %lu cases%s, limits %s\n", o.url,
 		(unsigned long long)o.seed, o.runs, o.duration_s ? " (time-bounded)" : "",
 		x.limits_advertised ? "advertised" : "of section 8");
-	start_ns = eb_time_mono_ns();
-	for (unsigned long i = 0; i < o.runs && !main_stop; i++) {
-		/* Each case has its own stream: case i is the same whatever ran before. */
-		ebf_rng r = { o.seed * 0x9E3779B97F4A7C15ULL + i * 0xD1B54A32D192ED03ULL + 1 };
-		ebf_case *c = &batch[n_batch];
-		ebf_finding f;
-		eb_wirelog *wire;
-		int res;
-
-		if (o.duration_s && eb_time_mono_ns() - start_ns >= o.duration_s * 1000000000ULL)
-			break;
-		if (ebf_gen_case(&x, &r, i, c) != 0) {
-			fprintf(stderr, "ebfuzz: out of memory generating case %lu\n", i);
-			ebf_case_clear(c);
-			goto out;
-		}
-		n_batch++;
-		run->per_family[main_family(c->gen)]++;
-		wire = eb_wirelog_new(0, 0);
-		uint64_t t0 = eb_time_mono_ns();
-
-		res = ebf_run_case(&x, c, &f, wire);
-		run->cases++;
-		if (o.verbose)
-			fprintf(stderr, "case %lu %s: %s %.1f ms\n", i, c->gen,
-				res == 1 ? f.category : res ? "harness error" : "ok",
-				(double)(eb_time_mono_ns() - t0) / 1e6);
-		if (res == 1 && strcmp(f.category, "hang") == 0 && c->kind == EBF_HTTP &&
-		    ebf_recheck_fresh(&x, c)) {
-			/* Answered on a fresh connection: the exchange before left the
-			 * kept-alive connection unusable. That case is the finding. */
-			const ebf_case *prev = n_batch >= 2 ? &batch[n_batch - 2] : c;
-
-			snprintf(f.category, sizeof(f.category), "keepalive-stuck");
-			snprintf(f.expected, sizeof(f.expected),
-				 "the connection answers the next request (HTTP/1.1 keep-alive)");
-			snprintf(f.actual, sizeof(f.actual),
-				 "after %.60s the next request on the connection got no answer "
-				 "within %ld ms; on a new connection it did", prev->gen, o.timeout_ms);
-			snprintf(f.reason, sizeof(f.reason), "keepalive-stuck: %.600s", f.actual);
-			main_record(&x, run, prev, &f, &wire);
-		} else if (res == 1) {
-			main_record(&x, run, c, &f, &wire);
-		}
-		else if (res < 0)
-			run->harness_errors++;
-		eb_wirelog_free(wire);
-		if (n_batch == o.batch || res < 0 || i + 1 == o.runs) {
-			if (!ebf_probe(&x, why, sizeof(why))) {
-				int tries = 0;
-				ebf_finding d;
-				eb_wirelog *none = NULL;
-
-				memset(&d, 0, sizeof(d));
-				snprintf(d.category, sizeof(d.category), "server-death");
-				snprintf(d.expected, sizeof(d.expected), "the health probe answers 200");
-				snprintf(d.actual, sizeof(d.actual), "%.400s, after case %.60s", why, c->gen);
-				snprintf(d.reason, sizeof(d.reason), "server-death: %s", d.actual);
-				/* Every case of the batch is a suspect: save them all in a
-				 * folder of their own; replay them one by one to find it. */
-				char dir[600], p[700];
-				unsigned long deaths = ++run->deaths;
-
-				snprintf(dir, sizeof(dir), "%s/death-%lu", o.findings_dir, deaths);
-				if (mkdir(o.findings_dir, 0777) != 0 && errno != EEXIST)
-					fprintf(stderr, "ebfuzz: cannot create %s\n", o.findings_dir);
-				for (size_t k = 0; k < n_batch; k++)
-					if (ebf_file_save(&x, &batch[k], &d, dir, k + 1, p, sizeof(p)) != 0)
-						fprintf(stderr, "ebfuzz: cannot write under %s\n", dir);
-				snprintf(d.actual + strlen(d.actual), sizeof(d.actual) - strlen(d.actual),
-					 "; the batch's %zu cases are in %.200s", n_batch, dir);
-				main_record(&x, run, c, &d, &none);
-				while (tries++ < MAIN_DEATH_RETRIES &&
-				       !ebf_probe(&x, why, sizeof(why))) {
-					struct timespec ts = { 1, 0 };
-
-					nanosleep(&ts, NULL);
-				}
-				if (tries > MAIN_DEATH_RETRIES) {
-					fprintf(stderr, "\nebfuzz: the server stopped answering; stopping\n");
-					died = true;
-				}
-			}
-			for (size_t k = 0; k < n_batch; k++)
-				ebf_case_clear(&batch[k]);
-			n_batch = 0;
-			if (died)
-				break;
-		}
-		if (eb_time_mono_ns() - last_progress > 2000000000ULL) {
-			main_progress(run, o.runs, start_ns, false);
-			last_progress = eb_time_mono_ns();
-		}
-	}
-	main_progress(run, o.runs, start_ns, true);
+	if (main_fuzz(&x, run, batch, &died) != 0)
+		goto out;
 	if (run->harness_errors)
 		fprintf(stderr, "ebfuzz: %lu cases could not be run (network trouble)\n",
 			run->harness_errors);
@@ -710,26 +613,9 @@ int main(int argc, char **argv)
 	printf("ebfuzz: %lu cases, %lu findings in %zu categories%s%s\n", run->cases,
 	       run->findings, run->n_cats, run->n_cats ? "; files under " : "",
 	       run->n_cats ? o.findings_dir : "");
-	rc = run->findings ? 1 : 0;
+	rc = run->findings ? EB_EXIT_FAIL : EB_EXIT_OK;
 out:
-	if (batch) {
-		for (size_t k = 0; k < n_batch; k++)
-			ebf_case_clear(&batch[k]);
-		free(batch);
-	}
-	if (run)
-		for (size_t k = 0; k < run->n_cats; k++)
-			eb_wirelog_free(run->cats[k].wire);
-	free(run);
-	free(x.token);
-	free(x.token_expired);
-	free(x.token_none);
-	free(x.token_badsig);
-	free(x.token_readonly);
-	eb_http_free(x.http);
-	eb_http_global_cleanup();
+	main_cleanup(&x, run, batch);
+	eb_target_clear(&o.target);
 	return rc;
-usage:
-	main_usage(stderr);
-	return 2;
 }

@@ -211,6 +211,24 @@ START_TEST(test_option_table_takes_both_spellings_and_names_flag_and_value_in_er
 }
 END_TEST
 
+START_TEST(test_an_option_up_to_uint64_max_takes_the_largest_value)
+{
+	uint64_t seed = 0;
+	const eb_opt tab[] = {
+		{ "--seed", NULL, EB_OPT_U64, &seed, 0, (double)UINT64_MAX, "an integer", NULL, NULL, false },
+	};
+	char *argv[] = { S("p"), S("--seed"), S("18446744073709551615"), S("--seed=7"), NULL };
+	char err[128];
+	int i = 1;
+
+	ck_assert_int_eq(eb_opt_parse(tab, 1, 4, argv, &i, err, sizeof(err)), 1);
+	ck_assert(seed == UINT64_MAX);
+	i = 3;
+	ck_assert_int_eq(eb_opt_parse(tab, 1, 4, argv, &i, err, sizeof(err)), 1);
+	ck_assert(seed == 7);
+}
+END_TEST
+
 /* ---- the target flags ------------------------------------------------------ */
 
 START_TEST(test_target_flags_fill_the_target)
@@ -522,6 +540,7 @@ int main(void)
 	tcase_add_test(tc, test_bad_urls_are_refused_with_the_reason);
 	tcase_add_test(tc, test_numbers_take_digits_only_within_the_range);
 	tcase_add_test(tc, test_option_table_takes_both_spellings_and_names_flag_and_value_in_errors);
+	tcase_add_test(tc, test_an_option_up_to_uint64_max_takes_the_largest_value);
 	tcase_add_test(tc, test_target_flags_fill_the_target);
 	tcase_add_test(tc, test_a_program_gets_only_the_flags_it_takes);
 	tcase_add_test(tc, test_bad_target_values_name_the_flag_and_the_value);

@@ -1,0 +1,56 @@
+/*
+ * eb_preflight.h — the few requests every client program sends before it
+ * runs anything, to tell a wrong command from a broken server: does the
+ * target speak the protocol, and does it take the program's token over
+ * HTTP and on the socket?
+ *
+ * A refusal is a setup error (exit 2) only when it is consistent: HTTP
+ * refuses and the socket does not accept. A server that accepts the token
+ * on one and refuses it on the other is let through, so that the case (or
+ * the finding) that checks it reports the rule it breaks.
+ */
+#ifndef EB_PREFLIGHT_H
+#define EB_PREFLIGHT_H
+
+#include <stdbool.h>
+#include "eb_msg.h"
+#include "eb_target.h"
+
+typedef enum eb_pf_verdict {
+	EB_PF_OK = 0,        /* the token works on both: run */
+	EB_PF_INCONSISTENT,  /* one accepts, the other refuses: run, a case fails */
+	EB_PF_REFUSED,       /* the token is refused: exit 2 with the hint */
+	EB_PF_NOT_EB,        /* not an Early Bird server: exit 2 */
+	EB_PF_UNREACHABLE    /* nothing answered: exit 3 */
+} eb_pf_verdict;
+
+typedef struct eb_preflight {
+	eb_pf_verdict verdict;
+	bool limits_offered;       /* GET /api/limits: 200 with valid limits */
+	eb_limits limits;          /* those, or the defaults */
+	long limits_status;        /* its status (0: no answer) */
+	long http_status;          /* the token's read of a fresh store */
+	bool http_ok, http_refused;
+	bool speaks;               /* an ERR-1 error body or a 5xx was seen */
+	bool ws_ok, ws_refused;
+	int ws_close;              /* close code seen, 0 none */
+	char seen_http[400];       /* what HTTP answered, one line */
+	char seen_ws[400];         /* what the socket answered, one line */
+	char message[2048];        /* one paragraph for the user (not OK) */
+} eb_preflight;
+
+/* Runs the preflight against t's URL: GET /api/limits without a token,
+ * GET /api/stores/<store>/changes?since=0 with token (NULL or "": none),
+ * and on the socket `auth` with token (with --no-auth: `subscribe` to
+ * store) expecting auth_ok (subscribed). prog names the program in the
+ * message. Each request is bounded by t->timeout_ms. Returns out->verdict;
+ * out->message says what was seen and, for a refusal, the flag that is
+ * likely wrong and the server's own error text. */
+eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char *token,
+			       const char *store, eb_preflight *out);
+
+/* The exit code of a verdict that stops the program, or EB_EXIT_OK (0)
+ * when the program runs. */
+eb_exit eb_preflight_exit(eb_pf_verdict v);
+
+#endif
