@@ -31,9 +31,10 @@
 #define EBL_ADD(p, n) EBL_ST((p), EBL_LD(p) + (n))
 
 typedef struct ebl_url {
-	char host[256];
+	char host[256];      /* no IPv6 brackets */
 	int port;
-	char base[300];      /* http://host:port */
+	char base[640];      /* http://host:port[/base/path]: eb_http's base */
+	char ws_path[320];   /* [/base/path]/api/sync/notifications */
 } ebl_url;
 
 typedef struct ebl_config {

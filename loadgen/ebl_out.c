@@ -81,6 +81,42 @@ void ebl_print_summary(const eb_loadreport *r, FILE *out)
 			eb_loadreport_cpu_per_notification_us(r));
 	for (size_t i = 0; i < r->n_limits; i++)
 		fprintf(out, "  LIMIT: %s\n", r->limits[i]);
+	for (size_t i = 0; i < r->n_expects; i++) {
+		const eb_expect_result *e = &r->expects[i];
+		fprintf(out, "expect %-28s %s (threshold %g%s, measured %.3f%s)\n", e->text,
+			e->met ? "met" : "NOT MET", e->threshold, e->unit, e->measured, e->unit);
+	}
+	for (size_t i = 0; i < r->n_problems; i++)
+		fprintf(out, "problem: %s\n", r->problems[i]);
+	if (r->verdict != NULL)
+		fprintf(out, "VERDICT: %s\n", strcmp(r->verdict, "pass") == 0 ? "PASS" : "FAIL");
+}
+
+/* The verdict, its problems and the --expect table (k6 shows thresholds so). */
+static void html_verdict(FILE *f, const eb_loadreport *r)
+{
+	bool pass = strcmp(r->verdict, "pass") == 0;
+	fprintf(f, "<p class=\"verdict %s\"><b>Verdict: %s</b></p>\n", pass ? "pass" : "fail",
+		pass ? "PASS" : "FAIL");
+	for (size_t i = 0; i < r->n_problems; i++) {
+		fprintf(f, "<p class=\"limit\"><b>Problem:</b> ");
+		eb_html_escape(f, r->problems[i]);
+		fprintf(f, "</p>\n");
+	}
+	if (r->n_expects == 0)
+		return;
+	fprintf(f, "<h2>Expectations</h2>\n<table class=\"grid\"><thead><tr><th>expect</th>"
+		"<th class=\"num\">threshold</th><th class=\"num\">measured</th><th>result</th>"
+		"</tr></thead><tbody>\n");
+	for (size_t i = 0; i < r->n_expects; i++) {
+		const eb_expect_result *e = &r->expects[i];
+		fprintf(f, "<tr><td><code>");
+		eb_html_escape(f, e->text);
+		fprintf(f, "</code></td><td class=\"num\">%s %g %s</td><td class=\"num\">%.3f %s</td>"
+			"<td class=\"%s\">%s</td></tr>\n", e->op, e->threshold, e->unit, e->measured,
+			e->unit, e->met ? "ok" : "bad", e->met ? "met" : "NOT MET");
+	}
+	fprintf(f, "</tbody></table>\n");
 }
 
 int ebl_write_json(const eb_loadreport *r, const char *path)
@@ -161,7 +197,8 @@ static void bad_row(FILE *f, const char *k, double v)
 /* Key/value tables as wide as their content, limits as boxes. */
 static const char ebl_css[] =
 	"table.grid.kv{width:auto;min-width:360px}\n"
-	".limit{border-left:4px solid var(--fail);background:#fdecec;padding:6px 10px;margin:8px 0}\n";
+	".limit{border-left:4px solid var(--fail);background:#fdecec;padding:6px 10px;margin:8px 0}\n"
+	"td.ok{color:var(--pass)} td.bad{color:var(--fail);font-weight:bold}\n";
 
 static void lat_row(FILE *f, const char *name, const eb_hist *h)
 {
@@ -218,6 +255,8 @@ int ebl_write_html(const eb_loadreport *r, const char *path)
 		eb_html_escape(f, r->command);
 		fprintf(f, "</code></p>\n");
 	}
+	if (r->verdict != NULL)
+		html_verdict(f, r);
 	const eb_load_counters *c = &r->c;
 	fprintf(f, "<table class=\"grid kv\">\n");
 	row(f, "runs merged", r->runs);

@@ -225,7 +225,7 @@ static void conn_start(ebl_worker *w, ebl_conn *c)
 	i.context = w->ctx;
 	i.address = u->host;
 	i.port = u->port;
-	i.path = EBL_WS_PATH;
+	i.path = u->ws_path;
 	i.host = u->host;
 	i.origin = u->host;
 	i.local_protocol_name = "ebload";

@@ -26,11 +26,14 @@
 #include "ebl.h"
 #include "eb_http.h"
 #include "eb_json.h"
+#include "eb_file.h"
 #include "eb_jwt.h"
+#include "eb_preflight.h"
+#include "eb_target.h"
 #include "eb_time.h"
 
-#define EBL_VERSION "1.0"
 #define EBL_MAX_EXPECT 32
+#define EBL_MAX_PROBLEMS 16
 
 static volatile sig_atomic_t g_stop;
 
@@ -52,7 +55,8 @@ static const char usage_text[] =
 "drain (--drain), ramp-down (--ramp-down-rate).\n"
 "\n"
 "Targets and load:\n"
-"  --url URL              target base URL (http://host:port); repeat for several\n"
+"  --url URL              target base URL (http://host:port[/base/path], ws://\n"
+"                         too); repeat for several\n"
 "                         servers; connections are spread round-robin\n"
 "  --shared-backend       the URLs front one backend (pushes through any URL\n"
 "                         reach subscribers on all); default: each URL is an\n"
@@ -81,7 +85,9 @@ static const char usage_text[] =
 "                         limit, at least 1)\n"
 "  --threads T            lws contexts (threads) per worker process (default 1)\n"
 "  --event-loop ev|poll   lws event loop: libev/epoll (default; cost per event is\n"
-"                         independent of the connection count) or poll()\n"
+"                         independent of the connection count) or poll(); with\n"
+"                         ev, --threads T runs T times the processes instead\n"
+"                         (libev takes one loop per process)\n"
 "  --source LIST          bind client sockets to these local addresses, round-robin:\n"
 "                         comma list and/or ranges 127.0.0.2-127.0.0.40; 'auto'\n"
 "                         (default) binds over 127.0.0.2.. when a loopback target\n"
@@ -90,11 +96,15 @@ static const char usage_text[] =
 "                         and push rates, own stores; combine with `ebload merge`\n"
 "\n"
 "Authentication (tokens minted like ebconform does):\n"
-"  --jwt-secret S         HS256 secret\n"
+"  --jwt-secret S         HS256 secret; better from $EB_JWT_SECRET (or a file named\n"
+"                         by $EB_JWT_SECRET_FILE); never written to reports\n"
 "  --jwt-private-key PEM  RS256 private key file\n"
 "  --jwt-issuer ISS       iss claim\n"
 "  --jwt-audience AUD     aud claim\n"
 "  --no-auth              no token: no auth message, no Authorization header\n"
+"                         (alias --no-auth-server)\n"
+"Before the run, a preflight checks each target: an Early Bird server that takes\n"
+"the token over HTTP and on the socket (exit 2 with a hint if not).\n"
 "\n"
 "Output:\n"
 "  --json FILE            report, schema ebload-report/1 (docs/LOADGEN.md)\n"
@@ -102,13 +112,15 @@ static const char usage_text[] =
 "  --html FILE            self-contained page with SVG charts\n"
 "  --expect EXPR          threshold, repeatable, e.g. 'p99<50ms' 'connections>=50000'\n"
 "                         'missed==0'; exit 1 when one is not met (metrics in\n"
-"                         docs/LOADGEN.md)\n"
+"                         docs/LOADGEN.md); each one's threshold, measured value\n"
+"                         and result, and the verdict, go into the JSON and HTML\n"
 "  --quiet                no progress line\n"
 "  --verbose              lws errors and each failed connection on stderr\n"
 "  --help, --version\n"
 "\n"
-"Exit: 0 done (and every --expect met), 1 an --expect not met, 2 usage or setup\n"
-"error, 3 target unreachable.\n";
+"Exit: 0 done (and every --expect met), 1 the run failed: an --expect not met,\n"
+"nothing subscribed, every push failed, or a worker process died; 2 usage or\n"
+"setup error (a refused token, not an Early Bird server), 3 target unreachable.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -117,64 +129,9 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	fprintf(stderr, "ebload: ");
 	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n(ebload --help for usage)\n");
+	fprintf(stderr, "\n(see ebload --help)\n");
 	va_end(ap);
-	return 2;
-}
-
-static bool parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end = NULL;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	char *end = NULL;
-	errno = 0;
-	if (*s == '-' || *s == '\0')
-		return false;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_url(const char *s, ebl_url *u)
-{
-	const char *p = s;
-	if (strncmp(p, "http://", 7) == 0)
-		p += 7;
-	else if (strncmp(p, "ws://", 5) == 0)
-		p += 5;
-	else
-		return false;
-	const char *colon = strrchr(p, ':');
-	if (colon == NULL || colon == p || (size_t)(colon - p) >= sizeof u->host)
-		return false;
-	memcpy(u->host, p, (size_t)(colon - p));
-	u->host[colon - p] = '\0';
-	char port[8];
-	const char *pe = colon + 1;
-	size_t pl = strcspn(pe, "/");
-	if (pl == 0 || pl >= sizeof port)
-		return false;
-	memcpy(port, pe, pl);
-	port[pl] = '\0';
-	uint64_t v;
-	if (!parse_u64(port, 1, 65535, &v))
-		return false;
-	u->port = (int)v;
-	char host[256];
-	memcpy(host, u->host, sizeof host);
-	snprintf(u->base, sizeof u->base, "http://%s:%d", host, u->port);
-	return true;
+	return EB_EXIT_USAGE;
 }
 
 static bool ipv4_parse(const char *s, uint32_t *out)
@@ -236,34 +193,6 @@ static bool parse_sources(const char *s, ebl_config *cfg)
 static bool is_loopback(const char *host)
 {
 	return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0;
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, 4096, f);
-		len += n;
-		if (n < 4096)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
 }
 
 /* ---- shared memory ----------------------------------------------------------- */
@@ -460,67 +389,184 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-/* ---- the run -------------------------------------------------------------------- */
+/* ---- the command line ----------------------------------------------------------- */
 
 typedef struct run_opts {
 	ebl_config cfg;
+	eb_target target;            /* the token flags (net/eb_target.h) */
 	eb_expect expects[EBL_MAX_EXPECT];
 	unsigned n_expects;
-	const char *jwt_secret, *jwt_key_file, *jwt_iss, *jwt_aud;
 	const char *source_arg;
-	bool procs_given;
+	bool help, version;
 	char command[4096];
 } run_opts;
 
-static int mint_token(run_opts *o, double run_s)
+static int opt_url(void *ctx, const char *v, char *err, size_t errlen)
 {
-	ebl_config *cfg = &o->cfg;
-	if (cfg->no_auth)
-		return 0;
-	if (o->jwt_secret == NULL && o->jwt_key_file == NULL)
-		return usage_error("%s", "give --jwt-secret, --jwt-private-key or --no-auth");
-	char *pem = NULL;
-	eb_jwt_mint_opts m;
-	memset(&m, 0, sizeof m);
-	if (o->jwt_key_file != NULL) {
-		pem = read_file(o->jwt_key_file);
-		if (pem == NULL)
-			return usage_error("cannot read --jwt-private-key %s", o->jwt_key_file);
-		m.alg = EB_JWT_RS256;
-		m.key = pem;
-		m.key_len = strlen(pem);
-	} else {
-		m.alg = EB_JWT_HS256;
-		m.key = o->jwt_secret;
-		m.key_len = strlen(o->jwt_secret);
+	ebl_config *cfg = ctx;
+	eb_url u;
+	eb_err e;
+
+	if (cfg->n_urls >= EBL_MAX_URLS) {
+		snprintf(err, errlen, "at most %d targets", EBL_MAX_URLS);
+		return -1;
 	}
-	static const char *const all[] = { "*" };
-	int64_t now = (int64_t)(eb_time_now_ms() / 1000);
-	m.sub = "ebload";
-	m.has_exp = true;
-	m.exp = now + (int64_t)run_s + 3600;
-	m.has_iat = true;
-	m.iat = now;
-	m.iss = o->jwt_iss;
-	m.aud = o->jwt_aud;
-	m.read = all;
-	m.n_read = 1;
-	m.write = all;
-	m.n_write = 1;
-	eb_err err;
-	eb_rc rc = eb_jwt_mint(&m, &cfg->token, &err);
-	free(pem);
-	if (rc != EB_OK) {
-		fprintf(stderr, "ebload: cannot mint a token: %s\n", err.msg);
-		return 2;
+	if (eb_url_parse(v, &u, &e) != EB_OK) {
+		const char *why = strstr(e.msg, "': ");
+		snprintf(err, errlen, "%s", why ? why + 3 : e.msg);
+		return -1;
 	}
+	if (u.tls) {
+		snprintf(err, errlen, "TLS (https://, wss://) is not supported yet; use http:// or ws://");
+		return -1;
+	}
+	ebl_url *t = &cfg->urls[cfg->n_urls++];
+	snprintf(t->host, sizeof t->host, "%s", u.host);
+	t->port = u.port;
+	snprintf(t->base, sizeof t->base, "%s", u.http);
+	snprintf(t->ws_path, sizeof t->ws_path, "%s%s", u.path, EBL_WS_PATH);
 	return 0;
 }
 
+static int opt_store_prefix(void *ctx, const char *v, char *err, size_t errlen)
+{
+	ebl_config *cfg = ctx;
+	if (strlen(v) == 0 || strlen(v) > 80 || strspn(v,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") != strlen(v)) {
+		snprintf(err, errlen, "want 1-80 STORE-1 characters");
+		return -1;
+	}
+	snprintf(cfg->store_prefix, sizeof cfg->store_prefix, "%s", v);
+	return 0;
+}
+
+static int opt_shard(void *ctx, const char *v, char *err, size_t errlen)
+{
+	ebl_config *cfg = ctx;
+	const char *slash = strchr(v, '/');
+	char first[24];
+	uint64_t si, sn;
+	if (slash == NULL || (size_t)(slash - v) >= sizeof first) {
+		snprintf(err, errlen, "want I/N");
+		return -1;
+	}
+	memcpy(first, v, (size_t)(slash - v));
+	first[slash - v] = '\0';
+	if (!eb_parse_u64(first, 0, 9999, &si) || !eb_parse_u64(slash + 1, 1, 10000, &sn) ||
+	    si >= sn) {
+		snprintf(err, errlen, "want I/N, 0 <= I < N <= 10000");
+		return -1;
+	}
+	cfg->shard_index = (unsigned)si;
+	cfg->shard_count = (unsigned)sn;
+	return 0;
+}
+
+static int opt_expect(void *ctx, const char *v, char *err, size_t errlen)
+{
+	run_opts *o = ctx;
+	eb_err e;
+	if (o->n_expects >= EBL_MAX_EXPECT) {
+		snprintf(err, errlen, "at most %d --expect", EBL_MAX_EXPECT);
+		return -1;
+	}
+	if (eb_expect_parse(v, &o->expects[o->n_expects], &e) != EB_OK) {
+		snprintf(err, errlen, "%s", e.msg);
+		return -1;
+	}
+	o->n_expects++;
+	return 0;
+}
+
+static int opt_event_loop(void *ctx, const char *v, char *err, size_t errlen)
+{
+	ebl_config *cfg = ctx;
+	if (strcmp(v, "ev") != 0 && strcmp(v, "poll") != 0) {
+		snprintf(err, errlen, "want ev or poll");
+		return -1;
+	}
+	cfg->evlib = strcmp(v, "ev") == 0;
+	return 0;
+}
+
+static int opt_verbose(void *ctx, const char *v, char *err, size_t errlen)
+{
+	(void)v;
+	(void)err;
+	(void)errlen;
+	((ebl_config *)ctx)->lws_log_level = 1;
+	return 0;
+}
+
+/* One table for every flag of a run; -1 with err, 1 not an option here. */
+static int parse_one(run_opts *o, int argc, char **argv, int *i, char *err, size_t errlen)
+{
+	ebl_config *cfg = &o->cfg;
+	const eb_opt tab[] = {
+		{ "--url", NULL, EB_OPT_FN, NULL, 0, 0, NULL, opt_url, cfg, true },
+		{ "--shared-backend", NULL, EB_OPT_FLAG, &cfg->shared_backend, 0, 0, NULL, NULL, NULL, false },
+		{ "--connections", NULL, EB_OPT_U64, &cfg->connections_total, 1, 100000000, "1-100000000", NULL, NULL, false },
+		{ "--connect-rate", NULL, EB_OPT_DOUBLE, &cfg->connect_rate, 0.1, 1e7, "per second, 0.1-1e7", NULL, NULL, false },
+		{ "--max-pending", NULL, EB_OPT_UINT, &cfg->max_pending, 1, 1000000, "1-1000000", NULL, NULL, false },
+		{ "--connect-timeout", NULL, EB_OPT_DOUBLE, &cfg->connect_timeout_s, 0.1, 600, "seconds 0.1-600", NULL, NULL, false },
+		{ "--push-timeout", NULL, EB_OPT_DOUBLE, &cfg->push_timeout_s, 0.1, 600, "seconds 0.1-600", NULL, NULL, false },
+		{ "--stores", NULL, EB_OPT_UINT, &cfg->stores, 1, 1000000, "1-1000000", NULL, NULL, false },
+		{ "--subs-per-conn", NULL, EB_OPT_UINT, &cfg->subs_per_conn, 1, 100, "1-100", NULL, NULL, false },
+		{ "--push-rate", NULL, EB_OPT_DOUBLE, &cfg->push_rate, 0, 1e7, "per second, 0-1e7", NULL, NULL, false },
+		{ "--pushers", NULL, EB_OPT_UINT, &cfg->pushers, 1, 256, "1-256", NULL, NULL, false },
+		{ "--duration", NULL, EB_OPT_DOUBLE, &cfg->duration_s, 0, 86400, "seconds 0-86400", NULL, NULL, false },
+		{ "--drain", NULL, EB_OPT_DOUBLE, &cfg->drain_s, 0, 600, "seconds 0-600", NULL, NULL, false },
+		{ "--churn-rate", NULL, EB_OPT_DOUBLE, &cfg->churn_rate, 0, 1e7, "per second, 0-1e7", NULL, NULL, false },
+		{ "--ramp-down-rate", NULL, EB_OPT_DOUBLE, &cfg->rampdown_rate, 0, 1e7, "per second, 0-1e7", NULL, NULL, false },
+		{ "--store-prefix", NULL, EB_OPT_FN, NULL, 0, 0, NULL, opt_store_prefix, cfg, true },
+		{ "--procs", NULL, EB_OPT_UINT, &cfg->procs, 1, 256, "1-256", NULL, NULL, false },
+		{ "--threads", NULL, EB_OPT_UINT, &cfg->threads, 1, 64, "1-64", NULL, NULL, false },
+		{ "--source", NULL, EB_OPT_STR, &o->source_arg, 0, 0, NULL, NULL, NULL, false },
+		{ "--shard", NULL, EB_OPT_FN, NULL, 0, 0, NULL, opt_shard, cfg, true },
+		{ "--json", NULL, EB_OPT_STR, &cfg->json_path, 0, 0, NULL, NULL, NULL, false },
+		{ "--csv", NULL, EB_OPT_STR, &cfg->csv_path, 0, 0, NULL, NULL, NULL, false },
+		{ "--html", NULL, EB_OPT_STR, &cfg->html_path, 0, 0, NULL, NULL, NULL, false },
+		{ "--expect", NULL, EB_OPT_FN, NULL, 0, 0, NULL, opt_expect, o, true },
+		{ "--event-loop", NULL, EB_OPT_FN, NULL, 0, 0, NULL, opt_event_loop, cfg, true },
+		{ "--quiet", NULL, EB_OPT_FLAG, &cfg->quiet, 0, 0, NULL, NULL, NULL, false },
+		{ "--verbose", NULL, EB_OPT_FN, NULL, 0, 0, NULL, opt_verbose, cfg, false },
+		{ "--help", "-h", EB_OPT_FLAG, &o->help, 0, 0, NULL, NULL, NULL, false },
+		{ "--version", NULL, EB_OPT_FLAG, &o->version, 0, 0, NULL, NULL, NULL, false },
+	};
+	int r = eb_target_arg(&o->target, argc, argv, i, err, errlen);
+	if (r == 0)
+		r = eb_opt_parse(tab, sizeof tab / sizeof tab[0], argc, argv, i, err, errlen);
+	if (r == 0)
+		snprintf(err, errlen, "unknown option '%s'", argv[*i]);
+	return r > 0 ? 0 : -1;
+}
+
+/* This shard's share of the load and the default store prefix. */
+static void shard_share(ebl_config *cfg)
+{
+	uint64_t n = cfg->connections_total;
+	cfg->connections = n / cfg->shard_count + (cfg->shard_index < n % cfg->shard_count ? 1 : 0);
+	cfg->connect_rate /= cfg->shard_count;
+	cfg->push_rate /= cfg->shard_count;
+	cfg->churn_rate /= cfg->shard_count;
+	cfg->rampdown_rate /= cfg->shard_count;
+	if (cfg->store_prefix[0] == '\0') {
+		unsigned long long id = (eb_time_now_ms() ^ ((unsigned long long)getpid() << 20)) & 0xffffffffffULL;
+		if (cfg->shard_count > 1)
+			snprintf(cfg->store_prefix, sizeof cfg->store_prefix, "ebload-%llx-shard%u",
+				 id, cfg->shard_index);
+		else
+			snprintf(cfg->store_prefix, sizeof cfg->store_prefix, "ebload-%llx", id);
+	}
+}
+
+/* 0 to run, 1 done (help or version printed), 2 usage error (printed). */
 static int parse_run_args(int argc, char **argv, run_opts *o)
 {
 	ebl_config *cfg = &o->cfg;
+	char err[512];
 	memset(o, 0, sizeof *o);
+	eb_target_init(&o->target, EB_TF_JWT | EB_TF_NO_AUTH);
 	cfg->connections_total = 1000;
 	cfg->connect_rate = 1000;
 	cfg->stores = 10;
@@ -536,244 +582,71 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
 	cfg->shard_count = 1;
 	cfg->evlib = true;
 	o->source_arg = "auto";
-	size_t cl = 0;
-	for (int i = 0; i < argc && cl < sizeof o->command - 1; i++)
-		cl += (size_t)snprintf(o->command + cl, sizeof o->command - cl, "%s%s",
-				       i ? " " : "", argv[i]);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		uint64_t u;
-#define NEED() do { if (v == NULL) return usage_error("%s needs a value", a); i++; } while (0)
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage_text, stdout);
-			exit(0);
-		} else if (strcmp(a, "--version") == 0) {
-			printf("ebload %s\n", EBL_VERSION);
-			exit(0);
-		} else if (strcmp(a, "--url") == 0) {
-			NEED();
-			if (cfg->n_urls >= EBL_MAX_URLS || !parse_url(v, &cfg->urls[cfg->n_urls]))
-				return usage_error("bad --url %s (want http://host:port)", v);
-			cfg->n_urls++;
-		} else if (strcmp(a, "--shared-backend") == 0) {
-			cfg->shared_backend = true;
-		} else if (strcmp(a, "--connections") == 0) {
-			NEED();
-			if (!parse_u64(v, 1, 100000000, &u))
-				return usage_error("bad --connections %s", v);
-			cfg->connections_total = u;
-		} else if (strcmp(a, "--connect-rate") == 0) {
-			NEED();
-			if (!parse_double(v, 0.1, 1e7, &cfg->connect_rate))
-				return usage_error("bad --connect-rate %s", v);
-		} else if (strcmp(a, "--max-pending") == 0) {
-			NEED();
-			if (!parse_u64(v, 1, 1000000, &u))
-				return usage_error("bad --max-pending %s", v);
-			cfg->max_pending = (unsigned)u;
-		} else if (strcmp(a, "--connect-timeout") == 0) {
-			NEED();
-			if (!parse_double(v, 0.1, 600, &cfg->connect_timeout_s))
-				return usage_error("bad --connect-timeout %s", v);
-		} else if (strcmp(a, "--push-timeout") == 0) {
-			NEED();
-			if (!parse_double(v, 0.1, 600, &cfg->push_timeout_s))
-				return usage_error("bad --push-timeout %s", v);
-		} else if (strcmp(a, "--stores") == 0) {
-			NEED();
-			if (!parse_u64(v, 1, 1000000, &u))
-				return usage_error("bad --stores %s", v);
-			cfg->stores = (unsigned)u;
-		} else if (strcmp(a, "--subs-per-conn") == 0) {
-			NEED();
-			if (!parse_u64(v, 1, 100, &u))
-				return usage_error("bad --subs-per-conn %s (1-100)", v);
-			cfg->subs_per_conn = (unsigned)u;
-		} else if (strcmp(a, "--push-rate") == 0) {
-			NEED();
-			if (!parse_double(v, 0, 1e7, &cfg->push_rate))
-				return usage_error("bad --push-rate %s", v);
-		} else if (strcmp(a, "--pushers") == 0) {
-			NEED();
-			if (!parse_u64(v, 1, 256, &u))
-				return usage_error("bad --pushers %s", v);
-			cfg->pushers = (unsigned)u;
-		} else if (strcmp(a, "--duration") == 0) {
-			NEED();
-			if (!parse_double(v, 0, 86400, &cfg->duration_s))
-				return usage_error("bad --duration %s", v);
-		} else if (strcmp(a, "--drain") == 0) {
-			NEED();
-			if (!parse_double(v, 0, 600, &cfg->drain_s))
-				return usage_error("bad --drain %s", v);
-		} else if (strcmp(a, "--churn-rate") == 0) {
-			NEED();
-			if (!parse_double(v, 0, 1e7, &cfg->churn_rate))
-				return usage_error("bad --churn-rate %s", v);
-		} else if (strcmp(a, "--ramp-down-rate") == 0) {
-			NEED();
-			if (!parse_double(v, 0, 1e7, &cfg->rampdown_rate))
-				return usage_error("bad --ramp-down-rate %s", v);
-		} else if (strcmp(a, "--store-prefix") == 0) {
-			NEED();
-			if (strlen(v) == 0 || strlen(v) > 80 || strspn(v,
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") != strlen(v))
-				return usage_error("bad --store-prefix %s (STORE-1 characters, <= 80)", v);
-			snprintf(cfg->store_prefix, sizeof cfg->store_prefix, "%s", v);
-		} else if (strcmp(a, "--procs") == 0) {
-			NEED();
-			if (!parse_u64(v, 1, 256, &u))
-				return usage_error("bad --procs %s", v);
-			cfg->procs = (unsigned)u;
-			o->procs_given = true;
-		} else if (strcmp(a, "--threads") == 0) {
-			NEED();
-			if (!parse_u64(v, 1, 64, &u))
-				return usage_error("bad --threads %s", v);
-			cfg->threads = (unsigned)u;
-		} else if (strcmp(a, "--source") == 0) {
-			NEED();
-			o->source_arg = v;
-		} else if (strcmp(a, "--shard") == 0) {
-			NEED();
-			char *end = NULL;
-			unsigned long si = strtoul(v, &end, 10);
-			if (end == v || *end != '/')
-				return usage_error("bad --shard %s (want I/N)", v);
-			const char *ns = end + 1;
-			unsigned long sn = strtoul(ns, &end, 10);
-			if (end == ns || *end != '\0' || sn == 0 || sn > 10000 || si >= sn)
-				return usage_error("bad --shard %s (want I/N, 0 <= I < N)", v);
-			cfg->shard_index = (unsigned)si;
-			cfg->shard_count = (unsigned)sn;
-		} else if (strcmp(a, "--jwt-secret") == 0) {
-			NEED();
-			o->jwt_secret = v;
-		} else if (strcmp(a, "--jwt-private-key") == 0) {
-			NEED();
-			o->jwt_key_file = v;
-		} else if (strcmp(a, "--jwt-issuer") == 0) {
-			NEED();
-			o->jwt_iss = v;
-		} else if (strcmp(a, "--jwt-audience") == 0) {
-			NEED();
-			o->jwt_aud = v;
-		} else if (strcmp(a, "--no-auth") == 0) {
-			cfg->no_auth = true;
-		} else if (strcmp(a, "--json") == 0) {
-			NEED();
-			cfg->json_path = v;
-		} else if (strcmp(a, "--csv") == 0) {
-			NEED();
-			cfg->csv_path = v;
-		} else if (strcmp(a, "--html") == 0) {
-			NEED();
-			cfg->html_path = v;
-		} else if (strcmp(a, "--expect") == 0) {
-			NEED();
-			eb_err err;
-			if (o->n_expects >= EBL_MAX_EXPECT)
-				return usage_error("too many --expect (max %s)", "32");
-			if (eb_expect_parse(v, &o->expects[o->n_expects], &err) != EB_OK)
-				return usage_error("%s", err.msg);
-			o->n_expects++;
-		} else if (strcmp(a, "--event-loop") == 0) {
-			NEED();
-			if (strcmp(v, "ev") == 0)
-				cfg->evlib = true;
-			else if (strcmp(v, "poll") == 0)
-				cfg->evlib = false;
-			else
-				return usage_error("bad --event-loop %s (ev or poll)", v);
-		} else if (strcmp(a, "--quiet") == 0) {
-			cfg->quiet = true;
-		} else if (strcmp(a, "--verbose") == 0) {
-			cfg->lws_log_level = 1;
-		} else {
-			return usage_error("unknown option %s", a);
-		}
-#undef NEED
-	}
+	/* reports get uploaded: the line never holds the secret */
+	eb_cmdline_record(argc, argv, o->command, sizeof o->command);
+	for (int i = 1; i < argc; i++)
+		if (parse_one(o, argc, argv, &i, err, sizeof err) != 0)
+			return usage_error("%s", err);
+	if (o->help)
+		fputs(usage_text, stdout);
+	else if (o->version)
+		printf("ebload %s\n", EB_KIT_VERSION);
+	if (o->help || o->version)
+		return 1;
 	if (cfg->n_urls == 0)
 		return usage_error("%s", "give at least one --url");
 	if (cfg->subs_per_conn > cfg->stores)
 		return usage_error("%s", "--subs-per-conn must not exceed --stores");
-	if (cfg->no_auth && (o->jwt_secret || o->jwt_key_file))
-		return usage_error("%s", "--no-auth and a token key exclude each other");
-	/* this shard's share */
-	uint64_t n = cfg->connections_total;
-	cfg->connections = n / cfg->shard_count + (cfg->shard_index < n % cfg->shard_count ? 1 : 0);
-	cfg->connect_rate /= cfg->shard_count;
-	cfg->push_rate /= cfg->shard_count;
-	cfg->churn_rate /= cfg->shard_count;
-	cfg->rampdown_rate /= cfg->shard_count;
-	if (cfg->store_prefix[0] == '\0') {
-		unsigned long long id = (eb_time_now_ms() ^ ((unsigned long long)getpid() << 20)) & 0xffffffffffULL;
-		if (cfg->shard_count > 1)
-			snprintf(cfg->store_prefix, sizeof cfg->store_prefix, "ebload-%llx-shard%u",
-				 id, cfg->shard_index);
-		else
-			snprintf(cfg->store_prefix, sizeof cfg->store_prefix, "ebload-%llx", id);
+	if (eb_target_finish(&o->target, false, err, sizeof err) != 0)
+		return usage_error("%s", err);
+	cfg->no_auth = o->target.no_auth;
+	shard_share(cfg);
+	return 0;
+}
+
+static int mint_token(run_opts *o, double run_s)
+{
+	eb_err err;
+	if (o->cfg.no_auth)
+		return 0;
+	if (eb_target_mint(&o->target, "ebload", (int64_t)run_s + 3600, true, &o->cfg.token,
+			   &err) != EB_OK) {
+		fprintf(stderr, "ebload: cannot mint a token: %s\n", err.msg);
+		return EB_EXIT_USAGE;
 	}
 	return 0;
 }
 
-static int plan_scale(run_opts *o)
+/* ---- planning ------------------------------------------------------------------- */
+
+/* The local port range connect() draws from. */
+static void port_range(unsigned *lo, unsigned *hi)
+{
+	*lo = 32768;
+	*hi = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f == NULL)
+		return;
+	char line[64];
+	if (fgets(line, sizeof line, f) != NULL) {
+		char *end = NULL;
+		unsigned long a = strtoul(line, &end, 10);
+		unsigned long b = strtoul(end, NULL, 10);
+		if (a > 0 && b > a) {
+			*lo = (unsigned)a;
+			*hi = (unsigned)b;
+		}
+	}
+	fclose(f);
+}
+
+/* Source addresses: none, auto (loopback targets needing more ports than
+ * one address has), or a list; notes when connects will slow down. */
+static int plan_sources(run_opts *o)
 {
 	ebl_config *cfg = &o->cfg;
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	getrlimit(RLIMIT_NOFILE, &rl);
-	uint64_t fds = rl.rlim_cur == RLIM_INFINITY ? 1000000 : rl.rlim_cur;
-	uint64_t room = fds > 300 ? fds - 200 - 50 * (uint64_t)cfg->threads : fds / 2;
-	if (!o->procs_given) {
-		uint64_t p = (cfg->connections + room - 1) / room;
-		cfg->procs = (unsigned)(p < 1 ? 1 : p);
-		if (cfg->procs > 256) {
-			fprintf(stderr, "ebload: %llu connections need more than 256 processes at the "
-				"open-file limit of %llu\n", (unsigned long long)cfg->connections,
-				(unsigned long long)fds);
-			return 2;
-		}
-	}
-	if (cfg->pushers == 0) {
-		/* pushes to one store wait for each other (one writer, versions
-		 * known in advance), but different stores need not: one pusher
-		 * caps the rate at one push per round trip, and a server busy
-		 * fanning out answers late (measured: 12 pushes/s of 30 offered
-		 * to two servers with one pusher, 19 with two) */
-		unsigned nst = cfg->shared_backend ? cfg->stores : cfg->stores * cfg->n_urls;
-		cfg->pushers = nst < 8 ? nst : 8;
-	}
-	uint64_t per_proc = (cfg->connections + cfg->procs - 1) / cfg->procs;
-	if (per_proc > room) {
-		fprintf(stderr, "ebload: limit: %llu connections per process exceed the open-file "
-			"limit (%llu per process, about %llu usable); use --procs %llu or more\n",
-			(unsigned long long)per_proc, (unsigned long long)fds,
-			(unsigned long long)room,
-			(unsigned long long)((cfg->connections + room - 1) / room));
-		return 2;
-	}
-	/* source addresses */
-	unsigned lo = 32768, hi = 60999;
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-	if (f != NULL) {
-		char line[64];
-		if (fgets(line, sizeof line, f) != NULL) {
-			char *end = NULL;
-			unsigned long a = strtoul(line, &end, 10);
-			unsigned long b = strtoul(end, NULL, 10);
-			if (a > 0 && b > a) {
-				lo = (unsigned)a;
-				hi = (unsigned)b;
-			}
-		}
-		fclose(f);
-	}
+	unsigned lo, hi;
+	port_range(&lo, &hi);
 	uint64_t ports = (uint64_t)(hi - lo + 1) * 9 / 10;
 	if (strcmp(o->source_arg, "none") == 0) {
 		cfg->n_sources = 0;
@@ -791,7 +664,8 @@ static int plan_scale(run_opts *o)
 					 sizeof cfg->sources[0]);
 		}
 	} else if (!parse_sources(o->source_arg, cfg)) {
-		return usage_error("bad --source %s", o->source_arg);
+		return usage_error("bad value '%s' for --source: want none, auto or IPv4 "
+				   "addresses and ranges", o->source_arg);
 	}
 	/* connect() searches the even half of the range first (Linux 4.6 on);
 	 * once one target's share of it is used up, every connect scans it
@@ -814,24 +688,80 @@ static int plan_scale(run_opts *o)
 	return 0;
 }
 
-static int check_targets(const ebl_config *cfg)
+static int plan_scale(run_opts *o)
 {
-	for (unsigned u = 0; u < cfg->n_urls; u++) {
-		eb_http *h = eb_http_new(cfg->urls[u].base, 3000);
-		if (h == NULL)
-			return 2;
-		eb_http_resp resp;
-		eb_rc rc = eb_http_request(h, "GET", "/api/limits", NULL, NULL, NULL, 0,
-					   NULL, 0, &resp);
-		if (rc != EB_OK) {
-			fprintf(stderr, "ebload: target %s unreachable: %s\n", cfg->urls[u].base,
-				resp.error);
-			eb_http_resp_clear(&resp);
-			eb_http_free(h);
-			return 3;
+	ebl_config *cfg = &o->cfg;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	uint64_t fds = rl.rlim_cur == RLIM_INFINITY ? 1000000 : rl.rlim_cur;
+	if (cfg->evlib && cfg->threads > 1) {
+		/* libev lets one loop per process own the signal watchers lws
+		 * starts: a second lws context on libev in the same process
+		 * aborted on libev's assertion. Threads become processes. */
+		unsigned p = cfg->procs ? cfg->procs : 1;
+		if (!cfg->quiet)
+			fprintf(stderr, "ebload: note: --event-loop ev runs one lws context per "
+				"process: %u process(es) x %u thread(s) become %u processes\n",
+				p, cfg->threads, p * cfg->threads);
+		cfg->procs = p * cfg->threads;
+		cfg->threads = 1;
+	}
+	uint64_t room = fds > 300 ? fds - 200 - 50 * (uint64_t)cfg->threads : fds / 2;
+	if (cfg->procs == 0) {
+		uint64_t p = (cfg->connections + room - 1) / room;
+		cfg->procs = (unsigned)(p < 1 ? 1 : p);
+		if (cfg->procs > 256) {
+			fprintf(stderr, "ebload: %llu connections need more than 256 processes at the "
+				"open-file limit of %llu\n", (unsigned long long)cfg->connections,
+				(unsigned long long)fds);
+			return EB_EXIT_USAGE;
 		}
-		eb_http_resp_clear(&resp);
-		eb_http_free(h);
+	}
+	if (cfg->pushers == 0) {
+		/* pushes to one store wait for each other (one writer, versions
+		 * known in advance), but different stores need not: one pusher
+		 * caps the rate at one push per round trip, and a server busy
+		 * fanning out answers late (measured: 12 pushes/s of 30 offered
+		 * to two servers with one pusher, 19 with two) */
+		unsigned nst = cfg->shared_backend ? cfg->stores : cfg->stores * cfg->n_urls;
+		cfg->pushers = nst < 8 ? nst : 8;
+	}
+	uint64_t per_proc = (cfg->connections + cfg->procs - 1) / cfg->procs;
+	if (per_proc > room) {
+		fprintf(stderr, "ebload: limit: %llu connections per process exceed the open-file "
+			"limit (%llu per process, about %llu usable); use --procs %llu or more\n",
+			(unsigned long long)per_proc, (unsigned long long)fds,
+			(unsigned long long)room,
+			(unsigned long long)((cfg->connections + room - 1) / room));
+		return EB_EXIT_USAGE;
+	}
+	return plan_sources(o);
+}
+
+/* The preflight of every target (net/eb_preflight.h): an Early Bird server
+ * that takes the token over HTTP and on the socket. 0 or the exit code. */
+static int check_targets(run_opts *o)
+{
+	const ebl_config *cfg = &o->cfg;
+	char store[160];
+	snprintf(store, sizeof store, "%s-preflight", cfg->store_prefix);
+	for (unsigned u = 0; u < cfg->n_urls; u++) {
+		eb_preflight pf;
+		eb_err e;
+		if (eb_url_parse(cfg->urls[u].base, &o->target.url, &e) != EB_OK)
+			return EB_EXIT_USAGE;
+		o->target.url_text = cfg->urls[u].base;
+		o->target.has_url = true;
+		o->target.timeout_ms = 3000;
+		eb_preflight_run(&o->target, "ebload", cfg->token, store, &pf);
+		if (pf.verdict != EB_PF_OK)
+			fprintf(stderr, "%s\n", pf.message);
+		if (eb_preflight_exit(pf.verdict) != EB_EXIT_OK)
+			return (int)eb_preflight_exit(pf.verdict);
 	}
 	return 0;
 }
@@ -914,89 +844,99 @@ static void add_limits(eb_loadreport *r, const ebl_config *cfg, const totals *t)
 	}
 }
 
+/* Judges r (problems of the run itself and every --expect), prints the
+ * summary and writes the reports. The exit code: 0, 1 a problem or an
+ * --expect not met, 2 a report could not be written. */
 static int finish_report(eb_loadreport *r, const eb_expect *ex, unsigned n_ex,
-			 const char *json, const char *csv, const char *html, bool quiet)
+			 const char *const *problems, size_t n_problems,
+			 const char *json, const char *csv, const char *html)
 {
 	int rc = 0;
-	if (!quiet)
-		ebl_print_summary(r, stdout);
+	if (eb_loadreport_judge(r, ex, n_ex, problems, n_problems) != EB_OK)
+		return EB_EXIT_USAGE;
+	ebl_print_summary(r, stdout);
 	if (json != NULL && ebl_write_json(r, json) != 0)
-		rc = 2;
+		rc = EB_EXIT_USAGE;
 	if (csv != NULL && ebl_write_csv(r, csv) != 0)
-		rc = 2;
+		rc = EB_EXIT_USAGE;
 	if (html != NULL && ebl_write_html(r, html) != 0)
-		rc = 2;
-	bool all = true;
-	for (unsigned i = 0; i < n_ex; i++) {
-		double actual = 0;
-		bool ok = eb_expect_eval(&ex[i], r, &actual);
-		const char *unit = "";
-		double shown = actual;
-		if (strncmp(ex[i].metric, "p", 1) == 0 || strstr(ex[i].metric, "max") ||
-		    strstr(ex[i].metric, "mean") || strstr(ex[i].metric, "_p")) {
-			shown = actual / 1e6;
-			unit = "ms";
-		}
-		printf("expect %-28s %s (actual %.3f%s)\n", ex[i].text, ok ? "met" : "NOT MET",
-		       shown, unit);
-		all = all && ok;
-	}
-	if (rc == 0 && !all)
-		rc = 1;
+		rc = EB_EXIT_USAGE;
+	if (rc == 0 && strcmp(r->verdict, "pass") != 0)
+		rc = EB_EXIT_FAIL;
 	return rc;
 }
 
-static int run(int argc, char **argv)
-{
-	run_opts *o = calloc(1, sizeof *o);
-	if (o == NULL)
-		return 2;
-	int rc = parse_run_args(argc, argv, o);
-	ebl_config *cfg = &o->cfg;
-	ebl_shm *shm = NULL;
-	pid_t *kids = NULL;
-	ebl_pushers *pushers = NULL;
-	eb_loadreport *r = NULL;
-	eb_hist *snap = NULL, *prev = NULL, *iv = NULL;
-	unsigned n_kids = 0;
+/* ---- the run -------------------------------------------------------------------- */
+
+/* Everything a run holds; the phase machine's state included. */
+typedef struct run_state {
+	run_opts *o;
+	ebl_config *cfg;
+	ebl_shm *shm;
+	pid_t *kids;
+	unsigned n_kids;
+	ebl_pushers *pushers;
+	eb_loadreport *r;
+	eb_hist *snap, *prev, *iv;
 	totals t;
-	uint64_t ph = EBL_PH_INIT, ph_start = 0, ramp_ns = 0, hold_ns = 0, next_sample = 0;
-	uint64_t prev_sub = 0, prev_notif = 0, prev_push = 0, prev_err = 0, peak_open = 0;
+	uint64_t ph, ph_start, ramp_ns, hold_ns, next_sample;
+	uint64_t prev_sub, prev_notif, prev_push, prev_err, peak_open;
 	/* worker CPU and notifications per phase */
-	uint64_t cpu_mark = 0, notif_mark = 0, cpu_ramp = 0, cpu_hold = 0, notif_hold = 0;
-	uint64_t ramp_subscribed = 0;
-	uint64_t last_ended = 0, last_progress = 0;
-	memset(&t, 0, sizeof t);
-	if (rc != 0)
-		goto out;
+	uint64_t cpu_mark, notif_mark, cpu_ramp, cpu_hold, notif_hold;
+	uint64_t ramp_subscribed, last_ended, last_progress;
+	double ramp_limit;
+	char problems[EBL_MAX_PROBLEMS][256];
+	size_t n_problems;
+} run_state;
+
+static void add_problem(run_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_problem(run_state *st, const char *fmt, ...)
+{
+	va_list ap;
+	if (st->n_problems >= EBL_MAX_PROBLEMS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(st->problems[st->n_problems++], sizeof st->problems[0], fmt, ap);
+	va_end(ap);
+}
+
+static void state_free(run_state *st)
+{
+	if (st->pushers != NULL)
+		ebl_pushers_join(st->pushers);
+	eb_loadreport_free(st->r);
+	ebl_shm_free(st->shm);
+	free(st->kids);
+	free(st->snap);
+	free(st->prev);
+	free(st->iv);
+}
+
+/* Token, scale, preflight, shared memory and the report. 0 or the exit code. */
+static int run_setup(run_state *st)
+{
+	ebl_config *cfg = st->cfg;
+	int rc;
 	double est = (double)cfg->connections / cfg->connect_rate + cfg->duration_s +
 		     cfg->drain_s + 60;
-	if ((rc = mint_token(o, est)) != 0)
-		goto out;
-	if ((rc = plan_scale(o)) != 0)
-		goto out;
-	if (eb_http_global_init() != 0) {
-		rc = 2;
-		goto out;
-	}
-	if ((rc = check_targets(cfg)) != 0)
-		goto out;
-	if ((shm = ebl_shm_new(cfg)) == NULL) {
-		rc = 2;
-		goto out;
-	}
-	r = eb_loadreport_new();
-	snap = malloc(sizeof *snap);
-	prev = malloc(sizeof *prev);
-	iv = malloc(sizeof *iv);
-	kids = calloc(cfg->procs, sizeof *kids);
-	if (r == NULL || snap == NULL || prev == NULL || iv == NULL || kids == NULL) {
-		rc = 2;
-		goto out;
-	}
-	r->command = strdup(o->command);
-	r->config = config_json(o);
-	r->started_at_ms = eb_time_now_ms();
+	if ((rc = mint_token(st->o, est)) != 0 || (rc = plan_scale(st->o)) != 0)
+		return rc;
+	if (eb_http_global_init() != 0)
+		return EB_EXIT_USAGE;
+	if ((rc = check_targets(st->o)) != 0)
+		return rc;
+	if ((st->shm = ebl_shm_new(cfg)) == NULL)
+		return EB_EXIT_USAGE;
+	st->r = eb_loadreport_new();
+	st->snap = malloc(sizeof *st->snap);
+	st->prev = malloc(sizeof *st->prev);
+	st->iv = malloc(sizeof *st->iv);
+	st->kids = calloc(cfg->procs, sizeof *st->kids);
+	if (!st->r || !st->snap || !st->prev || !st->iv || !st->kids)
+		return EB_EXIT_USAGE;
+	st->r->command = strdup(st->o->command);
+	st->r->config = config_json(st->o);
+	st->r->started_at_ms = eb_time_now_ms();
 	if (!cfg->quiet)
 		fprintf(stderr, "ebload: %llu connections to %u target(s), %u proc(s) x %u "
 			"thread(s), %u source address(es), stores %s-*, %.0f pushes/s\n",
@@ -1004,173 +944,211 @@ static int run(int argc, char **argv)
 			cfg->threads, cfg->n_sources, cfg->store_prefix, cfg->push_rate);
 	fflush(stdout);
 	fflush(stderr);
-	for (unsigned p = 0; p < cfg->procs; p++) {
+	return 0;
+}
+
+/* Forks the worker processes. 0, or the exit code (the shm says stop). */
+static int run_fork(run_state *st)
+{
+	for (unsigned p = 0; p < st->cfg->procs; p++) {
 		pid_t pid = fork();
 		if (pid < 0) {
 			fprintf(stderr, "ebload: fork: %s\n", strerror(errno));
-			EBL_ST(&shm->stop, 1);
-			rc = 2;
-			goto reap;
+			EBL_ST(&st->shm->stop, 1);
+			return EB_EXIT_USAGE;
 		}
 		if (pid == 0) {
 			/* the worker needs none of the parent's bookkeeping */
-			free(kids);
-			eb_loadreport_free(r);
-			free(snap);
-			free(prev);
-			free(iv);
-			int st = ebl_worker_process(cfg, shm, p);
-			free(o->cfg.token);
-			free(o);
-			_exit(st);
+			ebl_shm *shm = st->shm;
+			st->shm = NULL;
+			st->pushers = NULL;
+			state_free(st);
+			int code = ebl_worker_process(st->cfg, shm, p);
+			free(st->cfg->token);
+			eb_target_clear(&st->o->target);
+			free(st->o);
+			_exit(code);
 		}
-		kids[n_kids++] = pid;
+		st->kids[st->n_kids++] = pid;
 	}
-	pushers = ebl_pushers_start(cfg, shm);
+	st->pushers = ebl_pushers_start(st->cfg, st->shm);
+	return 0;
+}
 
-	/* wait until every worker's context runs, then start the clock */
+/* Waits until every worker's context runs, then starts the clock. */
+static void run_start_clock(run_state *st)
+{
 	uint64_t t_wait = eb_time_mono_ns();
 	for (;;) {
-		sum_workers(shm, &t, NULL);
-		if (t.ready >= shm->n_workers || g_stop ||
+		sum_workers(st->shm, &st->t, NULL);
+		if (st->t.ready >= st->shm->n_workers || g_stop ||
 		    eb_time_mono_ns() - t_wait > 10000000000ULL)
 			break;
 		sleep_ms(5);
 	}
 	uint64_t rss_base = 0;
-	for (unsigned k = 0; k < n_kids; k++)
-		rss_base += rss_kib(kids[k]);
-	r->c.rss_base_kib = rss_base;
-	cpu_mark = kids_cpu_ms(kids, n_kids);
-	shm->t0_ns = eb_time_mono_ns();
-	set_phase(shm, EBL_PH_RAMP);
-
-	ph = EBL_PH_RAMP;
-	ph_start = shm->t0_ns;
-	last_progress = shm->t0_ns;
-	next_sample = shm->t0_ns + 1000000000ULL;
+	for (unsigned k = 0; k < st->n_kids; k++)
+		rss_base += rss_kib(st->kids[k]);
+	st->r->c.rss_base_kib = rss_base;
+	st->cpu_mark = kids_cpu_ms(st->kids, st->n_kids);
+	st->shm->t0_ns = eb_time_mono_ns();
+	set_phase(st->shm, EBL_PH_RAMP);
+	st->ph = EBL_PH_RAMP;
+	st->ph_start = st->shm->t0_ns;
+	st->last_progress = st->shm->t0_ns;
+	st->next_sample = st->shm->t0_ns + 1000000000ULL;
 	/* past the schedule, ramp-up ends once no attempt ended for a while */
-	double ramp_limit = (double)cfg->connections / cfg->connect_rate;
-	eb_hist_init(prev);
+	st->ramp_limit = (double)st->cfg->connections / st->cfg->connect_rate;
+	eb_hist_init(st->prev);
+}
+
+static void enter_phase(run_state *st, uint64_t ph, uint64_t now)
+{
+	st->ph = ph;
+	st->ph_start = now;
+	set_phase(st->shm, ph);
+}
+
+/* One step of the phase machine; true when the run is over. */
+static bool run_phase_step(run_state *st, uint64_t now)
+{
+	const ebl_config *cfg = st->cfg;
+	totals *t = &st->t;
+	double in_phase = (double)(now - st->ph_start) / 1e9;
+	if (g_stop && st->ph < EBL_PH_FINAL) {
+		EBL_ST(&st->shm->stop, 1);
+		if (st->ph == EBL_PH_RAMP)
+			st->ramp_ns = now - st->shm->t0_ns;
+		if (st->ph == EBL_PH_HOLD)
+			st->hold_ns = now - st->ph_start;
+		enter_phase(st, EBL_PH_FINAL, now);
+	} else if (st->ph == EBL_PH_RAMP &&
+		   (t->ramp_done >= st->shm->n_workers ||
+		    (in_phase > st->ramp_limit && (double)(now - st->last_progress) / 1e9 >
+		     cfg->connect_timeout_s + 5.0))) {
+		st->ramp_ns = now - st->ph_start;
+		uint64_t c = kids_cpu_ms(st->kids, st->n_kids);
+		st->cpu_ramp = c - st->cpu_mark;
+		st->cpu_mark = c;
+		st->ramp_subscribed = t->c.conn_subscribed;
+		st->notif_mark = t->c.notif_received;
+		enter_phase(st, EBL_PH_HOLD, now);
+	} else if (st->ph == EBL_PH_HOLD && in_phase >= cfg->duration_s) {
+		st->hold_ns = now - st->ph_start;
+		st->cpu_hold = kids_cpu_ms(st->kids, st->n_kids) - st->cpu_mark;
+		st->notif_hold = t->c.notif_received - st->notif_mark;
+		uint64_t rss = 0;
+		for (unsigned k = 0; k < st->n_kids; k++)
+			rss += rss_kib(st->kids[k]);
+		st->r->c.rss_hold_kib = rss;
+		st->r->c.conn_open_at_end = t->open;
+		enter_phase(st, EBL_PH_DRAIN, now);
+		/* the drain starts once the last push got its answer */
+		ebl_pushers_join(st->pushers);
+		st->pushers = NULL;
+		st->ph_start = eb_time_mono_ns();
+	} else if (st->ph == EBL_PH_DRAIN && in_phase >= cfg->drain_s) {
+		enter_phase(st, EBL_PH_FINAL, now);
+	} else if (st->ph == EBL_PH_FINAL &&
+		   (t->finished >= st->shm->n_workers || in_phase > 30 +
+		    (cfg->rampdown_rate > 0 ? (double)cfg->connections / cfg->rampdown_rate : 0))) {
+		return true;
+	}
+	return false;
+}
+
+/* The once-a-second sample and progress line. */
+static void run_sample(run_state *st, uint64_t now)
+{
+	const totals *t = &st->t;
+	eb_load_sample s;
+	st->next_sample += 1000000000ULL;
+	memset(&s, 0, sizeof s);
+	s.t_s = (now - st->shm->t0_ns + 500000000ULL) / 1000000000ULL;
+	s.open = t->open;
+	s.connects = t->c.conn_subscribed - st->prev_sub;
+	s.notifications = t->c.notif_received - st->prev_notif;
+	s.pushes = t->push_ok - st->prev_push;
+	uint64_t errs = failures_of(&t->c) + t->c.conn_drops;
+	s.errors = errs - st->prev_err;
+	eb_hist_diff(st->iv, st->snap, st->prev);
+	eb_loadreport_add_sample(st->r, &s, st->iv);
+	progress(st->cfg, st->ph, (double)(now - st->shm->t0_ns) / 1e9, t, &s, st->iv);
+	st->prev_sub = t->c.conn_subscribed;
+	st->prev_notif = t->c.notif_received;
+	st->prev_push = t->push_ok;
+	st->prev_err = errs;
+	memcpy(st->prev, st->snap, sizeof *st->prev);
+}
+
+/* Ramp-up, hold, drain and ramp-down, sampled every second. */
+static void run_phases(run_state *st)
+{
 	for (;;) {
 		sleep_ms(20);
 		uint64_t now = eb_time_mono_ns();
-		sum_workers(shm, &t, snap);
-		if (t.open > peak_open)
-			peak_open = t.open;
+		sum_workers(st->shm, &st->t, st->snap);
+		if (st->t.open > st->peak_open)
+			st->peak_open = st->t.open;
 		/* ramp-up lasts while attempts still end (slow servers take long) */
-		uint64_t ended = t.c.conn_subscribed + failures_of(&t.c);
-		if (ended != last_ended) {
-			last_ended = ended;
-			last_progress = now;
+		uint64_t ended = st->t.c.conn_subscribed + failures_of(&st->t.c);
+		if (ended != st->last_ended) {
+			st->last_ended = ended;
+			st->last_progress = now;
 		}
-		double in_phase = (double)(now - ph_start) / 1e9;
-		if (g_stop && ph < EBL_PH_FINAL) {
-			EBL_ST(&shm->stop, 1);
-			if (ph == EBL_PH_RAMP)
-				ramp_ns = now - shm->t0_ns;
-			if (ph == EBL_PH_HOLD)
-				hold_ns = now - ph_start;
-			ph = EBL_PH_FINAL;
-			ph_start = now;
-			set_phase(shm, ph);
-		} else if (ph == EBL_PH_RAMP &&
-			   (t.ramp_done >= shm->n_workers ||
-			    (in_phase > ramp_limit && (double)(now - last_progress) / 1e9 >
-			     cfg->connect_timeout_s + 5.0))) {
-			ramp_ns = now - ph_start;
-			uint64_t c = kids_cpu_ms(kids, n_kids);
-			cpu_ramp = c - cpu_mark;
-			cpu_mark = c;
-			ramp_subscribed = t.c.conn_subscribed;
-			notif_mark = t.c.notif_received;
-			ph = EBL_PH_HOLD;
-			ph_start = now;
-			set_phase(shm, ph);
-		} else if (ph == EBL_PH_HOLD && in_phase >= cfg->duration_s) {
-			hold_ns = now - ph_start;
-			cpu_hold = kids_cpu_ms(kids, n_kids) - cpu_mark;
-			notif_hold = t.c.notif_received - notif_mark;
-			uint64_t rss = 0;
-			for (unsigned k = 0; k < n_kids; k++)
-				rss += rss_kib(kids[k]);
-			r->c.rss_hold_kib = rss;
-			r->c.conn_open_at_end = t.open;
-			ph = EBL_PH_DRAIN;
-			set_phase(shm, ph);
-			/* the drain starts once the last push got its answer */
-			ebl_pushers_join(pushers);
-			pushers = NULL;
-			ph_start = eb_time_mono_ns();
-		} else if (ph == EBL_PH_DRAIN && in_phase >= cfg->drain_s) {
-			ph = EBL_PH_FINAL;
-			ph_start = now;
-			set_phase(shm, ph);
-		} else if (ph == EBL_PH_FINAL &&
-			   (t.finished >= shm->n_workers || in_phase > 30 +
-			    (cfg->rampdown_rate > 0 ? (double)cfg->connections / cfg->rampdown_rate : 0))) {
+		if (run_phase_step(st, now))
 			break;
-		}
-		if (now >= next_sample) {
-			next_sample += 1000000000ULL;
-			eb_load_sample s;
-			memset(&s, 0, sizeof s);
-			s.t_s = (now - shm->t0_ns + 500000000ULL) / 1000000000ULL;
-			s.open = t.open;
-			s.connects = t.c.conn_subscribed - prev_sub;
-			s.notifications = t.c.notif_received - prev_notif;
-			s.pushes = t.push_ok - prev_push;
-			uint64_t errs = failures_of(&t.c) + t.c.conn_drops;
-			s.errors = errs - prev_err;
-			eb_hist_diff(iv, snap, prev);
-			eb_loadreport_add_sample(r, &s, iv);
-			progress(cfg, ph, (double)(now - shm->t0_ns) / 1e9, &t, &s, iv);
-			prev_sub = t.c.conn_subscribed;
-			prev_notif = t.c.notif_received;
-			prev_push = t.push_ok;
-			prev_err = errs;
-			memcpy(prev, snap, sizeof *prev);
-		}
+		if (now >= st->next_sample)
+			run_sample(st, now);
 	}
-	set_phase(shm, EBL_PH_DONE);
-reap:
-	EBL_ST(&shm->stop, 1);
-	ebl_pushers_join(pushers);
-	pushers = NULL;
-	for (unsigned k = 0; k < n_kids; k++) {
-		int st = 0;
+	set_phase(st->shm, EBL_PH_DONE);
+}
+
+/* Stops the pushers and waits for the workers; a worker that died or
+ * failed is a problem of the run. */
+static void run_reap(run_state *st)
+{
+	EBL_ST(&st->shm->stop, 1);
+	ebl_pushers_join(st->pushers);
+	st->pushers = NULL;
+	for (unsigned k = 0; k < st->n_kids; k++) {
+		int code = 0;
 		uint64_t t_kill = eb_time_mono_ns();
-		while (waitpid(kids[k], &st, WNOHANG) == 0) {
+		while (waitpid(st->kids[k], &code, WNOHANG) == 0) {
 			if (eb_time_mono_ns() - t_kill > 15000000000ULL) {
-				kill(kids[k], SIGKILL);
-				waitpid(kids[k], &st, 0);
+				kill(st->kids[k], SIGKILL);
+				waitpid(st->kids[k], &code, 0);
 				break;
 			}
 			sleep_ms(10);
 		}
-		if (WIFEXITED(st) && WEXITSTATUS(st) != 0 && rc == 0)
-			rc = 2;
+		if (WIFSIGNALED(code))
+			add_problem(st, "worker process %u died (signal %d, %s); its connections "
+				    "are missing from the counts", k, WTERMSIG(code),
+				    strsignal(WTERMSIG(code)));
+		else if (WIFEXITED(code) && WEXITSTATUS(code) != 0)
+			add_problem(st, "worker process %u failed (exit %d): see the messages above",
+				    k, WEXITSTATUS(code));
 	}
-	if (r == NULL || n_kids == 0)
-		goto out;
-	ebl_pushers_finalize(cfg, shm);
+}
 
-	/* the report */
-	sum_workers(shm, &t, r->hist[EB_LH_NOTIFY]);
-	uint64_t *dst = (uint64_t *)&r->c;
-	const uint64_t *src = (const uint64_t *)&t.c;
+/* Counters and histograms of the workers and pushers into the report. */
+static void run_collect(run_state *st)
+{
+	eb_loadreport *r = st->r;
+	ebl_shm *shm = st->shm;
+	sum_workers(shm, &st->t, r->hist[EB_LH_NOTIFY]);
 	uint64_t keep_base = r->c.rss_base_kib, keep_hold = r->c.rss_hold_kib,
 		 keep_open = r->c.conn_open_at_end;
-	for (size_t k = 0; k < sizeof(eb_load_counters) / sizeof(uint64_t); k++)
-		dst[k] = src[k];
+	r->c = st->t.c;
 	r->c.rss_base_kib = keep_base;
 	r->c.rss_hold_kib = keep_hold;
 	r->c.conn_open_at_end = keep_open;
-	r->c.conn_peak_open = peak_open;
-	r->c.conn_ramp_subscribed = ramp_subscribed;
-	r->c.notif_hold = notif_hold;
-	r->c.cpu_ramp_ms = cpu_ramp;
-	r->c.cpu_hold_ms = cpu_hold;
+	r->c.conn_peak_open = st->peak_open;
+	r->c.conn_ramp_subscribed = st->ramp_subscribed;
+	r->c.notif_hold = st->notif_hold;
+	r->c.cpu_ramp_ms = st->cpu_ramp;
+	r->c.cpu_hold_ms = st->cpu_hold;
 	for (unsigned i = 0; i < shm->n_workers; i++)
 		eb_hist_add(r->hist[EB_LH_CONNECT], &shm->w[i].connect);
 	for (unsigned i = 0; i < shm->n_pushers; i++) {
@@ -1185,8 +1163,8 @@ reap:
 		eb_hist_add(r->hist[EB_LH_FANOUT], &p->fanout);
 	}
 	r->c.notif_expected = r->c.notif_matched + r->c.notif_missed;
-	r->c.ramp_ms = ramp_ns / 1000000;
-	r->c.hold_ms = hold_ns / 1000000;
+	r->c.ramp_ms = st->ramp_ns / 1000000;
+	r->c.hold_ms = st->hold_ns / 1000000;
 	r->c.total_ms = (eb_time_mono_ns() - shm->t0_ns) / 1000000;
 	struct rusage ru_c, ru_s;
 	getrusage(RUSAGE_CHILDREN, &ru_c);
@@ -1195,107 +1173,146 @@ reap:
 			   (uint64_t)(ru_c.ru_utime.tv_usec + ru_s.ru_utime.tv_usec) / 1000;
 	r->c.cpu_sys_ms = (uint64_t)(ru_c.ru_stime.tv_sec + ru_s.ru_stime.tv_sec) * 1000 +
 			  (uint64_t)(ru_c.ru_stime.tv_usec + ru_s.ru_stime.tv_usec) / 1000;
-	add_limits(r, cfg, &t);
-	for (size_t i = 0; i < r->n_limits && !cfg->quiet; i++)
+	add_limits(r, st->cfg, &st->t);
+	for (size_t i = 0; i < r->n_limits && !st->cfg->quiet; i++)
 		fprintf(stderr, "ebload: limit hit: %s\n", r->limits[i]);
-	int frc = finish_report(r, o->expects, o->n_expects, cfg->json_path, cfg->csv_path,
-				cfg->html_path, false);
-	if (rc == 0)
-		rc = frc;
-	if (rc == 0 && t.c.conn_subscribed == 0 && t.c.fail_refused > 0 &&
-	    t.c.fail_refused == failures_of(&t.c))
-		rc = 3;
+}
+
+/* No silent zero: a run that measured nothing fails. Then the verdict. */
+static int run_judge(run_state *st)
+{
+	const eb_load_counters *c = &st->r->c;
+	const ebl_config *cfg = st->cfg;
+	const char *probs[EBL_MAX_PROBLEMS];
+	if (c->conn_target > 0 && c->conn_subscribed == 0 && !g_stop)
+		add_problem(st, "nothing subscribed: all %llu connection attempts failed (auth "
+			    "%llu, upgrade %llu, subscribe %llu, refused %llu, timeout %llu, other "
+			    "%llu)", (unsigned long long)c->conn_attempted,
+			    (unsigned long long)c->fail_auth, (unsigned long long)c->fail_upgrade,
+			    (unsigned long long)c->fail_subscribe, (unsigned long long)c->fail_refused,
+			    (unsigned long long)c->fail_timeout,
+			    (unsigned long long)(c->fail_other + c->fail_closed));
+	if (c->push_sent > 0 && c->push_ok == 0)
+		add_problem(st, "every push failed: %llu sent, %llu HTTP errors, %llu transport "
+			    "errors", (unsigned long long)c->push_sent,
+			    (unsigned long long)c->push_http_err,
+			    (unsigned long long)c->push_transport_err);
+	for (size_t i = 0; i < st->n_problems; i++) {
+		probs[i] = st->problems[i];
+		fprintf(stderr, "ebload: FAIL: %s\n", st->problems[i]);
+	}
+	int rc = finish_report(st->r, st->o->expects, st->o->n_expects, probs, st->n_problems,
+			       cfg->json_path, cfg->csv_path, cfg->html_path);
+	if (c->conn_subscribed == 0 && c->fail_refused > 0 &&
+	    c->fail_refused == failures_of(c) && rc != EB_EXIT_USAGE)
+		rc = EB_EXIT_UNREACHABLE;
+	return rc;
+}
+
+static int run(int argc, char **argv)
+{
+	run_state st;
+	memset(&st, 0, sizeof st);
+	st.o = calloc(1, sizeof *st.o);
+	if (st.o == NULL)
+		return EB_EXIT_USAGE;
+	st.cfg = &st.o->cfg;
+	int rc = parse_run_args(argc, argv, st.o);
+	if (rc == 1)
+		rc = EB_EXIT_OK;
+	else if (rc == 0)
+		rc = run_setup(&st);
+	else
+		rc = EB_EXIT_USAGE;
+	if (rc != 0 || st.o->help || st.o->version)
+		goto out;
+	rc = run_fork(&st);
+	if (rc == 0) {
+		run_start_clock(&st);
+		run_phases(&st);
+	}
+	run_reap(&st);
+	if (rc == 0 && st.n_kids > 0) {
+		ebl_pushers_finalize(st.cfg, st.shm);
+		run_collect(&st);
+		rc = run_judge(&st);
+	}
 out:
-	if (pushers != NULL)
-		ebl_pushers_join(pushers);
-	eb_loadreport_free(r);
-	ebl_shm_free(shm);
-	free(kids);
-	free(snap);
-	free(prev);
-	free(iv);
-	if (o != NULL)
-		free(o->cfg.token);
-	free(o);
+	state_free(&st);
+	free(st.cfg->token);
+	eb_target_clear(&st.o->target);
+	free(st.o);
 	eb_http_global_cleanup();
 	return rc;
 }
 
 /* ---- merge -------------------------------------------------------------------------- */
 
+/* Reads one report file and adds it to *all. 0 or the exit code. */
+static int merge_one(const char *path, eb_loadreport **all)
+{
+	char *txt = NULL;
+	cJSON *j = NULL;
+	eb_err err;
+	eb_loadreport *one = NULL;
+	size_t len = 0;
+	eb_rc prc = eb_file_read(path, (size_t)256 << 20, &txt, &len, &err);
+	if (prc == EB_OK)
+		prc = eb_json_parse(txt, len, 16, &j, &err);
+	free(txt);
+	if (prc == EB_OK)
+		prc = eb_loadreport_from_json(j, &one, &err);
+	cJSON_Delete(j);
+	if (prc != EB_OK) {
+		fprintf(stderr, "ebload: %s: %s\n", path, err.msg);
+		return EB_EXIT_USAGE;
+	}
+	if (*all == NULL) {
+		*all = one;
+		return 0;
+	}
+	prc = eb_loadreport_merge(*all, one);
+	eb_loadreport_free(one);
+	return prc == EB_OK ? 0 : EB_EXIT_USAGE;
+}
+
 static int merge(int argc, char **argv)
 {
 	const char *json = NULL, *csv = NULL, *html = NULL;
-	eb_expect ex[EBL_MAX_EXPECT];
-	unsigned n_ex = 0;
+	bool help = false;
+	run_opts *o = calloc(1, sizeof *o);
 	eb_loadreport *all = NULL;
 	int rc = 0, files = 0;
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--help") == 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
-		if (strcmp(a, "--json") == 0 || strcmp(a, "--csv") == 0 ||
-		    strcmp(a, "--html") == 0 || strcmp(a, "--expect") == 0) {
-			if (v == NULL)
-				return usage_error("%s needs a value", a);
-			i++;
-			if (a[2] == 'j')
-				json = v;
-			else if (a[2] == 'c')
-				csv = v;
-			else if (a[2] == 'h')
-				html = v;
-			else {
-				eb_err err;
-				if (n_ex >= EBL_MAX_EXPECT || eb_expect_parse(v, &ex[n_ex], &err) != EB_OK)
-					return usage_error("bad --expect %s", v);
-				n_ex++;
-			}
-			continue;
-		}
-		if (a[0] == '-')
-			return usage_error("unknown merge option %s", a);
-		char *txt = read_file(a);
-		if (txt == NULL) {
-			fprintf(stderr, "ebload: cannot read %s\n", a);
-			rc = 2;
-			goto out;
-		}
-		cJSON *j = NULL;
-		eb_err err;
-		eb_loadreport *one = NULL;
-		eb_rc prc = eb_json_parse(txt, strlen(txt), 16, &j, &err);
-		free(txt);
-		if (prc == EB_OK)
-			prc = eb_loadreport_from_json(j, &one, &err);
-		cJSON_Delete(j);
-		if (prc != EB_OK) {
-			fprintf(stderr, "ebload: %s: %s\n", a, err.msg);
-			rc = 2;
-			goto out;
-		}
-		if (all == NULL) {
-			all = one;
-		} else {
-			eb_rc mrc = eb_loadreport_merge(all, one);
-			eb_loadreport_free(one);
-			if (mrc != EB_OK) {
-				rc = 2;
-				goto out;
-			}
-		}
-		files++;
+	char err[512];
+	if (o == NULL)
+		return EB_EXIT_USAGE;
+	const eb_opt tab[] = {
+		{ "--json", NULL, EB_OPT_STR, &json, 0, 0, NULL, NULL, NULL, false },
+		{ "--csv", NULL, EB_OPT_STR, &csv, 0, 0, NULL, NULL, NULL, false },
+		{ "--html", NULL, EB_OPT_STR, &html, 0, 0, NULL, NULL, NULL, false },
+		{ "--expect", NULL, EB_OPT_FN, NULL, 0, 0, NULL, opt_expect, o, true },
+		{ "--help", "-h", EB_OPT_FLAG, &help, 0, 0, NULL, NULL, NULL, false },
+	};
+	for (int i = 2; i < argc && rc == 0; i++) {
+		int r = eb_opt_parse(tab, sizeof tab / sizeof tab[0], argc, argv, &i, err, sizeof err);
+		if (r < 0)
+			rc = usage_error("%s", err);
+		else if (r == 0 && argv[i][0] == '-')
+			rc = usage_error("unknown merge option '%s'", argv[i]);
+		else if (r == 0 && (rc = merge_one(argv[i], &all)) == 0)
+			files++;
 	}
-	if (files == 0)
-		return usage_error("%s", "merge needs at least one report file");
-	free(all->command);
-	all->command = NULL;
-	rc = finish_report(all, ex, n_ex, json, csv, html, false);
-out:
+	if (help) {
+		fputs(usage_text, stdout);
+	} else if (rc == 0 && files == 0) {
+		rc = usage_error("%s", "merge needs at least one report file");
+	} else if (rc == 0) {
+		free(all->command);
+		all->command = NULL;
+		rc = finish_report(all, o->expects, o->n_expects, NULL, 0, json, csv, html);
+	}
 	eb_loadreport_free(all);
+	free(o);
 	return rc;
 }
 
@@ -1310,8 +1327,8 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "merge") == 0)
 		return merge(argc, argv);
 	if (argc < 2) {
-		fputs(usage_text, stderr);
-		return 2;
+		fprintf(stderr, "ebload: give at least one --url\n(see ebload --help)\n");
+		return EB_EXIT_USAGE;
 	}
 	return run(argc, argv);
 }

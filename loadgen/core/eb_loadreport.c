@@ -48,6 +48,10 @@ void eb_loadreport_free(eb_loadreport *r)
 	free(r->limits);
 	cJSON_Delete(r->config);
 	free(r->command);
+	for (size_t i = 0; i < r->n_problems; i++)
+		free(r->problems[i]);
+	free(r->problems);
+	free(r->expects);
 	free(r);
 }
 
@@ -290,6 +294,30 @@ static cJSON *hist_summary(const eb_hist *h)
 	return o;
 }
 
+/* "verdict": the result, the problems and each --expect as k6 shows its
+ * thresholds (read back by nothing: merge judges again). */
+static void verdict_json(cJSON *root, const eb_loadreport *r)
+{
+	cJSON *v = cJSON_AddObjectToObject(root, "verdict");
+	cJSON_AddStringToObject(v, "result", r->verdict);
+	cJSON *pr = cJSON_AddArrayToObject(v, "problems");
+	for (size_t i = 0; i < r->n_problems; i++)
+		cJSON_AddItemToArray(pr, cJSON_CreateString(r->problems[i]));
+	cJSON *ex = cJSON_AddArrayToObject(v, "expects");
+	for (size_t i = 0; i < r->n_expects; i++) {
+		const eb_expect_result *e = &r->expects[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "expr", e->text);
+		cJSON_AddStringToObject(o, "metric", e->metric);
+		cJSON_AddStringToObject(o, "op", e->op);
+		cJSON_AddNumberToObject(o, "threshold", e->threshold);
+		cJSON_AddNumberToObject(o, "measured", e->measured);
+		cJSON_AddStringToObject(o, "unit", e->unit);
+		cJSON_AddBoolToObject(o, "met", e->met);
+		cJSON_AddItemToArray(ex, o);
+	}
+}
+
 cJSON *eb_loadreport_to_json(const eb_loadreport *r)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -307,6 +335,8 @@ cJSON *eb_loadreport_to_json(const eb_loadreport *r)
 	cJSON *lim = cJSON_AddArrayToObject(root, "limitsHit");
 	for (size_t i = 0; i < r->n_limits; i++)
 		cJSON_AddItemToArray(lim, cJSON_CreateString(r->limits[i]));
+	if (r->verdict != NULL)
+		verdict_json(root, r);
 #define EB_LOAD_OUT(f, s, n, m) cJSON_AddNumberToObject(section(root, s), n, (double)r->c.f);
 	EB_LOAD_COUNTERS(EB_LOAD_OUT)
 #undef EB_LOAD_OUT
@@ -591,4 +621,51 @@ bool eb_expect_eval(const eb_expect *e, const eb_loadreport *r, double *actual)
 	if (strcmp(e->op, "==") == 0) return a == e->value;
 	if (strcmp(e->op, "!=") == 0) return a != e->value;
 	return false;
+}
+
+/* Latency metrics are kept in ns and shown in ms. */
+static bool expect_is_latency(const char *metric)
+{
+	const metric_def *d = metric_find(metric, strlen(metric));
+	return d != NULL && d->kind == 1;
+}
+
+eb_rc eb_loadreport_judge(eb_loadreport *r, const eb_expect *ex, size_t n_ex,
+			  const char *const *problems, size_t n_problems)
+{
+	if (n_problems > 0) {
+		char **np = realloc(r->problems, (r->n_problems + n_problems) * sizeof *np);
+		if (np == NULL)
+			return EB_ERR_NOMEM;
+		r->problems = np;
+		for (size_t i = 0; i < n_problems; i++) {
+			if ((np[r->n_problems] = strdup(problems[i])) == NULL)
+				return EB_ERR_NOMEM;
+			r->n_problems++;
+		}
+	}
+	free(r->expects);
+	r->expects = NULL;
+	r->n_expects = 0;
+	bool all = r->n_problems == 0;
+	if (n_ex > 0 && (r->expects = calloc(n_ex, sizeof *r->expects)) == NULL)
+		return EB_ERR_NOMEM;
+	for (size_t i = 0; i < n_ex; i++) {
+		eb_expect_result *e = &r->expects[i];
+		double actual = 0, scale = 1;
+		e->met = eb_expect_eval(&ex[i], r, &actual);
+		if (expect_is_latency(ex[i].metric)) {
+			scale = 1e6;
+			snprintf(e->unit, sizeof e->unit, "ms");
+		}
+		snprintf(e->text, sizeof e->text, "%s", ex[i].text);
+		snprintf(e->metric, sizeof e->metric, "%s", ex[i].metric);
+		snprintf(e->op, sizeof e->op, "%s", ex[i].op);
+		e->threshold = ex[i].value / scale;
+		e->measured = actual / scale;
+		all = all && e->met;
+		r->n_expects++;
+	}
+	r->verdict = all ? "pass" : "fail";
+	return EB_OK;
 }

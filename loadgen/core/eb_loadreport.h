@@ -91,6 +91,17 @@ typedef enum eb_load_hist_kind {
 	EB_LH_COUNT
 } eb_load_hist_kind;
 
+/* One --expect as judged: threshold, measured value, met or not. */
+typedef struct eb_expect_result {
+	char text[96];         /* as given */
+	char metric[32];
+	char op[3];
+	double threshold;      /* in the unit below */
+	double measured;       /* in the unit below */
+	char unit[4];          /* "ms" for latencies, "" for counts and rates */
+	bool met;
+} eb_expect_result;
+
 typedef struct eb_loadreport {
 	eb_load_counters c;
 	eb_hist *hist[EB_LH_COUNT];   /* owned */
@@ -102,6 +113,12 @@ typedef struct eb_loadreport {
 	uint64_t started_at_ms;
 	unsigned runs;                /* number of runs merged into this one (1 for a run) */
 	char *command;                /* owned, may be NULL */
+	/* The verdict (eb_loadreport_judge): "pass" or "fail"; NULL until judged. */
+	const char *verdict;
+	char **problems;              /* owned sentences: why the run itself failed */
+	size_t n_problems;
+	eb_expect_result *expects;    /* owned, n_expects */
+	size_t n_expects;
 } eb_loadreport;
 
 /* New empty report (runs = 1). NULL on allocation failure. */
@@ -164,6 +181,13 @@ eb_rc eb_expect_parse(const char *text, eb_expect *out, eb_err *err);
 /* Evaluates e against r: true when met; *actual (may be NULL) gets the
  * metric's value in its base unit. */
 bool eb_expect_eval(const eb_expect *e, const eb_loadreport *r, double *actual);
+
+/* Judges r: adds a problem (copied) for each sentence of problems, then
+ * evaluates each --expect into r->expects; the verdict is "fail" when any
+ * problem was given or any expect is not met, else "pass". A second call
+ * replaces the expects and the verdict and keeps the problems. */
+eb_rc eb_loadreport_judge(eb_loadreport *r, const eb_expect *ex, size_t n_ex,
+			  const char *const *problems, size_t n_problems);
 
 /* Metric value in base unit; false for an unknown metric. */
 bool eb_loadreport_metric(const eb_loadreport *r, const char *metric, double *out);
