@@ -39,4 +39,7 @@ int ebcl_watch_run(const ebcl_opts *o, volatile sig_atomic_t *stop_flag);
  * waits for the server to take it. Exit code. */
 int ebcl_set_run(const ebcl_opts *o, volatile sig_atomic_t *stop_flag);
 
+/* `token [SUBJECT]`: prints one token minted from the target flags. */
+int ebcl_token_run(const ebcl_opts *o);
+
 #endif

@@ -27,6 +27,7 @@ static void usage(FILE *f)
 		"       ebclient --url URL [token flags] [options] watch STORE...\n"
 		"       ebclient --url URL [token flags] [options] set STORE PATH JSON\n"
 		"       ebclient --url URL [token flags] [options] delete STORE PATH\n"
+		"       ebclient [token flags] token [SUBJECT]\n"
 		"       ebclient --defect list\n"
 		"\n"
 		"The reference client SDK of the Early Bird sync protocol (docs/EBCLIENT.md).\n"
@@ -43,6 +44,9 @@ static void usage(FILE *f)
 		"                         until the server took it (exit 3 if it did not\n"
 		"                         within --timeout, 1 if it was rejected)\n"
 		"  delete STORE PATH      the same for a delete\n"
+		"  token [SUBJECT]        print a token minted from the token flags (read and\n"
+		"                         write on every store, 1 h; subject ebclient), e.g.\n"
+		"                         for the driver's token command\n"
 		"  --data FILE            keep the offline queue in this SQLite file (survives\n"
 		"                         a restart); default in memory\n"
 		"  --activity A           active (poll 30 s), idle (5 min) or background\n"
@@ -154,7 +158,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (i >= argc) {
-		fprintf(stderr, "ebclient: a command is needed: watch, set or delete "
+		fprintf(stderr, "ebclient: a command is needed: watch, set, delete or token "
 			"(see --help)\n");
 		rc = EB_EXIT_USAGE;
 		goto out;
@@ -163,18 +167,23 @@ int main(int argc, char **argv)
 	o.args = argv + i + 1;
 	o.n_args = argc - i - 1;
 	if (strcmp(o.cmd, "watch") != 0 && strcmp(o.cmd, "set") != 0 &&
-	    strcmp(o.cmd, "delete") != 0) {
+	    strcmp(o.cmd, "delete") != 0 && strcmp(o.cmd, "token") != 0) {
 		fprintf(stderr, "ebclient: unknown command %s (see --help)\n", o.cmd);
 		rc = EB_EXIT_USAGE;
 		goto out;
 	}
-	if (eb_target_finish(&o.target, true, err, sizeof err) != 0) {
+	if (eb_target_finish(&o.target, strcmp(o.cmd, "token") != 0, err,
+			     sizeof err) != 0) {
 		fprintf(stderr, "ebclient: %s\n", err);
 		rc = EB_EXIT_USAGE;
 		goto out;
 	}
-	rc = strcmp(o.cmd, "watch") == 0 ? ebcl_watch_run(&o, &g_stop)
-					  : ebcl_set_run(&o, &g_stop);
+	if (strcmp(o.cmd, "token") == 0)
+		rc = ebcl_token_run(&o);
+	else if (strcmp(o.cmd, "watch") == 0)
+		rc = ebcl_watch_run(&o, &g_stop);
+	else
+		rc = ebcl_set_run(&o, &g_stop);
 out:
 	eb_target_clear(&o.target);
 	curl_global_cleanup();

@@ -168,6 +168,24 @@ out:
 	return rc;
 }
 
+int ebcl_token_run(const ebcl_opts *o)
+{
+	if (o->n_args > 1) {
+		fprintf(stderr, "ebclient: usage: token [SUBJECT] (see --help)\n");
+		return EB_EXIT_USAGE;
+	}
+	char *tok = NULL;
+	eb_err err;
+	if (eb_target_mint(&o->target, o->n_args ? o->args[0] : WATCH_SUBJECT,
+			   WATCH_TOKEN_TTL_S, true, &tok, &err) != EB_OK) {
+		fprintf(stderr, "ebclient: cannot mint a token: %s\n", err.msg);
+		return EB_EXIT_USAGE;
+	}
+	printf("%s\n", tok);
+	free(tok);
+	return EB_EXIT_OK;
+}
+
 /* "a/b/c" or ["a","b","c"] into segments (pointers into storage). */
 static int set_path(const char *text, char *storage, size_t slen,
 		    const char **segs, size_t *n, cJSON **owned)
