@@ -264,6 +264,9 @@ START_TEST(test_command_line_usage_errors_exit_2)
 	ck_assert_int_eq(run_cli("--jwt-secret s --jwt-leeway 61", NULL, 0), 2);
 	ck_assert_int_eq(run_cli("--jwt-secret s --port 70000", NULL, 0), 2);
 	ck_assert_int_eq(run_cli("--jwt-secret s --bogus", NULL, 0), 2);
+	ck_assert_int_eq(run_cli("--jwt-secret s --fault page-max=x", NULL, 0), 2);
+	ck_assert_int_eq(run_cli("--jwt-secret s --fault http-reset-ms=86400001", NULL, 0), 2);
+	ck_assert_int_eq(run_cli("--jwt-secret s --event-log-max-bytes 1023", NULL, 0), 2);
 	ck_assert_int_eq(run_cli("--jwt-public-key /nonexistent/key.pem", NULL, 0), 2);
 	ck_assert_int_eq(run_cli("--help", out, sizeof out), 0);
 	static const char *const flags[] = {
@@ -274,7 +277,8 @@ START_TEST(test_command_line_usage_errors_exit_2)
 		"--max-change-id-bytes", "--max-frame-bytes", "--max-page-limit",
 		"--max-subscriptions", "--rate-http", "--rate-http-burst", "--rate-ws",
 		"--rate-ws-burst", "--auth-timeout-ms", "--ping-interval-s", "--max-conns",
-		"--admin-token", "--fault", "--defect", "--quiet", "--help",
+		"--admin-token", "--fault", "--defect", "--quiet", "--help", "--event-log",
+		"--event-log-max-bytes",
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		ck_assert_msg(strstr(out, flags[i]), "--help documents %s", flags[i]);
