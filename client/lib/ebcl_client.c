@@ -37,7 +37,7 @@
 #define EBCL_HTTP_TIMEOUT_MIN  3000u   /* real ms: scheduling noise under ASan */
 #define EBCL_UPGRADE_MIN_MS    50      /* real ms the blocking upgrade may take at least */
 #define EBCL_DEFECT_PING_MS    5000u
-#define EBCL_REAUTH_RETRY_MS   5000u   /* real ms between token requests when none is fresher */
+#define EBCL_REAUTH_RETRY_MS   1000u   /* real ms between token requests when none is fresher */
 #define EBCL_PAGE_LIMIT        1000u
 
 typedef enum req_kind { REQ_LIMITS = 1, REQ_READ, REQ_PUSH } req_kind;
@@ -246,7 +246,9 @@ static void cl_fetch_token(ebcl_client *c)
 	if (cl_jwt_times(t, &exp_s, &iat_s)) {
 		uint64_t iat = iat_s ? iat_s * 1000u : wall;
 		uint64_t at = ebcl_reauth_at(iat, exp_s * 1000u);
-		if (at < wall + EBCL_REAUTH_RETRY_MS)
+		/* The provider had nothing fresher (90 % already passed): ask
+		 * again shortly rather than at every step. */
+		if (at <= wall)
 			at = wall + EBCL_REAUTH_RETRY_MS;
 		c->reauth_at_wall = at;
 	}
@@ -808,15 +810,17 @@ static void cl_enter_polling(ebcl_client *c, int close_code, const char *why)
 	for (size_t i = 0; i < c->n_stores; i++)
 		c->stores[i].subscribed = false;
 	cl_log(c, "socket: %s (close %d), polling", why, close_code);
-	if (!c->sched.polling) {
+	/* The catch-up of CLIENT-POLL-5 when polling begins: after the loss
+	 * of a live socket or the failure of the first attempt. A reconnect
+	 * attempt that fails while polling keeps the poll cadence (the
+	 * stores were read on it all along). */
+	bool polls_while_live = c->defects[EBCL_DEFECT_POLLS_WHILE_LIVE] ||
+		(c->defects[EBCL_DEFECT_NEVER_STOPS_POLLING] && c->ever_polled);
+	if (!c->sched.polling || (polls_while_live && c->state == EBCL_LIVE)) {
+		ebcl_sched_stop_polling(&c->sched);
 		ebcl_sched_start_polling(&c->sched, now);
 		if (c->defects[EBCL_DEFECT_NO_CATCH_UP])
 			ebcl_sched_round_started(&c->sched, now);
-	} else if (!c->defects[EBCL_DEFECT_NO_CATCH_UP]) {
-		/* A failed attempt while polling: the catch-up of
-		 * CLIENT-POLL-5 again, and the poll timer from it. */
-		ebcl_sched_stop_polling(&c->sched);
-		ebcl_sched_start_polling(&c->sched, now);
 	}
 	c->ever_polled = true;
 	cl_set_state(c, EBCL_POLLING);
