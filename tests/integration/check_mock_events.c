@@ -494,7 +494,7 @@ START_TEST(test_fault_http_reset_ms_closes_api_requests_without_answer)
 	eb_http_resp r;
 	cJSON *j;
 	START_LOGGED(&m);
-	MOCK_CHECK(&m, admin_status(&m, "{\"httpResetMs\":600}") == 200, "set");
+	MOCK_CHECK(&m, admin_status(&m, "{\"httpResetMs\":1000}") == 200, "set");
 	eb_rc rc = eb_http_request(m.http, "GET", "/api/stores/s/changes?since=0", g_tok, NULL,
 				   NULL, 0, NULL, 0, &r);
 	MOCK_CHECK(&m, rc != EB_OK || r.status == 0, "no answer: a network error (status %ld)",
@@ -503,9 +503,9 @@ START_TEST(test_fault_http_reset_ms_closes_api_requests_without_answer)
 	MOCK_CHECK(&m, mock_status(&m, "GET", "/healthz", NULL, NULL) == 200, "health answers");
 	LOG_HAS(&m, j, "http", "fault", "http-reset", "status", "0");
 	cJSON_Delete(j);
-	usleep(700000);
+	usleep(1100000);
 	MOCK_CHECK(&m, mock_status(&m, "GET", "/api/stores/s/changes?since=0", g_tok, NULL) == 200,
-		   "answers again after 600 ms");
+		   "answers again after 1000 ms");
 	MOCK_CHECK(&m, admin_status(&m, "{\"httpResetMs\":-1}") == 400, "negative refused");
 	MOCK_CHECK(&m, admin_status(&m, "{\"httpResetMs\":86400001}") == 400, "too long refused");
 	MOCK_STOP_OK(&m);
@@ -519,7 +519,7 @@ START_TEST(test_fault_http_503_429_ms_and_retry_after_override)
 	char ra[16], code[32];
 	cJSON *j;
 	START_LOGGED(&m);
-	MOCK_CHECK(&m, admin_status(&m, "{\"http503Ms\":500}") == 200, "503 ms");
+	MOCK_CHECK(&m, admin_status(&m, "{\"http503Ms\":1000}") == 200, "503 ms");
 	MOCK_CHECK(&m, mock_req(&m, "GET", "/api/stores/s/changes?since=0", g_tok, NULL, &r) == 503,
 		   "503");
 	MOCK_CHECK(&m, eb_http_resp_header(&r, "Retry-After", ra, sizeof ra) && strcmp(ra, "1") == 0,
@@ -528,10 +528,10 @@ START_TEST(test_fault_http_503_429_ms_and_retry_after_override)
 	LOG_HAS(&m, j, "http", "fault", "http-503", NULL, NULL);
 	MOCK_CHECK(&m, member_is(j, "code", "UNAVAILABLE"), "code logged");
 	cJSON_Delete(j);
-	usleep(600000);
+	usleep(1100000);
 	MOCK_CHECK(&m, mock_status(&m, "GET", "/api/stores/s/changes?since=0", g_tok, NULL) == 200,
-		   "over after 500 ms");
-	MOCK_CHECK(&m, admin_status(&m, "{\"http429Ms\":400,\"retryAfterSeconds\":7}") == 200, "429");
+		   "over after 1000 ms");
+	MOCK_CHECK(&m, admin_status(&m, "{\"http429Ms\":1000,\"retryAfterSeconds\":7}") == 200, "429");
 	MOCK_CHECK(&m, mock_req(&m, "GET", "/api/stores/s/changes?since=0", g_tok, NULL, &r) == 429,
 		   "429");
 	MOCK_CHECK(&m, eb_http_resp_header(&r, "Retry-After", ra, sizeof ra) && strcmp(ra, "7") == 0,
@@ -541,9 +541,9 @@ START_TEST(test_fault_http_503_429_ms_and_retry_after_override)
 	MOCK_CHECK(&m, admin(&m, "{}", &r) == 200 && strstr(r.body, "\"retryAfterSeconds\":7") &&
 		   strstr(r.body, "\"http429Ms\":"), "state: %s", r.body);
 	eb_http_resp_clear(&r);
-	usleep(500000);
+	usleep(1100000);
 	MOCK_CHECK(&m, mock_status(&m, "GET", "/api/stores/s/changes?since=0", g_tok, NULL) == 200,
-		   "over after 400 ms");
+		   "over after 1000 ms");
 	MOCK_CHECK(&m, admin_status(&m, "{\"retryAfterSeconds\":true}") == 400, "type checked");
 	MOCK_STOP_OK(&m);
 }
