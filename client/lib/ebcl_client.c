@@ -879,13 +879,15 @@ static void cl_attempt(ebcl_client *c)
 	c->ws_authed = false;
 	c->subs_outstanding = 0;
 	c->last_rx = now_ms();
+	/* The defect subscribes first: auth is no longer the first message
+	 * and subscribe comes before auth_ok (CLIENT-WS-4). */
+	if (c->defects[EBCL_DEFECT_SUBSCRIBE_BEFORE_AUTH_OK])
+		cl_subscribe_all(c);
 	char rid[24];
 	cl_next_rid(c, rid, sizeof rid, 'a');
 	char *msg = NULL;
 	if (eb_ws_encode_auth(rid, c->token ? c->token : "", &msg) == EB_OK)
 		cl_ws_send(c, msg);
-	if (c->defects[EBCL_DEFECT_SUBSCRIBE_BEFORE_AUTH_OK])
-		cl_subscribe_all(c);
 }
 
 static void cl_ws_message(ebcl_client *c, const char *data, size_t len)

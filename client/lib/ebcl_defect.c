@@ -21,7 +21,7 @@ static const ebcl_defect_desc ebcl_defects[EBCL_DEFECT_COUNT] = {
 	[EBCL_DEFECT_IGNORES_LOWER_ACK] = { "ignores-lower-ack", "CLIENT-WS-5",
 		"keeps its known version when an ack shows a lower one (no read from 0)" },
 	[EBCL_DEFECT_SUBSCRIBE_BEFORE_AUTH_OK] = { "subscribe-before-auth-ok", "CLIENT-WS-4",
-		"sends subscribe right behind auth, before auth_ok arrives" },
+		"sends subscribe before auth (so before auth_ok) on every connection attempt" },
 	[EBCL_DEFECT_SUBSCRIBE_BATCH_TOO_LARGE] = { "subscribe-batch-too-large", "CLIENT-WS-4",
 		"subscribes every open store in one message, over 100 ids" },
 	[EBCL_DEFECT_NO_SILENT_SOCKET_DETECTION] = { "no-silent-socket-detection", "CLIENT-WS-6",
