@@ -108,6 +108,7 @@ struct ebcl_client {
 	unsigned req_seq;
 	bool used_4401;           /* the immediate reconnect after 4401 was used */
 	bool ever_polled;         /* never-stops-polling */
+	bool defer_attempt;       /* subscribe-before-auth-ok: attempt at the first open */
 	uint64_t id_seq;
 	char id_prefix[20];
 };
@@ -1327,7 +1328,12 @@ int ebcl_client_start(ebcl_client *c, char *err, size_t errlen)
 	cl_start_limits(c);
 	if (c->defects[EBCL_DEFECT_POLLS_WHILE_LIVE])
 		ebcl_sched_start_polling(&c->sched, now_ms());
-	cl_attempt(c);
+	/* subscribe-before-auth-ok needs a store to subscribe ahead of auth:
+	 * its first attempt waits for the first open. */
+	if (c->defects[EBCL_DEFECT_SUBSCRIBE_BEFORE_AUTH_OK] && c->n_stores == 0)
+		c->defer_attempt = true;
+	else
+		cl_attempt(c);
 	return 0;
 }
 
@@ -1377,6 +1383,10 @@ int ebcl_client_open(ebcl_client *c, const char *store, char *err, size_t errlen
 		 * read. While connecting it also holds back live. */
 		store_ctl *one[1] = { sc };
 		cl_subscribe(c, one, 1, c->state == EBCL_CONNECTING);
+	}
+	if (c->defer_attempt) {
+		c->defer_attempt = false;
+		cl_attempt(c);
 	}
 	/* Before start or before auth_ok: cl_subscribe_all includes it, and
 	 * its ack (or the catch-up of a failed attempt) makes it read. */
