@@ -59,6 +59,10 @@ typedef struct ebc_opts {
 	int verbose;                   /* 0, 1 (-v: failures' wire logs), 2 (-vv: all) */
 	bool seed_set;
 	uint64_t seed;
+	/* Client mode (conformance/client, docs/CLIENT-DRIVER.md). */
+	const char *driver;            /* --driver CMD: run the client suite */
+	double clock_scale;            /* --clock-scale F for the SDK's timers (0.01) */
+	const char *ebmock;            /* --ebmock PATH (NULL: beside ebconform) */
 } ebc_opts;
 
 /* Parses argv into o (zeroed and defaulted first). Returns 0, or -1 with a

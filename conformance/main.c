@@ -15,6 +15,7 @@
 
 #include "eb_http.h"
 #include "eb_rules.h"
+#include "client/ebcc.h"
 #include "ebc.h"
 
 static volatile sig_atomic_t main_stop;
@@ -29,6 +30,7 @@ static void main_usage(FILE *f)
 {
 	fputs(
 "usage: ebconform --url http://HOST:PORT [token flags] [options]\n"
+"       ebconform --driver CMD [--clock-scale F] [options]   (client SDK)\n"
 "\n"
 "Runs the Early Bird server conformance suite against a running server and\n"
 "prints a verdict; every case cites the rule ids of docs/PROTOCOL.md.\n"
@@ -59,6 +61,15 @@ static void main_usage(FILE *f)
 "  --jobs N               cases run in parallel on N threads (default 4); slow\n"
 "                         cases (long waits) run on their own threads besides\n"
 "  --seed N               fixes the run prefix of store ids and subjects\n"
+"\n"
+"Client SDK mode (docs/CLIENT-DRIVER.md; instead of --url):\n"
+"  --driver CMD           run the client suite: CMD (run with /bin/sh -c) is\n"
+"                         your SDK's driver, started once per simulated client;\n"
+"                         each case gets a fresh ebmock. --list lists client cases\n"
+"  --clock-scale F        the SDK runs its protocol timers F times real time\n"
+"                         (0.001-1, default 0.01: a 30 s poll is 300 ms)\n"
+"  --ebmock PATH          the ebmock to stage cases with (default: beside ebconform)\n"
+"  (--jobs defaults to 16 in client mode: the cases mostly wait)\n"
 "\n"
 "Reports:\n"
 "  --report-dir DIR       write DIR/report.json, DIR/junit.xml, DIR/report.html\n"
@@ -154,6 +165,19 @@ int main(int argc, char **argv)
 		printf("ebconform %s\n", EBC_VERSION);
 		ebc_opts_free(&o);
 		return EBC_EXIT_OK;
+	}
+	if (o.driver) {
+		/* Client mode: the client suite with its own stage (conformance/client). */
+		struct sigaction csa;
+
+		memset(&csa, 0, sizeof(csa));
+		csa.sa_handler = main_on_signal;
+		sigaction(SIGINT, &csa, NULL);
+		sigaction(SIGTERM, &csa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		rc = ebcc_main(&o, argc, argv, &main_stop);
+		ebc_opts_free(&o);
+		return rc;
 	}
 	n_all = ebc_catalogue(all, EBC_MAX_CASES);
 	sel = malloc(n_all * sizeof(*sel));

@@ -158,6 +158,7 @@ static void case_free(eb_rpt_case *c)
 	free(c->actual);
 	free(c->rerun);
 	eb_wirelog_free(c->wire);
+	eb_timeline_free(c->timeline);
 	free(c);
 }
 
@@ -251,10 +252,13 @@ static eb_rpt_case *case_build(const eb_case_result *res, bool take_wire)
 	c->rerun = dup_utf8(res->rerun, &oom);
 	/* JSON has no NaN or infinity; a bogus duration must not spoil the file */
 	c->duration_ms = isfinite(res->duration_ms) && res->duration_ms > 0 ? res->duration_ms : 0.0;
-	if (take_wire)
+	if (take_wire) {
 		c->wire = res->wire;
+		c->timeline = res->timeline;
+	}
 	if (oom || !c->category) {
 		c->wire = NULL; /* the caller keeps it on failure */
+		c->timeline = NULL;
 		case_free(c);
 		return NULL;
 	}
@@ -293,6 +297,7 @@ int eb_report_add(eb_report *r, const eb_case_result *res)
 		return -1;
 	if (!r) {
 		eb_wirelog_free(res->wire);
+		eb_timeline_free(res->timeline);
 		return -1;
 	}
 	/* The wire log is the report's even on failure, so callers can drop
@@ -300,6 +305,7 @@ int eb_report_add(eb_report *r, const eb_case_result *res)
 	c = case_build(res, true);
 	if (!c) {
 		eb_wirelog_free(res->wire);
+		eb_timeline_free(res->timeline);
 		return -1;
 	}
 	if (case_push(r, c) != 0) {
@@ -426,6 +432,7 @@ static void case_view(const eb_rpt_case *c, eb_case_result *out)
 	out->rerun = c->rerun;
 	out->duration_ms = c->duration_ms;
 	out->wire = c->wire;
+	out->timeline = c->timeline;
 }
 
 int eb_report_case_get(const eb_report *r, size_t i, eb_case_result *out)
@@ -545,9 +552,17 @@ int eb_report_merge(eb_report *dst, const eb_report *src)
 		v.wire = wire_copy(v.wire, &oom);
 		if (oom)
 			return -1;
+		if (v.timeline) {
+			v.timeline = eb_timeline_copy(v.timeline);
+			if (!v.timeline) {
+				eb_wirelog_free(v.wire);
+				return -1;
+			}
+		}
 		c = case_build(&v, true);
 		if (!c) {
 			eb_wirelog_free(v.wire);
+			eb_timeline_free(v.timeline);
 			return -1;
 		}
 		if (case_push(dst, c) != 0) {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "eb_timeline.h"
 #include "eb_wirelog.h"
 
 typedef enum eb_outcome {
@@ -42,6 +43,8 @@ typedef struct eb_case_result {
 	const char *rerun;       /* one shell command that reruns just this case */
 	double duration_ms;
 	eb_wirelog *wire;        /* may be NULL; ownership passes to the report */
+	eb_timeline *timeline;   /* client cases: may be NULL; ownership passes
+				  * to the report like wire's */
 } eb_case_result;
 
 typedef struct eb_report eb_report;
@@ -53,7 +56,7 @@ eb_report *eb_report_new(const char *tool, const char *tool_version,
 void eb_report_free(eb_report *r);
 
 /* Adds one result (thread-safe). 0 or -1 on allocation failure; res->wire
- * belongs to the report either way (it is freed on failure). */
+ * and res->timeline belong to the report either way (freed on failure). */
 int eb_report_add(eb_report *r, const eb_case_result *res);
 
 /* Free-form key/value facts shown in every format (seed, options, server

@@ -513,6 +513,14 @@ static void case_detail(FILE *f, const eb_rpt_case *c)
 	pre_block(f, "expected", c->expected);
 	pre_block(f, "actual", c->actual);
 	pre_block(f, "rerun", c->rerun);
+	if (c->timeline) {
+		/* Client cases: the server's view of the client on a time axis,
+		 * against the windows the spec expects (eb_timeline.h). */
+		fputs("<div><b>timeline</b> <span class=\"muted\">(what the case's server saw, "
+		      "per client; shaded: expected windows; hover for details)</span><br>\n", f);
+		eb_timeline_write_svg(c->timeline, f);
+		fputs("</div>\n", f);
+	}
 	wire_table(f, c->wire, c->outcome == EB_OUT_PASS || c->outcome == EB_OUT_SKIP ?
 			       PASSING_WIRE_BUDGET : SIZE_MAX);
 	fputs("</details>\n", f);

@@ -100,6 +100,10 @@ static cJSON *case_json(const eb_rpt_case *c, bool *ok)
 	put(o, "durationMs", cJSON_CreateNumber(c->duration_ms), ok);
 	put(o, "wire", wire_json(c->wire, ok), ok);
 	put(o, "wireDropped", cJSON_CreateNumber((double)eb_wirelog_dropped(c->wire)), ok);
+	/* Client cases only: an optional member, so readers of server
+	 * reports see nothing new. */
+	if (c->timeline)
+		put(o, "timeline", eb_timeline_to_json(c->timeline), ok);
 	return o;
 }
 
@@ -384,6 +388,18 @@ static void read_case(rd *d, eb_report *r, const cJSON *c, size_t idx)
 	}
 	if (!d->failed)
 		res.wire = read_wire(d, c, where);
+	if (!d->failed && cJSON_GetObjectItemCaseSensitive(c, "timeline")) {
+		const cJSON *tv = cJSON_GetObjectItemCaseSensitive(c, "timeline");
+
+		if (!cJSON_IsNull(tv)) {
+			res.timeline = eb_timeline_from_json(tv);
+			if (!res.timeline) {
+				rd_fail(d, "\"timeline\" must be an object with lanes and items", where);
+				eb_wirelog_free(res.wire);
+				res.wire = NULL;
+			}
+		}
+	}
 	if (!d->failed && eb_report_add(r, &res) != 0)
 		rd_fail(d, "out of memory", where);
 	free(rules);

@@ -31,6 +31,7 @@ typedef struct eb_rpt_case {
 	char *failed_rule, *reason, *expected, *actual, *rerun;
 	double duration_ms;
 	eb_wirelog *wire;
+	eb_timeline *timeline;   /* client cases only; NULL otherwise */
 	size_t seq;          /* insertion number: ties of equal ids keep it */
 } eb_rpt_case;
 

@@ -57,7 +57,7 @@ static const char *const core_valued[] = {
 	"--url", "--jwt-secret", "--jwt-private-key", "--jwt-issuer",
 	"--jwt-audience", "--jwt-leeway", "--cases", "--exclude", "--timeout",
 	"--time-scale", "--jobs", "--report-dir", "--junit", "--json", "--html",
-	"--seed", NULL
+	"--seed", "--driver", "--clock-scale", "--ebmock", NULL
 };
 
 static bool core_is_valued(const char *name)
@@ -79,6 +79,7 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 	o->timeout_ms = 5000;
 	o->time_scale = 1.0;
 	o->jobs = 4;
+	o->clock_scale = 0.01;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		char name[64];
@@ -217,13 +218,41 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 			}
 			o->seed = s;
 			o->seed_set = true;
+		} else if (strcmp(name, "--driver") == 0) {
+			if (!*val) {
+				core_err(err, errlen, "--driver needs a command");
+				goto fail;
+			}
+			o->driver = val;
+		} else if (strcmp(name, "--clock-scale") == 0) {
+			char *end = NULL;
+			double d;
+
+			errno = 0;
+			d = strtod(val, &end);
+			/* The SDK's timers run this much faster (CLIENT-DRIVER.md):
+			 * 1 is real time; below 0.001 a 30 s poll would be 30 ms,
+			 * under scheduling noise. */
+			if (errno || end == val || *end || !(d >= 0.001 && d <= 1.0)) {
+				core_err(err, errlen, "--clock-scale: a factor 0.001-1, got '%s'", val);
+				goto fail;
+			}
+			o->clock_scale = d;
+		} else if (strcmp(name, "--ebmock") == 0) {
+			o->ebmock = val;
 		} else {
 			core_err(err, errlen, "unknown option '%s'", name);
 			goto fail;
 		}
 	}
 	if (!o->help && !o->list && !o->version && !o->url) {
-		core_err(err, errlen, "--url is required");
+		if (!o->driver) {
+			core_err(err, errlen, "--url is required (or --driver CMD for the client suite)");
+			goto fail;
+		}
+	}
+	if (o->url && o->driver) {
+		core_err(err, errlen, "--url tests a server, --driver a client SDK: give one of them");
 		goto fail;
 	}
 	if (o->url && strncmp(o->url, "http://", 7) != 0 &&
