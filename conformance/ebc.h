@@ -151,7 +151,19 @@ size_t ebc_catalogue(const ebc_case **out, size_t cap);
 
 /* ---- the run and the per-case context ------------------------------------ */
 
-/* Read-only during the run. */
+/* The one mutable part of a run, shared by every case under its mutex: the
+ * advertised WebSocket bucket of the suite's remote address, which a server
+ * MAY charge messages sent before a successful auth to (RATE-5), and which
+ * is the only bucket of a server without auth (its subject is the address). */
+typedef struct ebc_shared {
+	pthread_mutex_t mu;
+	bool pace_preauth;        /* seen: auth messages are charged to the address */
+	bool init;
+	double tokens;
+	uint64_t refill_ns;
+} ebc_shared;
+
+/* Read-only during the run (shared points to the mutable part). */
 typedef struct ebc_run {
 	const ebc_opts *opts;
 	char prefix[24];          /* random run prefix for store ids and subjects */
@@ -162,6 +174,7 @@ typedef struct ebc_run {
 	char *private_pem;        /* RS256 key read from --jwt-private-key */
 	char *public_pem;         /* derived from it with OpenSSL */
 	const char *token_flags;  /* shell-quoted flags for rerun commands */
+	ebc_shared *shared;       /* owned; see ebc_shared */
 } ebc_run;
 
 struct ebc_ctx {
@@ -308,6 +321,8 @@ typedef struct ebc_ws {
 	bool closed;
 	int close_code;           /* 0: TCP EOF without close frame */
 	bool unpaced;             /* sends ignore the advertised bucket (rate cases) */
+	bool authed;              /* auth_ok seen: messages count to the subject */
+	char *last_text;          /* the last message sent (owned), for a resend */
 } ebc_ws;
 
 /* Connects to the notifications endpoint. NULL after ebc_error. */
@@ -342,7 +357,9 @@ ebc_ws *ebc_ws_ready(ebc_ctx *ctx, const char *token, const char *store, uint64_
 int ebc_ws_wait_notif(ebc_ws *w, const char *store, uint64_t min, long timeout_ms,
 		      eb_ws_server_msg **out, const char *rule);
 /* Waits for the socket to close, ignoring messages. true when it closed
- * (w->close_code), false on timeout. */
+ * (w->close_code), false on timeout. Before auth, a RATE_LIMITED answer to
+ * the last message (a server MAY charge it to the address, RATE-5) is not
+ * what the case waits for: the message is sent again, paced, up to 3 times. */
 bool ebc_ws_wait_close(ebc_ws *w, long timeout_ms);
 /* Receives the next message (not from the queue). 1 message (*out), 0
  * timeout, -1 closed (w->closed). Malformed server messages: ebc_fail with

@@ -146,6 +146,12 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 	memset(&resp, 0, sizeof(resp));
 	err[0] = '\0';
 	run->opts = o;
+	run->shared = calloc(1, sizeof(*run->shared));
+	if (!run->shared) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&run->shared->mu, NULL);
 	eb_limits_default(&run->limits);
 	if (!o->no_auth_server && !o->jwt_secret && !o->jwt_private_key) {
 		snprintf(err, errlen, "give --jwt-secret and/or --jwt-private-key to mint tokens "
@@ -242,6 +248,11 @@ void ebc_run_clear(ebc_run *run)
 	free(run->private_pem);
 	free(run->public_pem);
 	run->private_pem = run->public_pem = NULL;
+	if (run->shared) {
+		pthread_mutex_destroy(&run->shared->mu);
+		free(run->shared);
+		run->shared = NULL;
+	}
 }
 
 /* ---- runner -------------------------------------------------------------- */

@@ -60,46 +60,68 @@ void ebc_ws_free(ebc_ws *w)
 	for (i = 0; i < w->nq; i++)
 		eb_ws_server_msg_free(w->q[i]);
 	free(w->q);
+	free(w->last_text);
 	eb_wsc_free(w->c);
 	free(w);
 }
 
-/* Takes a token of the case's share of the advertised WebSocket bucket,
- * sleeping until there is one. One bucket per case: its sockets share the
- * case's subject, and the server's bucket is per subject (RATE-1). A margin
- * below the advertised figures absorbs the difference between the clocks. */
+/* Takes one token of a simulated bucket (under mu), returning how long to
+ * sleep for it: in debt, later senders queue behind this one. */
+static long ws_bucket_take(pthread_mutex_t *mu, bool *init, double *tokens, uint64_t *refill_ns,
+			   double rate, double burst)
+{
+	uint64_t now;
+	long wait_ms = 0;
+
+	pthread_mutex_lock(mu);
+	now = eb_time_mono_ns();
+	if (!*init) {
+		*tokens = burst;
+		*refill_ns = now;
+		*init = true;
+	}
+	*tokens += (double)(now - *refill_ns) / 1e9 * rate;
+	if (*tokens > burst)
+		*tokens = burst;
+	*refill_ns = now;
+	*tokens -= 1.0;
+	if (*tokens < 0)
+		wait_ms = (long)(-*tokens / rate * 1000.0) + 1;
+	pthread_mutex_unlock(mu);
+	return wait_ms;
+}
+
+/* Takes a token of the advertised WebSocket bucket the message will be
+ * charged to, sleeping until there is one: the case's (its sockets share
+ * the case's subject, RATE-1), or the run's for the suite's address (every
+ * message of a server without auth; auth messages once the server was seen
+ * to charge them to the address, RATE-5). A margin below the advertised
+ * figures absorbs the difference between the clocks. */
 static void ws_pace(ebc_ws *w)
 {
 	ebc_ctx *ctx = w->ctx;
 	const ebc_run *run = ctx->run;
 	const eb_limits *l = &run->limits;
+	ebc_shared *sh = run->shared;
 	double rate, burst;
-	uint64_t now;
-	long wait_ms = 0;
+	long wait_ms;
+	bool by_addr;
 
 	if (w->unpaced || !run->limits_offered || !l->rate_limit_on || !(l->ws_per_second > 0))
 		return;
 	rate = l->ws_per_second * 0.8;
 	burst = l->ws_burst - 1.0 < 1.0 ? 1.0 : l->ws_burst - 1.0;
-	pthread_mutex_lock(&ctx->mu);
-	now = eb_time_mono_ns();
-	if (!ctx->ws_bucket_init) {
-		ctx->ws_tokens = burst;
-		ctx->ws_refill_ns = now;
-		ctx->ws_bucket_init = true;
-	}
-	ctx->ws_tokens += (double)(now - ctx->ws_refill_ns) / 1e9 * rate;
-	if (ctx->ws_tokens > burst)
-		ctx->ws_tokens = burst;
-	ctx->ws_refill_ns = now;
-	ctx->ws_tokens -= 1.0;
-	/* in debt: later senders queue behind this one */
-	if (ctx->ws_tokens < 0)
-		wait_ms = (long)(-ctx->ws_tokens / rate * 1000.0) + 1;
-	pthread_mutex_unlock(&ctx->mu);
+	pthread_mutex_lock(&sh->mu);
+	by_addr = run->opts->no_auth_server || (!w->authed && sh->pace_preauth);
+	pthread_mutex_unlock(&sh->mu);
+	if (by_addr)
+		wait_ms = ws_bucket_take(&sh->mu, &sh->init, &sh->tokens, &sh->refill_ns, rate, burst);
+	else
+		wait_ms = ws_bucket_take(&ctx->mu, &ctx->ws_bucket_init, &ctx->ws_tokens,
+					 &ctx->ws_refill_ns, rate, burst);
 	if (wait_ms > 0) {
-		ebc_note(ctx, "pacing the socket by the advertised bucket (%.1f/s, burst %.0f): %ld ms",
-			 l->ws_per_second, l->ws_burst, wait_ms);
+		ebc_note(ctx, "pacing the socket by the advertised bucket of the %s (%.1f/s, burst %.0f): %ld ms",
+			 by_addr ? "address" : "subject", l->ws_per_second, l->ws_burst, wait_ms);
 		ebc_sleep_ms(wait_ms);
 	}
 }
@@ -107,7 +129,12 @@ static void ws_pace(ebc_ws *w)
 bool ebc_ws_send(ebc_ws *w, const char *text)
 {
 	eb_err err;
+	char *copy = strdup(text);
 
+	if (copy) {
+		free(w->last_text);
+		w->last_text = copy;
+	}
 	ws_pace(w);
 	eb_err_clear(&err);
 	if (eb_wsc_send_text(w->c, text, strlen(text), &err) != EB_OK) {
@@ -230,7 +257,10 @@ static void ws_queue(ebc_ws *w, eb_ws_server_msg *m)
 	w->q[w->nq++] = m;
 }
 
-eb_ws_server_msg *ebc_ws_call(ebc_ws *w, const char *text, const char *rid, const char *rule)
+/* ebc_ws_call; a close with quiet_code (0: none) returns NULL without a
+ * verdict, for the caller to judge. */
+static eb_ws_server_msg *ws_call(ebc_ws *w, const char *text, const char *rid, const char *rule,
+				 int quiet_code)
 {
 	long to = ebc_timeout(w->ctx);
 	uint64_t deadline = eb_time_mono_ns() + (uint64_t)to * 1000000ULL;
@@ -242,6 +272,8 @@ eb_ws_server_msg *ebc_ws_call(ebc_ws *w, const char *text, const char *rid, cons
 		int r = ebc_ws_next(w, ws_left(deadline), &m);
 
 		if (r < 0) {
+			if (w->closed && quiet_code && w->close_code == quiet_code)
+				return NULL;
 			if (w->closed)
 				ebc_fail(w->ctx, rule, "a reply with requestId",
 					 "the socket closed (code %d) instead of answering %.200s",
@@ -266,8 +298,30 @@ eb_ws_server_msg *ebc_ws_call(ebc_ws *w, const char *text, const char *rid, cons
 	}
 }
 
-/* One auth exchange. *limited set when the server answered RATE_LIMITED
- * (a rate limit that is not what the case tests). */
+eb_ws_server_msg *ebc_ws_call(ebc_ws *w, const char *text, const char *rid, const char *rule)
+{
+	return ws_call(w, text, rid, rule, 0);
+}
+
+/* A message before auth was refused RATE_LIMITED: the server charges such
+ * messages to the address (RATE-5), whose bucket it has just found empty.
+ * From now on they are paced by the run's bucket, which starts in debt. */
+static void ws_mark_preauth(ebc_ws *w)
+{
+	ebc_shared *sh = w->ctx->run->shared;
+
+	pthread_mutex_lock(&sh->mu);
+	if (!sh->pace_preauth) {
+		sh->pace_preauth = true;
+		sh->init = true;
+		sh->tokens = -2.0;
+		sh->refill_ns = eb_time_mono_ns();
+	}
+	pthread_mutex_unlock(&sh->mu);
+}
+
+/* One auth exchange. *limited set when the server answered RATE_LIMITED or
+ * closed 4429 (a rate limit that is not what the case tests). */
 static bool ws_auth_once(ebc_ws *w, const char *token, eb_ws_server_msg **ok, bool *limited)
 {
 	char rid[16];
@@ -283,9 +337,11 @@ static bool ws_auth_once(ebc_ws *w, const char *token, eb_ws_server_msg **ok, bo
 		ebc_error(w->ctx, "out of memory");
 		return false;
 	}
-	m = ebc_ws_call(w, text, rid, "WS-AUTH-4");
-	if (!m)
+	m = ws_call(w, text, rid, "WS-AUTH-4", EB_WS_CLOSE_RATE_LIMITED);
+	if (!m) {
+		*limited = w->closed && w->close_code == EB_WS_CLOSE_RATE_LIMITED;
 		goto out;
+	}
 	if (m->type == EB_WS_S_ERROR && m->code && strcmp(m->code, "RATE_LIMITED") == 0) {
 		*limited = true;
 		goto out;
@@ -296,6 +352,7 @@ static bool ws_auth_once(ebc_ws *w, const char *token, eb_ws_server_msg **ok, bo
 		goto out;
 	}
 	good = true;
+	w->authed = true;
 	if (ok) {
 		*ok = m;
 		m = NULL;
@@ -318,6 +375,7 @@ static bool ws_reconnect(ebc_ws *w)
 	w->c = NULL;
 	w->closed = false;
 	w->close_code = 0;
+	w->authed = false;
 	pthread_mutex_lock(&ctx->mu);
 	w->conn = ++ctx->next_conn;
 	pthread_mutex_unlock(&ctx->mu);
@@ -340,6 +398,7 @@ bool ebc_ws_auth(ebc_ws *w, const char *token, eb_ws_server_msg **ok)
 		 * upgrade on; whether it answers an auth is its choice */
 		if (ok)
 			*ok = NULL;
+		w->authed = true;
 		return true;
 	}
 
@@ -350,7 +409,12 @@ bool ebc_ws_auth(ebc_ws *w, const char *token, eb_ws_server_msg **ok)
 			return true;
 		if (!limited)
 			return false;
-		if (attempt >= 4) {
+		if (!w->authed) {
+			/* the server charges auth to the address (RATE-5): from now
+			 * on every case paces its auth by the address's bucket */
+			ws_mark_preauth(w);
+		}
+		if (attempt >= 6) {
 			ebc_error(w->ctx, "auth answered RATE_LIMITED %d times: the server's WebSocket "
 				  "rate limit is too tight for this run", attempt + 1);
 			return false;
@@ -480,15 +544,34 @@ int ebc_ws_wait_notif(ebc_ws *w, const char *store, uint64_t min, long timeout_m
 bool ebc_ws_wait_close(ebc_ws *w, long timeout_ms)
 {
 	uint64_t deadline = eb_time_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	int resent = 0;
 
 	for (;;) {
 		eb_ws_server_msg *m = NULL;
 		int r = ws_next(w, ws_left(deadline), &m, false);
+		bool limited = r == 1 && m->type == EB_WS_S_ERROR && m->code &&
+			       strcmp(m->code, "RATE_LIMITED") == 0;
 
 		eb_ws_server_msg_free(m);
 		if (r < 0)
 			return true;
 		if (r == 0)
 			return false;
+		if (limited && !w->authed && !w->unpaced && w->last_text && resent < 3) {
+			char *text = strdup(w->last_text);
+			uint64_t t0 = eb_time_mono_ns();
+
+			ws_mark_preauth(w);
+			ebc_note(w->ctx, "the message before auth was answered RATE_LIMITED (charged to the "
+				 "address, RATE-5): sending it again, paced");
+			resent++;
+			if (!text || !ebc_ws_send(w, text)) {
+				free(text);
+				return false;
+			}
+			free(text);
+			/* the pacing wait is the suite's, not the server's */
+			deadline += eb_time_mono_ns() - t0;
+		}
 	}
 }

@@ -126,6 +126,7 @@ static void usage(FILE *f)
 "Rate limiting (token bucket per subject, per address without a token; 0 = off):\n"
 "  --rate-http PER_SEC       --rate-http-burst N\n"
 "  --rate-ws PER_SEC         --rate-ws-burst N\n"
+"  --rate-ws-preauth-addr    charge socket messages before auth to the address\n"
 "WebSocket:\n"
 "  --auth-timeout-ms N       close unauthenticated sockets after N ms with 4408 (10000)\n"
 "  --ping-interval-s N       protocol-level ping interval, 0 = off (30)\n"
@@ -146,7 +147,7 @@ enum {
 	O_MAX_DEPTH, O_MAX_ID, O_MAX_FRAME, O_MAX_PAGE, O_MAX_SUBS, O_RATE_HTTP,
 	O_RATE_HTTP_BURST, O_RATE_WS, O_RATE_WS_BURST, O_AUTH_TIMEOUT, O_PING,
 	O_MAX_CONNS, O_ADMIN, O_FAULT, O_DEFECT, O_QUIET, O_EVENT_LOOP, O_HELP,
-	O_NO_AUTH_WS, O_NO_LIMITS, O_EVENT_LOG, O_EVENT_LOG_MAX
+	O_NO_AUTH_WS, O_NO_LIMITS, O_RATE_WS_PREAUTH, O_EVENT_LOG, O_EVENT_LOG_MAX
 };
 
 static const struct option long_opts[] = {
@@ -156,6 +157,7 @@ static const struct option long_opts[] = {
 	{ "no-auth", no_argument, NULL, O_NO_AUTH },
 	{ "no-auth-ws", required_argument, NULL, O_NO_AUTH_WS },
 	{ "no-limits-endpoint", no_argument, NULL, O_NO_LIMITS },
+	{ "rate-ws-preauth-addr", no_argument, NULL, O_RATE_WS_PREAUTH },
 	{ "jwt-secret", required_argument, NULL, O_JWT_SECRET },
 	{ "jwt-public-key", required_argument, NULL, O_JWT_PUB },
 	{ "jwt-issuer", required_argument, NULL, O_JWT_ISS },
@@ -329,6 +331,7 @@ int main(int argc, char **argv)
 				goto bad_value;
 			break;
 		case O_NO_LIMITS: cfg.no_limits_endpoint = true; break;
+		case O_RATE_WS_PREAUTH: cfg.rate_ws_preauth_addr = true; break;
 		case O_JWT_SECRET:
 			if (!optarg[0])
 				goto bad_value;

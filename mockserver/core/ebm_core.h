@@ -121,6 +121,8 @@ typedef struct ebm_config {
 	                              * answer (else auth_ok), WS-AUTH-7 */
 	bool no_limits_endpoint;     /* GET /api/limits answers 404 (LIMIT-10
 	                              * "where offered") */
+	bool rate_ws_preauth_addr;   /* messages before a successful auth are
+	                              * charged to the address's WS bucket (RATE-5) */
 	const char *jwt_secret;      /* HS256 secret or NULL */
 	const char *jwt_public_pem;  /* RS256 public key PEM text or NULL */
 	const char *jwt_issuer;      /* NULL: not checked */

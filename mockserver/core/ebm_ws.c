@@ -382,9 +382,12 @@ void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
 	 * within 10 s closes the socket. An unauthenticated socket can send
 	 * one message (auth, or anything else, which closes it), so only
 	 * authenticated traffic is counted, per subject: many clients behind
-	 * one address do not share a bucket for their auth messages. */
-	if (s->authed &&
-	    !ebm_rate_take(&srv->rate_ws, s->subject, now, NULL)) {
+	 * one address do not share a bucket for their auth messages, unless
+	 * --rate-ws-preauth-addr charges them to the address (RATE-5 allows
+	 * either). */
+	const char *rkey = s->authed ? s->subject
+				     : srv->cfg.rate_ws_preauth_addr ? s->addr : NULL;
+	if (rkey && !ebm_rate_take(&srv->rate_ws, rkey, now, NULL)) {
 		srv->m.rate_limited_total++;
 		if (s->last_rate_err_ms && now - s->last_rate_err_ms < EBM_WS_RATE_WINDOW_MS &&
 		    !ebm_defect_on(srv, EBM_DEFECT_WS_RATE_NO_CLOSE)) {

@@ -3,7 +3,8 @@
 # configuration the spec allows (larger advertised limits, 250 ms coalescing,
 # slow answers, tight buckets, leeway 0 and 60 s, a small skew allowance, no
 # GET /api/limits, the two no-auth socket behaviours, RS256 only, no
-# issuer/audience, SQLite). Every configuration must give exit 0 with no FAIL
+# issuer/audience, SQLite, auth on the socket charged to the address).
+# Every configuration must give exit 0 with no FAIL
 # and no ERROR: the server is correct in all of them, so a FAIL there is a bug
 # of the suite. Configurations run 4 at a time; the slow cases (10 s auth
 # timeout, token expiry) run in the "default" configuration only.
@@ -58,6 +59,7 @@ coalesce-250-strict|$M_AUTH $R --coalesce-ms 250|$C_AUTH --strict $SLOW
 slow-200ms|$M_AUTH $R --fault delay-ms=200|$C_AUTH $SLOW
 tight-ws|$M_AUTH --rate-http 200 --rate-http-burst 50 --rate-ws 2 --rate-ws-burst 5|$C_AUTH $SLOW
 tight-http|$M_AUTH --rate-http 10 --rate-http-burst 20 --rate-ws 100 --rate-ws-burst 50|$C_AUTH $SLOW
+preauth-addr|$M_AUTH --rate-http 200 --rate-http-burst 50 --rate-ws 10 --rate-ws-burst 10 --rate-ws-preauth-addr|$C_AUTH $SLOW
 leeway-0|$M_AUTH $R --jwt-leeway 0|$C_AUTH --jwt-leeway 0 $SLOW
 leeway-60|$M_AUTH $R --jwt-leeway 60|$C_AUTH --jwt-leeway 60 $SLOW
 skew-2s|$M_AUTH $R --timestamp-skew-ms 2000|$C_AUTH $SLOW
