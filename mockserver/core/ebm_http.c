@@ -417,9 +417,6 @@ static void read_page(ebm_server *srv, const ebm_store *st, uint64_t after,
 			si++;
 		if (si < n_skip && skip[si] == v)
 			continue;
-		if (feed && st->changes[i].op == EB_OP_DELETE &&
-		    ebm_defect_on(srv, EBM_DEFECT_FEED_HIDES_DELETES))
-			continue;
 		if (k == limit || !*arr) {
 			out->has_more = true;
 			break;
