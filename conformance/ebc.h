@@ -25,23 +25,32 @@
 #include "eb_jwt.h"
 #include "eb_msg.h"
 #include "eb_report.h"
+#include "eb_target.h"
 #include "eb_wirelog.h"
 #include "eb_ws.h"
 #include "eb_wsc.h"
 
-#define EBC_VERSION "1.0.0"
+/* One version for every program of the kit (eb_target.h). */
+#define EBC_VERSION EB_KIT_VERSION
 #define EBC_MAX_RULES 6
 #define EBC_MAX_TAGS 4
 
-/* Exit codes (house style). */
-#define EBC_EXIT_OK 0
-#define EBC_EXIT_FAIL 1
-#define EBC_EXIT_USAGE 2
-#define EBC_EXIT_UNREACHABLE 3
+/* Exit codes: the kit's one enum, eb_exit (eb_target.h), under the names
+ * the runners use. */
+#define EBC_EXIT_OK EB_EXIT_OK
+#define EBC_EXIT_FAIL EB_EXIT_FAIL
+#define EBC_EXIT_USAGE EB_EXIT_USAGE
+#define EBC_EXIT_UNREACHABLE EB_EXIT_UNREACHABLE
+
+/* The shared target and token flags ebconform takes. */
+#define EBC_TARGET_FLAGS (EB_TF_URL | EB_TF_JWT | EB_TF_LEEWAY | EB_TF_NO_AUTH | EB_TF_TIMEOUT)
 
 /* ---- options (ebc_core.c: pure, unit-tested) ------------------------------ */
 
 typedef struct ebc_opts {
+	eb_target target;              /* --url, --jwt-*, --no-auth, --timeout (eb_target.h) */
+	/* Taken from target (url when parsed, the rest by ebc_opts_target):
+	 * url is the base URL every request and socket is built on. */
 	const char *url;
 	const char *jwt_secret;
 	const char *jwt_private_key;   /* path of an RS256 private key PEM */
@@ -70,6 +79,9 @@ typedef struct ebc_opts {
  * ebc_opts_free. */
 int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen);
 void ebc_opts_free(ebc_opts *o);
+/* Copies the target's settings into the fields above (after
+ * eb_target_finish read the secret and the key). */
+void ebc_opts_target(ebc_opts *o);
 
 /* fnmatch glob of one case id (no FNM_PATHNAME: "*" crosses "/"). */
 bool ebc_glob_match(const char *glob, const char *id);

@@ -41,43 +41,6 @@ size_t ebc_catalogue(const ebc_case **out, size_t cap)
 
 /* ---- setup --------------------------------------------------------------- */
 
-static char *run_read_file(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "cannot read %s", path);
-		return NULL;
-	}
-	for (;;) {
-		size_t got;
-
-		if (n + 4097 > cap) {
-			char *p = realloc(buf, cap + 8192);
-
-			if (!p) {
-				free(buf);
-				fclose(f);
-				snprintf(err, errlen, "out of memory");
-				return NULL;
-			}
-			buf = p;
-			cap += 8192;
-		}
-		got = fread(buf + n, 1, 4096, f);
-		n += got;
-		if (got == 0)
-			break;
-		if (n > (1u << 20))
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
 /* The public half of an RSA private key, as the PEM an RS256 server is
  * configured with: the algorithm-confusion case signs HS256 with it. */
 static char *run_public_pem(const char *priv, char *err, size_t errlen)
@@ -122,17 +85,6 @@ static uint64_t run_mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static void run_add_flag(char *buf, size_t len, const char *flag, const char *val)
-{
-	size_t at = strlen(buf);
-
-	snprintf(buf + at, len - at, " %s ", flag);
-	if (val)
-		ebc_shell_quote(buf, len, val);
-	else if (strlen(buf) > 0)
-		buf[strlen(buf) - 1] = '\0';
-}
-
 int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tflen,
 		  char *err, size_t errlen)
 {
@@ -158,10 +110,13 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 			 "for the server, or --no-auth-server when it runs without auth");
 		goto out;
 	}
-	if (o->jwt_private_key) {
-		run->private_pem = run_read_file(o->jwt_private_key, err, errlen);
-		if (!run->private_pem)
+	if (o->target.private_pem) {
+		/* read (eb_file_read) and checked by eb_target_finish */
+		run->private_pem = strdup(o->target.private_pem);
+		if (!run->private_pem) {
+			snprintf(err, errlen, "out of memory");
 			goto out;
+		}
 		run->public_pem = run_public_pem(run->private_pem, err, errlen);
 		if (!run->public_pem)
 			goto out;
@@ -177,26 +132,7 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 
 	token_flags[0] = '\0';
 	/* The rerun command names the secret's variable, never its value. */
-	if (o->jwt_secret) {
-		size_t at = strlen(token_flags);
-
-		snprintf(token_flags + at, tflen - at,
-			 " --jwt-secret \"$EBCONFORM_JWT_SECRET\"");
-	}
-	if (o->jwt_private_key)
-		run_add_flag(token_flags, tflen, "--jwt-private-key", o->jwt_private_key);
-	if (o->jwt_issuer)
-		run_add_flag(token_flags, tflen, "--jwt-issuer", o->jwt_issuer);
-	if (o->jwt_audience)
-		run_add_flag(token_flags, tflen, "--jwt-audience", o->jwt_audience);
-	if (o->jwt_leeway_s != 5) {
-		char v[16];
-
-		snprintf(v, sizeof(v), "%ld", o->jwt_leeway_s);
-		run_add_flag(token_flags, tflen, "--jwt-leeway", v);
-	}
-	if (o->no_auth_server)
-		run_add_flag(token_flags, tflen, "--no-auth-server", NULL);
+	eb_target_rerun_flags(&o->target, token_flags, tflen);
 	run->token_flags = token_flags;
 
 	/* Probe: is anything there, and does it advertise limits? */

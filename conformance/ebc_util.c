@@ -215,23 +215,8 @@ void ebc_tok_default(ebc_ctx *ctx, eb_jwt_mint_opts *o, const char **pats,
 {
 	const ebc_run *r = ctx->run;
 
-	memset(o, 0, sizeof(*o));
-	if (r->opts->jwt_secret) {
-		o->alg = EB_JWT_HS256;
-		o->key = r->opts->jwt_secret;
-		o->key_len = strlen(r->opts->jwt_secret);
-	} else {
-		o->alg = EB_JWT_RS256;
-		o->key = r->private_pem;
-		o->key_len = r->private_pem ? strlen(r->private_pem) : 0;
-	}
-	o->sub = ctx->subject;
-	o->has_exp = true;
-	o->exp = (int64_t)(ebc_now_ms() / 1000) + 3600;
-	o->has_iat = true;
-	o->iat = (int64_t)(ebc_now_ms() / 1000);
-	o->iss = r->opts->jwt_issuer;
-	o->aud = r->opts->jwt_audience;
+	/* signed as the target is configured (eb_target.h) */
+	eb_target_mint_opts(&r->opts->target, ctx->subject, 3600, o);
 	snprintf(patbuf, patlen, "%s*", ctx->store_prefix);
 	pats[0] = patbuf;
 	pats[1] = NULL;

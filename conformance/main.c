@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "eb_http.h"
+#include "eb_preflight.h"
 #include "eb_rules.h"
 #include "client/ebcc.h"
 #include "ebc.h"
@@ -36,17 +37,22 @@ static void main_usage(FILE *f)
 "prints a verdict; every case cites the rule ids of docs/PROTOCOL.md.\n"
 "\n"
 "Target and tokens (the suite mints its own tokens, one subject per case):\n"
-"  --url URL              server under test (http://host:port); probed first\n"
-"  --jwt-secret S         HS256 secret the server verifies tokens with; may\n"
-"                         come from $EBCONFORM_JWT_SECRET instead. Reports and\n"
-"                         rerun commands never show it: they say\n"
-"                         \"$EBCONFORM_JWT_SECRET\"\n"
+"  --url URL              server under test: http://HOST:PORT[/BASE/PATH] (a base\n"
+"                         path prefixes every request; IPv6 as [::1])\n"
+"  --jwt-secret S         HS256 secret the server verifies tokens with; better\n"
+"                         from $EB_JWT_SECRET (or the file $EB_JWT_SECRET_FILE;\n"
+"                         $EBCONFORM_JWT_SECRET still works). Reports and rerun\n"
+"                         commands never show it: they say \"$EB_JWT_SECRET\"\n"
 "  --jwt-private-key PEM  RS256 private key (file) whose public half the server\n"
 "                         has; also enables the algorithm-confusion case\n"
 "  --jwt-issuer ISS       the server's configured issuer (enables AUTH-6 cases)\n"
 "  --jwt-audience AUD     the server's configured audience (enables AUTH-6 cases)\n"
 "  --jwt-leeway S         the server's clock leeway in seconds (default 5)\n"
-"  --no-auth-server       the server runs without auth: auth cases SKIP\n"
+"  --no-auth              the server runs without auth: auth cases SKIP\n"
+"                         (alias --no-auth-server)\n"
+"Before the cases, a preflight checks that the server speaks the protocol and\n"
+"takes the suite's token over HTTP and on the socket: a wrong flag is exit 2\n"
+"with a hint naming it, not a list of failures.\n"
 "\n"
 "Selection:\n"
 "  --cases GLOB           run only cases whose id matches (repeatable, fnmatch)\n"
@@ -133,28 +139,195 @@ static int main_mkdirs(const char *dir)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The secret from the environment, the key read: 0, or EBC_EXIT_USAGE
+ * after a one-line message. */
+static int main_target(ebc_opts *o)
 {
-	static const ebc_case *all[EBC_MAX_CASES];
-	const ebc_case **sel = NULL;
-	ebc_opts o;
-	ebc_run run;
-	eb_report *rep = NULL;
-	char err[512], token_flags[2048], cmd[4096], meta[256];
-	size_t n_all, n_sel = 0, i;
-	int rc = EBC_EXIT_USAGE, setup;
-	struct sigaction sa;
+	char err[512];
 
-	memset(&run, 0, sizeof(run));
-	if (ebc_opts_parse(argc, argv, &o, err, sizeof(err)) != 0) {
+	if (eb_target_finish(&o->target, true, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ebconform: %s\n(see ebconform --help)\n", err);
 		return EBC_EXIT_USAGE;
 	}
-	if (!o.jwt_secret) {
-		const char *env = getenv("EBCONFORM_JWT_SECRET");
+	ebc_opts_target(o);
+	return 0;
+}
 
-		if (env && *env)
-			o.jwt_secret = env;
+/* The preflight (net/eb_preflight.h): the server speaks the protocol and
+ * takes the suite's token over HTTP and on the socket. A consistent refusal
+ * or a server that is not an Early Bird server stops the run (exit 2) with
+ * a hint instead of a wall of FAILs; an inconsistent one runs, so that the
+ * case checking it fails. 0 or the exit code. */
+static int main_preflight(const ebc_opts *o, const ebc_run *run)
+{
+	eb_target t = o->target;
+	eb_preflight pf;
+	char sub[64], store[64], *tok = NULL;
+	eb_err e;
+	int rc;
+
+	snprintf(sub, sizeof(sub), "%s:preflight", run->prefix);
+	snprintf(store, sizeof(store), "%s-preflight", run->prefix);
+	t.timeout_ms = (long)((double)o->timeout_ms * o->time_scale);
+	if (eb_target_mint(&t, sub, 600, true, &tok, &e) != EB_OK) {
+		fprintf(stderr, "ebconform: cannot mint a token: %s\n", e.msg);
+		return EBC_EXIT_USAGE;
+	}
+	eb_preflight_run(&t, "ebconform", tok, store, &pf);
+	free(tok);
+	if (pf.verdict != EB_PF_OK)
+		fprintf(stderr, "%s\n", pf.message);
+	rc = (int)eb_preflight_exit(pf.verdict);
+	return rc;
+}
+
+/* The report with the run's settings; NULL when out of memory. */
+static eb_report *main_report_new(const ebc_opts *o, const ebc_run *run, int argc, char **argv)
+{
+	char cmd[4096], meta[256];
+	eb_report *rep;
+
+	/* Reports get attached to bug reports: never copy the secret. */
+	eb_cmdline_record(argc, argv, cmd, sizeof(cmd));
+	rep = eb_report_new("ebconform", EBC_VERSION, o->url, cmd);
+	if (!rep)
+		return NULL;
+	eb_report_set_meta(rep, "runPrefix", run->prefix);
+	snprintf(meta, sizeof(meta), "%d", o->jobs);
+	eb_report_set_meta(rep, "jobs", meta);
+	eb_report_set_meta(rep, "strict", o->strict ? "true" : "false");
+	snprintf(meta, sizeof(meta), "%ld ms x %.2f", o->timeout_ms, o->time_scale);
+	eb_report_set_meta(rep, "timeout", meta);
+	if (run->limits_offered)
+		snprintf(meta, sizeof(meta), "advertised: body %llu, changes %u, page %u, coalesce %u ms%s",
+			 (unsigned long long)run->limits.max_body_bytes,
+			 run->limits.max_changes_per_request, run->limits.max_page_limit,
+			 run->limits.coalesce_ms, run->limits.rate_limit_on ? ", rate limited" : "");
+	else
+		snprintf(meta, sizeof(meta), "not advertised (GET /api/limits); protocol defaults");
+	eb_report_set_meta(rep, "serverLimits", meta);
+	if (o->jwt_secret)
+		eb_report_set_meta(rep, "secret", EB_SECRET_NOTE);
+	return rep;
+}
+
+/* Writes every report asked for; rc, or EBC_EXIT_USAGE when one failed. */
+static int main_outputs(const ebc_opts *o, eb_report *rep, int rc)
+{
+	if (o->report_dir) {
+		int w = 0;
+
+		w |= main_write(rep, o->report_dir, "report.json", eb_report_write_json);
+		w |= main_write(rep, o->report_dir, "junit.xml", eb_report_write_junit);
+		w |= main_write(rep, o->report_dir, "report.html", eb_report_write_html);
+		if (w)
+			rc = EBC_EXIT_USAGE;
+		else
+			fprintf(stderr, "ebconform: reports in %s/ (report.json, junit.xml, report.html)\n",
+				o->report_dir);
+	}
+	if (o->json && main_write(rep, NULL, o->json, eb_report_write_json))
+		rc = EBC_EXIT_USAGE;
+	if (o->junit && main_write(rep, NULL, o->junit, eb_report_write_junit))
+		rc = EBC_EXIT_USAGE;
+	if (o->html && main_write(rep, NULL, o->html, eb_report_write_html))
+		rc = EBC_EXIT_USAGE;
+	return rc;
+}
+
+/* Setup, preflight, the cases, the verdict and the reports. */
+static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, char **argv)
+{
+	ebc_run run;
+	eb_report *rep = NULL;
+	char err[512], token_flags[2048];
+	int rc;
+
+	memset(&run, 0, sizeof(run));
+	if (eb_http_global_init() != 0) {
+		fprintf(stderr, "ebconform: HTTP client initialisation failed\n");
+		return EBC_EXIT_USAGE;
+	}
+	rc = ebc_run_setup(&run, o, token_flags, sizeof(token_flags), err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "ebconform: %s\n", err);
+	if (rc == 0)
+		rc = main_preflight(o, &run);
+	if (rc != 0)
+		goto out;
+	rc = EBC_EXIT_USAGE;
+	rep = main_report_new(o, &run, argc, argv);
+	if (!rep) {
+		fprintf(stderr, "ebconform: out of memory\n");
+		goto out;
+	}
+	fprintf(stderr, "ebconform: %zu cases against %s (run prefix %s, %d jobs)\n",
+		n_sel, o->url, run.prefix, o->jobs);
+	ebc_run_cases(&run, sel, n_sel, rep, &main_stop);
+	eb_report_finish(rep);
+	eb_report_console_summary(rep, stdout, o->verbose >= 1);
+	rc = ebc_exit_code(eb_report_count(rep, EB_OUT_FAIL), eb_report_count(rep, EB_OUT_ERROR));
+	if (main_stop) {
+		fprintf(stderr, "ebconform: interrupted; the report holds the cases that ran\n");
+		rc = EBC_EXIT_FAIL;
+	}
+	rc = main_outputs(o, rep, rc);
+out:
+	eb_report_free(rep);
+	ebc_run_clear(&run);
+	eb_http_global_cleanup();
+	return rc;
+}
+
+/* The server suite: selection, --list, the target's settings, the run. */
+static int main_server(ebc_opts *o, int argc, char **argv)
+{
+	static const ebc_case *all[EBC_MAX_CASES];
+	const ebc_case **sel = NULL;
+	size_t n_all, n_sel = 0, i;
+	int rc = EBC_EXIT_USAGE;
+	struct sigaction sa;
+
+	n_all = ebc_catalogue(all, EBC_MAX_CASES);
+	sel = malloc(n_all * sizeof(*sel));
+	if (!sel) {
+		fprintf(stderr, "ebconform: out of memory\n");
+		return rc;
+	}
+	for (i = 0; i < n_all; i++)
+		if (ebc_case_selected(o, all[i]->id))
+			sel[n_sel++] = all[i];
+	if (o->list) {
+		main_list(sel, n_sel);
+		rc = EBC_EXIT_OK;
+	} else if (n_sel == 0) {
+		fprintf(stderr, "ebconform: no case matches the --cases/--exclude globs\n"
+			"(see ebconform --list)\n");
+	} else if (main_target(o) != 0) {
+		rc = EBC_EXIT_USAGE;
+	} else if (o->report_dir && main_mkdirs(o->report_dir) != 0) {
+		fprintf(stderr, "ebconform: cannot create %s: %s\n", o->report_dir, strerror(errno));
+	} else {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = main_on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		rc = main_run(o, sel, n_sel, argc, argv);
+	}
+	free(sel);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	ebc_opts o;
+	char err[512];
+	int rc;
+
+	if (ebc_opts_parse(argc, argv, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ebconform: %s\n(see ebconform --help)\n", err);
+		return EBC_EXIT_USAGE;
 	}
 	if (o.help) {
 		main_usage(stdout);
@@ -179,113 +352,8 @@ int main(int argc, char **argv)
 		ebc_opts_free(&o);
 		return rc;
 	}
-	n_all = ebc_catalogue(all, EBC_MAX_CASES);
-	sel = malloc(n_all * sizeof(*sel));
-	if (!sel) {
-		fprintf(stderr, "ebconform: out of memory\n");
-		goto out;
-	}
-	for (i = 0; i < n_all; i++)
-		if (ebc_case_selected(&o, all[i]->id))
-			sel[n_sel++] = all[i];
-	if (o.list) {
-		main_list(sel, n_sel);
-		rc = EBC_EXIT_OK;
-		goto out;
-	}
-	if (n_sel == 0) {
-		fprintf(stderr, "ebconform: no case matches the --cases/--exclude globs\n");
-		goto out;
-	}
-	if (o.report_dir && main_mkdirs(o.report_dir) != 0) {
-		fprintf(stderr, "ebconform: cannot create %s: %s\n", o.report_dir, strerror(errno));
-		goto out;
-	}
-	if (eb_http_global_init() != 0) {
-		fprintf(stderr, "ebconform: HTTP client initialisation failed\n");
-		goto out;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = main_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	setup = ebc_run_setup(&run, &o, token_flags, sizeof(token_flags), err, sizeof(err));
-	if (setup != 0) {
-		fprintf(stderr, "ebconform: %s\n", err);
-		rc = setup;
-		goto out_http;
-	}
-	cmd[0] = '\0';
-	for (i = 0; i < (size_t)argc; i++) {
-		if (i)
-			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " ");
-		/* Reports get attached to bug reports: never copy the secret. */
-		if (i > 0 && strcmp(argv[i - 1], "--jwt-secret") == 0)
-			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
-				 "\"$EBCONFORM_JWT_SECRET\"");
-		else if (strncmp(argv[i], "--jwt-secret=", 13) == 0)
-			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
-				 "--jwt-secret=\"$EBCONFORM_JWT_SECRET\"");
-		else
-			ebc_shell_quote(cmd, sizeof(cmd), argv[i]);
-	}
-	rep = eb_report_new("ebconform", EBC_VERSION, o.url, cmd);
-	if (!rep) {
-		fprintf(stderr, "ebconform: out of memory\n");
-		goto out_http;
-	}
-	eb_report_set_meta(rep, "runPrefix", run.prefix);
-	snprintf(meta, sizeof(meta), "%d", o.jobs);
-	eb_report_set_meta(rep, "jobs", meta);
-	eb_report_set_meta(rep, "strict", o.strict ? "true" : "false");
-	snprintf(meta, sizeof(meta), "%ld ms x %.2f", o.timeout_ms, o.time_scale);
-	eb_report_set_meta(rep, "timeout", meta);
-	if (run.limits_offered)
-		snprintf(meta, sizeof(meta), "advertised: body %llu, changes %u, page %u, coalesce %u ms%s",
-			 (unsigned long long)run.limits.max_body_bytes,
-			 run.limits.max_changes_per_request, run.limits.max_page_limit,
-			 run.limits.coalesce_ms, run.limits.rate_limit_on ? ", rate limited" : "");
-	else
-		snprintf(meta, sizeof(meta), "not advertised (GET /api/limits); protocol defaults");
-	eb_report_set_meta(rep, "serverLimits", meta);
-	fprintf(stderr, "ebconform: %zu cases against %s (run prefix %s, %d jobs)\n",
-		n_sel, o.url, run.prefix, o.jobs);
-
-	ebc_run_cases(&run, sel, n_sel, rep, &main_stop);
-	eb_report_finish(rep);
-	eb_report_console_summary(rep, stdout, o.verbose >= 1);
-
-	rc = ebc_exit_code(eb_report_count(rep, EB_OUT_FAIL), eb_report_count(rep, EB_OUT_ERROR));
-	if (main_stop) {
-		fprintf(stderr, "ebconform: interrupted; the report holds the cases that ran\n");
-		rc = EBC_EXIT_FAIL;
-	}
-	if (o.report_dir) {
-		int w = 0;
-
-		w |= main_write(rep, o.report_dir, "report.json", eb_report_write_json);
-		w |= main_write(rep, o.report_dir, "junit.xml", eb_report_write_junit);
-		w |= main_write(rep, o.report_dir, "report.html", eb_report_write_html);
-		if (w)
-			rc = EBC_EXIT_USAGE;
-		else
-			fprintf(stderr, "ebconform: reports in %s/ (report.json, junit.xml, report.html)\n",
-				o.report_dir);
-	}
-	if (o.json && main_write(rep, NULL, o.json, eb_report_write_json))
-		rc = EBC_EXIT_USAGE;
-	if (o.junit && main_write(rep, NULL, o.junit, eb_report_write_junit))
-		rc = EBC_EXIT_USAGE;
-	if (o.html && main_write(rep, NULL, o.html, eb_report_write_html))
-		rc = EBC_EXIT_USAGE;
-out_http:
-	eb_report_free(rep);
-	ebc_run_clear(&run);
-	eb_http_global_cleanup();
-out:
-	free(sel);
+	rc = main_server(&o, argc, argv);
 	ebc_opts_free(&o);
+	eb_target_clear(&o.target);
 	return rc;
 }

@@ -6,6 +6,7 @@
  */
 #include "ebmock.h"
 #include "core/ebm_evlog.h"
+#include "eb_target.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -136,7 +137,7 @@ static void usage(FILE *f)
 "                            | http-503=SECONDS | http-429=SECONDS | delay-ms=N\n"
 "  --defect NAME             repeatable: switch on an injectable defect;\n"
 "                            --defect list prints NAME<TAB>RULE<TAB>description\n"
-"  --help                    this text\n"
+"  --help                    this text;  --version  the kit's version\n"
 "Exit codes: 0 clean shutdown, 2 usage or setup error.\n", f);
 }
 
@@ -191,6 +192,7 @@ static const struct option long_opts[] = {
 	{ "event-log-max-bytes", required_argument, NULL, O_EVENT_LOG_MAX },
 	{ "event-loop", required_argument, NULL, O_EVENT_LOOP },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -423,14 +425,22 @@ int main(int argc, char **argv)
 		case O_HELP:
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("ebmock %s\n", EB_KIT_VERSION);
+			return 0;
 		default:
-			usage(stderr);
+			/* getopt said what is wrong; one line, not the whole help */
+			fprintf(stderr, "(see ebmock --help)\n");
 			return EXIT_USAGE;
 		}
 		continue;
 bad_value:
-		fprintf(stderr, "ebmock: bad value '%s' for --%s\n", optarg ? optarg : "",
-			argv[optind - 1][0] == '-' ? argv[optind - 1] + 2 : argv[optind - 1]);
+		/* the flag's name from the table: argv[optind - 1] is the value
+		 * when it was given as a separate word */
+		for (v = 0; long_opts[v].name && long_opts[v].val != c; v++)
+			;
+		fprintf(stderr, "ebmock: bad value '%s' for --%s\n(see ebmock --help)\n",
+			optarg ? optarg : "", long_opts[v].name ? long_opts[v].name : "?");
 		return EXIT_USAGE;
 	}
 	if (optind < argc) {

@@ -26,8 +26,14 @@ static void pf_quote(char *buf, size_t len, const char *body, size_t n)
 	if (at + 2 >= len)
 		return;
 	buf[at++] = '"';
-	for (i = 0; i < n && at + 5 < len; i++)
-		buf[at++] = isprint((unsigned char)body[i]) ? body[i] : ' ';
+	for (i = 0; i < n && at + 5 < len; i++) {
+		char ch = isprint((unsigned char)body[i]) ? body[i] : ' ';
+
+		/* one line: runs of blanks (HTML indentation, newlines) as one */
+		if (ch == ' ' && at > 0 && buf[at - 1] == ' ')
+			continue;
+		buf[at++] = ch;
+	}
 	if (i < n && at + 5 < len) {
 		memcpy(buf + at, "...", 3);
 		at += 3;
@@ -37,13 +43,16 @@ static void pf_quote(char *buf, size_t len, const char *body, size_t n)
 }
 
 /* An answer only an Early Bird server (or a failing one) gives: an ERR-1
- * error body, or a server error, which is for the run to report. */
+ * error body other than 404, or a server error, which is for the run to
+ * report. */
 static bool pf_speaks(const eb_http_resp *r)
 {
 	eb_error_body *eb = NULL;
 	bool yes = r->status >= 500;
 
-	if (!yes && r->status >= 400 && eb_error_body_parse(r->body, r->body_len, &eb, NULL) == EB_OK)
+	/* 404 is "no such route" (ERR-3): the URL or its base path is wrong */
+	if (!yes && r->status >= 400 && r->status != 404 &&
+	    eb_error_body_parse(r->body, r->body_len, &eb, NULL) == EB_OK)
 		yes = true;
 	eb_error_body_free(eb);
 	return yes;
@@ -258,8 +267,9 @@ eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char 
 	if (!out->limits_offered && !out->http_ok && !out->http_refused && !out->speaks) {
 		out->verdict = EB_PF_NOT_EB;
 		snprintf(out->message, sizeof(out->message),
-			 "%.32s: %.200s does not look like an Early Bird server: GET /api/limits "
-			 "answered %ld and %.400s. Check --url (host, port and base path). Nothing was run.",
+			 "%.32s: %.200s does not look like an Early Bird server (at this base path): "
+			 "GET /api/limits answered %ld and %.400s. Check --url (host, port and base "
+			 "path). Nothing was run.",
 			 prog, url, out->limits_status, out->seen_http);
 		goto out;
 	}

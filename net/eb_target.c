@@ -390,7 +390,7 @@ int eb_target_arg(eb_target *t, int argc, char **argv, int *i, char *err, size_t
 		{ "--jwt-audience", NULL, EB_OPT_STR, &t->audience, 0, 0, NULL, NULL, NULL, false },
 		{ "--jwt-leeway", NULL, EB_OPT_LONG, &t->leeway_s, 0, 60, "seconds 0-60 (AUTH-7)", NULL, NULL, false },
 		{ "--no-auth", "--no-auth-server", EB_OPT_FLAG, &t->no_auth, 0, 0, NULL, NULL, NULL, false },
-		{ "--timeout", "--timeout-ms", EB_OPT_LONG, &t->timeout_ms, 10, 600000, "milliseconds 10-600000", NULL, NULL, false },
+		{ "--timeout", "--timeout-ms", EB_OPT_LONG, &t->timeout_ms, 50, 600000, "milliseconds 50-600000", NULL, NULL, false },
 	};
 	const unsigned need[] = { EB_TF_URL, EB_TF_JWT, EB_TF_JWT, EB_TF_JWT, EB_TF_JWT,
 				  EB_TF_LEEWAY, EB_TF_NO_AUTH, EB_TF_TIMEOUT };

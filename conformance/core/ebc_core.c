@@ -25,21 +25,6 @@ static void core_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int core_long(const char *s, long lo, long hi, long *out)
-{
-	char *end = NULL;
-	long v;
-
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int core_push(const char ***arr, size_t *n, const char *s)
 {
 	const char **p = realloc((void *)*arr, (*n + 1) * sizeof(*p));
@@ -54,8 +39,7 @@ static int core_push(const char ***arr, size_t *n, const char *s)
 
 /* Options that take a value; the rest are flags. */
 static const char *const core_valued[] = {
-	"--url", "--jwt-secret", "--jwt-private-key", "--jwt-issuer",
-	"--jwt-audience", "--jwt-leeway", "--cases", "--exclude", "--timeout",
+	"--cases", "--exclude",
 	"--time-scale", "--jobs", "--report-dir", "--junit", "--json", "--html",
 	"--seed", "--driver", "--clock-scale", "--ebmock", NULL
 };
@@ -75,8 +59,8 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 	int i;
 
 	memset(o, 0, sizeof(*o));
-	o->jwt_leeway_s = 5;
-	o->timeout_ms = 5000;
+	eb_target_init(&o->target, EBC_TARGET_FLAGS);
+	ebc_opts_target(o);
 	o->time_scale = 1.0;
 	o->jobs = 4;
 	o->clock_scale = 0.01;
@@ -85,8 +69,14 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 		char name[64];
 		const char *val = NULL;
 		const char *eq;
-		long lv;
+		uint64_t uv;
+		/* --url, --jwt-*, --no-auth, --timeout: the kit's shared table */
+		int t = eb_target_arg(&o->target, argc, argv, &i, err, errlen);
 
+		if (t < 0)
+			goto fail;
+		if (t > 0)
+			continue;
 		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 			if (o->verbose < 2)
 				o->verbose++;
@@ -137,29 +127,7 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 			goto fail;
 		}
 
-		if (strcmp(name, "--url") == 0) {
-			o->url = val;
-		} else if (strcmp(name, "--jwt-secret") == 0) {
-			if (!*val) {
-				core_err(err, errlen, "--jwt-secret must not be empty");
-				goto fail;
-			}
-			o->jwt_secret = val;
-		} else if (strcmp(name, "--jwt-private-key") == 0) {
-			o->jwt_private_key = val;
-		} else if (strcmp(name, "--jwt-issuer") == 0) {
-			o->jwt_issuer = val;
-		} else if (strcmp(name, "--jwt-audience") == 0) {
-			o->jwt_audience = val;
-		} else if (strcmp(name, "--jwt-leeway") == 0) {
-			if (core_long(val, 0, 60, &lv)) {
-				core_err(err, errlen, "--jwt-leeway: seconds 0-60 (AUTH-7), got '%s'", val);
-				goto fail;
-			}
-			o->jwt_leeway_s = lv;
-		} else if (strcmp(name, "--no-auth-server") == 0) {
-			o->no_auth_server = true;
-		} else if (strcmp(name, "--cases") == 0) {
+		if (strcmp(name, "--cases") == 0) {
 			if (core_push(&o->cases, &o->n_cases, val))
 				goto oom;
 		} else if (strcmp(name, "--exclude") == 0) {
@@ -171,33 +139,22 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 			o->strict = true;
 		} else if (strcmp(name, "--version") == 0) {
 			o->version = true;
-		} else if (strcmp(name, "--timeout") == 0) {
-			if (core_long(val, 50, 600000, &lv)) {
-				core_err(err, errlen, "--timeout: milliseconds 50-600000, got '%s'", val);
-				goto fail;
-			}
-			o->timeout_ms = lv;
 		} else if (strcmp(name, "--time-scale") == 0) {
-			char *end = NULL;
-			double d;
-
-			errno = 0;
-			d = strtod(val, &end);
 			/* Only stretches the suite's patience: below 1 it would
 			 * shorten the spec's fixed deadlines (10 s auth timeout,
 			 * leeway + 2 s expiry), which is the server's to meet. */
-			if (errno || end == val || *end || !(d >= 1.0 && d <= 100.0)) {
-				core_err(err, errlen, "--time-scale: a factor 1-100 (it only lengthens "
-					 "waits; the spec's deadlines are fixed), got '%s'", val);
+			if (!eb_parse_double(val, 1.0, 100.0, &o->time_scale)) {
+				core_err(err, errlen, "bad value '%s' for --time-scale: want a factor "
+					 "1-100 (it only lengthens waits; the spec's deadlines are fixed)",
+					 val);
 				goto fail;
 			}
-			o->time_scale = d;
 		} else if (strcmp(name, "--jobs") == 0) {
-			if (core_long(val, 1, 64, &lv)) {
-				core_err(err, errlen, "--jobs: 1-64, got '%s'", val);
+			if (!eb_parse_u64(val, 1, 64, &uv)) {
+				core_err(err, errlen, "bad value '%s' for --jobs: want 1-64", val);
 				goto fail;
 			}
-			o->jobs = (int)lv;
+			o->jobs = (int)uv;
 		} else if (strcmp(name, "--report-dir") == 0) {
 			o->report_dir = val;
 		} else if (strcmp(name, "--junit") == 0) {
@@ -207,16 +164,11 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 		} else if (strcmp(name, "--html") == 0) {
 			o->html = val;
 		} else if (strcmp(name, "--seed") == 0) {
-			char *end = NULL;
-			unsigned long long s;
-
-			errno = 0;
-			s = strtoull(val, &end, 10);
-			if (errno || end == val || *end || val[0] == '-') {
-				core_err(err, errlen, "--seed: a non-negative integer, got '%s'", val);
+			if (!eb_parse_u64(val, 0, UINT64_MAX, &o->seed)) {
+				core_err(err, errlen, "bad value '%s' for --seed: want a non-negative "
+					 "integer", val);
 				goto fail;
 			}
-			o->seed = s;
 			o->seed_set = true;
 		} else if (strcmp(name, "--driver") == 0) {
 			if (!*val) {
@@ -245,6 +197,7 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	ebc_opts_target(o);
 	if (!o->help && !o->list && !o->version && !o->url) {
 		if (!o->driver) {
 			core_err(err, errlen, "--url is required (or --driver CMD for the client suite)");
@@ -266,6 +219,20 @@ oom:
 fail:
 	ebc_opts_free(o);
 	return -1;
+}
+
+void ebc_opts_target(ebc_opts *o)
+{
+	const eb_target *t = &o->target;
+
+	o->url = t->has_url ? t->url.http : NULL;
+	o->jwt_secret = t->secret;
+	o->jwt_private_key = t->private_key_path;
+	o->jwt_issuer = t->issuer;
+	o->jwt_audience = t->audience;
+	o->jwt_leeway_s = t->leeway_s;
+	o->no_auth_server = t->no_auth;
+	o->timeout_ms = t->timeout_ms;
 }
 
 void ebc_opts_free(ebc_opts *o)
@@ -321,30 +288,5 @@ int ebc_exit_code(size_t n_fail, size_t n_error)
 
 void ebc_shell_quote(char *buf, size_t len, const char *s)
 {
-	size_t at = strlen(buf);
-	const char *p;
-	bool plain = *s != '\0';
-
-	for (p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("-_./:=@,+%", *p)))
-			plain = false;
-	if (plain) {
-		snprintf(buf + at, len > at ? len - at : 0, "%s", s);
-		return;
-	}
-	if (at + 1 < len)
-		buf[at++] = '\'';
-	for (p = s; *p && at + 5 < len; p++) {
-		if (*p == '\'') {
-			memcpy(buf + at, "'\\''", 4);
-			at += 4;
-		} else {
-			buf[at++] = *p;
-		}
-	}
-	if (at + 1 < len)
-		buf[at++] = '\'';
-	if (at < len)
-		buf[at] = '\0';
+	eb_shell_quote(buf, len, s);
 }

@@ -23,7 +23,7 @@
 
 #define MAIN_MAX_CATEGORIES 128
 #define MAIN_DEATH_RETRIES 3
-#define MAIN_TARGET_FLAGS (EB_TF_URL | EB_TF_JWT | EB_TF_TIMEOUT)
+#define MAIN_TARGET_FLAGS (EB_TF_URL | EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TIMEOUT)
 
 static volatile sig_atomic_t main_stop;
 
@@ -71,7 +71,8 @@ static void main_usage(FILE *out)
 "WebSocket traffic and raw TCP oddities, each answer checked against\n"
 "docs/PROTOCOL.md (rule ids cited), the server's health probed after each batch.\n"
 "\n"
-"Target and tokens (like ebconform; a signing key is required):\n"
+"Target and tokens (like ebconform; a signing key is required: --no-auth only\n"
+"checks that the server wants none):\n"
 "%s"
 "Run:\n"
 "  --seed N                random seed (default: the clock; printed); same seed,\n"
@@ -533,6 +534,7 @@ static int main_fuzz(ebf_ctx *x, main_run *run, ebf_case *batch, bool *died)
 static int main_setup(ebf_ctx *x)
 {
 	const ebf_opts *o = x->o;
+	int rc;
 
 	/* Store and change ids carry a per-run nonce: a second run with the same
 	 * seed against a server that kept its data must not collide with the
@@ -544,9 +546,18 @@ static int main_setup(ebf_ctx *x)
 	if (eb_http_global_init() != 0)
 		return EB_EXIT_USAGE;
 	x->http = eb_http_new(o->url, o->timeout_ms);
-	if (!x->http || main_tokens(x) != 0)
+	if (!x->http || (!o->target.no_auth && main_tokens(x) != 0))
 		return EB_EXIT_USAGE;
-	return main_preflight(x);
+	rc = main_preflight(x);
+	if (rc == 0 && o->target.no_auth) {
+		/* the preflight told a server that wants tokens; for one that
+		 * does not, the auth cases would all be false findings */
+		fprintf(stderr, "ebfuzz: the server takes requests without a token, but ebfuzz "
+			"fuzzes servers with auth only (its cases send good and bad tokens); "
+			"nothing was run\n");
+		rc = EB_EXIT_USAGE;
+	}
+	return rc;
 }
 
 static void main_cleanup(ebf_ctx *x, main_run *run, ebf_case *batch)

@@ -275,7 +275,7 @@ START_TEST(test_bad_target_values_name_the_flag_and_the_value)
 		  "bad value 'http://127.0.0.1:80abc' for --url: port is not a number 1-65535" },
 		{ "--url", "http://:1", "bad value 'http://:1' for --url: missing host" },
 		{ "--jwt-leeway", "61", "bad value '61' for --jwt-leeway: want seconds 0-60 (AUTH-7)" },
-		{ "--timeout", "5s", "bad value '5s' for --timeout: want milliseconds 10-600000" },
+		{ "--timeout", "5s", "bad value '5s' for --timeout: want milliseconds 50-600000" },
 		{ "--jwt-secret", "", "bad value '' for --jwt-secret: must not be empty" },
 	};
 	size_t i;
