@@ -106,7 +106,9 @@ static void queue_retry(ebcc_ctx *cc, const char *fault, const char *what)
 	const char *s = ebcc_store(cc, 0);
 	long live = ebcc_boot(cc, A, "active", 1, true);
 	char made[2][64];
-	ebcc_q q = { EBCC_Q_PUSH, s, A, NULL };
+	/* Every POST of the store: a push answered by the fault never had
+	 * its body read, so the event log cannot show its ids. */
+	ebcc_q q = { EBCC_Q_REQ, s, A, NULL };
 	size_t idx[64], n, i, j, failed = 0;
 	bool ok = false;
 	eb_change *ch = NULL;
@@ -131,7 +133,7 @@ static void queue_retry(ebcc_ctx *cc, const char *fault, const char *what)
 	for (i = 0; i < n && i < 64; i++) {
 		const ebcc_ev *e = &cc->ev[idx[i]];
 
-		if (e->status != 200)
+		if (strcmp(e->method, "POST") == 0 && e->status != 200 && e->fault[0])
 			failed++;
 		for (j = 0; j < e->n_change_ids; j++)
 			if (strcmp(e->change_ids[j], made[0]) != 0 && strcmp(e->change_ids[j], made[1]) != 0) {
@@ -162,7 +164,9 @@ static void case_rejected_dropped(ebcc_ctx *cc)
 	const char *s = ebcc_store(cc, 0);
 	char g1[64], bad[64], g2[64], last[128], big[400], pushed[QMAX][64];
 	long live = queue_offline(cc, A, 1);
-	ebcc_q q = { EBCC_Q_PUSH, s, A, NULL };
+	/* All POSTs: a rejected push's ids are not in the event log (the
+	 * server refused the body before logging them). */
+	ebcc_q q = { EBCC_Q_REQ, s, A, NULL };
 	size_t idx[64], n, i, j, np;
 	long rej_at = -1;
 
@@ -194,8 +198,8 @@ static void case_rejected_dropped(ebcc_ctx *cc)
 				 e->t0 - cc->t_start, cc->ev[rej_at].status);
 			return;
 		}
-		if (has_bad && (e->status == 400 || e->status == 413 || e->status == 422 ||
-				e->status == 403))
+		if (rej_at < 0 && strcmp(e->method, "POST") == 0 &&
+		    (e->status == 400 || e->status == 413 || e->status == 422 || e->status == 403))
 			rej_at = (long)idx[i];
 	}
 	if (rej_at < 0) {

@@ -1,0 +1,148 @@
+#!/bin/sh
+# The client suite proves itself against the reference SDK (ebclient):
+#  1. `ebconform --driver 'ebclient --driver'` must exit 0 with no FAIL and no
+#     ERROR over every client case;
+#  2. for every line of `ebclient --defect list` (NAME<TAB>RULE<TAB>text),
+#     `ebconform --driver 'ebclient --driver --defect NAME' --cases <each case
+#     citing RULE>` must exit 1 with at least one FAIL case whose failedRule
+#     is RULE. The defect runs go 3 at a time.
+# Usage: sh tests/scripts/client_selfproof.sh build/<config>
+# (EB_BIN_DIR, when set, names the bin folder.)
+set -u
+
+if [ "${1:-}" = "__defect" ]; then
+	MODE=defect
+	shift
+	NAME=$1
+	RULE=$2
+else
+	MODE=main
+	B=${1:?usage: client_selfproof.sh build/<config>}
+	EB_BIN_DIR=${EB_BIN_DIR:-$B/bin}
+	EB_BIN_DIR=$(cd "$EB_BIN_DIR" && pwd)
+	export EB_BIN_DIR
+	CS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ebc-clientproof.XXXXXX")
+	export CS_TMP
+	# Sanitizers slow every process down: the suite's slack stretches,
+	# never the protocol's intervals.
+	case "$B" in *sanitize*) CS_SCALE=2 ;; *) CS_SCALE=1 ;; esac
+	export CS_SCALE
+fi
+
+CONF=$EB_BIN_DIR/ebconform
+CLIENT=$EB_BIN_DIR/ebclient
+
+# "id<TAB>failedRule" of every FAIL case of a JSON report (the writer puts
+# each case member on its own line, three tabs deep).
+failed_cases() {
+	awk '
+	/^\t\t\t"id":\t"/ { id = $0; sub(/^[^:]*:\t"/, "", id); sub(/",?$/, "", id); out = ""; next }
+	/^\t\t\t"outcome":\t"/ { out = $0; sub(/^[^:]*:\t"/, "", out); sub(/",?$/, "", out); next }
+	/^\t\t\t"failedRule":\t"/ {
+		if (out == "FAIL") { r = $0; sub(/^[^:]*:\t"/, "", r); sub(/",?$/, "", r); print id "\t" r }
+	}' "$1"
+}
+
+count_outcome() {
+	grep -c -P "^\t\t\t\"outcome\":\t\"$2\"" "$1"
+}
+
+if [ "$MODE" = defect ]; then
+	res=$CS_TMP/res/$NAME
+	# --cases for every client case citing RULE (third column of --list).
+	set --
+	for id in $(awk -F '\t' -v r="$RULE" '{ n = split($3, a, ","); for (i = 1; i <= n; i++) if (a[i] == r) print $1 }' "$CS_TMP/list.txt"); do
+		set -- "$@" --cases "$id"
+	done
+	if [ "$#" -eq 0 ]; then
+		printf 'MISS\t%s\t%s\tno client case cites %s\n' "$NAME" "$RULE" "$RULE" >"$res"
+		exit 0
+	fi
+	"$CONF" --driver "$CLIENT --driver --defect $NAME" --time-scale "$CS_SCALE" "$@" \
+		--json "$CS_TMP/d-$NAME.json" >"$CS_TMP/d-$NAME.out" 2>"$CS_TMP/d-$NAME.err"
+	rc=$?
+	ids=$(failed_cases "$CS_TMP/d-$NAME.json" 2>/dev/null | awk -F '\t' -v r="$RULE" '$2 == r { printf "%s%s", sep, $1; sep = " " }')
+	if [ "$rc" -eq 1 ] && [ -n "$ids" ]; then
+		printf 'OK\t%s\t%s\t%s\n' "$NAME" "$RULE" "$ids" >"$res"
+	else
+		other=$(failed_cases "$CS_TMP/d-$NAME.json" 2>/dev/null | awk -F '\t' '{ printf "%s%s(%s)", sep, $1, $2; sep = " " }')
+		printf 'MISS\t%s\t%s\texit %s; failing cases: %s\n' "$NAME" "$RULE" "$rc" "${other:-none}" >"$res"
+	fi
+	exit 0
+fi
+
+# ---- main -----------------------------------------------------------------------
+
+trap 'rm -rf "$CS_TMP"' EXIT
+trap 'exit 2' INT TERM
+
+for b in "$CONF" "$CLIENT" "$EB_BIN_DIR/ebmock"; do
+	if [ ! -x "$b" ]; then
+		echo "client_selfproof: $b not built" >&2
+		exit 1
+	fi
+done
+mkdir -p "$CS_TMP/res"
+t0=$(date +%s)
+if ! "$CONF" --list --driver "$CLIENT --driver" >"$CS_TMP/list.txt"; then
+	echo "client_selfproof: ebconform --list --driver failed" >&2
+	exit 1
+fi
+
+# 1. the reference SDK passes every client case
+"$CONF" --driver "$CLIENT --driver" --time-scale "$CS_SCALE" --json "$CS_TMP/clean.json" \
+	>"$CS_TMP/clean.out" 2>"$CS_TMP/clean.err"
+rc=$?
+J=$CS_TMP/clean.json
+if [ ! -s "$J" ]; then
+	echo "client_selfproof: no report from the clean run (exit $rc)"
+	cat "$CS_TMP/clean.err" "$CS_TMP/clean.out"
+	exit 1
+fi
+np=$(count_outcome "$J" PASS)
+nf=$(count_outcome "$J" FAIL)
+nn=$(count_outcome "$J" NON-STRICT)
+ne=$(count_outcome "$J" ERROR)
+echo "clean ebclient: exit $rc — $np PASS, $nf FAIL, $nn NON-STRICT, $ne ERROR ($(($(date +%s) - t0)) s)"
+if [ "$rc" -ne 0 ] || [ "$nf" -ne 0 ] || [ "$ne" -ne 0 ] || [ "$nn" -ne 0 ]; then
+	echo "client_selfproof: the reference SDK must pass every client case"
+	cat "$CS_TMP/clean.out"
+	exit 1
+fi
+
+# 2. every client defect is caught by a case citing its rule
+"$CLIENT" --defect list >"$CS_TMP/defects.txt" || {
+	echo "client_selfproof: ebclient --defect list failed"
+	exit 1
+}
+nd=$(grep -c . "$CS_TMP/defects.txt")
+t1=$(date +%s)
+echo "defect runs: $nd defects, 3 at a time"
+awk -F '\t' 'NF >= 2 { print $1 " " $2 }' "$CS_TMP/defects.txt" |
+	xargs -P 3 -n 2 sh "$0" __defect
+miss=0
+echo
+printf '%-28s %-19s %s\n' "defect" "rule" "failing cases citing the rule"
+while IFS="$(printf '\t')" read -r name rule _; do
+	r=$CS_TMP/res/$name
+	if [ ! -f "$r" ]; then
+		printf '%-28s %-19s MISSED: no result\n' "$name" "$rule"
+		miss=$((miss + 1))
+		continue
+	fi
+	st=$(cut -f1 "$r")
+	what=$(cut -f4- "$r")
+	if [ "$st" = OK ]; then
+		printf '%-28s %-19s %s\n' "$name" "$rule" "$what"
+	else
+		printf '%-28s %-19s MISSED: %s\n' "$name" "$rule" "$what"
+		miss=$((miss + 1))
+	fi
+done <"$CS_TMP/defects.txt"
+echo
+echo "client defects caught: $((nd - miss)) of $nd; defect runs $(($(date +%s) - t1)) s, total $(($(date +%s) - t0)) s"
+if [ "$miss" -ne 0 ]; then
+	echo "client_selfproof: $miss client defect(s) not caught for their rule"
+	exit 1
+fi
+exit 0
