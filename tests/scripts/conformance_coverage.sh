@@ -62,6 +62,10 @@ ncited_all=$(comm -12 "$tmp/cited.txt" "$tmp/must.txt" | grep -c .)
 nshould=$(awk -F '\t' '$2 != "MUST" && $1 !~ /^CLIENT-/' "$tmp/rules.txt" | cut -f1 | sort | comm -12 - "$tmp/cited.txt" | grep -c .)
 echo "rules in PROTOCOL.md: $nrules; server MUST rules: $(grep -c . "$tmp/must.txt"); cases: $ncases"
 echo "required (server MUST minus exclusions): $nreq, cited: $((nreq - nunc)); server MUST cited in all: $ncited_all; SHOULD/MAY cited: $nshould"
+# The headline tools/run-tests.sh prints at the end of make test.
+mkdir -p "$B/test-logs"
+printf 'rules covered: %s of %s checkable server MUST rules cited by the %s server cases (%s rules in PROTOCOL.md)\n' \
+	"$((nreq - nunc))" "$nreq" "$ncases" "$nrules" >"$B/test-logs/headline-coverage.txt"
 echo "excluded (not checkable black-box):"
 printf '%s\n' "$EXCLUDED" | sed 's/^/  /; s/\t/  /'
 if [ -s "$tmp/excluded_but_cited.txt" ]; then

@@ -141,6 +141,11 @@ nn=$(count_outcome "$J" NON-STRICT)
 ns=$(count_outcome "$J" SKIP)
 ne=$(count_outcome "$J" ERROR)
 echo "clean ebmock: exit $rc — $np PASS, $nf FAIL, $nn NON-STRICT, $ns SKIP, $ne ERROR ($(($(date +%s) - t0)) s)"
+# The headline tools/run-tests.sh prints at the end of make test.
+HEADLINE=$B/test-logs/headline-conformance.txt
+mkdir -p "$B/test-logs"
+printf 'server suite: %s of %s cases passed against a clean ebmock (%s FAIL, %s ERROR, %s SKIP, %s NON-STRICT)\n' \
+	"$np" "$((np + nf + nn + ns + ne))" "$nf" "$ne" "$ns" "$nn" >"$HEADLINE"
 if [ "$rc" -ne 0 ] || [ "$nf" -ne 0 ] || [ "$ne" -ne 0 ]; then
 	echo "selfproof: the clean ebmock must pass every case"
 	cat "$SP_TMP/clean.out"
@@ -182,6 +187,8 @@ while IFS="$(printf '\t')" read -r name rule _; do
 done <"$SP_TMP/defects.txt"
 echo
 echo "defects caught: $((nd - miss)) of $nd; total $(($(date +%s) - t0)) s"
+printf 'defects caught: %s of %s planted ebmock defects, each FAILs a case citing its rule\n' \
+	"$((nd - miss))" "$nd" >>"$HEADLINE"
 if [ "$miss" -ne 0 ]; then
 	echo "selfproof: $miss defect(s) not caught for their rule"
 	exit 1
