@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,17 @@ struct ebcc_drv {
 	ebcc_lines lines;
 	ebcc_mark marks[DRV_MAX_MARKS];
 	size_t n_marks;
+	bool reaped;              /* pid waited for; status holds its wait status */
+	int status;
 };
+
+/* Non-blocking reap that keeps the status for the report. */
+static bool drv_reap(ebcc_drv *d)
+{
+	if (!d->reaped && d->pid > 0 && ebcc_reaped(d->pid, &d->status))
+		d->reaped = true;
+	return d->reaped;
+}
 
 static const char drv_names[EBCC_MAX_CLIENTS] = { 'a', 'b', 'c' };
 
@@ -264,7 +275,10 @@ static void drv_free(ebcc_drv *d)
 	if (d->in_fd >= 0)
 		close(d->in_fd);
 	d->in_fd = -1;
-	ebcc_kill(d->pid, 2000, NULL);
+	if (!d->reaped)
+		ebcc_kill(d->pid, 2000, NULL);
+	else if (d->pid > 0)
+		kill(-d->pid, SIGKILL);
 	d->pid = -1;
 	if (d->th_started)
 		pthread_join(d->th, NULL);
@@ -315,11 +329,12 @@ size_t ebcc_drv_marks(ebcc_ctx *cc, int i, ebcc_mark *out, size_t cap)
 	return n;
 }
 
-static void drv_status_text(pid_t pid, char *buf, size_t len)
+static void drv_status_text(ebcc_drv *d, char *buf, size_t len)
 {
-	int st = 0;
+	int st = d->status;
 
-	if (ebcc_reaped(pid, &st) && st != -1) {
+	if (drv_reap(d)) {
+		st = d->status;
 		if (WIFEXITED(st))
 			snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
 		else if (WIFSIGNALED(st))
@@ -337,6 +352,14 @@ static void drv_error(ebcc_ctx *cc, int i, const char *what)
 	char tail[DRV_TAIL + 1];
 	size_t n;
 	const char *t;
+
+	/* What the driver wrote on stderr just before may still sit in the
+	 * pipe: give the reader thread a moment. */
+	{
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 
 	ebcc_drv_tail(cc, i, tail, sizeof(tail));
 	n = strlen(tail);
@@ -484,13 +507,16 @@ void ebcc_drv_stop(ebcc_ctx *cc, int i)
 	{
 		double until = ebcc_now() + 2000.0 * (cc->time_scale > 1 ? cc->time_scale : 1);
 
-		while (ebcc_now() < until && !ebcc_reaped(d->pid, NULL)) {
+		while (ebcc_now() < until && !drv_reap(d)) {
 			struct timespec ts = { 0, 20 * 1000000L };
 
 			nanosleep(&ts, NULL);
 		}
 	}
-	ebcc_kill(d->pid, 2000, NULL);
+	if (!d->reaped)
+		ebcc_kill(d->pid, 2000, NULL);
+	else if (d->pid > 0)
+		kill(-d->pid, SIGKILL);   /* what the driver's shell left behind */
 	d->pid = -1;
 	ebcc_drv_tail(cc, i, tail, sizeof(tail));
 	snprintf(cc->drv_tail[i], sizeof(cc->drv_tail[i]), "%s", tail);
@@ -620,13 +646,13 @@ cJSON *ebcc_cmd(ebcc_ctx *cc, int i, const char *cmd, const char *members, long 
 			{
 				double until = ebcc_now() + 500;
 
-				while (ebcc_now() < until && !ebcc_reaped(d->pid, NULL)) {
+				while (ebcc_now() < until && !drv_reap(d)) {
 					struct timespec t2 = { 0, 10 * 1000000L };
 
 					nanosleep(&t2, NULL);
 				}
 			}
-			drv_status_text(d->pid, st, sizeof(st));
+			drv_status_text(d, st, sizeof(st));
 			snprintf(what, sizeof(what), "driver %c %s before answering %s",
 				 drv_names[i], st, cmd);
 			drv_error(cc, i, what);
