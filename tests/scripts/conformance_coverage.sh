@@ -1,7 +1,8 @@
 #!/bin/sh
 # Requirement coverage of the conformance suite: every server-side MUST rule
 # of docs/PROTOCOL.md must be cited by at least one case of `ebconform --list`.
-# Left out: CLIENT-* rules (client SDK cases), SHOULD/MAY rules, and the few
+# The client suite (`ebconform --list --driver CMD`) must cite every CLIENT
+# MUST rule the same way. Left out: SHOULD/MAY rules, and the few
 # server rules listed below with the reason a black-box suite cannot check
 # them; each exclusion is printed so it stays visible.
 # Usage: sh tests/scripts/conformance_coverage.sh build/<config>
@@ -89,6 +90,40 @@ if [ -f "$DOC" ]; then
 	fi
 	echo "catalogue: all $ncases cases are listed in docs/CONFORMANCE.md"
 fi
+# ---- the client suite (ebconform --driver): every CLIENT MUST rule cited
+if ! "$CONF" --list --driver true >"$tmp/clist.txt"; then
+	echo "coverage: ebconform --list --driver failed" >&2
+	exit 1
+fi
+nccases=$(grep -c . "$tmp/clist.txt")
+cut -f3 "$tmp/clist.txt" | tr ',' '\n' | grep . | sort -u >"$tmp/ccited.txt"
+awk -F '\t' '$2 == "MUST" && $1 ~ /^CLIENT-/ { print $1 }' "$tmp/rules.txt" | sort >"$tmp/cmust.txt"
+comm -23 "$tmp/cmust.txt" "$tmp/ccited.txt" >"$tmp/cuncovered.txt"
+ncmust=$(grep -c . "$tmp/cmust.txt")
+ncunc=$(grep -c . "$tmp/cuncovered.txt")
+echo "client cases: $nccases; CLIENT MUST rules: $ncmust, cited: $((ncmust - ncunc))"
+printf 'client rules covered: %s of %s CLIENT MUST rules cited by the %s client cases\n' \
+	"$((ncmust - ncunc))" "$ncmust" "$nccases" >>"$B/test-logs/headline-coverage.txt"
+bad=$(cut -f1 "$tmp/rules.txt" | sort | comm -13 - "$tmp/ccited.txt" | tr '\n' ' ')
+if [ -n "$bad" ]; then
+	echo "coverage: client cases cite ids that are not rules of PROTOCOL.md: $bad"
+	exit 1
+fi
+if [ -f "$DOC" ]; then
+	missing=$(cut -f1 "$tmp/clist.txt" | while read -r id; do
+		grep -qF "\`$id\`" "$DOC" || printf '%s ' "$id"
+	done)
+	if [ -n "$missing" ]; then
+		echo "coverage: client cases missing from the catalogue of docs/CONFORMANCE.md: $missing"
+		exit 1
+	fi
+fi
+if [ "$ncunc" -ne 0 ]; then
+	echo "coverage: CLIENT MUST rules no client case cites:"
+	sed 's/^/  /' "$tmp/cuncovered.txt"
+	exit 1
+fi
+echo "coverage: every CLIENT MUST rule is cited by a client case"
 if [ "$nunc" -ne 0 ]; then
 	echo "coverage: server MUST rules no case cites:"
 	sed 's/^/  /' "$tmp/uncovered.txt"
