@@ -75,7 +75,7 @@ static void main_usage(FILE *f)
 "  --clock-scale F        the SDK runs its protocol timers F times real time\n"
 "                         (0.001-1, default 0.01: a 30 s poll is 300 ms)\n"
 "  --ebmock PATH          the ebmock to stage cases with (default: beside ebconform)\n"
-"  (--jobs defaults to 16 in client mode: the cases mostly wait)\n"
+"  (--jobs defaults to 12 in client mode: the cases mostly wait)\n"
 "\n"
 "Reports:\n"
 "  --report-dir DIR       write DIR/report.json, DIR/junit.xml, DIR/report.html\n"
