@@ -156,6 +156,10 @@ extern const ebc_case ebc_cases_timing[];
 extern const size_t ebc_cases_timing_n;
 extern const ebc_case ebc_cases_rate[];
 extern const size_t ebc_cases_rate_n;
+extern const ebc_case ebc_cases_decisions[];
+extern const size_t ebc_cases_decisions_n;
+extern const ebc_case ebc_cases_behaviours[];
+extern const size_t ebc_cases_behaviours_n;
 
 /* Every case in catalogue order into out (cap slots); returns the count. */
 size_t ebc_catalogue(const ebc_case **out, size_t cap);

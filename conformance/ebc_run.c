@@ -30,6 +30,8 @@ size_t ebc_catalogue(const ebc_case **out, size_t cap)
 		{ ebc_cases_fallback, ebc_cases_fallback_n },
 		{ ebc_cases_timing, ebc_cases_timing_n },
 		{ ebc_cases_rate, ebc_cases_rate_n },
+		{ ebc_cases_decisions, ebc_cases_decisions_n },
+		{ ebc_cases_behaviours, ebc_cases_behaviours_n },
 	};
 	size_t i, j, n = 0;
 

@@ -534,8 +534,9 @@ static char *mint_payload(const eb_jwt_mint_opts *o)
 	    (o->has_nbf && !cJSON_AddNumberToObject(p, "nbf", (double)o->nbf)) ||
 	    (o->has_iat && !cJSON_AddNumberToObject(p, "iat", (double)o->iat)) ||
 	    (o->iss && !cJSON_AddStringToObject(p, "iss", o->iss)) ||
-	    (o->aud && !cJSON_AddStringToObject(p, "aud", o->aud)) ||
 	    (o->jti && !cJSON_AddStringToObject(p, "jti", o->jti)) ||
+	    (o->aud && !o->n_aud_list && !cJSON_AddStringToObject(p, "aud", o->aud)) ||
+	    (o->n_aud_list && !add_patterns(p, "aud", o->aud_list, o->n_aud_list)) ||
 	    !add_patterns(p, "eb_read", o->read, o->n_read) ||
 	    !add_patterns(p, "eb_write", o->write, o->n_write))
 		goto out;

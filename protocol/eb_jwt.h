@@ -72,6 +72,7 @@ typedef struct eb_jwt_mint_opts {
 	bool has_iat;  int64_t iat;
 	const char *iss;       /* NULL: none */
 	const char *aud;       /* NULL: none */
+	const char *const *aud_list; size_t n_aud_list; /* n > 0: aud as this array (aud ignored) */
 	const char *const *read;  size_t n_read;   /* eb_read; NULL with 0: absent */
 	const char *const *write; size_t n_write;  /* eb_write */
 	const char *jti;       /* NULL: none (ebmock's revoke fault refuses by jti) */

@@ -586,7 +586,7 @@ eb_rc eb_ws_server_msg_parse(const char *buf, size_t len,
 			goto out;
 	} else if (!strcmp(type, "pong")) {
 		m->type = EB_WS_S_PONG;
-		if ((rc = get_request_id(root, "WS-5", true, &m->request_id, err)))
+		if ((rc = get_request_id(root, "WS-4", true, &m->request_id, err)))
 			goto out;
 	} else if (!strcmp(type, "store_changed")) {
 		m->type = EB_WS_S_STORE_CHANGED;

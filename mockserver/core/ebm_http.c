@@ -184,6 +184,16 @@ static const char *bearer_of(const char *h, size_t *len, bool *malformed)
 	return h;
 }
 
+/* The Authorization header names the Bearer scheme (with or without a
+ * credential): another scheme counts as no token at all (ERR-9). */
+static bool scheme_is_bearer(const char *h)
+{
+	while (h && (*h == ' ' || *h == '\t'))
+		h++;
+	return h && strncasecmp(h, "Bearer", 6) == 0 &&
+	       (h[6] == '\0' || h[6] == ' ' || h[6] == '\t');
+}
+
 /* application/json, any case, optionally followed by parameters. */
 static bool media_is_json(const char *ct)
 {
@@ -417,6 +427,9 @@ static void read_page(ebm_server *srv, const ebm_store *st, uint64_t after,
 			si++;
 		if (si < n_skip && skip[si] == v)
 			continue;
+		if (feed && st->changes[i].op == EB_OP_DELETE &&
+		    ebm_defect_on(srv, EBM_DEFECT_FEED_HIDES_DELETES))
+			continue;
 		if (k == limit || !*arr) {
 			out->has_more = true;
 			break;
@@ -628,6 +641,47 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Characters (UTF-8 lead bytes) of s: what the id-length-chars and
+ * value-size-chars defects count instead of bytes. */
+static size_t utf8_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+/* id-length-chars, value-size-chars: the id and value limits applied to
+ * characters instead of bytes (the parse ran with the byte limits raised).
+ * true when a change breaks them; probs gets one entry per such change. */
+static bool defect_char_limits(ebm_server *srv, const eb_sync_request *r,
+			       const eb_limits *lim, eb_problems *probs)
+{
+	bool ids = ebm_defect_on(srv, EBM_DEFECT_ID_LENGTH_CHARS);
+	bool vals = ebm_defect_on(srv, EBM_DEFECT_VALUE_SIZE_CHARS);
+	char field[48];
+
+	for (size_t i = 0; (ids || vals) && i < r->n; i++) {
+		const eb_change *c = &r->changes[i];
+		if (ids && utf8_chars(c->id, strlen(c->id)) > lim->max_change_id_bytes) {
+			snprintf(field, sizeof field, "changes[%zu].id", i);
+			eb_problems_add(probs, (long)i, field, EB_CODE_LIMIT_EXCEEDED, "LIMIT-5",
+					"change id longer than maxChangeIdBytes");
+			continue;
+		}
+		char *canon = NULL;
+		size_t cl = 0;
+		if (vals && c->value && eb_json_canonical(c->value, &canon, &cl) == EB_OK &&
+		    utf8_chars(canon, cl) > lim->max_value_bytes) {
+			snprintf(field, sizeof field, "changes[%zu].value", i);
+			eb_problems_add(probs, (long)i, field, EB_CODE_LIMIT_EXCEEDED, "CHG-7",
+					"value larger than maxValueBytes");
+		}
+		free(canon);
+	}
+	return probs->n > 0;
+}
+
 typedef enum { CH_NEW = 0, CH_DUP, CH_CONFLICT } ebm_ch_class;
 
 /* Commits changes[0..n) of req (only the new ones; duplicates and internal
@@ -676,6 +730,9 @@ static eb_rc commit_batch(ebm_server *srv, const ebm_http_ctx *ctx,
 		batch[k].version = v;
 		batch[k].has_version = true;
 		if (ebm_defect_on(srv, EBM_DEFECT_TIMESTAMP_REWRITTEN))
+			batch[k].timestamp = now;
+		if (batch[k].timestamp > now &&
+		    ebm_defect_on(srv, EBM_DEFECT_FUTURE_TIMESTAMP_CLAMPED))
 			batch[k].timestamp = now;
 		k++;
 	}
@@ -892,6 +949,10 @@ static void handle_sync(ebm_server *srv, const ebm_http_ctx *ctx,
 	}
 	if (ebm_defect_on(srv, EBM_DEFECT_BODY_LIMIT_IGNORED))
 		plim.max_body_bytes = EBM_BODY_LIMIT_DEFECT;
+	if (ebm_defect_on(srv, EBM_DEFECT_ID_LENGTH_CHARS))
+		plim.max_change_id_bytes *= 4;
+	if (ebm_defect_on(srv, EBM_DEFECT_VALUE_SIZE_CHARS))
+		plim.max_value_bytes *= 4;
 	rc = eb_sync_request_parse(body, len, &plim, &sreq, &probs, &err);
 	if (rc != EB_OK) {
 		if (rc == EB_ERR_NOMEM) {
@@ -905,6 +966,11 @@ static void handle_sync(ebm_server *srv, const ebm_http_ctx *ctx,
 	}
 	if (ebm_evlog_of(srv))
 		ev_sync_request(resp, sreq);
+	eb_problems_clear(&probs);
+	if (defect_char_limits(srv, sreq, lim, &probs)) {
+		resp_error(srv, resp, EB_CODE_LIMIT_EXCEEDED, probs.items[0].msg, &probs, -1);
+		goto out;
+	}
 	if (sreq->n && ctx->claims && !can_write(ctx, ctx->r.store_id) &&
 	    !ebm_defect_on(srv, EBM_DEFECT_READONLY_CAN_PUSH)) {
 		resp_error(srv, resp, EB_CODE_FORBIDDEN, "no write permission for this store",
@@ -938,6 +1004,9 @@ static void handle_sync(ebm_server *srv, const ebm_http_ctx *ctx,
 	eb_problems_clear(&probs);
 	rc = classify(srv, ctx, sreq, sreq->n, cls, skip, &n_skip, &probs);
 	if (rc != EB_OK) {
+		ebm_store *burnt = ebm_store_find(srv, ctx->r.store_id);
+		if (burnt && ebm_defect_on(srv, EBM_DEFECT_CONFLICT_BURNS_VERSION))
+			burnt->version++;
 		resp_error(srv, resp, EB_CODE_CHANGE_ID_CONFLICT,
 			   probs.n ? probs.items[0].msg : "change id conflict", &probs, -1);
 		goto out;
@@ -971,8 +1040,19 @@ static void handle_sync(ebm_server *srv, const ebm_http_ctx *ctx,
 	}
 	eb_sync_response page;
 	eb_change *arr;
-	read_page(srv, st, sreq->last_known_version, false, skip, n_skip, sreq->limit,
-		  &page, &arr);
+	if (ebm_defect_on(srv, EBM_DEFECT_OWN_FILTER_AFTER_LIMIT)) {
+		/* the page is cut to limit first, the pushed changes dropped after */
+		read_page(srv, st, sreq->last_known_version, false, NULL, 0, sreq->limit,
+			  &page, &arr);
+		size_t kept = 0;
+		for (size_t i = 0; i < page.n; i++)
+			if (!bsearch(&arr[i].version, skip, n_skip, sizeof *skip, cmp_u64))
+				arr[kept++] = arr[i];
+		page.n = kept;
+	} else {
+		read_page(srv, st, sreq->last_known_version, false, skip, n_skip, sreq->limit,
+			  &page, &arr);
+	}
 	send_page(srv, resp, &page, arr);
 out:
 	free(cls);
@@ -988,6 +1068,8 @@ out:
 static bool pre_checks(ebm_server *srv, const ebm_http_req *req,
 		       ebm_http_ctx *ctx, int64_t body_len, ebm_http_resp *resp)
 {
+	char tok_key[80] = "";   /* rate-bucket-per-token: the bucket's key */
+
 	/* 2. authentication */
 	if (srv->cfg.no_auth) {
 		ctx->subject = strdup(addr_of(req));
@@ -998,8 +1080,9 @@ static bool pre_checks(ebm_server *srv, const ebm_http_req *req,
 		const char *tok = bearer_of(req->authorization, &tl, &malformed);
 		eb_err_clear(&err);
 		if (!tok) {
+			bool given = malformed && scheme_is_bearer(req->authorization);
 			snprintf(resp->www_authenticate, sizeof resp->www_authenticate, "%s",
-				 malformed ? "Bearer error=\"invalid_token\"" : "Bearer");
+				 given ? "Bearer error=\"invalid_token\"" : "Bearer");
 			resp_error(srv, resp, EB_CODE_UNAUTHORIZED,
 				   malformed ? "Authorization is not a bearer token"
 					     : "missing bearer token", NULL, -1);
@@ -1016,6 +1099,9 @@ static bool pre_checks(ebm_server *srv, const ebm_http_req *req,
 			return true;
 		}
 		ctx->subject = strdup(ctx->claims->sub);
+		if (ebm_defect_on(srv, EBM_DEFECT_RATE_BUCKET_PER_TOKEN))
+			snprintf(tok_key, sizeof tok_key, "tok:%.*s", (int)(tl > 64 ? 64 : tl),
+				 tok + (tl > 64 ? tl - 64 : 0));
 		if (ebm_evlog_of(srv) && !resp->ev.subject)
 			resp->ev.subject = strdup(ctx->claims->sub);
 	}
@@ -1025,7 +1111,9 @@ static bool pre_checks(ebm_server *srv, const ebm_http_req *req,
 	}
 	/* 3. rate limit */
 	unsigned retry = 0;
-	if (!ebm_rate_take(&srv->rate_http, ctx->subject, ebm_mono_ms(), &retry)) {
+	bool exempt = ctx->kind == CTX_SYNC && ebm_defect_on(srv, EBM_DEFECT_SYNC_NOT_RATE_LIMITED);
+	if (!exempt && !ebm_rate_take(&srv->rate_http, tok_key[0] ? tok_key : ctx->subject,
+				      ebm_mono_ms(), &retry)) {
 		srv->m.rate_limited_total++;
 		resp->retry_after_s = retry;
 		resp_error(srv, resp, EB_CODE_RATE_LIMITED, "rate limit exceeded", NULL, -1);

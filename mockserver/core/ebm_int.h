@@ -115,6 +115,7 @@ struct ebm_server {
 	     *own_admin;
 	eb_jwt_verifier *jwt;          /* NULL with no_auth */
 	eb_jwt_verifier *jwt_noiss;    /* issuer-ignored defect */
+	eb_jwt_verifier *jwt_noaud;    /* aud-array-unchecked defect */
 	ebm_faults faults;
 	ebm_store **stores;            /* chained hash table */
 	size_t stores_cap, n_stores;

@@ -89,6 +89,30 @@ static const ebm_defect_info ebm_defects[EBM_DEFECT__COUNT] = {
 		"WebSocket messages over the size limit (up to 1 MiB) are processed" },
 	[EBM_DEFECT_WS_RATE_NO_CLOSE] = { "ws-rate-no-close", "RATE-4",
 		"WebSocket messages over the rate limit get errors but the socket is never closed" },
+	[EBM_DEFECT_FUTURE_TIMESTAMP_CLAMPED] = { "future-timestamp-clamped", "TS-1",
+		"a timestamp ahead of the server's clock but within the skew allowance is stored as the server's clock" },
+	[EBM_DEFECT_OWN_FILTER_AFTER_LIMIT] = { "own-filter-after-limit", "SYNC-7",
+		"the sync response takes `limit` changes first and only then leaves out the pushed ones, so a page comes back short or empty with `hasMore: true`" },
+	[EBM_DEFECT_AUD_ARRAY_UNCHECKED] = { "aud-array-unchecked", "AUTH-6",
+		"a token whose `aud` is an array is accepted without looking at its members" },
+	[EBM_DEFECT_REAUTH_KEEPS_EXPIRY] = { "reauth-keeps-expiry", "WS-AUTH-6",
+		"a re-auth is answered `auth_ok` but the socket keeps the first token's expiry" },
+	[EBM_DEFECT_REAUTH_KEEPS_PERMISSIONS] = { "reauth-keeps-permissions", "WS-AUTH-6",
+		"a re-auth is answered `auth_ok` but the socket keeps the first token's permissions" },
+	[EBM_DEFECT_ID_LENGTH_CHARS] = { "id-length-chars", "LIMIT-5",
+		"the change-id limit counts characters instead of UTF-8 bytes" },
+	[EBM_DEFECT_RATE_BUCKET_PER_TOKEN] = { "rate-bucket-per-token", "RATE-1",
+		"the HTTP rate bucket is kept per token instead of per subject: a new token of the same subject starts full" },
+	[EBM_DEFECT_SYNC_NOT_RATE_LIMITED] = { "sync-not-rate-limited", "RATE-2",
+		"`POST …/sync` is never rate-limited (the changes feed still is)" },
+	[EBM_DEFECT_FEED_HIDES_DELETES] = { "feed-hides-deletes", "FEED-6",
+		"the changes feed leaves out `delete` changes" },
+	[EBM_DEFECT_PONG_WITHOUT_REQUEST_ID] = { "pong-without-request-id", "WS-4",
+		"`pong` carries no `requestId`" },
+	[EBM_DEFECT_VALUE_SIZE_CHARS] = { "value-size-chars", "CHG-7",
+		"the value size limit counts characters of the canonical form instead of UTF-8 bytes" },
+	[EBM_DEFECT_CONFLICT_BURNS_VERSION] = { "conflict-burns-version", "VER-2",
+		"a request refused with `CHANGE_ID_CONFLICT` still uses up a version: the next commit leaves a gap" },
 };
 
 const ebm_defect_info *ebm_defect_get(ebm_defect d)
@@ -287,6 +311,13 @@ eb_rc ebm_server_new(const ebm_config *cfg, ebm_wake_fn wake, void *glue,
 			if (rc != EB_OK)
 				goto out;
 		}
+		if (ebm_defect_on(srv, EBM_DEFECT_AUD_ARRAY_UNCHECKED)) {
+			o.issuer = srv->own_issuer;
+			o.audience = NULL;
+			rc = eb_jwt_verifier_new(&o, &srv->jwt_noaud, err);
+			if (rc != EB_OK)
+				goto out;
+		}
 	}
 	srv->stores_cap = 64;
 	srv->stores = calloc(srv->stores_cap, sizeof *srv->stores);
@@ -315,6 +346,7 @@ void ebm_server_free(ebm_server *srv)
 	ebm_store_close_all(srv);
 	eb_jwt_verifier_free(srv->jwt);
 	eb_jwt_verifier_free(srv->jwt_noiss);
+	eb_jwt_verifier_free(srv->jwt_noaud);
 	ebm_buckets_clear(&srv->rate_http);
 	ebm_buckets_clear(&srv->rate_ws);
 	free(srv->own_secret);

@@ -249,17 +249,36 @@ static void on_auth(ebm_ws_session *s, const eb_ws_client_msg *m)
 		s->drop = true;
 		return;
 	}
-	eb_claims_free(s->claims);
+	bool reauth = s->authed;
+	uint64_t exp_s = c->exp;
+	/* WS-AUTH-8: the new token alone governs the socket from here on */
+	bool keep_perms = reauth && ebm_defect_on(srv, EBM_DEFECT_REAUTH_KEEPS_PERMISSIONS);
+	if (keep_perms) {
+		eb_claims_free(c);
+	} else {
+		eb_claims_free(s->claims);
+		s->claims = c;
+	}
 	free(s->subject);
-	s->claims = c;
 	free(s->jti);
 	s->jti = ebm_auth_jti(m->token, strlen(m->token));   /* revoke fault */
 	s->subject = subj;
 	s->authed = true;
-	uint64_t now_wall = eb_time_now_ms();
-	uint64_t end_wall = (c->exp + srv->cfg.jwt_leeway_s) * 1000u;
-	s->expire_ms = ebm_mono_ms() + (end_wall > now_wall ? end_wall - now_wall : 0);
-	if (eb_ws_encode_auth_ok(m->request_id, c->sub, c->exp * 1000u, &out) == EB_OK)
+	if (!reauth || !ebm_defect_on(srv, EBM_DEFECT_REAUTH_KEEPS_EXPIRY)) {
+		uint64_t now_wall = eb_time_now_ms();
+		uint64_t end_wall = (exp_s + srv->cfg.jwt_leeway_s) * 1000u;
+		s->expire_ms = ebm_mono_ms() + (end_wall > now_wall ? end_wall - now_wall : 0);
+	}
+	if (reauth && !keep_perms) {
+		/* subscriptions the new token may not read end now */
+		ebm_sub *sub = s->subs, *next;
+		for (; sub; sub = next) {
+			next = sub->sess_next;
+			if (!ws_can_read(s, sub->store->id))
+				sub_remove(s, sub);
+		}
+	}
+	if (eb_ws_encode_auth_ok(m->request_id, subj, exp_s * 1000u, &out) == EB_OK)
 		ws_queue(s, out);
 }
 
@@ -304,6 +323,12 @@ static void on_subscribe(ebm_ws_session *s, const eb_ws_client_msg *m, bool unsu
 			ebm_sub *sub = sub_find(s, id);
 			if (sub && !ebm_defect_on(srv, EBM_DEFECT_NOTIFY_AFTER_UNSUBSCRIBE))
 				sub_remove(s, sub);
+			if (!ws_can_read(s, id)) {
+				/* WS-SUB-8/9: ended, but its version is not told */
+				bad[n_bad].store_id = (char *)id;
+				bad[n_bad++].code = (char *)EB_CODE_FORBIDDEN;
+				continue;
+			}
 			ebm_store *st = ebm_store_find(srv, id);
 			ok[n_ok].store_id = (char *)id;
 			ok[n_ok++].version = st ? st->version : 0;
@@ -416,8 +441,10 @@ void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
 		on_subscribe(s, m, true);
 		break;
 	case EB_WS_C_PING:
-		if (!ebm_defect_on(srv, EBM_DEFECT_NO_PONG) &&
-		    eb_ws_encode_pong(m->request_id, &out) == EB_OK)
+		if (ebm_defect_on(srv, EBM_DEFECT_PONG_WITHOUT_REQUEST_ID))
+			ws_queue(s, strdup("{\"type\":\"pong\"}"));
+		else if (!ebm_defect_on(srv, EBM_DEFECT_NO_PONG) &&
+			 eb_ws_encode_pong(m->request_id, &out) == EB_OK)
 			ws_queue(s, out);
 		break;
 	case EB_WS_C_UNKNOWN:

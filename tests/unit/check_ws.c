@@ -558,11 +558,11 @@ START_TEST(test_ws_server_rejects_bad_unsubscribed_WS_SUB_5)
 }
 END_TEST
 
-START_TEST(test_ws_server_rejects_pong_without_request_id_WS_5)
+START_TEST(test_ws_server_rejects_pong_without_request_id_WS_4)
 {
-	server_bad("{\"type\":\"pong\"}", "WS-5", "requestId");
-	server_bad("{\"type\":\"pong\",\"requestId\":\"\"}", "WS-5", "requestId");
-	server_bad("{\"type\":\"pong\",\"requestId\":4}", "WS-5", "requestId");
+	server_bad("{\"type\":\"pong\"}", "WS-4", "requestId");
+	server_bad("{\"type\":\"pong\",\"requestId\":\"\"}", "WS-4", "requestId");
+	server_bad("{\"type\":\"pong\",\"requestId\":4}", "WS-4", "requestId");
 }
 END_TEST
 
@@ -835,7 +835,7 @@ static Suite *ws_suite(void)
 	tcase_add_test(c, test_ws_server_rejects_bad_subscribed_stores_WS_SUB_1);
 	tcase_add_test(c, test_ws_server_rejects_bad_store_errors_WS_SUB_3);
 	tcase_add_test(c, test_ws_server_rejects_bad_unsubscribed_WS_SUB_5);
-	tcase_add_test(c, test_ws_server_rejects_pong_without_request_id_WS_5);
+	tcase_add_test(c, test_ws_server_rejects_pong_without_request_id_WS_4);
 	tcase_add_test(c, test_ws_server_rejects_bad_store_changed_WS_NOTIF_3);
 	tcase_add_test(c, test_ws_server_rejects_error_without_code_WS_3);
 	suite_add_tcase(s, c);
