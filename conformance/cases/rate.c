@@ -132,23 +132,23 @@ done:
 }
 
 /* How many connections empty the bucket: enough that the requests in flight
- * outpace the refill (rate x the server's time per request), measured with
- * two requests. 0 after a verdict (SKIP when more than RT_MAX_THREADS would
+ * outpace the refill (rate x the server's time per request), measured as
+ * the median of three requests (one slow answer on a loaded machine does
+ * not decide). 0 after a verdict (SKIP when more than RT_MAX_THREADS would
  * be needed: such a server cannot be driven past its bucket from here). */
 static size_t rt_threads(ebc_ctx *ctx, const char *path, const char *tok)
 {
 	const eb_limits *l = &ctx->run->limits;
 	eb_http *h = ebc_http_new(ctx);
-	double lat = 0, need;
+	double t[3], lat, need;
 	size_t n;
 	int i;
 
 	if (!h)
 		return 0;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		eb_http_resp resp;
 		uint64_t t0 = eb_time_mono_ns();
-		double el;
 
 		if (eb_http_request(h, "GET", path, tok, NULL, NULL, 0, NULL, 0, &resp) != EB_OK) {
 			ebc_error(ctx, "GET %s: network error: %s", path,
@@ -158,11 +158,12 @@ static size_t rt_threads(ebc_ctx *ctx, const char *path, const char *tok)
 			return 0;
 		}
 		eb_http_resp_clear(&resp);
-		el = (double)(eb_time_mono_ns() - t0) / 1e9;
-		if (el > lat)
-			lat = el;
+		t[i] = (double)(eb_time_mono_ns() - t0) / 1e9;
 	}
 	eb_http_free(h);
+	/* median of three */
+	lat = t[0] > t[1] ? (t[1] > t[2] ? t[1] : (t[0] > t[2] ? t[2] : t[0]))
+			  : (t[0] > t[2] ? t[0] : (t[1] > t[2] ? t[2] : t[1]));
 	/* 1.25 x the refill in flight, plus the 3 connections of a fast server */
 	need = l->http_per_second * lat * 1.25 + 3.0;
 	if (need > (double)RT_MAX_THREADS) {
