@@ -375,8 +375,7 @@ bool ebcc_drv_launch(ebcc_ctx *cc, int i)
 	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	char *argv[4];
 	char **env = NULL;
-	static unsigned gen;
-	unsigned g = __atomic_add_fetch(&gen, 1, __ATOMIC_RELAXED);
+	unsigned g = ++cc->n_launch;
 	cJSON *hello;
 
 	if (cc->drv[i])
@@ -848,8 +847,7 @@ char *ebcc_mint(ebcc_ctx *cc, const char *sub, long lifetime_s, const char *jti)
 bool ebcc_give_token(ebcc_ctx *cc, int i, long lifetime_s, char *jti_out, size_t jlen)
 {
 	char sub[200], *tok, m[2048], jti[48];
-	static unsigned jn;
-	unsigned n = __atomic_add_fetch(&jn, 1, __ATOMIC_RELAXED);
+	unsigned n = ++cc->n_tokens;
 	bool ok;
 
 	snprintf(sub, sizeof(sub), "%s#%c", cc->base.subject, drv_names[i]);
