@@ -109,6 +109,7 @@ struct ebcl_client {
 	bool used_4401;           /* the immediate reconnect after 4401 was used */
 	bool ever_polled;         /* never-stops-polling */
 	bool defer_attempt;       /* subscribe-before-auth-ok: attempt at the first open */
+	bool attempt_now;         /* the first attempt, made in the next step */
 	uint64_t id_seq;
 	char id_prefix[20];
 };
@@ -473,7 +474,7 @@ static int cl_apply_page(ebcl_client *c, store_ctl *sc, const ebcl_req *r)
 	ebcl_store *st = sc->st;
 	/* A server behind the client's known version (CLIENT-WS-5). */
 	if (!r->from_zero && resp->current_version < st->known &&
-	    !c->defects[EBCL_DEFECT_IGNORES_LOWER_ACK]) {
+	    !c->defects[EBCL_DEFECT_IGNORES_LOWER_VERSION]) {
 		cl_log(c, "store %s: server at version %llu, below the known %llu: "
 		       "reading from 0", st->id,
 		       (unsigned long long)resp->current_version,
@@ -700,7 +701,13 @@ static void cl_req_done(ebcl_client *c, ebcl_req *r, CURLcode res)
 	cl_err_info(r, &ei);
 	if (status == 409 && strcmp(ei.code, EB_CODE_RESYNC_REQUIRED) == 0) {
 		/* CLIENT-QUEUE-2: read from 0, then push the queue again. */
-		if (!c->defects[EBCL_DEFECT_NO_RESYNC_AFTER_409]) {
+		/* The defects: no-resync-after-409 for pushes, and
+		 * ignores-lower-version for reads (a store behind the known
+		 * version, CLIENT-WS-5). */
+		bool skip = r->kind == REQ_PUSH
+			? c->defects[EBCL_DEFECT_NO_RESYNC_AFTER_409]
+			: c->defects[EBCL_DEFECT_IGNORES_LOWER_VERSION];
+		if (!skip) {
 			cl_log(c, "store %s: 409 RESYNC_REQUIRED, reading from 0",
 			       sc->st->id);
 			sc->resync = true;
@@ -763,8 +770,7 @@ static void cl_next_rid(ebcl_client *c, char *buf, size_t len, char kind)
 /* Subscribes the given stores in batches of at most 100 (CLIENT-WS-4). */
 static void cl_subscribe(ebcl_client *c, store_ctl **list, size_t n, bool count)
 {
-	size_t batch = c->defects[EBCL_DEFECT_SUBSCRIBE_BATCH_TOO_LARGE]
-		? (n ? n : 1) : EBCL_SUB_BATCH;
+	size_t batch = EBCL_SUB_BATCH;
 	for (size_t i = 0; i < n; i += batch) {
 		size_t k = n - i < batch ? n - i : batch;
 		const char **ids = malloc(k * sizeof *ids);
@@ -865,12 +871,12 @@ static void cl_attempt(ebcl_client *c)
 	uint64_t dl = ebcl_scaled(EBCL_ATTEMPT_MS, c->scale);
 	c->attempt_deadline = now + dl;
 	long tmo = (long)dl < EBCL_UPGRADE_MIN_MS ? EBCL_UPGRADE_MIN_MS : (long)dl;
-	char path[300];
-	snprintf(path, sizeof path, "%s/api/sync/notifications", c->url.path);
 	eb_err err;
 	int st = 0;
 	eb_wsc *ws = NULL;
-	if (eb_wsc_connect(c->url.ws, path, tmo, NULL, 0, &ws, &st, &err) != EB_OK) {
+	/* url.ws carries the base path; eb_wsc_connect prefixes it. */
+	if (eb_wsc_connect(c->url.ws, "/api/sync/notifications", tmo, NULL, 0, &ws,
+			   &st, &err) != EB_OK) {
 		cl_enter_polling(c, 0, err.msg);
 		return;
 	}
@@ -920,7 +926,7 @@ static void cl_ws_message(ebcl_client *c, const char *data, size_t len)
 				if (!c->defects[EBCL_DEFECT_NO_SYNC_ON_HIGHER_ACK])
 					sc->want_read = true;
 			} else if (v < sc->st->known &&
-				   !c->defects[EBCL_DEFECT_IGNORES_LOWER_ACK]) {
+				   !c->defects[EBCL_DEFECT_IGNORES_LOWER_VERSION]) {
 				cl_log(c, "store %s: ack version %llu below the known "
 				       "%llu: reading from 0", sc->st->id,
 				       (unsigned long long)v,
@@ -950,9 +956,11 @@ static void cl_ws_message(ebcl_client *c, const char *data, size_t len)
 				sc->notified = m->version;
 			if (c->defects[EBCL_DEFECT_PARALLEL_SYNCS])
 				sc->pending_notes++;
-		} else if (c->defects[EBCL_DEFECT_SYNCS_STALE_NOTIFICATION]) {
-			sc->want_read = true;
 		}
+		/* The defect reads on every notification, whatever its
+		 * version (the client's own push included). */
+		if (c->defects[EBCL_DEFECT_SYNCS_STALE_NOTIFICATION])
+			sc->want_read = true;
 		break;
 	}
 	case EB_WS_S_ERROR:
@@ -1013,6 +1021,11 @@ static void cl_ws_progress(ebcl_client *c)
  * reconnect. */
 static void cl_ws_timers(ebcl_client *c, uint64_t now)
 {
+	if (c->attempt_now) {
+		c->attempt_now = false;
+		cl_attempt(c);
+		return;
+	}
 	if (c->state == EBCL_POLLING && c->reconnect_at != 0 &&
 	    now >= c->reconnect_at) {
 		cl_attempt(c);
@@ -1152,6 +1165,8 @@ static long cl_next_wait(ebcl_client *c, long max)
 {
 	if (!c->started || c->state == EBCL_STOPPED)
 		return max;
+	if (c->attempt_now)
+		return 0;
 	uint64_t now = now_ms();
 	uint64_t d = ebcl_sched_next_deadline(&c->sched, now);
 	if (c->state == EBCL_POLLING && c->reconnect_at != 0 && c->reconnect_at < d)
@@ -1333,7 +1348,7 @@ int ebcl_client_start(ebcl_client *c, char *err, size_t errlen)
 	if (c->defects[EBCL_DEFECT_SUBSCRIBE_BEFORE_AUTH_OK] && c->n_stores == 0)
 		c->defer_attempt = true;
 	else
-		cl_attempt(c);
+		c->attempt_now = true;   /* in the next step: start never waits */
 	return 0;
 }
 
@@ -1386,7 +1401,7 @@ int ebcl_client_open(ebcl_client *c, const char *store, char *err, size_t errlen
 	}
 	if (c->defer_attempt) {
 		c->defer_attempt = false;
-		cl_attempt(c);
+		c->attempt_now = true;
 	}
 	/* Before start or before auth_ok: cl_subscribe_all includes it, and
 	 * its ack (or the catch-up of a failed attempt) makes it read. */
