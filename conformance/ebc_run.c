@@ -32,6 +32,7 @@ size_t ebc_catalogue(const ebc_case **out, size_t cap)
 		{ ebc_cases_rate, ebc_cases_rate_n },
 		{ ebc_cases_decisions, ebc_cases_decisions_n },
 		{ ebc_cases_behaviours, ebc_cases_behaviours_n },
+		{ ebc_cases_bounds, ebc_cases_bounds_n },
 	};
 	size_t i, j, n = 0;
 
