@@ -95,7 +95,7 @@ static bool pf_http(eb_http *h, const char *token, const char *store, eb_preflig
 	}
 	p->http_status = r.status;
 	eb_http_resp_header(&r, "Content-Type", ctype, sizeof(ctype));
-	snprintf(p->seen_http, sizeof(p->seen_http), "GET %s answered %ld%s%s%s ", path, r.status,
+	snprintf(p->seen_http, sizeof(p->seen_http), "GET %.200s answered %ld%s%.80s%s ", path, r.status,
 		 ctype[0] ? " (" : "", ctype, ctype[0] ? ")" : "");
 	pf_quote(p->seen_http, sizeof(p->seen_http), r.body, r.body_len);
 	p->speaks |= pf_speaks(&r);
