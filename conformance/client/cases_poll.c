@@ -506,7 +506,8 @@ static void case_reconnect_stops_polling(ebcc_ctx *cc)
 	ebcc_tl_expect(cc, A, t_live, until, "live again: at most the catch-up");
 	if (!ebcc_sleep_until(cc, until))
 		return;
-	n = ebcc_q_find(cc, &rd, (size_t)live + 1, t_live, until, idx, 16);
+	n = ebcc_q_find(cc, &rd, (size_t)live + 1, t_live,
+			ebcc_live_until(cc, (size_t)live + 1, until), idx, 16);
 	if (n > 1) {
 		ebc_fail(&cc->base, "CLIENT-RECONNECT-3",
 			 "after the last ack: one catch-up read at most, then no polling while live",

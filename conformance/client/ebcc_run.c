@@ -1221,3 +1221,16 @@ out:
 	ebc_changes_free(ch, n);
 	return ok;
 }
+
+double ebcc_live_until(ebcc_ctx *cc, size_t from, double until)
+{
+	ebcc_q cl = { EBCC_Q_WS_CLOSE, NULL, -1, NULL };
+	size_t ci[1];
+
+	if (ebcc_q_find(cc, &cl, from, 0, until, ci, 1) > 0 && cc->ev[ci[0]].t < until) {
+		eb_wirelog_note(cc->base.wire, "the socket closed at %+.0f ms (code %ld): judged "
+				"only until then", cc->ev[ci[0]].t - cc->t_start, cc->ev[ci[0]].close_code);
+		return cc->ev[ci[0]].t;
+	}
+	return until;
+}

@@ -361,7 +361,7 @@ void ebcc_window_for(double nominal_ms, double jitter, double time_scale, ebcc_w
 
 	w->nominal = nominal_ms;
 	w->jitter = jitter;
-	w->slack = (EBCC_SLACK_MS + 0.05 * nominal_ms) * f;
+	w->slack = (EBCC_SLACK_MS + 0.10 * nominal_ms) * f;
 	w->lo = nominal_ms * (1.0 - jitter) - w->slack;
 	if (w->lo < 0)
 		w->lo = 0;

@@ -176,23 +176,23 @@ START_TEST(test_the_window_is_jitter_plus_slack_stated_in_the_doc)
 {
 	ebcc_window w;
 
-	/* 30 s at clock scale 0.01: 300 ms ±10 % + (100 + 15) ms. */
+	/* 30 s at clock scale 0.01: 300 ms ±10 % + (100 + 30) ms. */
 	ebcc_window_for(300, 0.10, 1.0, &w);
-	ck_assert(w.slack == 115.0);
-	ck_assert(w.lo == 155.0 && w.hi == 445.0);
-	ck_assert(ebcc_window_holds(&w, 155.0));
-	ck_assert(ebcc_window_holds(&w, 445.0));
-	ck_assert(!ebcc_window_holds(&w, 154.9));
-	ck_assert(!ebcc_window_holds(&w, 445.1));
+	ck_assert(w.slack == 130.0);
+	ck_assert(w.lo == 140.0 && w.hi == 460.0);
+	ck_assert(ebcc_window_holds(&w, 140.0));
+	ck_assert(ebcc_window_holds(&w, 460.0));
+	ck_assert(!ebcc_window_holds(&w, 139.9));
+	ck_assert(!ebcc_window_holds(&w, 460.1));
 	/* --time-scale 2 doubles the slack, never the jitter. */
 	ebcc_window_for(300, 0.10, 2.0, &w);
-	ck_assert(w.slack == 230.0 && w.lo == 40.0 && w.hi == 560.0);
+	ck_assert(w.slack == 260.0 && w.lo == 10.0 && w.hi == 590.0);
 	/* A time scale below 1 never shrinks the slack. */
 	ebcc_window_for(300, 0.10, 0.5, &w);
-	ck_assert(w.slack == 115.0);
+	ck_assert(w.slack == 130.0);
 	/* No jitter (ping, pong and attempt deadlines): the slack only. */
 	ebcc_window_for(100, 0.0, 1.0, &w);
-	ck_assert(w.lo == 0.0 && w.hi == 205.0);
+	ck_assert(w.lo == 0.0 && w.hi == 210.0);
 }
 END_TEST
 
@@ -220,8 +220,8 @@ END_TEST
 START_TEST(test_gap_check_names_the_first_gap_outside)
 {
 	ebcc_window w;
-	const double ok[] = { 0, 300, 740, 1000 };
-	const double bad[] = { 0, 300, 450, 800 };
+	const double ok[] = { 0, 300, 760, 1000 };
+	const double bad[] = { 0, 300, 430, 800 };
 
 	ebcc_window_for(300, 0.10, 1.0, &w);
 	ck_assert_int_eq(ebcc_check_gaps(ok, 4, &w), -1);
@@ -238,8 +238,8 @@ START_TEST(test_window_text_names_nominal_slack_and_bounds)
 	ebcc_window_for(1200, 0.10, 1.0, &w);
 	ebcc_window_text(&w, buf, sizeof(buf));
 	ck_assert_ptr_nonnull(strstr(buf, "1200 ms"));
-	ck_assert_ptr_nonnull(strstr(buf, "slack 160 ms"));
-	ck_assert_ptr_nonnull(strstr(buf, "920-1480 ms"));
+	ck_assert_ptr_nonnull(strstr(buf, "slack 220 ms"));
+	ck_assert_ptr_nonnull(strstr(buf, "860-1540 ms"));
 }
 END_TEST
 
