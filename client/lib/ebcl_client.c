@@ -1035,7 +1035,10 @@ static void cl_ws_timers(ebcl_client *c, uint64_t now)
 		return;
 	if (c->state == EBCL_CONNECTING && now >= c->attempt_deadline &&
 	    !c->defects[EBCL_DEFECT_NO_ATTEMPT_DEADLINE]) {
-		/* CLIENT-RECONNECT-4 */
+		/* CLIENT-RECONNECT-4; what arrived during a stall first. */
+		cl_ws_progress(c);
+		if (c->ws == NULL || c->state != EBCL_CONNECTING)
+			return;
 		(void)eb_wsc_send_close(c->ws, 1000, "attempt deadline", NULL);
 		cl_enter_polling(c, 0, "no auth_ok or ack within the attempt deadline");
 		return;
@@ -1057,6 +1060,11 @@ static void cl_ws_timers(ebcl_client *c, uint64_t now)
 	} else if (!c->defects[EBCL_DEFECT_NO_SILENT_SOCKET_DETECTION]) {
 		/* CLIENT-WS-6 */
 		if (c->ping_sent_at != 0 && now >= c->ping_sent_at + pong_ms) {
+			/* Read once more first: after a stall of this process
+			 * the answer may be waiting unread. */
+			cl_ws_progress(c);
+			if (c->ws == NULL || c->ping_sent_at == 0)
+				return;
 			(void)eb_wsc_send_close(c->ws, 1000, "no pong", NULL);
 			cl_enter_polling(c, 0, "silent socket: no answer to ping");
 			return;
@@ -1067,8 +1075,9 @@ static void cl_ws_timers(ebcl_client *c, uint64_t now)
 			cl_next_rid(c, rid, sizeof rid, 'p');
 			if (eb_ws_encode_ping(rid, &msg) == EB_OK)
 				cl_ws_send(c, msg);
-			c->ping_sent_at = now;
-			c->last_ping = now;
+			/* The deadline counts from the send itself. */
+			c->ping_sent_at = now_ms();
+			c->last_ping = c->ping_sent_at;
 		}
 	}
 }
