@@ -256,15 +256,14 @@ static void main_report_finding(const ebf_ctx *x, eb_report *rep, main_cat *cat)
 	eb_report_add(rep, &cr);
 }
 
-static int main_report(const ebf_ctx *x, main_run *run, const char *cmdline,
+/* Fills rep (made when the run started, so that its duration is the run's)
+ * with the run, writes the reports and frees it. 0 or -1. */
+static int main_report(const ebf_ctx *x, main_run *run, eb_report *rep,
 		       unsigned long total, bool died)
 {
-	eb_report *rep = eb_report_new("ebfuzz", EB_KIT_VERSION, x->o->url, cmdline);
 	char buf[512], err[256];
 	int rc = 0;
 
-	if (!rep)
-		return -1;
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)x->o->seed);
 	eb_report_set_meta(rep, "seed", buf);
 	snprintf(buf, sizeof(buf), "%lu of %lu", run->cases, total);
@@ -582,6 +581,7 @@ int main(int argc, char **argv)
 	ebf_ctx x;
 	main_run *run = NULL;
 	ebf_case *batch = NULL;
+	eb_report *rep = NULL;
 	char cmdline[2048], err[512];
 	bool died = false;
 	int rc;
@@ -614,12 +614,15 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ebfuzz: %s, seed %llu, %lu cases%s, limits %s\n", o.url,
 		(unsigned long long)o.seed, o.runs, o.duration_s ? " (time-bounded)" : "",
 		x.limits_advertised ? "advertised" : "of section 8");
-	if (main_fuzz(&x, run, batch, &died) != 0)
+	rep = eb_report_new("ebfuzz", EB_KIT_VERSION, o.url, cmdline);
+	if (!rep || main_fuzz(&x, run, batch, &died) != 0) {
+		eb_report_free(rep);
 		goto out;
+	}
 	if (run->harness_errors)
 		fprintf(stderr, "ebfuzz: %lu cases could not be run (network trouble)\n",
 			run->harness_errors);
-	if (main_report(&x, run, cmdline, o.runs, died) != 0)
+	if (main_report(&x, run, rep, o.runs, died) != 0)
 		goto out;
 	printf("ebfuzz: %lu cases, %lu findings in %zu categories%s%s\n", run->cases,
 	       run->findings, run->n_cats, run->n_cats ? "; files under " : "",
