@@ -2,7 +2,8 @@
  * check_client.c — the pure parts of libebclient: the timers of PROTOCOL.md
  * 12.2 on an injected clock (ebcl_timing), the store's queue, dedup and
  * merge (ebcl_store), the persistent queue file (ebcl_db), the defect
- * table, and local changes through the public API without a network.
+ * table, local changes through the public API without a network, and the
+ * queue's rejection and resync handling through the SDK against an ebmock.
  */
 #include <check.h>
 #include <stdio.h>
@@ -10,8 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eb_http.h"
 #include "eb_json.h"
+#include "eb_jwt.h"
 #include "eb_merge.h"
+#include "eb_proc.h"
+#include "eb_time.h"
 #include "ebcl_db.h"
 #include "ebcl_store.h"
 #include "ebcl_timing.h"
@@ -437,6 +442,197 @@ START_TEST(test_a_local_change_gets_id_and_timestamp_at_once_and_joins_the_state
 }
 END_TEST
 
+/* ---- the SDK against an ebmock ------------------------------------------------------------ */
+
+#define NET_SECRET "check-client-secret"
+#define NET_ADMIN "check-client-admin"
+
+typedef struct net_seen {
+	char rejected[8][64];
+	int status[8];
+	char code[8][40];
+	int n_rejected;
+} net_seen;
+
+static char *net_token(void *ud)
+{
+	(void)ud;
+	const char *all[] = { "*" };
+	eb_jwt_mint_opts m = {
+		.alg = EB_JWT_HS256, .key = NET_SECRET, .key_len = strlen(NET_SECRET),
+		.sub = "check-client", .has_exp = true,
+		.exp = (int64_t)(eb_time_now_ms() / 1000u) + 3600,
+		.read = all, .n_read = 1, .write = all, .n_write = 1,
+	};
+	char *t = NULL;
+	return eb_jwt_mint(&m, &t, NULL) == EB_OK ? t : NULL;
+}
+
+static void net_rejected(void *ud, const char *store, const char *id, int status,
+			 const char *code)
+{
+	net_seen *s = ud;
+	(void)store;
+	if (s->n_rejected >= 8)
+		return;
+	snprintf(s->rejected[s->n_rejected], 64, "%s", id);
+	s->status[s->n_rejected] = status;
+	snprintf(s->code[s->n_rejected], 40, "%s", code);
+	s->n_rejected++;
+}
+
+/* Starts ebmock with extra flags (NULL-terminated, at most 4). */
+static void net_mock(eb_proc *p, const char *const *extra)
+{
+	char bin[512];
+	const char *argv[16] = { eb_proc_bin("ebmock", bin, sizeof bin), "--quiet",
+				 "--jwt-secret", NET_SECRET, "--admin-token", NET_ADMIN };
+	size_t n = 6;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 14; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	ck_assert_int_eq(eb_proc_start(p, argv, 10000), 0);
+}
+
+static ebcl_client *net_client(const eb_proc *p, net_seen *seen)
+{
+	char err[256];
+	ebcl_config cfg = { .url = p->url, .clock_scale = 0.01,
+			    .cb = { .token = net_token, .rejected = net_rejected,
+				    .ud = seen } };
+	ebcl_client *c = ebcl_client_new(&cfg, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(ebcl_client_open(c, "q", err, sizeof err), 0);
+	ck_assert_int_eq(ebcl_client_start(c, err, sizeof err), 0);
+	return c;
+}
+
+/* Steps c until it is live and quiet (nothing queued or in flight), at
+ * most ms. */
+static bool net_settle(ebcl_client *c, long ms)
+{
+	uint64_t end = eb_time_mono_ns() / 1000000u + (uint64_t)ms;
+	while (eb_time_mono_ns() / 1000000u < end) {
+		(void)ebcl_client_step(c, NULL, 0, 20);
+		if (ebcl_client_conn_state(c) == EBCL_LIVE && ebcl_client_quiet(c))
+			return true;
+	}
+	return false;
+}
+
+static void net_set(ebcl_client *c, const char *key, cJSON *value, char *id)
+{
+	char err[256];
+	const char *path[] = { key };
+	ck_assert_int_eq(ebcl_client_change(c, "q", path, 1, value, id, NULL, err,
+					    sizeof err), 0);
+	cJSON_Delete(value);
+}
+
+/* The ids of store q on the server, in version order, joined by ','. */
+static void net_server_ids(const eb_proc *p, char *out, size_t len)
+{
+	eb_http *h = eb_http_new(p->url, 5000);
+	eb_http_resp r;
+	char *tok = net_token(NULL);
+	out[0] = '\0';
+	ck_assert_int_eq(eb_http_request(h, "GET", "/api/stores/q/changes?since=0",
+					 tok, NULL, NULL, 0, NULL, 0, &r), EB_OK);
+	ck_assert_int_eq(r.status, 200);
+	eb_sync_response *resp = NULL;
+	ck_assert_int_eq(eb_sync_response_parse(r.body, r.body_len, &resp, NULL), EB_OK);
+	for (size_t i = 0; i < resp->n; i++) {
+		size_t l = strlen(out);
+		snprintf(out + l, len - l, "%s%s", i ? "," : "", resp->changes[i].id);
+	}
+	eb_sync_response_free(resp);
+	eb_http_resp_clear(&r);
+	free(tok);
+	eb_http_free(h);
+}
+
+static void net_admin(const eb_proc *p, const char *body)
+{
+	eb_http *h = eb_http_new(p->url, 5000);
+	eb_http_resp r;
+	ck_assert_int_eq(eb_http_request(h, "POST", "/admin/faults", NET_ADMIN, NULL,
+					 body, strlen(body), NULL, 0, &r), EB_OK);
+	ck_assert_int_eq(r.status, 200);
+	eb_http_resp_clear(&r);
+	eb_http_free(h);
+}
+
+START_TEST(test_a_rejected_change_is_dropped_and_reported_the_others_pushed_in_order)
+{
+	eb_proc p;
+	const char *extra[] = { "--max-value-bytes", "100", NULL };
+	net_mock(&p, extra);
+	net_seen seen;
+	memset(&seen, 0, sizeof seen);
+	ebcl_client *c = net_client(&p, &seen);
+	ck_assert(net_settle(c, 5000));
+	char id1[64], id2[64], id3[64], big[300];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	/* Three changes queued before the client may push them: one batch. */
+	net_set(c, "g1", cJSON_CreateNumber(1), id1);
+	net_set(c, "bad", cJSON_CreateString(big), id2);
+	net_set(c, "g2", cJSON_CreateNumber(2), id3);
+	ck_assert(net_settle(c, 5000));
+	ck_assert_int_eq(seen.n_rejected, 1);
+	ck_assert_str_eq(seen.rejected[0], id2);
+	ck_assert_int_eq(seen.status[0], 422);
+	ck_assert_str_eq(seen.code[0], "LIMIT_EXCEEDED");
+	char ids[512], want[200];
+	net_server_ids(&p, ids, sizeof ids);
+	snprintf(want, sizeof want, "%s,%s", id1, id3);
+	ck_assert_str_eq(ids, want);
+	cJSON *st = ebcl_client_state(c, "q");
+	char *t = NULL;
+	ck_assert_int_eq(eb_json_canonical(st, &t, NULL), EB_OK);
+	ck_assert_str_eq(t, "{\"g1\":1,\"g2\":2}");
+	ck_assert_uint_eq(ebcl_client_version(c, "q"), 2);
+	free(t);
+	cJSON_Delete(st);
+	ebcl_client_free(c);
+	eb_proc_stop(&p, 3000, false);
+}
+END_TEST
+
+START_TEST(test_after_409_resync_the_client_reads_from_0_then_pushes_its_queue)
+{
+	eb_proc p;
+	net_mock(&p, NULL);
+	net_seen seen;
+	memset(&seen, 0, sizeof seen);
+	ebcl_client *c = net_client(&p, &seen);
+	ck_assert(net_settle(c, 5000));
+	char id[64];
+	net_set(c, "a", cJSON_CreateNumber(1), id);
+	net_set(c, "b", cJSON_CreateNumber(2), id);
+	ck_assert(net_settle(c, 5000));
+	ck_assert_uint_eq(ebcl_client_version(c, "q"), 2);
+	/* The server loses the store (an old backup): the next push meets
+	 * 409 RESYNC_REQUIRED. */
+	net_admin(&p, "{\"dropStore\":\"q\",\"noNotify\":true}");
+	net_set(c, "c", cJSON_CreateNumber(3), id);
+	ck_assert(net_settle(c, 5000));
+	char ids[512];
+	net_server_ids(&p, ids, sizeof ids);
+	ck_assert_str_eq(ids, id);
+	ck_assert_uint_eq(ebcl_client_version(c, "q"), 1);
+	cJSON *st = ebcl_client_state(c, "q");
+	char *t = NULL;
+	ck_assert_int_eq(eb_json_canonical(st, &t, NULL), EB_OK);
+	ck_assert_str_eq(t, "{\"c\":3}");
+	ck_assert_int_eq(seen.n_rejected, 0);
+	free(t);
+	cJSON_Delete(st);
+	ebcl_client_free(c);
+	eb_proc_stop(&p, 3000, false);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("client");
@@ -445,7 +641,7 @@ int main(void)
 	int failed;
 	char cmd[160];
 
-	if (!mkdtemp(tmpdir))
+	if (!mkdtemp(tmpdir) || eb_http_global_init() != 0)
 		return EXIT_FAILURE;
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_poll_interval_is_30s_active_5min_idle_15min_background);
@@ -466,6 +662,8 @@ int main(void)
 	tcase_add_test(tc, test_queue_file_keeps_order_and_ids_across_a_reopen);
 	tcase_add_test(tc, test_every_defect_has_a_unique_name_a_client_rule_and_a_description);
 	tcase_add_test(tc, test_a_local_change_gets_id_and_timestamp_at_once_and_joins_the_state);
+	tcase_add_test(tc, test_a_rejected_change_is_dropped_and_reported_the_others_pushed_in_order);
+	tcase_add_test(tc, test_after_409_resync_the_client_reads_from_0_then_pushes_its_queue);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
