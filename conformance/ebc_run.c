@@ -225,6 +225,11 @@ static const char *run_skip_reason(const ebc_run *run, const ebc_case *c, char *
 		return "GET /api/limits is not offered (404): the server advertises no limits";
 	if ((c->flags & EBC_F_RATE) && !(run->limits_offered && run->limits.rate_limit_on))
 		return "rate limiting not offered: GET /api/limits has no rateLimit (RATE-1)";
+	/* Rate cases empty their own subject's buckets; without auth the
+	 * subject is the address, shared by every case running beside. */
+	if ((c->flags & EBC_F_RATE) && o->no_auth_server)
+		return "the server runs without auth (--no-auth-server): every case shares the "
+		       "address's buckets, which this case would empty under the others";
 	if ((c->flags & EBC_F_ISS) && !o->jwt_issuer)
 		return "the server's issuer is unknown (give --jwt-issuer)";
 	if ((c->flags & EBC_F_AUD) && !o->jwt_audience)
