@@ -299,6 +299,7 @@ int main(int argc, char **argv)
 	int port = 8080;
 	uint64_t v;
 	double rate_http = 0, rate_ws = 0, burst_http = 0, burst_ws = 0;
+	bool no_auth_ws_set = false;
 	int rc = EXIT_USAGE;
 	eb_err err;
 	struct lws_context_creation_info info;
@@ -325,6 +326,7 @@ int main(int argc, char **argv)
 		case O_PORT_FILE: port_file = optarg; break;
 		case O_NO_AUTH: cfg.no_auth = true; break;
 		case O_NO_AUTH_WS:
+			no_auth_ws_set = true;
 			if (strcmp(optarg, "ignore") == 0)
 				cfg.no_auth_ws_ignore = true;
 			else if (strcmp(optarg, "answer") == 0)
@@ -445,6 +447,10 @@ bad_value:
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ebmock: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (no_auth_ws_set && !cfg.no_auth) {
+		fprintf(stderr, "ebmock: --no-auth-ws only applies with --no-auth\n");
 		return EXIT_USAGE;
 	}
 	if (!cfg.no_auth && !cfg.jwt_secret && !pem_path) {
