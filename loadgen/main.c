@@ -874,6 +874,7 @@ typedef struct run_state {
 	ebl_config *cfg;
 	ebl_shm *shm;
 	pid_t *kids;
+	bool *kid_done;          /* reaped */
 	unsigned n_kids;
 	ebl_pushers *pushers;
 	eb_loadreport *r;
@@ -907,6 +908,7 @@ static void state_free(run_state *st)
 	eb_loadreport_free(st->r);
 	ebl_shm_free(st->shm);
 	free(st->kids);
+	free(st->kid_done);
 	free(st->snap);
 	free(st->prev);
 	free(st->iv);
@@ -932,7 +934,8 @@ static int run_setup(run_state *st)
 	st->prev = malloc(sizeof *st->prev);
 	st->iv = malloc(sizeof *st->iv);
 	st->kids = calloc(cfg->procs, sizeof *st->kids);
-	if (!st->r || !st->snap || !st->prev || !st->iv || !st->kids)
+	st->kid_done = calloc(cfg->procs, sizeof *st->kid_done);
+	if (!st->r || !st->snap || !st->prev || !st->iv || !st->kids || !st->kid_done)
 		return EB_EXIT_USAGE;
 	st->r->command = strdup(st->o->command);
 	st->r->config = config_json(st->o);
@@ -1081,11 +1084,67 @@ static void run_sample(run_state *st, uint64_t now)
 	memcpy(st->prev, st->snap, sizeof *st->prev);
 }
 
+/* Worker process k ended with wait status code: a death or a failure is a
+ * problem of the run, and its threads count as done, so that the phases do
+ * not wait for them. */
+static void kid_ended(run_state *st, unsigned k, int code)
+{
+	st->kid_done[k] = true;
+	for (unsigned t = 0; t < st->cfg->threads; t++) {
+		ebl_wstat *w = &st->shm->w[k * st->cfg->threads + t];
+		/* the worker is gone: its slots have no writer left */
+		EBL_ST(&w->ready, 1);
+		EBL_ST(&w->ramp_done, 1);
+		EBL_ST(&w->finished, 1);
+	}
+	if (WIFSIGNALED(code))
+		add_problem(st, "worker process %u died (signal %d, %s); its connections "
+			    "are missing from the counts", k, WTERMSIG(code),
+			    strsignal(WTERMSIG(code)));
+	else if (WIFEXITED(code) && WEXITSTATUS(code) != 0)
+		add_problem(st, "worker process %u failed (exit %d): see the messages above",
+			    k, WEXITSTATUS(code));
+}
+
+/* Reaps the workers that ended; before the final phase any end is early. */
+static void poll_kids(run_state *st)
+{
+	for (unsigned k = 0; k < st->n_kids; k++) {
+		int code = 0;
+		if (!st->kid_done[k] && waitpid(st->kids[k], &code, WNOHANG) == st->kids[k])
+			kid_ended(st, k, code);
+	}
+}
+
+/* Stops the pushers and waits for the workers (15 s at the most each). */
+static void run_reap(run_state *st)
+{
+	EBL_ST(&st->shm->stop, 1);
+	ebl_pushers_join(st->pushers);
+	st->pushers = NULL;
+	for (unsigned k = 0; k < st->n_kids; k++) {
+		int code = 0;
+		uint64_t t_kill = eb_time_mono_ns();
+		if (st->kid_done[k])
+			continue;
+		while (waitpid(st->kids[k], &code, WNOHANG) == 0) {
+			if (eb_time_mono_ns() - t_kill > 15000000000ULL) {
+				kill(st->kids[k], SIGKILL);
+				waitpid(st->kids[k], &code, 0);
+				break;
+			}
+			sleep_ms(10);
+		}
+		kid_ended(st, k, code);
+	}
+}
+
 /* Ramp-up, hold, drain and ramp-down, sampled every second. */
 static void run_phases(run_state *st)
 {
 	for (;;) {
 		sleep_ms(20);
+		poll_kids(st);
 		uint64_t now = eb_time_mono_ns();
 		sum_workers(st->shm, &st->t, st->snap);
 		if (st->t.open > st->peak_open)
@@ -1102,34 +1161,6 @@ static void run_phases(run_state *st)
 			run_sample(st, now);
 	}
 	set_phase(st->shm, EBL_PH_DONE);
-}
-
-/* Stops the pushers and waits for the workers; a worker that died or
- * failed is a problem of the run. */
-static void run_reap(run_state *st)
-{
-	EBL_ST(&st->shm->stop, 1);
-	ebl_pushers_join(st->pushers);
-	st->pushers = NULL;
-	for (unsigned k = 0; k < st->n_kids; k++) {
-		int code = 0;
-		uint64_t t_kill = eb_time_mono_ns();
-		while (waitpid(st->kids[k], &code, WNOHANG) == 0) {
-			if (eb_time_mono_ns() - t_kill > 15000000000ULL) {
-				kill(st->kids[k], SIGKILL);
-				waitpid(st->kids[k], &code, 0);
-				break;
-			}
-			sleep_ms(10);
-		}
-		if (WIFSIGNALED(code))
-			add_problem(st, "worker process %u died (signal %d, %s); its connections "
-				    "are missing from the counts", k, WTERMSIG(code),
-				    strsignal(WTERMSIG(code)));
-		else if (WIFEXITED(code) && WEXITSTATUS(code) != 0)
-			add_problem(st, "worker process %u failed (exit %d): see the messages above",
-				    k, WEXITSTATUS(code));
-	}
 }
 
 /* Counters and histograms of the workers and pushers into the report. */
