@@ -770,7 +770,8 @@ static void cl_next_rid(ebcl_client *c, char *buf, size_t len, char kind)
 /* Subscribes the given stores in batches of at most 100 (CLIENT-WS-4). */
 static void cl_subscribe(ebcl_client *c, store_ctl **list, size_t n, bool count)
 {
-	size_t batch = EBCL_SUB_BATCH;
+	size_t batch = c->defects[EBCL_DEFECT_SUBSCRIBE_BATCH_TOO_LARGE]
+		? (n ? n : 1) : EBCL_SUB_BATCH;
 	for (size_t i = 0; i < n; i += batch) {
 		size_t k = n - i < batch ? n - i : batch;
 		const char **ids = malloc(k * sizeof *ids);

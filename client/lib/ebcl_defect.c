@@ -22,6 +22,8 @@ static const ebcl_defect_desc ebcl_defects[EBCL_DEFECT_COUNT] = {
 		"keeps its known version when an ack or a read (409) shows the store below it: never reads from 0" },
 	[EBCL_DEFECT_SUBSCRIBE_BEFORE_AUTH_OK] = { "subscribe-before-auth-ok", "CLIENT-WS-4",
 		"sends subscribe before auth (so before auth_ok) on every connection attempt" },
+	[EBCL_DEFECT_SUBSCRIBE_BATCH_TOO_LARGE] = { "subscribe-batch-too-large", "CLIENT-WS-4",
+		"subscribes every open store in one message, over 100 ids" },
 	[EBCL_DEFECT_NO_SILENT_SOCKET_DETECTION] = { "no-silent-socket-detection", "CLIENT-WS-6",
 		"never pings a silent socket and stays on it" },
 	[EBCL_DEFECT_PING_FLOOD] = { "ping-flood", "CLIENT-WS-7",
