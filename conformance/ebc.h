@@ -162,6 +162,10 @@ extern const ebc_case ebc_cases_behaviours[];
 extern const size_t ebc_cases_behaviours_n;
 extern const ebc_case ebc_cases_bounds[];
 extern const size_t ebc_cases_bounds_n;
+extern const ebc_case ebc_cases_races[];
+extern const size_t ebc_cases_races_n;
+extern const ebc_case ebc_cases_chars[];
+extern const size_t ebc_cases_chars_n;
 
 /* Every case in catalogue order into out (cap slots); returns the count. */
 size_t ebc_catalogue(const ebc_case **out, size_t cap);
