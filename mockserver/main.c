@@ -135,6 +135,8 @@ static void usage(FILE *f)
 "  --admin-token T           enable GET/POST/DELETE /admin/faults with Bearer T\n"
 "  --fault SPEC              repeatable: refuse-ws | stall | no-notify | drop-ws-after=N\n"
 "                            | http-503=SECONDS | http-429=SECONDS | delay-ms=N\n"
+"                            | silent-ws | extras | http-reset-ms=N | http-503-ms=N\n"
+"                            | http-429-ms=N | retry-after=SECONDS | page-max=N\n"
 "  --defect NAME             repeatable: switch on an injectable defect;\n"
 "                            --defect list prints NAME<TAB>RULE<TAB>description\n"
 "  --help                    this text;  --version  the kit's version\n"
