@@ -206,10 +206,13 @@ static const char *pf_likely_flag(const eb_target *t, const eb_preflight *p)
 	for (i = 0; body[i] && i + 1 < sizeof(low); i++)
 		low[i] = (char)tolower((unsigned char)body[i]);
 	low[i] = '\0';
-	if (strstr(low, "iss") || strstr(low, "aud"))
+	/* words, not fragments: "missing" holds "iss", "expected" "exp" */
+	if (strstr(low, "issuer") || strstr(low, "iss ") || strstr(low, "audience") ||
+	    strstr(low, "aud "))
 		return "--jwt-issuer/--jwt-audience: give the issuer and audience the server is "
 		       "configured with";
-	if (strstr(low, "exp") || strstr(low, "nbf") || strstr(low, "not yet"))
+	if (strstr(low, "expired") || strstr(low, "exp ") || strstr(low, "nbf") ||
+	    strstr(low, "not yet"))
 		return "the clocks or --jwt-leeway: the server finds the token's time window wrong";
 	if (t->secret)
 		return "--jwt-secret (or $EB_JWT_SECRET): it is not the HS256 secret the server "
@@ -217,7 +220,7 @@ static const char *pf_likely_flag(const eb_target *t, const eb_preflight *p)
 	return "--jwt-private-key: its public half is not the key the server verifies with";
 }
 
-static void pf_verdict(const eb_target *t, const char *prog, eb_preflight *p)
+eb_pf_verdict eb_preflight_judge(const eb_target *t, const char *prog, eb_preflight *p)
 {
 	const char *url = t->url_text ? t->url_text : t->url.http;
 
@@ -240,6 +243,7 @@ static void pf_verdict(const eb_target *t, const char *prog, eb_preflight *p)
 	} else {
 		p->verdict = EB_PF_OK;
 	}
+	return p->verdict;
 }
 
 eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char *token,
@@ -274,7 +278,7 @@ eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char 
 		goto out;
 	}
 	pf_ws(t, token, store, out);
-	pf_verdict(t, prog, out);
+	eb_preflight_judge(t, prog, out);
 out:
 	eb_http_free(h);
 	return out->verdict;

@@ -49,6 +49,13 @@ typedef struct eb_preflight {
 eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char *token,
 			       const char *store, eb_preflight *out);
 
+/* The verdict from what was seen (http_ok/http_refused, ws_ok/ws_refused,
+ * seen_http/seen_ws): REFUSED when HTTP refuses and the socket does not
+ * accept, INCONSISTENT when one accepts and the other refuses, else OK;
+ * out->message as eb_preflight_run leaves it. Used by eb_preflight_run after
+ * its requests; on its own for tests. */
+eb_pf_verdict eb_preflight_judge(const eb_target *t, const char *prog, eb_preflight *p);
+
 /* The exit code of a verdict that stops the program, or EB_EXIT_OK (0)
  * when the program runs. */
 eb_exit eb_preflight_exit(eb_pf_verdict v);
