@@ -437,6 +437,19 @@ void ebm_evlog_ws_in(ebm_ws_session *s, const char *buf, size_t len, bool binary
 	ebm_ev_end(l, &e);
 }
 
+void ebm_evlog_ws_too_big(ebm_ws_session *s)
+{
+	ebm_evlog *l = ebm_evlog_of(s->srv);
+	ebm_ev e;
+	if (!ebm_ev_begin(l, &e, "ws_in"))
+		return;
+	ev_conn(&e, s);
+	ebm_ev_null(&e, "type");
+	ebm_ev_bool(&e, "valid", false);
+	ebm_ev_bool(&e, "tooBig", true);
+	ebm_ev_end(l, &e);
+}
+
 void ebm_evlog_ws_out(ebm_ws_session *s, const char *text, size_t len)
 {
 	static const char *const store_members[] = { "storeId", "version" };

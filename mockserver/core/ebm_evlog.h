@@ -91,6 +91,9 @@ void ebm_ws_set_conn(ebm_ws_session *s, uint64_t conn);
 /* A WebSocket message received on session s (type, requestId, storeIds, or
  * valid:false). The token of an auth message is never logged. */
 void ebm_evlog_ws_in(ebm_ws_session *s, const char *buf, size_t len, bool binary);
+/* A message over the frame limit arrived on s (logged as ws_in with type
+ * null, valid false, tooBig true; its content is never kept). */
+void ebm_evlog_ws_too_big(ebm_ws_session *s);
 /* A text message about to be sent on s. */
 void ebm_evlog_ws_out(ebm_ws_session *s, const char *text, size_t len);
 

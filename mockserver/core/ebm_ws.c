@@ -465,6 +465,7 @@ out:
 
 void ebm_ws_on_too_big(ebm_ws_session *s)
 {
+	ebm_evlog_ws_too_big(s);
 	ws_close(s, EB_WS_CLOSE_TOO_BIG);
 }
 

@@ -322,6 +322,23 @@ START_TEST(test_event_log_websocket_open_messages_and_close_by_whom)
 	LOG_HAS(&m, j, "ws_close", "by", "server", "code", "4400");
 	cJSON_Delete(j);
 
+	/* too big: logged without its content, closed 1009 */
+	c = mock_ws_authed(&m, g_tok);
+	MOCK_CHECK(&m, c, "socket 4");
+	char *big = malloc(70000);
+	MOCK_CHECK(&m, big, "memory");
+	memset(big, 'a', 69999);
+	big[69999] = '\0';
+	memcpy(big, "{\"type\":\"", 9);
+	mock_ws_send(c, big);
+	free(big);
+	MOCK_CHECK(&m, mock_ws_wait_close(c, 2000) == 1009, "1009");
+	eb_wsc_free(c);
+	LOG_HAS(&m, j, "ws_in", "tooBig", "true", "valid", "false");
+	cJSON_Delete(j);
+	LOG_HAS(&m, j, "ws_close", "by", "server", "code", "1009");
+	cJSON_Delete(j);
+
 	/* a TCP drop by the client */
 	c = mock_ws_authed(&m, g_tok);
 	MOCK_CHECK(&m, c, "socket 3");
