@@ -6,6 +6,7 @@
  */
 #include "ebmock.h"
 #include "core/ebm_evlog.h"
+#include "eb_file.h"
 #include "eb_target.h"
 
 #include <errno.h>
@@ -224,36 +225,6 @@ static bool parse_rate(const char *s, double *out)
 	return true;
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, 4096, f);
-		len += n;
-		if (n < 4096)
-			break;
-		if (len > 1024 * 1024)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
-
 static int write_port_file(const char *path, int port)
 {
 	char tmp[4096];
@@ -460,9 +431,10 @@ bad_value:
 		return EXIT_USAGE;
 	}
 	if (pem_path) {
-		pem = read_file(pem_path);
-		if (!pem) {
-			fprintf(stderr, "ebmock: cannot read %s: %s\n", pem_path, strerror(errno));
+		/* the kit's one file reader (net/eb_file.h), 1 MiB at the most */
+		if (eb_file_read(pem_path, 1u << 20, &pem, NULL, &err) != EB_OK) {
+			fprintf(stderr, "ebmock: bad value '%s' for --jwt-public-key: %s\n",
+				pem_path, err.msg);
 			return EXIT_USAGE;
 		}
 		cfg.jwt_public_pem = pem;
