@@ -52,6 +52,11 @@ struct eb_wsc {
 	size_t msg_len, msg_cap;
 	int msg_opcode;             /* 0: no fragmented message in progress */
 	bool finished;              /* close, EOF or protocol error seen */
+	/* eb_wsc_connect_start: 0 open, else a phase of the upgrade */
+	int hs_phase;
+	char *hs_buf;               /* request being sent, then head being read */
+	size_t hs_len, hs_off;
+	char hs_expect[64];
 	bool close_sent;
 	uint64_t last_read_ns;
 };
@@ -383,16 +388,14 @@ static bool wsc_token_in_list(const char *list, const char *token)
 	return false;
 }
 
-static eb_rc wsc_handshake(eb_wsc *c, const char *host, const char *port,
-			   const char *path, uint64_t deadline,
-			   int *http_status, eb_err *err)
+/* The upgrade request for host:port and path into req (reqlen bytes; its
+ * length in *rl) and the Sec-WebSocket-Accept the server must answer. */
+static eb_rc wsc_upgrade_request(const char *host, const char *port,
+				 const char *path, char *req, size_t reqlen,
+				 size_t *rl_out, char expect[64], eb_err *err)
 {
 	unsigned char nonce[16];
 	char key[32];
-	char expect[64];
-	char req[2048];
-	char head[WSC_HANDSHAKE_MAX + 1];
-	size_t hlen = 0;
 
 	if (!wsc_random(nonce, sizeof nonce))
 		return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
@@ -407,7 +410,7 @@ static eb_rc wsc_handshake(eb_wsc *c, const char *host, const char *port,
 	EVP_EncodeBlock((unsigned char *)expect, dg, SHA_DIGEST_LENGTH);
 
 	bool v6 = strchr(host, ':') != NULL;
-	int rl = snprintf(req, sizeof req,
+	int rl = snprintf(req, reqlen,
 			  "GET %s HTTP/1.1\r\n"
 			  "Host: %s%s%s:%s\r\n"
 			  "Upgrade: websocket\r\n"
@@ -416,46 +419,19 @@ static eb_rc wsc_handshake(eb_wsc *c, const char *host, const char *port,
 			  "Sec-WebSocket-Version: 13\r\n"
 			  "\r\n",
 			  path, v6 ? "[" : "", host, v6 ? "]" : "", port, key);
-	if (rl < 0 || (size_t)rl >= sizeof req)
+	if (rl < 0 || (size_t)rl >= reqlen)
 		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
 				  "upgrade path too long");
-	if (c->wire != NULL)
-		eb_wirelog_add(c->wire, EB_WIRE_OUT, "HTTP", c->conn, req,
-			       (size_t)rl);
-	eb_rc rc = wsc_write_all(c, req, (size_t)rl, err);
-	if (rc != EB_OK)
-		return rc;
+	*rl_out = (size_t)rl;
+	return EB_OK;
+}
 
-	/* Read the response head; bytes after it are already frames. */
-	const char *end = NULL;
-	while (end == NULL) {
-		long left = wsc_remaining_ms(deadline);
-		struct pollfd pf = { .fd = c->fd, .events = POLLIN };
-		int pr = left > 0 ? poll(&pf, 1, (int)left) : 0;
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr == 0)
-			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
-					  "no upgrade response within the timeout");
-		if (pr < 0)
-			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
-					  "poll: %s", strerror(errno));
-		if (hlen >= WSC_HANDSHAKE_MAX)
-			return eb_err_set(err, EB_ERR_SHAPE, NULL, NULL, NULL, -1,
-					  "upgrade response head exceeds %d bytes",
-					  WSC_HANDSHAKE_MAX);
-		ssize_t n = recv(c->fd, head + hlen, WSC_HANDSHAKE_MAX - hlen, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
-					  "connection closed during the upgrade%s%s",
-					  n < 0 ? ": " : "",
-					  n < 0 ? strerror(errno) : "");
-		hlen += (size_t)n;
-		head[hlen] = '\0';
-		end = memmem(head, hlen, "\r\n\r\n", 4);
-	}
+/* The response head (hlen bytes in head, NUL-terminated, the blank line
+ * at end): keeps the frames behind it and checks the 101 (RFC 6455 4.1). */
+static eb_rc wsc_upgrade_check(eb_wsc *c, char *head, size_t hlen,
+			       const char *end, const char *expect,
+			       int *http_status, eb_err *err)
+{
 	c->last_read_ns = eb_time_mono_ns();
 	size_t head_len = (size_t)(end - head) + 4;
 	if (c->wire != NULL)
@@ -514,12 +490,84 @@ static eb_rc wsc_handshake(eb_wsc *c, const char *host, const char *port,
 	return EB_OK;
 }
 
+static eb_rc wsc_handshake(eb_wsc *c, const char *host, const char *port,
+			   const char *path, uint64_t deadline,
+			   int *http_status, eb_err *err)
+{
+	char expect[64];
+	char req[2048];
+	char head[WSC_HANDSHAKE_MAX + 1];
+	size_t hlen = 0, rl = 0;
+
+	eb_rc rc = wsc_upgrade_request(host, port, path, req, sizeof req, &rl,
+				       expect, err);
+	if (rc != EB_OK)
+		return rc;
+	if (c->wire != NULL)
+		eb_wirelog_add(c->wire, EB_WIRE_OUT, "HTTP", c->conn, req, rl);
+	rc = wsc_write_all(c, req, rl, err);
+	if (rc != EB_OK)
+		return rc;
+
+	/* Read the response head; bytes after it are already frames. */
+	const char *end = NULL;
+	while (end == NULL) {
+		long left = wsc_remaining_ms(deadline);
+		struct pollfd pf = { .fd = c->fd, .events = POLLIN };
+		int pr = left > 0 ? poll(&pf, 1, (int)left) : 0;
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr == 0)
+			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+					  "no upgrade response within the timeout");
+		if (pr < 0)
+			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+					  "poll: %s", strerror(errno));
+		if (hlen >= WSC_HANDSHAKE_MAX)
+			return eb_err_set(err, EB_ERR_SHAPE, NULL, NULL, NULL, -1,
+					  "upgrade response head exceeds %d bytes",
+					  WSC_HANDSHAKE_MAX);
+		ssize_t n = recv(c->fd, head + hlen, WSC_HANDSHAKE_MAX - hlen, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+					  "connection closed during the upgrade%s%s",
+					  n < 0 ? ": " : "",
+					  n < 0 ? strerror(errno) : "");
+		hlen += (size_t)n;
+		head[hlen] = '\0';
+		end = memmem(head, hlen, "\r\n\r\n", 4);
+	}
+	return wsc_upgrade_check(c, head, hlen, end, expect, http_status, err);
+}
+
+/* url and path of eb_wsc_connect into host, port (16) and the full path
+ * (1024; a base path in url prefixes path). */
+static eb_rc wsc_target(const char *url, const char *path, char host[256],
+			char port[16], char full[1024], eb_err *err)
+{
+	eb_url u;
+	/* The kit's one URL parser. */
+	eb_rc rc = eb_url_parse(url, &u, err);
+	if (rc != EB_OK)
+		return rc;
+	if (u.tls)
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "%s: TLS (wss://, https://) is not supported", url);
+	if (snprintf(full, 1024, "%s%s", u.path, path) >= 1024)
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "eb_wsc_connect: path too long");
+	snprintf(host, 256, "%s", u.host);
+	snprintf(port, 16, "%d", u.port);
+	return EB_OK;
+}
+
 eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 		     eb_wirelog *wire, int conn, eb_wsc **out,
 		     int *http_status, eb_err *err)
 {
 	char host[256], port[16], full[1024];
-	eb_url u;
 	eb_rc rc;
 	eb_wsc *c = NULL;
 
@@ -529,18 +577,9 @@ eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
 				  "eb_wsc_connect: bad arguments");
 	*out = NULL;
-	/* The kit's one URL parser; a base path in url prefixes path. */
-	rc = eb_url_parse(url, &u, err);
+	rc = wsc_target(url, path, host, port, full, err);
 	if (rc != EB_OK)
 		return rc;
-	if (u.tls)
-		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
-				  "%s: TLS (wss://, https://) is not supported", url);
-	if (snprintf(full, sizeof full, "%s%s", u.path, path) >= (int)sizeof full)
-		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
-				  "eb_wsc_connect: path too long");
-	snprintf(host, sizeof host, "%s", u.host);
-	snprintf(port, sizeof port, "%d", u.port);
 	path = full;
 	c = calloc(1, sizeof *c);
 	if (c == NULL)
@@ -577,9 +616,171 @@ void eb_wsc_free(eb_wsc *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c->hs_buf);
 	free(c->rbuf);
 	free(c->msg);
 	free(c);
+}
+
+/* ---- non-blocking connect --------------------------------------------------------- */
+
+enum { WSC_HS_OPEN = 0, WSC_HS_TCP, WSC_HS_SEND, WSC_HS_HEAD };
+
+eb_rc eb_wsc_connect_start(const char *url, const char *path, eb_wirelog *wire,
+			   int conn, eb_wsc **out, eb_err *err)
+{
+	char host[256], port[16], full[1024];
+	struct addrinfo hints, *res = NULL;
+	eb_wsc *c = NULL;
+	eb_rc rc;
+
+	if (out == NULL || url == NULL || path == NULL || path[0] != '/')
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "eb_wsc_connect_start: bad arguments");
+	*out = NULL;
+	rc = wsc_target(url, path, host, port, full, err);
+	if (rc != EB_OK)
+		return rc;
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,
+				  "out of memory");
+	c->fd = -1;
+	c->wire = wire;
+	c->conn = conn;
+	c->max_message = WSC_DEFAULT_MAX_MESSAGE;
+	c->send_timeout_ms = WSC_DEFAULT_SEND_TIMEOUT_MS;
+	c->hs_buf = malloc(2048);
+	if (c->hs_buf == NULL) {
+		rc = eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1, "out of memory");
+		goto out;
+	}
+	rc = wsc_upgrade_request(host, port, full, c->hs_buf, 2048, &c->hs_len,
+				 c->hs_expect, err);
+	if (rc != EB_OK)
+		goto out;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	int gr = getaddrinfo(host, port, &hints, &res);
+	if (gr != 0) {
+		rc = eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+				"resolve %s:%s: %s", host, port, gai_strerror(gr));
+		goto out;
+	}
+	/* The first address only: a loop that cannot wait tries one. */
+	c->fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		       res->ai_protocol);
+	if (c->fd < 0) {
+		rc = eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1, "socket: %s",
+				strerror(errno));
+		goto out;
+	}
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(c->fd, res->ai_addr, res->ai_addrlen) == 0) {
+		c->hs_phase = WSC_HS_SEND;
+	} else if (errno == EINPROGRESS) {
+		c->hs_phase = WSC_HS_TCP;
+	} else {
+		rc = eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+				"connect %s:%s: %s", host, port, strerror(errno));
+		goto out;
+	}
+	if (c->wire != NULL)
+		eb_wirelog_add(c->wire, EB_WIRE_OUT, "HTTP", c->conn, c->hs_buf,
+			       c->hs_len);
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	if (rc != EB_OK) {
+		eb_wsc_free(c);
+		return rc;
+	}
+	*out = c;
+	return EB_OK;
+}
+
+short eb_wsc_connect_events(const eb_wsc *c)
+{
+	if (c == NULL)
+		return 0;
+	return (c->hs_phase == WSC_HS_TCP || c->hs_phase == WSC_HS_SEND) ? POLLOUT
+									: POLLIN;
+}
+
+eb_rc eb_wsc_connect_step(eb_wsc *c, bool *done, int *http_status, eb_err *err)
+{
+	*done = false;
+	if (http_status != NULL)
+		*http_status = 0;
+	if (c->hs_phase == WSC_HS_TCP) {
+		struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
+		if (poll(&pf, 1, 0) <= 0)
+			return EB_OK;
+		int soerr = 0;
+		socklen_t sl = sizeof soerr;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+			soerr = errno;
+		if (soerr != 0)
+			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+					  "connect: %s", strerror(soerr));
+		c->hs_phase = WSC_HS_SEND;
+	}
+	if (c->hs_phase == WSC_HS_SEND) {
+		while (c->hs_off < c->hs_len) {
+			ssize_t n = send(c->fd, c->hs_buf + c->hs_off,
+					 c->hs_len - c->hs_off, MSG_NOSIGNAL);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return EB_OK;
+			if (n <= 0)
+				return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+						  "send: %s", n < 0 ? strerror(errno)
+								    : "closed");
+			c->hs_off += (size_t)n;
+		}
+		free(c->hs_buf);
+		c->hs_buf = malloc(WSC_HANDSHAKE_MAX + 1);
+		if (c->hs_buf == NULL)
+			return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,
+					  "out of memory");
+		c->hs_len = 0;
+		c->hs_phase = WSC_HS_HEAD;
+	}
+	if (c->hs_phase != WSC_HS_HEAD)
+		return EB_OK;
+	for (;;) {
+		if (c->hs_len >= WSC_HANDSHAKE_MAX)
+			return eb_err_set(err, EB_ERR_SHAPE, NULL, NULL, NULL, -1,
+					  "upgrade response head exceeds %d bytes",
+					  WSC_HANDSHAKE_MAX);
+		ssize_t n = recv(c->fd, c->hs_buf + c->hs_len,
+				 WSC_HANDSHAKE_MAX - c->hs_len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return EB_OK;
+		if (n <= 0)
+			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+					  "connection closed during the upgrade%s%s",
+					  n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+		c->hs_len += (size_t)n;
+		c->hs_buf[c->hs_len] = '\0';
+		const char *end = memmem(c->hs_buf, c->hs_len, "\r\n\r\n", 4);
+		if (end == NULL)
+			continue;
+		eb_rc rc = wsc_upgrade_check(c, c->hs_buf, c->hs_len, end,
+					     c->hs_expect, http_status, err);
+		free(c->hs_buf);
+		c->hs_buf = NULL;
+		if (rc != EB_OK)
+			return rc;
+		c->hs_phase = WSC_HS_OPEN;
+		*done = true;
+		return EB_OK;
+	}
 }
 
 void eb_wsc_set_max_message(eb_wsc *c, size_t max_bytes)

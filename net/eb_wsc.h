@@ -31,6 +31,24 @@ eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 		     eb_wirelog *wire, int conn, eb_wsc **out,
 		     int *http_status, eb_err *err);
 
+/* Non-blocking connect for event loops (ebclient): resolves url (a name
+ * blocks in getaddrinfo; numeric hosts do not), starts the TCP connect to
+ * its first address and returns at once with *out in progress. The caller
+ * polls eb_wsc_fd for eb_wsc_connect_events and calls eb_wsc_connect_step
+ * when it is ready (or on its timer); the caller owns the deadline and
+ * frees *out (eb_wsc_free) when it gives up. Errors as eb_wsc_connect. */
+eb_rc eb_wsc_connect_start(const char *url, const char *path, eb_wirelog *wire,
+			   int conn, eb_wsc **out, eb_err *err);
+
+/* POLLOUT or POLLIN: what the connect in progress waits for. */
+short eb_wsc_connect_events(const eb_wsc *c);
+
+/* Advances the connect of eb_wsc_connect_start without waiting: EB_OK with
+ * *done false (call again when ready), EB_OK with *done true (upgraded: use
+ * c as if from eb_wsc_connect), or the errors of eb_wsc_connect (a refused
+ * upgrade is EB_ERR_SHAPE with its status in *http_status). */
+eb_rc eb_wsc_connect_step(eb_wsc *c, bool *done, int *http_status, eb_err *err);
+
 /* Closes the TCP connection without a close frame and frees. NULL no-op. */
 void eb_wsc_free(eb_wsc *c);
 

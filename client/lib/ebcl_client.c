@@ -35,7 +35,6 @@
 #define EBCL_SUB_BATCH         100     /* WS-SUB-6 */
 #define EBCL_HTTP_TIMEOUT_MS   30000u  /* nominal, scaled, floored below */
 #define EBCL_HTTP_TIMEOUT_MIN  3000u   /* real ms: scheduling noise under ASan */
-#define EBCL_UPGRADE_MIN_MS    50      /* real ms the blocking upgrade may take at least */
 #define EBCL_DEFECT_PING_MS    5000u
 #define EBCL_REAUTH_RETRY_MS   1000u   /* real ms between token requests when none is fresher */
 #define EBCL_PAGE_LIMIT        1000u
@@ -97,6 +96,7 @@ struct ebcl_client {
 	uint64_t reauth_at_wall;  /* wall ms; 0 none */
 	/* socket */
 	eb_wsc *ws;
+	bool ws_upgrading;        /* the upgrade of eb_wsc_connect_start runs */
 	bool ws_authed;
 	bool ws_attempt_failed;   /* the current attempt ended */
 	unsigned subs_outstanding;
@@ -812,6 +812,7 @@ static void cl_enter_polling(ebcl_client *c, int close_code, const char *why)
 		eb_wsc_free(c->ws);
 		c->ws = NULL;
 	}
+	c->ws_upgrading = false;
 	c->ws_authed = false;
 	c->subs_outstanding = 0;
 	c->ping_sent_at = 0;
@@ -861,31 +862,21 @@ static void cl_go_live(ebcl_client *c)
 	cl_log(c, "socket: live");
 }
 
-/* Starts a connection attempt (CONNECTING). The upgrade itself blocks for
- * at most the attempt deadline (a local server answers at once); auth and
- * the acks are waited for by the loop. */
-static void cl_attempt(ebcl_client *c)
+/* The upgrade of the attempt made progress: once done, auth (CLIENT-WS-4). */
+static void cl_upgrade_step(ebcl_client *c)
 {
-	uint64_t now = now_ms();
-	c->reconnect_at = 0;
-	cl_set_state(c, EBCL_CONNECTING);
-	uint64_t dl = ebcl_scaled(EBCL_ATTEMPT_MS, c->scale);
-	c->attempt_deadline = now + dl;
-	long tmo = (long)dl < EBCL_UPGRADE_MIN_MS ? EBCL_UPGRADE_MIN_MS : (long)dl;
-	eb_err err;
+	bool done = false;
 	int st = 0;
-	eb_wsc *ws = NULL;
-	/* url.ws carries the base path; eb_wsc_connect prefixes it. */
-	if (eb_wsc_connect(c->url.ws, "/api/sync/notifications", tmo, NULL, 0, &ws,
-			   &st, &err) != EB_OK) {
+	eb_err err;
+	if (eb_wsc_connect_step(c->ws, &done, &st, &err) != EB_OK) {
 		cl_enter_polling(c, 0, err.msg);
 		return;
 	}
-	eb_wsc_set_max_message(ws, EBCL_MAX_WS_MESSAGE);
-	eb_wsc_set_send_timeout(ws, 2000);
-	c->ws = ws;
-	c->ws_authed = false;
-	c->subs_outstanding = 0;
+	if (!done)
+		return;
+	c->ws_upgrading = false;
+	eb_wsc_set_max_message(c->ws, EBCL_MAX_WS_MESSAGE);
+	eb_wsc_set_send_timeout(c->ws, 2000);
 	c->last_rx = now_ms();
 	/* The defect subscribes first: auth is no longer the first message
 	 * and subscribe comes before auth_ok (CLIENT-WS-4). */
@@ -896,6 +887,30 @@ static void cl_attempt(ebcl_client *c)
 	char *msg = NULL;
 	if (eb_ws_encode_auth(rid, c->token ? c->token : "", &msg) == EB_OK)
 		cl_ws_send(c, msg);
+}
+
+/* Starts a connection attempt (CONNECTING): a non-blocking upgrade, then
+ * auth and the subscriptions, all driven by the loop within the attempt
+ * deadline. */
+static void cl_attempt(ebcl_client *c)
+{
+	uint64_t now = now_ms();
+	c->reconnect_at = 0;
+	cl_set_state(c, EBCL_CONNECTING);
+	c->attempt_deadline = now + ebcl_scaled(EBCL_ATTEMPT_MS, c->scale);
+	eb_err err;
+	eb_wsc *ws = NULL;
+	/* url.ws carries the base path; eb_wsc prefixes it. */
+	if (eb_wsc_connect_start(c->url.ws, "/api/sync/notifications", NULL, 0, &ws,
+				 &err) != EB_OK) {
+		cl_enter_polling(c, 0, err.msg);
+		return;
+	}
+	c->ws = ws;
+	c->ws_upgrading = true;
+	c->ws_authed = false;
+	c->subs_outstanding = 0;
+	cl_upgrade_step(c);   /* a local server may have answered already */
 }
 
 static void cl_ws_message(ebcl_client *c, const char *data, size_t len)
@@ -986,6 +1001,10 @@ static void cl_ws_message(ebcl_client *c, const char *data, size_t len)
 
 static void cl_ws_progress(ebcl_client *c)
 {
+	if (c->ws_upgrading) {
+		cl_upgrade_step(c);
+		return;
+	}
 	for (int k = 0; k < EBCL_WS_PER_STEP && c->ws != NULL; k++) {
 		eb_wsc_msg msg;
 		eb_err err;
@@ -1040,7 +1059,8 @@ static void cl_ws_timers(ebcl_client *c, uint64_t now)
 		cl_ws_progress(c);
 		if (c->ws == NULL || c->state != EBCL_CONNECTING)
 			return;
-		(void)eb_wsc_send_close(c->ws, 1000, "attempt deadline", NULL);
+		if (!c->ws_upgrading)
+			(void)eb_wsc_send_close(c->ws, 1000, "attempt deadline", NULL);
 		cl_enter_polling(c, 0, "no auth_ok or ack within the attempt deadline");
 		return;
 	}
@@ -1286,9 +1306,11 @@ void ebcl_client_stop(ebcl_client *c)
 	for (size_t i = 0; i < c->n_stores; i++)
 		c->stores[i].inflight = 0;
 	if (c->ws != NULL) {
-		(void)eb_wsc_send_close(c->ws, 1000, "client stopped", NULL);
+		if (!c->ws_upgrading)
+			(void)eb_wsc_send_close(c->ws, 1000, "client stopped", NULL);
 		eb_wsc_free(c->ws);
 		c->ws = NULL;
+		c->ws_upgrading = false;
 	}
 	if (c->started)
 		cl_set_state(c, EBCL_STOPPED);
@@ -1573,10 +1595,12 @@ int ebcl_client_step(ebcl_client *c, struct pollfd *extra, size_t n_extra,
 	wait = cl_next_wait(c, wait);
 	bool ws_open = c->ws != NULL && c->state != EBCL_STOPPED;
 	if (ws_open) {
-		if (eb_wsc_pending(c->ws))
+		if (!c->ws_upgrading && eb_wsc_pending(c->ws))
 			wait = 0;
 		wfd[nw].fd = eb_wsc_fd(c->ws);
-		wfd[nw].events = CURL_WAIT_POLLIN;
+		wfd[nw].events = c->ws_upgrading &&
+			(eb_wsc_connect_events(c->ws) & POLLOUT)
+			? CURL_WAIT_POLLOUT : CURL_WAIT_POLLIN;
 		wfd[nw].revents = 0;
 		nw++;
 	}
