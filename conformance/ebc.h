@@ -166,6 +166,8 @@ extern const ebc_case ebc_cases_races[];
 extern const size_t ebc_cases_races_n;
 extern const ebc_case ebc_cases_chars[];
 extern const size_t ebc_cases_chars_n;
+extern const ebc_case ebc_cases_types[];
+extern const size_t ebc_cases_types_n;
 
 /* Every case in catalogue order into out (cap slots); returns the count. */
 size_t ebc_catalogue(const ebc_case **out, size_t cap);

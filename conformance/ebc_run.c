@@ -35,6 +35,7 @@ size_t ebc_catalogue(const ebc_case **out, size_t cap)
 		{ ebc_cases_bounds, ebc_cases_bounds_n },
 		{ ebc_cases_races, ebc_cases_races_n },
 		{ ebc_cases_chars, ebc_cases_chars_n },
+		{ ebc_cases_types, ebc_cases_types_n },
 	};
 	size_t i, j, n = 0;
 
