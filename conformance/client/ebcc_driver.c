@@ -230,6 +230,7 @@ static char **drv_env(ebcc_ctx *cc, int idx, const char *data_dir)
 		return NULL;
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "EB_DRIVER_", 10) != 0 &&
+		    strncmp(environ[i], "EB_JWT_SECRET", 13) != 0 &&   /* and _FILE */
 		    strncmp(environ[i], "EBCONFORM_JWT_SECRET", 20) != 0)
 			env[k++] = environ[i];
 	snprintf(v, sizeof(v), "EB_DRIVER_URL=%s", cc->url);
