@@ -1009,7 +1009,7 @@ static void d_forged_sub_not_charged(ebc_ctx *ctx)
 		ebc_fail(ctx, "RATE-5", "200: forged tokens are not charged to the subject they name",
 			 "429 for the subject's first valid request");
 	else
-		ebc_expect_ok(ctx, &resp, "RATE-5") ? (void)0 : (void)0;
+		eb_sync_response_free(ebc_expect_ok(ctx, &resp, "RATE-5"));
 out:
 	eb_http_resp_clear(&resp);
 	free(forged);

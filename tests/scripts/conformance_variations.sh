@@ -194,7 +194,12 @@ for name in $names; do
 		echo "  ebconform flags: $(echo "$line" | cut -d'|' -f3)"
 		if [ -s "$CV_TMP/$name.json" ]; then
 			bad_cases "$CV_TMP/$name.json" | sed 's/^/  /'
-		else
+		fi
+		# a sanitizer report, or the end of ebconform's output
+		if grep -q 'Sanitizer\|runtime error' "$CV_TMP/$name.err" 2>/dev/null; then
+			echo "  --- ebconform's sanitizer report"
+			grep -A 25 'ERROR: .*Sanitizer\|runtime error' "$CV_TMP/$name.err" | head -n 40 | sed 's/^/  /'
+		elif [ ! -s "$CV_TMP/$name.json" ]; then
 			sed 's/^/  /' "$CV_TMP/$name.err" "$CV_TMP/$name.out" 2>/dev/null | tail -n 20
 		fi
 		echo "  --- ebmock log (last 30 lines)"
