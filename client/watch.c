@@ -117,7 +117,10 @@ static int watch_start(watch *w, int n_open)
 	ebcl_config cfg = {
 		.url = w->o->target.url.http, .clock_scale = w->o->clock_scale,
 		.activity = w->o->activity, .data_file = w->o->data_file,
-		.cb = { .token = watch_cb_token, .state = watch_cb_state,
+		/* set/delete print their result only (transitions with -v). */
+		.cb = { .token = watch_cb_token,
+			.state = strcmp(w->o->cmd, "watch") == 0 || w->o->verbose
+				? watch_cb_state : NULL,
 			.rejected = watch_cb_rejected, .changed = watch_cb_changed,
 			.log = watch_cb_log, .ud = w },
 	};
