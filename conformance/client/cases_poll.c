@@ -13,14 +13,14 @@
 
 #define A 0
 
-/* "At once": before half an active poll interval, so a catch-up is told
- * apart from the first poll (CLIENT-DRIVER.md, "Tolerances"). */
+/* "At once": within half an active poll interval plus the fixed slack
+ * (CLIENT-DRIVER.md, "Tolerances"): still before the earliest next poll
+ * (0.9 x 30 s), so a catch-up is told apart from the first poll. */
 static double poll_at_once(ebcc_ctx *cc)
 {
 	double f = cc->time_scale > 1 ? cc->time_scale : 1;
-	double h = ebcc_proto_ms(cc, 15);
 
-	return (h > 50 ? h : 50) * f;
+	return ebcc_proto_ms(cc, 15) + EBCC_SLACK_MS * f;
 }
 
 /* Live, then the socket is lost by fault (a JSON of ebmock's admin API);
@@ -58,7 +58,7 @@ static long poll_catch_up(ebcc_ctx *cc, long at, const char *store, const char *
 	if (r < 0 || cc->ev[r].t0 - t > lim) {
 		ebc_fail(&cc->base, "CLIENT-POLL-5",
 			 "a catch-up read of each open store at once (within half an active poll "
-			 "interval) after the socket is lost",
+			 "interval + 100 ms) after the socket is lost",
 			 "%s: %s", why, r < 0 ? "no read at all" : "the first read came late");
 		if (r >= 0) {
 			char *a = cc->base.actual + strlen(cc->base.actual);
@@ -177,7 +177,7 @@ static void case_activity_shorter(ebcc_ctx *cc)
 	if (nx < 0 || cc->ev[nx].t0 - t_switch > lim) {
 		ebc_fail(&cc->base, "CLIENT-POLL-6",
 			 "idle -> active when one active interval has passed since the last poll: "
-			 "a poll at once (within half an active interval)",
+			 "a poll at once (within half an active interval + 100 ms)",
 			 "%s", nx < 0 ? "no poll" : "the poll came late");
 		return;
 	}
