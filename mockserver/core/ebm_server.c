@@ -113,6 +113,12 @@ static const ebm_defect_info ebm_defects[EBM_DEFECT__COUNT] = {
 		"the value size limit counts characters of the canonical form instead of UTF-8 bytes" },
 	[EBM_DEFECT_CONFLICT_BURNS_VERSION] = { "conflict-burns-version", "VER-2",
 		"a request refused with `CHANGE_ID_CONFLICT` still uses up a version: the next commit leaves a gap" },
+	[EBM_DEFECT_REAUTH_KEEPS_SUBSCRIPTIONS] = { "reauth-keeps-subscriptions", "WS-AUTH-8",
+		"after a re-auth with fewer permissions, subscriptions to stores the new token may not read stay and keep notifying" },
+	[EBM_DEFECT_AUTH_TIMEOUT_EARLY] = { "auth-timeout-early", "WS-AUTH-9",
+		"an unauthenticated socket is closed with 4408 after half the auth timeout (5 s instead of 10 s)" },
+	[EBM_DEFECT_SUBSCRIBE_TWICE_DOUBLES] = { "subscribe-twice-doubles", "WS-SUB-7",
+		"a store named twice in one `subscribe` gets two subscriptions: two notifications per commit" },
 };
 
 const ebm_defect_info *ebm_defect_get(ebm_defect d)

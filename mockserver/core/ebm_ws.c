@@ -269,7 +269,8 @@ static void on_auth(ebm_ws_session *s, const eb_ws_client_msg *m)
 		uint64_t end_wall = (exp_s + srv->cfg.jwt_leeway_s) * 1000u;
 		s->expire_ms = ebm_mono_ms() + (end_wall > now_wall ? end_wall - now_wall : 0);
 	}
-	if (reauth && !keep_perms) {
+	if (reauth && !keep_perms &&
+	    !ebm_defect_on(srv, EBM_DEFECT_REAUTH_KEEPS_SUBSCRIPTIONS)) {
 		/* subscriptions the new token may not read end now */
 		ebm_sub *sub = s->subs, *next;
 		for (; sub; sub = next) {
@@ -344,6 +345,12 @@ static void on_subscribe(ebm_ws_session *s, const eb_ws_client_msg *m, bool unsu
 			continue;
 		}
 		ebm_sub *sub = sub_find(s, id);
+		if (sub && ebm_defect_on(srv, EBM_DEFECT_SUBSCRIBE_TWICE_DOUBLES)) {
+			/* a store named again in the same message: a second subscription */
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(m->store_ids[j], id) == 0)
+					sub = NULL;
+		}
 		if (!sub) {
 			if (s->n_subs >= srv->cfg.limits.max_subscriptions) {
 				bad[n_bad].store_id = (char *)id;
@@ -484,6 +491,8 @@ static uint64_t auth_deadline(const ebm_ws_session *s)
 	if (s->authed || ws_silent(srv) ||
 	    ebm_defect_on(srv, EBM_DEFECT_NO_AUTH_TIMEOUT))
 		return 0;
+	if (ebm_defect_on(srv, EBM_DEFECT_AUTH_TIMEOUT_EARLY))
+		return s->opened_ms + srv->cfg.auth_timeout_ms / 2;
 	return s->opened_ms + srv->cfg.auth_timeout_ms;
 }
 
