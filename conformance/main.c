@@ -6,13 +6,12 @@
  * Exit codes: 0 every required case passed, 1 a case failed (or errored),
  * 2 usage or setup error, 3 server unreachable.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "eb_file.h"
 #include "eb_http.h"
 #include "eb_preflight.h"
 #include "eb_rules.h"
@@ -114,27 +113,6 @@ static int main_write(eb_report *rep, const char *dir, const char *name,
 	if (wr(rep, path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ebconform: writing %s failed: %s\n", path, err);
 		return -1;
-	}
-	return 0;
-}
-
-static int main_mkdirs(const char *dir)
-{
-	char p[4096];
-	size_t i, n = strlen(dir);
-
-	if (n >= sizeof(p))
-		return -1;
-	memcpy(p, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (p[i] == '/' || p[i] == '\0') {
-			char keep = p[i];
-
-			p[i] = '\0';
-			if (mkdir(p, 0755) != 0 && errno != EEXIST)
-				return -1;
-			p[i] = keep;
-		}
 	}
 	return 0;
 }
@@ -287,6 +265,7 @@ static int main_server(ebc_opts *o, int argc, char **argv)
 	size_t n_all, n_sel = 0, i;
 	int rc = EBC_EXIT_USAGE;
 	struct sigaction sa;
+	eb_err e;
 
 	n_all = ebc_catalogue(all, EBC_MAX_CASES);
 	sel = malloc(n_all * sizeof(*sel));
@@ -305,8 +284,9 @@ static int main_server(ebc_opts *o, int argc, char **argv)
 			"(see ebconform --list)\n");
 	} else if (main_target(o) != 0) {
 		rc = EBC_EXIT_USAGE;
-	} else if (o->report_dir && main_mkdirs(o->report_dir) != 0) {
-		fprintf(stderr, "ebconform: cannot create %s: %s\n", o->report_dir, strerror(errno));
+	} else if (o->report_dir && eb_file_mkdirs(o->report_dir, &e) != EB_OK) {
+		fprintf(stderr, "ebconform: bad value '%s' for --report-dir: %s\n", o->report_dir,
+			e.msg);
 	} else {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = main_on_signal;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "eb_file.h"
 
@@ -62,5 +63,32 @@ out:
 	*out = buf;
 	if (len)
 		*len = n;
+	return EB_OK;
+}
+
+eb_rc eb_file_mkdirs(const char *dir, eb_err *err)
+{
+	char p[4096];
+	size_t i, n = strlen(dir);
+	struct stat st;
+
+	if (n == 0 || n >= sizeof(p))
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1, "bad folder name");
+	memcpy(p, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (p[i] == '/' || p[i] == '\0') {
+			char keep = p[i];
+
+			p[i] = '\0';
+			if (mkdir(p, 0755) != 0 && errno != EEXIST)
+				return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+						  "cannot create %s: %s", p, strerror(errno));
+			p[i] = keep;
+		}
+	}
+	/* EEXIST also means a file of that name */
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+				  "cannot create %s: a file of that name exists", dir);
 	return EB_OK;
 }

@@ -15,4 +15,9 @@
  * failure. *out is NULL on every error. */
 eb_rc eb_file_read(const char *path, size_t max, char **out, size_t *len, eb_err *err);
 
+/* Creates dir and its missing parents (mode 0755), like mkdir -p. EB_OK
+ * when it exists afterwards, else EB_ERR_IO with the path and strerror in
+ * err->msg (EB_ERR_ARG for a path of 4096 bytes or more). */
+eb_rc eb_file_mkdirs(const char *dir, eb_err *err);
+
 #endif

@@ -27,8 +27,10 @@ typedef struct ebf_opts {
 	uint64_t duration_s;         /* 0: no time bound besides runs */
 	long timeout_ms;             /* target.timeout_ms: per request / per WebSocket wait */
 	unsigned batch;              /* cases between health probes */
-	const char *findings_dir;
+	const char *findings_dir;      /* default: <report_dir>/findings, else ebfuzz-findings */
 	const char *json_path, *junit_path, *html_path;
+	const char *report_dir;        /* report.json, junit.xml, report.html, findings/ */
+	char report_paths[4][4200];    /* the defaults under report_dir */
 	const char *replay_path;     /* --replay FILE */
 	unsigned max_saved;          /* finding files kept per category */
 	bool big;                    /* allow 1 MiB+ bodies */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "eb_file.h"
 #include "ebf.h"
 
 static void put_hex(FILE *fp, const char *data, size_t len)
@@ -65,7 +66,7 @@ int ebf_file_save(const ebf_ctx *x, const ebf_case *c, const ebf_finding *f,
 	size_t i;
 	const char *tok = ebf_token(x, c->auth);
 
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+	if (eb_file_mkdirs(dir, NULL) != EB_OK)
 		return -1;
 	snprintf(slug, sizeof(slug), "%s", f->category);
 	for (i = 0; slug[i]; i++)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eb_file.h"
 #include "eb_preflight.h"
 #include "eb_report.h"
 #include "eb_target.h"
@@ -83,7 +84,10 @@ static void main_usage(FILE *out)
 "                          (an answer later than --timeout is a \"hang\" finding)\n"
 "  --batch N               cases between health probes (default 50)\n"
 "Output:\n"
-"  --findings-dir DIR      where finding files go (default ebfuzz-findings)\n"
+"  --report-dir DIR        write DIR/report.json, DIR/junit.xml, DIR/report.html\n"
+"                          and the finding files under DIR/findings\n"
+"  --findings-dir DIR      where finding files go (default DIR/findings with\n"
+"                          --report-dir, else ebfuzz-findings)\n"
 "  --max-saved N           finding files kept per category (default 3, max 4)\n"
 "  --json FILE             JSON report (earlybird-report/1)\n"
 "  --junit FILE            JUnit XML report\n"
@@ -354,6 +358,25 @@ static int main_replay(ebf_ctx *x)
 	return r == 1 ? EB_EXIT_FAIL : EB_EXIT_OK;
 }
 
+/* With --report-dir the reports and the findings go under it unless their
+ * own flags say otherwise; without, findings go to ./ebfuzz-findings. */
+static void main_report_paths(ebf_opts *o)
+{
+	static const char *const names[4] = { "report.json", "junit.xml", "report.html",
+					      "findings" };
+	const char **dst[4] = { &o->json_path, &o->junit_path, &o->html_path, &o->findings_dir };
+
+	for (int k = 0; k < 4; k++) {
+		if (*dst[k] || !o->report_dir)
+			continue;
+		snprintf(o->report_paths[k], sizeof(o->report_paths[k]), "%s/%s", o->report_dir,
+			 names[k]);
+		*dst[k] = o->report_paths[k];
+	}
+	if (!o->findings_dir)
+		o->findings_dir = "ebfuzz-findings";
+}
+
 /* Reads the command line into o (defaults first). 0 run, 1 done (help or
  * version printed), -1 usage error (message in err). */
 static int main_parse(int argc, char **argv, ebf_opts *o, char *err, size_t errlen)
@@ -367,6 +390,7 @@ static int main_parse(int argc, char **argv, ebf_opts *o, char *err, size_t errl
 		{ "--duration", NULL, EB_OPT_U64, &o->duration_s, 1, 86400.0 * 365, "seconds", NULL, NULL, false },
 		{ "--batch", NULL, EB_OPT_UINT, &o->batch, 1, 100000, "cases 1-100000", NULL, NULL, false },
 		{ "--findings-dir", NULL, EB_OPT_STR, &o->findings_dir, 0, 0, NULL, NULL, NULL, false },
+		{ "--report-dir", NULL, EB_OPT_STR, &o->report_dir, 0, 0, NULL, NULL, NULL, false },
 		{ "--max-saved", NULL, EB_OPT_UINT, &o->max_saved, 0, 4, "0-4", NULL, NULL, false },
 		{ "--json", NULL, EB_OPT_STR, &o->json_path, 0, 0, NULL, NULL, NULL, false },
 		{ "--junit", NULL, EB_OPT_STR, &o->junit_path, 0, 0, NULL, NULL, NULL, false },
@@ -380,7 +404,6 @@ static int main_parse(int argc, char **argv, ebf_opts *o, char *err, size_t errl
 	memset(o, 0, sizeof(*o));
 	eb_target_init(&o->target, MAIN_TARGET_FLAGS);
 	o->batch = 50;
-	o->findings_dir = "ebfuzz-findings";
 	o->max_saved = 3;
 	o->seed = (uint64_t)time(NULL);
 	for (int i = 1; i < argc; i++) {
@@ -408,6 +431,7 @@ static int main_parse(int argc, char **argv, ebf_opts *o, char *err, size_t errl
 	o->runs = runs_given ? (unsigned long)runs : o->duration_s ? 100000000UL : 2000;
 	o->url = o->target.url.http;
 	o->timeout_ms = o->target.timeout_ms;
+	main_report_paths(o);
 	o->verbose = verbose > 0;
 	return 0;
 }
@@ -431,7 +455,7 @@ static bool main_batch_probe(ebf_ctx *x, main_run *run, ebf_case *batch, size_t 
 	snprintf(d.actual, sizeof(d.actual), "%.400s, after case %.60s", why, last->gen);
 	snprintf(d.reason, sizeof(d.reason), "server-death: %s", d.actual);
 	snprintf(dir, sizeof(dir), "%s/death-%lu", o->findings_dir, ++run->deaths);
-	if (mkdir(o->findings_dir, 0777) != 0 && errno != EEXIST)
+	if (eb_file_mkdirs(o->findings_dir, NULL) != EB_OK)
 		fprintf(stderr, "ebfuzz: cannot create %s\n", o->findings_dir);
 	for (size_t k = 0; k < n_batch; k++)
 		if (ebf_file_save(x, &batch[k], &d, dir, k + 1, p, sizeof(p)) != 0)
@@ -533,6 +557,7 @@ static int main_fuzz(ebf_ctx *x, main_run *run, ebf_case *batch, bool *died)
 static int main_setup(ebf_ctx *x)
 {
 	const ebf_opts *o = x->o;
+	eb_err e;
 	int rc;
 
 	/* Store and change ids carry a per-run nonce: a second run with the same
@@ -542,6 +567,10 @@ static int main_setup(ebf_ctx *x)
 	x->run_id = (o->seed * 0x9E3779B97F4A7C15ULL) ^ eb_time_now_ms() ^ ((uint64_t)getpid() << 40);
 	snprintf(x->host, sizeof(x->host), "%s", o->target.url.host);
 	x->port = o->target.url.port;
+	if (o->report_dir && eb_file_mkdirs(o->report_dir, &e) != EB_OK) {
+		fprintf(stderr, "ebfuzz: bad value '%s' for --report-dir: %s\n", o->report_dir, e.msg);
+		return EB_EXIT_USAGE;
+	}
 	if (eb_http_global_init() != 0)
 		return EB_EXIT_USAGE;
 	x->http = eb_http_new(o->url, o->timeout_ms);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "eb_file.h"
@@ -524,6 +525,27 @@ START_TEST(test_file_reader_caps_the_size_and_says_why)
 }
 END_TEST
 
+START_TEST(test_mkdirs_creates_the_missing_parents_and_says_why_it_cannot)
+{
+	char path[160], file[160];
+	struct stat st;
+	eb_err e;
+
+	snprintf(path, sizeof(path), "%s/a/b/c", tmpdir);
+	ck_assert_int_eq(eb_file_mkdirs(path, &e), EB_OK);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(eb_file_mkdirs(path, &e), EB_OK);   /* exists: fine */
+	snprintf(file, sizeof(file), "%s/plain", tmpdir);
+	write_file(file, "x");
+	snprintf(path, sizeof(path), "%s/plain/sub", tmpdir);
+	ck_assert_int_eq(eb_file_mkdirs(path, &e), EB_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(e.msg, "plain"));
+	ck_assert_int_eq(eb_file_mkdirs(file, &e), EB_ERR_IO);     /* a file, not a folder */
+	ck_assert_int_eq(eb_file_mkdirs("", &e), EB_ERR_ARG);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("target");
@@ -550,6 +572,7 @@ int main(void)
 	tcase_add_test(tc, test_recorded_command_line_names_the_variable_never_the_secret);
 	tcase_add_test(tc, test_rerun_flags_name_the_variable_and_the_other_settings);
 	tcase_add_test(tc, test_file_reader_caps_the_size_and_says_why);
+	tcase_add_test(tc, test_mkdirs_creates_the_missing_parents_and_says_why_it_cannot);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
