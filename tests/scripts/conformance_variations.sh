@@ -43,7 +43,11 @@ SLOW="--exclude ws/auth-timeout --exclude ws/token-expiry-closes --exclude ws/re
 . "$(dirname "$0")/../../tools/lib-proc.sh"
 
 # The configurations: NAME|ebmock flags|ebconform flags. The auth flags are
-# spelt out per line; K and P stand for the key files.
+# spelt out per line; K and P stand for the key files; X2 doubles the time
+# scale of that run (the --strict latency SHOULD, where the scheduling noise
+# of a loaded CI machine, not the server, would decide the p90: a suite that
+# did not count from the end of the 250 ms window still fails it, 250 ms
+# being above 2 x 100 ms).
 configs() {
 	A_HS="--jwt-secret $SECRET"
 	A_ISS="--jwt-issuer $ISS --jwt-audience $AUD"
@@ -55,7 +59,7 @@ default|$M_AUTH $R --coalesce-ms 20|$C_AUTH
 big-limits|$M_AUTH $R --max-segment-bytes 512 --max-changes 1000 --max-value-bytes 131072 --max-change-id-bytes 256 --max-path-segments 64 --max-value-depth 48 --max-body-bytes 2097152 --max-frame-bytes 131072 --max-subscriptions 200|$C_AUTH $SLOW
 big-page|$M_AUTH $R --max-page-limit 2000|$C_AUTH $SLOW
 coalesce-250|$M_AUTH $R --coalesce-ms 250|$C_AUTH $SLOW
-coalesce-250-strict|$M_AUTH $R --coalesce-ms 250|$C_AUTH --strict $SLOW
+coalesce-250-strict|$M_AUTH $R --coalesce-ms 250|$C_AUTH --strict X2 $SLOW
 slow-200ms|$M_AUTH $R --fault delay-ms=200|$C_AUTH $SLOW
 tight-ws|$M_AUTH --rate-http 200 --rate-http-burst 50 --rate-ws 2 --rate-ws-burst 5|$C_AUTH $SLOW
 tight-http|$M_AUTH --rate-http 10 --rate-http-burst 20 --rate-ws 100 --rate-ws-burst 50|$C_AUTH $SLOW
@@ -95,6 +99,7 @@ subst_files() {
 		K) printf '%s ' "$CV_TMP/key.pem" ;;
 		P) printf '%s ' "$CV_TMP/pub.pem" ;;
 		D) printf '%s ' "$CV_TMP/$NAME.db" ;;
+		X2) ;;
 		*) printf '%s ' "$w" ;;
 		esac
 	done
@@ -105,6 +110,8 @@ if [ "$MODE" = one ]; then
 	line=$(configs | grep "^$NAME|")
 	mflags=$(subst_files "$(echo "$line" | cut -d'|' -f2)")
 	cflags=$(subst_files "$(echo "$line" | cut -d'|' -f3)")
+	scale=$CV_SCALE
+	case " $(echo "$line" | cut -d'|' -f3) " in *" X2 "*) scale=$((CV_SCALE * 2)) ;; esac
 	res=$CV_TMP/res/$NAME
 	t0=$(date +%s)
 	# shellcheck disable=SC2086 # word splitting of the flag lists is wanted
@@ -114,7 +121,7 @@ if [ "$MODE" = one ]; then
 		exit 0
 	fi
 	# shellcheck disable=SC2086
-	"$CONF" --url "http://127.0.0.1:$PORT" $cflags --time-scale "$CV_SCALE" \
+	"$CONF" --url "http://127.0.0.1:$PORT" $cflags --time-scale "$scale" \
 		--json "$CV_TMP/$NAME.json" >"$CV_TMP/$NAME.out" 2>"$CV_TMP/$NAME.err"
 	rc=$?
 	proc_stop "$MOCK_PID"
