@@ -14,6 +14,7 @@ set -u
 if [ "${1:-}" = "__one" ]; then
 	B=$2; name=$3; shift 3
 	start=$(date +%s)
+	: > "$B/test-logs/$name.running"
 	if "$@" > "$B/test-logs/$name.log" 2>&1; then
 		echo 0 > "$B/test-logs/$name.status"
 		printf '  PASS  %-40s %4ss\n' "$name" "$(( $(date +%s) - start ))"
@@ -23,6 +24,7 @@ if [ "${1:-}" = "__one" ]; then
 		printf '  FAIL  %-40s %4ss\n%s\n' "$name" "$(( $(date +%s) - start ))" \
 			"$(sed 's/^/        | /' "$B/test-logs/$name.log" | tail -n 80)"
 	fi
+	rm -f "$B/test-logs/$name.running"
 	exit 0
 fi
 
@@ -40,7 +42,7 @@ JOBS=${EB_TEST_JOBS:-2}
 SELF="$EB_ROOT/tools/run-tests.sh"
 
 mkdir -p "$B/test-logs"
-rm -f "$B"/test-logs/*.status "$B"/test-logs/headline*.txt
+rm -f "$B"/test-logs/*.status "$B"/test-logs/*.running "$B"/test-logs/headline*.txt
 t0=$(date +%s)
 
 for t in "$B"/tests/check_*; do
@@ -55,6 +57,17 @@ for f in "$B"/fuzz/fuzz_*; do
 	sh "$SELF" __one "$B" "$n-corpus" "$f" "fuzz/corpus/${n#fuzz_}"
 done
 
+# A progress line every 30 s while the scripts run (the proofs take minutes).
+(
+	while sleep 30; do
+		[ -f "$B/test-logs/.scripts-done" ] && exit 0
+		r=$(cd "$B/test-logs" && ls -- *.running 2>/dev/null | sed 's/\.running$//' | tr '\n' ' ')
+		[ -n "$r" ] && printf '  ...   %ss: running %s\n' "$(( $(date +%s) - t0 ))" "$r"
+	done
+) &
+ticker=$!
+rm -f "$B/test-logs/.scripts-done"
+
 # Scripted end-to-end tests, the known long ones first.
 {
 	for s in conformance_selfproof client_selfproof conformance_variations; do
@@ -66,6 +79,9 @@ done
 		case "$n" in conformance_selfproof|client_selfproof|conformance_variations) ;; *) echo "$n" ;; esac
 	done
 } | xargs -P "$JOBS" -I{} sh "$SELF" __one "$B" {} sh "tests/scripts/{}.sh" "$B"
+: > "$B/test-logs/.scripts-done"
+kill "$ticker" 2>/dev/null
+wait "$ticker" 2>/dev/null
 
 passed=0
 failed=0
@@ -80,7 +96,12 @@ for st in "$B"/test-logs/*.status; do
 	fi
 done
 
+# Unit checks run: the sum of Check's "Checks: N" lines.
+checks=$(cat "$B"/test-logs/check_*.log 2>/dev/null |
+	awk '/Checks: [0-9]+/ { sub(/.*Checks: /, ""); sub(/,.*/, ""); n += $0 } END { print n + 0 }')
+
 echo
+echo "unit and integration checks: $checks run"
 # Headlines the proofs leave behind (what a user came for), then the count.
 for h in "$B"/test-logs/headline*.txt; do
 	[ -f "$h" ] && cat "$h"
