@@ -377,7 +377,23 @@ static void case_pagination(ebcc_ctx *cc)
 		if (e->has_more != 1 || e->n <= 0)
 			continue;
 		if (i + 1 >= n) {
-			if (!ebc_done(&cc->base))
+			uint64_t have = 0;
+			long pend = 0;
+			int64_t cur = e->current_version, to = from + e->n;
+
+			/* No next page: a client that took currentVersion as its
+			 * version thinks it has everything (CLIENT-QUEUE-7); one
+			 * that just stopped knows toVersion (CLIENT-QUEUE-3). */
+			/* This verdict is more precise than the wait's above:
+			 * it replaces it. */
+			cc->base.raw = EBC_RAW_PASS;
+			if (ebcc_state(cc, A, s, NULL, &have, &pend) && (int64_t)have >= cur && cur > to)
+				ebc_fail(&cc->base, "CLIENT-QUEUE-7",
+					 "after a page with hasMore, the known version is toVersion",
+					 "after a page from %lld to %lld (hasMore, currentVersion %lld) the "
+					 "client says version %llu and reads no further", (long long)from,
+					 (long long)to, (long long)cur, (unsigned long long)have);
+			else
 				ebc_fail(&cc->base, "CLIENT-QUEUE-3", "a read with hasMore true is followed by the next page",
 					 "the last read (from %lld, %ld changes) had hasMore true", (long long)from, e->n);
 			return;

@@ -111,8 +111,9 @@ void ebcc_ev_describe(const ebcc_ev *e, double t0, char *buf, size_t len);
 
 /* The window a measured interval must fall in (CLIENT-DRIVER.md,
  * "Tolerances"): nominal (already scaled by the clock scale) with the
- * spec's jitter (0.10) on both sides, widened by slack = (100 ms + 10 % of
- * nominal) x time_scale. lo is never below 0. */
+ * spec's jitter (0.10) on both sides, widened by slack = 100 ms + 10 % of
+ * nominal; the late side's slack is stretched by time_scale, the early
+ * side's never. lo is never below 0. */
 typedef struct ebcc_window {
 	double nominal, lo, hi, slack, jitter;
 } ebcc_window;

@@ -362,7 +362,10 @@ void ebcc_window_for(double nominal_ms, double jitter, double time_scale, ebcc_w
 	w->nominal = nominal_ms;
 	w->jitter = jitter;
 	w->slack = (EBCC_SLACK_MS + 0.10 * nominal_ms) * f;
-	w->lo = nominal_ms * (1.0 - jitter) - w->slack;
+	/* A slow machine makes timers late, never early: --time-scale
+	 * stretches the late side only, so a client firing early is caught
+	 * at every time scale. */
+	w->lo = nominal_ms * (1.0 - jitter) - (EBCC_SLACK_MS + 0.10 * nominal_ms);
 	if (w->lo < 0)
 		w->lo = 0;
 	w->hi = nominal_ms * (1.0 + jitter) + w->slack;
