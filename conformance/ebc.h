@@ -118,7 +118,10 @@ enum ebc_case_flags {
 	EBC_F_RATE = 1u << 3,   /* needs advertised rate limiting */
 	EBC_F_ISS = 1u << 4,    /* needs --jwt-issuer */
 	EBC_F_AUD = 1u << 5,    /* needs --jwt-audience */
-	EBC_F_RSA = 1u << 6     /* needs --jwt-private-key */
+	EBC_F_RSA = 1u << 6,    /* needs --jwt-private-key */
+	EBC_F_ALONE = 1u << 7   /* a timing measure: runs after the other cases, one
+	                         * at a time, so that their load on the server is not
+	                         * measured (WS-NOTIF-2: "not overloaded") */
 };
 
 typedef struct ebc_ctx ebc_ctx;

@@ -367,15 +367,19 @@ void ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
 		   eb_report *rep, volatile sig_atomic_t *stop)
 {
 	const ebc_case **order = malloc((n ? n : 1) * sizeof(*order));
+	const ebc_case **alone = malloc((n ? n : 1) * sizeof(*alone));
 	run_slow slow[32];
 	pthread_t th[64], sth[32];
 	bool sstarted[32] = { false };
 	run_pool p;
-	size_t i, k = 0, ns = 0;
+	size_t i, k = 0, ns = 0, na = 0;
 	int j, jobs = run->opts->jobs;
 
-	if (!order)
+	if (!order || !alone) {
+		free(order);
+		free(alone);
 		return;
+	}
 	memset(&p, 0, sizeof(p));
 	p.run = run;
 	p.rep = rep;
@@ -390,6 +394,8 @@ void ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
 			slow[ns].p = &p;
 			slow[ns].c = cases[i];
 			ns++;
+		} else if (cases[i]->flags & EBC_F_ALONE) {
+			alone[na++] = cases[i];
 		} else {
 			order[k++] = cases[i];
 		}
@@ -409,6 +415,27 @@ void ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
 		run_worker(&p);
 	while (j-- > 0)
 		pthread_join(th[j], NULL);
+	/* Timing measures once the other cases are done (the slow ones only
+	 * wait on idle sockets); beside each other, as their own load is a
+	 * notification a second. */
+	{
+		run_slow al[32];
+		pthread_t ath[32];
+		bool astarted[32] = { false };
+		size_t m = na < 32 ? na : 32;
+
+		for (i = 0; i < m; i++) {
+			al[i].p = &p;
+			al[i].c = alone[i];
+			astarted[i] = pthread_create(&ath[i], NULL, run_slow_thread, &al[i]) == 0;
+		}
+		for (i = 0; i < m; i++) {
+			if (astarted[i])
+				pthread_join(ath[i], NULL);
+			else
+				run_slow_thread(&al[i]);
+		}
+	}
 	for (i = 0; i < ns; i++) {
 		if (sstarted[i])
 			pthread_join(sth[i], NULL);
@@ -417,4 +444,5 @@ void ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
 	}
 	pthread_mutex_destroy(&p.mu);
 	free(order);
+	free(alone);
 }

@@ -174,8 +174,8 @@ static void tm_should(ebc_ctx *ctx)
 
 const ebc_case ebc_cases_timing[] = {
 	{ "timing/notify-latency-1000ms", "Notification latency after a push, 20 trials: p99 within 1000 ms",
-	  "MUST", { "WS-NOTIF-2", "SYNC-9" }, { "timing", "notifications" }, 0, tm_must },
+	  "MUST", { "WS-NOTIF-2", "SYNC-9" }, { "timing", "notifications" }, EBC_F_ALONE, tm_must },
 	{ "timing/notify-latency-100ms", "Notification latency after a push, 20 trials: p50 and p90 within 100 ms",
-	  "SHOULD", { "WS-NOTIF-2" }, { "timing", "notifications" }, 0, tm_should },
+	  "SHOULD", { "WS-NOTIF-2" }, { "timing", "notifications" }, EBC_F_ALONE, tm_should },
 };
 const size_t ebc_cases_timing_n = sizeof(ebc_cases_timing) / sizeof(ebc_cases_timing[0]);
