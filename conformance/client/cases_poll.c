@@ -546,7 +546,10 @@ static void case_attempt_deadline(ebcc_ctx *cc)
 			 "none within %.0f ms", wr.hi);
 		return;
 	}
-	ebcc_window_for(ebcc_proto_ms(cc, 10), 0.0, cc->time_scale, &w);
+	/* The attempt deadline: 10 s scaled, never below 1 s (12.2); only
+	 * its late side is judged (the rule is about giving up by it). */
+	ebcc_window_for(ebcc_rt_deadline_ms(cc, 10), 0.0, cc->time_scale, &w);
+	w.lo = 0;
 	ebcc_tl_expect(cc, A, cc->ev[o].t + w.lo, cc->ev[o].t + w.hi, "attempt abandoned");
 	cl = ebcc_q_wait(cc, &qc, (size_t)o + 1, cc->ev[o].t + w.hi + (double)ebc_ms(&cc->base, 1000));
 	if (cl < 0) {

@@ -227,6 +227,9 @@ struct ebcc_ctx {
 double ebcc_now(void);
 /* Scaled protocol time: seconds of the spec x clock scale, in ms. */
 double ebcc_proto_ms(const ebcc_ctx *cc, double spec_s);
+/* A deadline that waits for round trips (pong, connection attempt): the
+ * scaled value, never below 1 s (PROTOCOL.md 12.2). */
+double ebcc_rt_deadline_ms(const ebcc_ctx *cc, double spec_s);
 /* Sleeps until mono time t (ms), never past the case deadline. false when
  * the case deadline or a stop cut the wait short. */
 bool ebcc_sleep_until(ebcc_ctx *cc, double t);

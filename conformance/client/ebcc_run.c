@@ -52,6 +52,13 @@ double ebcc_proto_ms(const ebcc_ctx *cc, double spec_s)
 	return spec_s * 1000.0 * cc->clock_scale;
 }
 
+double ebcc_rt_deadline_ms(const ebcc_ctx *cc, double spec_s)
+{
+	double d = ebcc_proto_ms(cc, spec_s);
+
+	return d > 1000.0 ? d : 1000.0;
+}
+
 bool ebcc_sleep_until(ebcc_ctx *cc, double t)
 {
 	bool cut = false;
