@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -479,24 +480,22 @@ static void run_rand_hex(char *buf, size_t n)
 	buf[i] = '\0';
 }
 
+static int run_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* Removes the case's scratch directory (ours: made by mkdtemp under /tmp),
+ * depth first, never following links. */
 static void run_rmtree(const char *dir)
 {
-	/* Only our own mkdtemp directory, two levels deep at most. */
-	char cmd[600];
-	pid_t pid;
-	char *argv[5];
-
-	if (strncmp(dir, "/tmp/", 5) != 0 && !strstr(dir, "/ebcc."))
+	if (strncmp(dir, "/tmp/ebcc.", 10) != 0)
 		return;
-	snprintf(cmd, sizeof(cmd), "%s", dir);
-	argv[0] = (char *)"/bin/rm";
-	argv[1] = (char *)"-rf";
-	argv[2] = (char *)"--";
-	argv[3] = cmd;
-	argv[4] = NULL;
-	pid = ebcc_spawn(argv, NULL, NULL, -1, -1, -1, cmd, 0);
-	if (pid > 0)
-		ebcc_kill(pid, 5000, NULL);
+	nftw(dir, run_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void run_file_tail(const char *path, char *buf, size_t len)
