@@ -340,7 +340,11 @@ static void rt_http_not_applied(ebc_ctx *ctx)
 		ebc_store(ctx, NULL, store, sizeof(store));
 	}
 	if (push.status != 429) {
-		ebc_error(ctx, "the push sent while the bucket was kept empty was never rate limited in 10 tries");
+		/* each time the push competed with the draining connections for
+		 * the tokens the refill brings, and won every time: a server that
+		 * does not charge pushes to the bucket */
+		ebc_fail(ctx, "RATE-2", "429 for a push sent while the subject's bucket is kept empty",
+			 "the push was served %d times while the subject's other connections got 429", attempt);
 		goto out;
 	}
 	if (!ebc_expect_error(ctx, &push, 429, "RATE_LIMITED", "RATE-2", NULL))
