@@ -897,7 +897,7 @@ static void cl_attempt(ebcl_client *c)
 	uint64_t now = now_ms();
 	c->reconnect_at = 0;
 	cl_set_state(c, EBCL_CONNECTING);
-	c->attempt_deadline = now + ebcl_scaled(EBCL_ATTEMPT_MS, c->scale);
+	c->attempt_deadline = now + ebcl_round_trip_ms(EBCL_ATTEMPT_MS, c->scale);
 	eb_err err;
 	eb_wsc *ws = NULL;
 	/* url.ws carries the base path; eb_wsc prefixes it. */
@@ -1067,7 +1067,7 @@ static void cl_ws_timers(ebcl_client *c, uint64_t now)
 	if (c->state != EBCL_LIVE)
 		return;
 	uint64_t ping_ms = ebcl_scaled(EBCL_PING_MS, c->scale);
-	uint64_t pong_ms = ebcl_scaled(EBCL_PONG_MS, c->scale);
+	uint64_t pong_ms = ebcl_round_trip_ms(EBCL_PONG_MS, c->scale);
 	if (c->defects[EBCL_DEFECT_PING_FLOOD]) {
 		uint64_t every = ebcl_scaled(EBCL_DEFECT_PING_MS, c->scale);
 		if (now >= c->last_ping + every) {
@@ -1206,7 +1206,7 @@ static long cl_next_wait(ebcl_client *c, long max)
 			d = c->attempt_deadline;
 		if (c->state == EBCL_LIVE) {
 			uint64_t p = c->ping_sent_at
-				? c->ping_sent_at + ebcl_scaled(EBCL_PONG_MS, c->scale)
+				? c->ping_sent_at + ebcl_round_trip_ms(EBCL_PONG_MS, c->scale)
 				: c->last_rx + ebcl_scaled(EBCL_PING_MS, c->scale);
 			if (c->defects[EBCL_DEFECT_PING_FLOOD])
 				p = c->last_ping + ebcl_scaled(EBCL_DEFECT_PING_MS, c->scale);

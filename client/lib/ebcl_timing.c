@@ -20,6 +20,13 @@ uint64_t ebcl_scaled(uint64_t ms, double scale)
 	return (uint64_t)llround(v);
 }
 
+uint64_t ebcl_round_trip_ms(uint64_t ms, double scale)
+{
+	uint64_t v = ebcl_scaled(ms, scale);
+	uint64_t floor = ms < EBCL_ROUND_TRIP_FLOOR_MS ? ms : EBCL_ROUND_TRIP_FLOOR_MS;
+	return v < floor ? floor : v;
+}
+
 uint64_t ebcl_poll_interval_ms(ebcl_activity a)
 {
 	switch (a) {

@@ -40,6 +40,11 @@ enum ebcl_sched_flags {
 
 /* ms x scale, rounded, at least 1 (a wait is never 0 by scaling). */
 uint64_t ebcl_scaled(uint64_t ms, double scale);
+/* A deadline that waits for network round trips (pong, connection attempt):
+ * scaled like the others but never below EBCL_ROUND_TRIP_FLOOR_MS, since a
+ * clock scale does not make a loaded machine answer sooner (PROTOCOL 12.2). */
+#define EBCL_ROUND_TRIP_FLOOR_MS 1000u
+uint64_t ebcl_round_trip_ms(uint64_t ms, double scale);
 
 /* Nominal poll interval of activity a (CLIENT-POLL-1). */
 uint64_t ebcl_poll_interval_ms(ebcl_activity a);

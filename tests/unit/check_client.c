@@ -58,6 +58,15 @@ START_TEST(test_clock_scale_multiplies_every_wait_and_never_gives_zero)
 }
 END_TEST
 
+START_TEST(test_pong_and_attempt_deadlines_never_scale_below_one_second)
+{
+	ck_assert_uint_eq(ebcl_round_trip_ms(EBCL_PONG_MS, 0.01), 1000);
+	ck_assert_uint_eq(ebcl_round_trip_ms(EBCL_ATTEMPT_MS, 0.05), 1000);
+	ck_assert_uint_eq(ebcl_round_trip_ms(EBCL_PONG_MS, 0.5), 5000);
+	ck_assert_uint_eq(ebcl_round_trip_ms(EBCL_PONG_MS, 1.0), 10000);
+}
+END_TEST
+
 START_TEST(test_jitter_stays_within_its_bound)
 {
 	ck_assert_uint_eq(ebcl_jitter(1000, 0.1, 0.0), 900);
@@ -647,6 +656,7 @@ int main(void)
 	tcase_add_test(tc, test_poll_interval_is_30s_active_5min_idle_15min_background);
 	tcase_add_test(tc, test_backoff_doubles_from_30s_and_stops_at_5min);
 	tcase_add_test(tc, test_clock_scale_multiplies_every_wait_and_never_gives_zero);
+	tcase_add_test(tc, test_pong_and_attempt_deadlines_never_scale_below_one_second);
 	tcase_add_test(tc, test_jitter_stays_within_its_bound);
 	tcase_add_test(tc, test_reconnect_delay_is_2min_within_10_percent_spread_uniformly);
 	tcase_add_test(tc, test_retry_after_is_whole_seconds_capped_at_an_hour);
