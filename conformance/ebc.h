@@ -172,6 +172,11 @@ extern const size_t ebc_cases_chars_n;
 extern const ebc_case ebc_cases_types[];
 extern const size_t ebc_cases_types_n;
 
+/* Writes every report the options ask for (--report-dir, --json, --junit,
+ * --html) of a finished run; returns rc, or EBC_EXIT_USAGE when one could
+ * not be written (after a message on stderr). Used by both suites. */
+int ebc_outputs(const ebc_opts *o, eb_report *rep, int rc);
+
 /* Every case in catalogue order into out (cap slots); returns the count. */
 size_t ebc_catalogue(const ebc_case **out, size_t cap);
 #define EBC_MAX_CASES 512

@@ -774,3 +774,46 @@ bool ebc_check_dense(ebc_ctx *ctx, const eb_change *c, size_t n, uint64_t from, 
 	}
 	return true;
 }
+
+/* ---- reports -------------------------------------------------------------- */
+
+static int util_write(eb_report *rep, const char *dir, const char *name,
+		      int (*wr)(const eb_report *, const char *, char *, size_t))
+{
+	char path[4096], err[256];
+
+	if (dir)
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+	else
+		snprintf(path, sizeof(path), "%s", name);
+	err[0] = '\0';
+	if (wr(rep, path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ebconform: writing %s failed: %s\n", path, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes every report asked for; rc, or EBC_EXIT_USAGE when one failed. */
+int ebc_outputs(const ebc_opts *o, eb_report *rep, int rc)
+{
+	if (o->report_dir) {
+		int w = 0;
+
+		w |= util_write(rep, o->report_dir, "report.json", eb_report_write_json);
+		w |= util_write(rep, o->report_dir, "junit.xml", eb_report_write_junit);
+		w |= util_write(rep, o->report_dir, "report.html", eb_report_write_html);
+		if (w)
+			rc = EBC_EXIT_USAGE;
+		else
+			fprintf(stderr, "ebconform: reports in %s/ (report.json, junit.xml, report.html)\n",
+				o->report_dir);
+	}
+	if (o->json && util_write(rep, NULL, o->json, eb_report_write_json))
+		rc = EBC_EXIT_USAGE;
+	if (o->junit && util_write(rep, NULL, o->junit, eb_report_write_junit))
+		rc = EBC_EXIT_USAGE;
+	if (o->html && util_write(rep, NULL, o->html, eb_report_write_html))
+		rc = EBC_EXIT_USAGE;
+	return rc;
+}

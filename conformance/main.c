@@ -100,23 +100,6 @@ static void main_list(const ebc_case *const *cases, size_t n)
 	}
 }
 
-static int main_write(eb_report *rep, const char *dir, const char *name,
-		      int (*wr)(const eb_report *, const char *, char *, size_t))
-{
-	char path[4096], err[256];
-
-	if (dir)
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-	else
-		snprintf(path, sizeof(path), "%s", name);
-	err[0] = '\0';
-	if (wr(rep, path, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ebconform: writing %s failed: %s\n", path, err);
-		return -1;
-	}
-	return 0;
-}
-
 /* The secret from the environment, the key read: 0, or EBC_EXIT_USAGE
  * after a one-line message. */
 static int main_target(ebc_opts *o)
@@ -189,30 +172,6 @@ static eb_report *main_report_new(const ebc_opts *o, const ebc_run *run, int arg
 	return rep;
 }
 
-/* Writes every report asked for; rc, or EBC_EXIT_USAGE when one failed. */
-static int main_outputs(const ebc_opts *o, eb_report *rep, int rc)
-{
-	if (o->report_dir) {
-		int w = 0;
-
-		w |= main_write(rep, o->report_dir, "report.json", eb_report_write_json);
-		w |= main_write(rep, o->report_dir, "junit.xml", eb_report_write_junit);
-		w |= main_write(rep, o->report_dir, "report.html", eb_report_write_html);
-		if (w)
-			rc = EBC_EXIT_USAGE;
-		else
-			fprintf(stderr, "ebconform: reports in %s/ (report.json, junit.xml, report.html)\n",
-				o->report_dir);
-	}
-	if (o->json && main_write(rep, NULL, o->json, eb_report_write_json))
-		rc = EBC_EXIT_USAGE;
-	if (o->junit && main_write(rep, NULL, o->junit, eb_report_write_junit))
-		rc = EBC_EXIT_USAGE;
-	if (o->html && main_write(rep, NULL, o->html, eb_report_write_html))
-		rc = EBC_EXIT_USAGE;
-	return rc;
-}
-
 /* Setup, preflight, the cases, the verdict and the reports. */
 static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, char **argv)
 {
@@ -249,7 +208,7 @@ static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, c
 		fprintf(stderr, "ebconform: interrupted; the report holds the cases that ran\n");
 		rc = EBC_EXIT_FAIL;
 	}
-	rc = main_outputs(o, rep, rc);
+	rc = ebc_outputs(o, rep, rc);
 out:
 	eb_report_free(rep);
 	ebc_run_clear(&run);

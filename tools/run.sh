@@ -2,7 +2,9 @@
 # The kit's main job: start the reference server (ebmock) on a free port with
 # a generated secret, run the whole conformance suite against it, write the
 # reports to build/report (report.json, junit.xml, report.html), print the
-# summary, stop the server and exit with ebconform's code
+# summary, stop the server; then run the client suite against the reference
+# SDK (ebconform --driver 'ebclient --driver', reports in build/report/client)
+# and exit with the worse of the two ebconform codes
 # (0 pass, 1 a case failed, 2 usage/setup error, 3 server unreachable).
 # Usage: sh tools/run.sh build/<config> [extra ebconform flags...]
 set -u
@@ -72,4 +74,19 @@ if [ $rc -ne 0 ] && [ -s "$tmp/ebmock.log" ]; then
 	tail -n 20 "$tmp/ebmock.log"
 fi
 echo "run: ebconform exit code $rc"
+
+# The client half: the suite plays the server (an ebmock per case) and the
+# kit's reference SDK is the client under test.
+if [ -x "$BIN/ebclient" ]; then
+	echo
+	echo "run: client suite against the reference SDK (ebclient --driver)"
+	"$CONF" --driver "$BIN/ebclient --driver" --ebmock "$MOCK" \
+		--report-dir "$REPORT_DIR/client"
+	crc=$?
+	if [ $crc -le 1 ]; then
+		echo "run: reports: $REPORT_DIR/client/report.html  $REPORT_DIR/client/junit.xml  $REPORT_DIR/client/report.json"
+	fi
+	echo "run: client suite exit code $crc"
+	[ $crc -gt $rc ] && rc=$crc
+fi
 exit $rc

@@ -218,7 +218,6 @@ struct ebcc_ctx {
 	ebcc_span spans[EBCC_MAX_SPANS];
 	size_t n_spans;
 	char store_buf[4][160];
-	unsigned n_launch;        /* driver launches (scratch directory names) */
 	unsigned n_tokens;        /* tokens minted (their jti) */
 	volatile sig_atomic_t *stop;
 };

@@ -372,11 +372,10 @@ static void drv_error(ebcc_ctx *cc, int i, const char *what)
 bool ebcc_drv_launch(ebcc_ctx *cc, int i)
 {
 	ebcc_drv *d;
-	char data_dir[400], work[400], err[300];
+	char data_dir[400], err[300];
 	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	char *argv[4];
 	char **env = NULL;
-	unsigned g = ++cc->n_launch;
 	cJSON *hello;
 
 	if (cc->drv[i])
@@ -394,10 +393,11 @@ bool ebcc_drv_launch(ebcc_ctx *cc, int i)
 	pthread_cond_init(&d->cv, NULL);
 	ebcc_lines_init(&d->lines, 0);
 	snprintf(data_dir, sizeof(data_dir), "%s/data-%c", cc->dir, drv_names[i]);
-	snprintf(work, sizeof(work), "%s/work-%c-%u", cc->dir, drv_names[i], g);
-	mkdir(data_dir, 0700);
-	if (mkdir(work, 0700) != 0) {
-		ebc_error(&cc->base, "cannot create %s: %s", work, strerror(errno));
+	/* The driver runs in ebconform's own working directory, so a relative
+	 * command (--driver ./my-driver) works as typed; its files belong in
+	 * EB_DRIVER_DATA_DIR, which is kept across restarts within the case. */
+	if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
+		ebc_error(&cc->base, "cannot create %s: %s", data_dir, strerror(errno));
 		drv_free(d);
 		return false;
 	}
@@ -414,7 +414,7 @@ bool ebcc_drv_launch(ebcc_ctx *cc, int i)
 	argv[1] = (char *)"-c";
 	argv[2] = (char *)cc->driver_cmd;
 	argv[3] = NULL;
-	d->pid = ebcc_spawn(argv, env, work, inp[0], outp[1], errp[1], err, sizeof(err));
+	d->pid = ebcc_spawn(argv, env, NULL, inp[0], outp[1], errp[1], err, sizeof(err));
 	drv_env_free(env);
 	close(inp[0]);
 	close(outp[1]);

@@ -20,6 +20,7 @@
 #include "eb_json.h"
 #include "eb_merge.h"
 #include "eb_timeline.h"
+#include "eb_file.h"
 #include "ebcc.h"
 #include "ebcc_priv.h"
 #include "ebcc_proc.h"
@@ -806,43 +807,6 @@ static int run_by_length(const void *a, const void *b)
 
 /* ---- main ------------------------------------------------------------------------------ */
 
-static int run_write(eb_report *rep, const char *dir, const char *name,
-		     int (*wr)(const eb_report *, const char *, char *, size_t))
-{
-	char path[4096], err[256];
-
-	if (dir)
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-	else
-		snprintf(path, sizeof(path), "%s", name);
-	err[0] = '\0';
-	if (wr(rep, path, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ebconform: writing %s failed: %s\n", path, err);
-		return -1;
-	}
-	return 0;
-}
-
-static int run_mkdirs(const char *dir)
-{
-	char p[4096];
-	size_t i, n = strlen(dir);
-
-	if (n >= sizeof(p))
-		return -1;
-	memcpy(p, dir, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (p[i] == '/' || p[i] == '\0') {
-			char keep = p[i];
-
-			p[i] = '\0';
-			if (mkdir(p, 0755) != 0 && errno != EEXIST)
-				return -1;
-			p[i] = keep;
-		}
-	}
-	return 0;
-}
 
 static bool run_find_ebmock(const char *given, char *out, size_t len)
 {
@@ -851,8 +815,15 @@ static bool run_find_ebmock(const char *given, char *out, size_t len)
 	char *slash;
 
 	if (given) {
-		snprintf(out, len, "%s", given);
-		return access(out, X_OK) == 0;
+		/* Absolute, since every ebmock runs with the case's folder as
+		 * the place of its files. */
+		char *abs = realpath(given, NULL);
+		bool ok;
+
+		snprintf(out, len, "%s", abs ? abs : given);
+		ok = abs && access(out, X_OK) == 0;
+		free(abs);
+		return ok;
 	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
@@ -905,9 +876,14 @@ int ebcc_main(const ebc_opts *o, int argc, char **argv, volatile sig_atomic_t *s
 			o->ebmock ? o->ebmock : "the directory of ebconform");
 		goto out;
 	}
-	if (o->report_dir && run_mkdirs(o->report_dir) != 0) {
-		fprintf(stderr, "ebconform: cannot create %s: %s\n", o->report_dir, strerror(errno));
-		goto out;
+	if (o->report_dir) {
+		eb_err e;
+
+		if (eb_file_mkdirs(o->report_dir, &e) != EB_OK) {
+			fprintf(stderr, "ebconform: bad value '%s' for --report-dir: %s\n",
+				o->report_dir, e.msg);
+			goto out;
+		}
 	}
 	if (eb_http_global_init() != 0) {
 		fprintf(stderr, "ebconform: HTTP client initialisation failed\n");
@@ -971,24 +947,7 @@ int ebcc_main(const ebc_opts *o, int argc, char **argv, volatile sig_atomic_t *s
 		fprintf(stderr, "ebconform: interrupted; the report holds the cases that ran\n");
 		rc = EBC_EXIT_FAIL;
 	}
-	if (o->report_dir) {
-		int bad = 0;
-
-		bad |= run_write(s.rep, o->report_dir, "report.json", eb_report_write_json);
-		bad |= run_write(s.rep, o->report_dir, "junit.xml", eb_report_write_junit);
-		bad |= run_write(s.rep, o->report_dir, "report.html", eb_report_write_html);
-		if (bad)
-			rc = EBC_EXIT_USAGE;
-		else
-			fprintf(stderr, "ebconform: reports in %s/ (report.json, junit.xml, report.html)\n",
-				o->report_dir);
-	}
-	if (o->json && run_write(s.rep, NULL, o->json, eb_report_write_json))
-		rc = EBC_EXIT_USAGE;
-	if (o->junit && run_write(s.rep, NULL, o->junit, eb_report_write_junit))
-		rc = EBC_EXIT_USAGE;
-	if (o->html && run_write(s.rep, NULL, o->html, eb_report_write_html))
-		rc = EBC_EXIT_USAGE;
+	rc = ebc_outputs(o, s.rep, rc);
 	eb_report_free(s.rep);
 out_http:
 	pthread_mutex_destroy(&s.mu);
