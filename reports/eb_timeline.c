@@ -248,6 +248,31 @@ static const char *tl_color(eb_tl_kind k)
 	}
 }
 
+/* Label rows: the first row of a lane whose last label ends left of x takes
+ * a label w px wide; -1 when every row is taken there, and the label is left
+ * out (the marker and its tooltip stay), since overlapping text reads as
+ * neither. */
+#define TL_LABEL_ROWS 3
+static int tl_label_row(double *ends, double x, double w)
+{
+	int r;
+
+	for (r = 0; r < TL_LABEL_ROWS; r++)
+		if (ends[r] <= x) {
+			ends[r] = x + w + 3;
+			return r;
+		}
+	return -1;
+}
+
+/* About 5.2 px per character of the 9 px labels. */
+static double tl_label_w(const char *s, size_t cap)
+{
+	size_t n = strlen(s);
+
+	return 5.2 * (double)(n < cap ? n : cap);
+}
+
 int eb_timeline_write_svg(const eb_timeline *tl, FILE *f)
 {
 	const double W = 960, left = 90, right = 20, lane_h = 46, top = 24;
@@ -255,7 +280,11 @@ int eb_timeline_write_svg(const eb_timeline *tl, FILE *f)
 	double H = top + lane_h * (double)(tl->n_lanes ? tl->n_lanes : 1) + 56;
 	size_t i;
 	int k;
+	/* Per lane: TL_LABEL_ROWS rows from the top, then from the bottom. */
+	double *ends = calloc((tl->n_lanes ? tl->n_lanes : 1) * 2 * TL_LABEL_ROWS, sizeof(double));
 
+	if (!ends)
+		return -1;
 	for (i = 0; i < tl->n; i++)
 		if (tl->items[i].t1 > span)
 			span = tl->items[i].t1;
@@ -333,29 +362,42 @@ int eb_timeline_write_svg(const eb_timeline *tl, FILE *f)
 			break;
 		case EB_TL_WS_OPEN:
 		case EB_TL_WS_CLOSE:
-		case EB_TL_WS_REFUSED:
+		case EB_TL_WS_REFUSED: {
+			const char *txt = it->kind == EB_TL_WS_OPEN ? "open" :
+					  it->kind == EB_TL_WS_REFUSED ? "refused" : it->label;
+			int row = tl_label_row(ends + (it->lane * 2 + 1) * TL_LABEL_ROWS, x0 + 2,
+					       tl_label_w(txt, 64));
+
 			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-				"stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" font-size=\"9\">",
-				x0, y + 2, x0, y + lane_h - 2, c, x0 + 2, y + lane_h - 4, c);
-			tl_xml(f, it->kind == EB_TL_WS_OPEN ? "open" :
-				  it->kind == EB_TL_WS_REFUSED ? "refused" : it->label);
-			fputs("</text>", f);
+				"stroke-width=\"2\"/>", x0, y + 2, x0, y + lane_h - 2, c);
+			if (row >= 0) {
+				fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" font-size=\"9\">",
+					x0 + 2, y + lane_h - 4 - 9.0 * row, c);
+				tl_xml(f, txt);
+				fputs("</text>", f);
+			}
 			break;
+		}
 		case EB_TL_WS_MSG:
 			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>", x0, y + 40, c);
 			break;
 		case EB_TL_FAULT:
 		case EB_TL_NOTE:
-			fprintf(f, "<path d=\"M%.1f %.1f l4 -7 l-8 0 z\" fill=\"%s\"/>"
-				"<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" font-size=\"9\">", x0, y + 8, c,
-				x0 + 4, y + 8, c);
+			fprintf(f, "<path d=\"M%.1f %.1f l4 -7 l-8 0 z\" fill=\"%s\"/>", x0, y + 8, c);
 			{
 				char shortl[28];
+				int row;
 
 				snprintf(shortl, sizeof(shortl), "%s", it->label);
-				tl_xml(f, shortl);
+				row = tl_label_row(ends + (it->lane * 2) * TL_LABEL_ROWS, x0 + 4,
+						   tl_label_w(shortl, sizeof(shortl)));
+				if (row >= 0) {
+					fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" font-size=\"9\">",
+						x0 + 4, y + 8 + 9.0 * row, c);
+					tl_xml(f, shortl);
+					fputs("</text>", f);
+				}
 			}
-			fputs("</text>", f);
 			break;
 		default:
 			break;
@@ -375,5 +417,6 @@ int eb_timeline_write_svg(const eb_timeline *tl, FILE *f)
 		}
 	}
 	fputs("</svg>\n", f);
+	free(ends);
 	return ferror(f) ? -1 : 0;
 }
