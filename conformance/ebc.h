@@ -397,6 +397,12 @@ bool ebc_ws_wait_close(ebc_ws *w, long timeout_ms);
  * timeout, -1 closed (w->closed). Malformed server messages: ebc_fail with
  * the parser's rule and -1. */
 int ebc_ws_next(ebc_ws *w, long timeout_ms, eb_ws_server_msg **out);
+/* The next reply after sending text on w, notifications skipped; a
+ * RATE_LIMITED error (a bucket the case does not test, shared by the run's
+ * parallel cases when the subject is the address) makes it send text again
+ * after 1.5 s, up to 3 times. 1 with the reply in *out (caller frees), 0 on
+ * timeout, -1 when the socket closed. */
+int ebc_ws_reply(ebc_ws *w, const char *text, eb_ws_server_msg **out);
 
 /* ---- the run (ebc_run.c) ------------------------------------------------- */
 

@@ -384,37 +384,6 @@ out:
 
 /* ---- WS-4: pong echoes the requestId -------------------------------------------- */
 
-/* The next reply after sending text on w, notifications skipped. A
- * RATE_LIMITED error is a bucket this case does not test (shared by the
- * run's parallel cases when the subject is the address): text is sent
- * again, up to 3 times. 1 reply in *out, 0 timeout, -1 closed. */
-static int b_reply(ebc_ws *w, const char *text, eb_ws_server_msg **out)
-{
-	int r, tries = 0;
-
-	for (;;) {
-		*out = NULL;
-		r = ebc_ws_next(w, ebc_timeout(w->ctx), out);
-		if (r != 1)
-			return r;
-		if ((*out)->type == EB_WS_S_STORE_CHANGED) {
-			eb_ws_server_msg_free(*out);
-			continue;
-		}
-		if ((*out)->type == EB_WS_S_ERROR && (*out)->code &&
-		    strcmp((*out)->code, "RATE_LIMITED") == 0 && tries < 3) {
-			eb_ws_server_msg_free(*out);
-			tries++;
-			ebc_note(w->ctx, "RATE_LIMITED, a bucket this case does not test: sent again in 1.5 s");
-			ebc_sleep_ms(ebc_ms(w->ctx, 1500));
-			if (!ebc_ws_send(w, text))
-				return -1;
-			continue;
-		}
-		return 1;
-	}
-}
-
 static void b_pong_rid(ebc_ctx *ctx)
 {
 	ebc_ws *w = ebc_ws_ready(ctx, NULL, NULL, NULL);
@@ -431,7 +400,7 @@ static void b_pong_rid(ebc_ctx *ctx)
 		snprintf(text, sizeof(text), "{\"type\":\"ping\",\"requestId\":\"%s\"}", rids[i]);
 		if (!ebc_ws_send(w, text))
 			break;
-		r = b_reply(w, text, &m);
+		r = ebc_ws_reply(w, text, &m);
 		if (r == 1 && m->type == EB_WS_S_PONG &&
 		    (!m->request_id || strcmp(m->request_id, rids[i]) != 0))
 			ebc_fail(ctx, "WS-4", "pong echoing the ping's requestId", "ping %s, pong with %s%s%s",

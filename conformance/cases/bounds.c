@@ -178,37 +178,6 @@ static void bd_page_limit(ebc_ctx *ctx)
 
 /* ---- the socket ----------------------------------------------------------------- */
 
-/* The next reply after sending text on w, notifications skipped. A
- * RATE_LIMITED error is a bucket this case does not test (shared by the
- * run's parallel cases when the subject is the address): text is sent
- * again, up to 3 times. 1 reply in *out, 0 timeout, -1 closed. */
-static int bd_reply(ebc_ws *w, const char *text, eb_ws_server_msg **out)
-{
-	int r, tries = 0;
-
-	for (;;) {
-		*out = NULL;
-		r = ebc_ws_next(w, ebc_timeout(w->ctx), out);
-		if (r != 1)
-			return r;
-		if ((*out)->type == EB_WS_S_STORE_CHANGED) {
-			eb_ws_server_msg_free(*out);
-			continue;
-		}
-		if ((*out)->type == EB_WS_S_ERROR && (*out)->code &&
-		    strcmp((*out)->code, "RATE_LIMITED") == 0 && tries < 3) {
-			eb_ws_server_msg_free(*out);
-			tries++;
-			ebc_note(w->ctx, "RATE_LIMITED, a bucket this case does not test: sent again in 1.5 s");
-			ebc_sleep_ms(ebc_ms(w->ctx, 1500));
-			if (!ebc_ws_send(w, text))
-				return -1;
-			continue;
-		}
-		return 1;
-	}
-}
-
 /* A ping with a requestId of n bytes: echoed by pong for 1..64, close 4400
  * otherwise (WS-2). */
 static void bd_request_id(ebc_ctx *ctx)
@@ -229,7 +198,7 @@ static void bd_request_id(ebc_ctx *ctx)
 		snprintf(text, sizeof(text), "{\"type\":\"ping\",\"requestId\":\"%s\"}", rid);
 		if (!ebc_ws_send(w, text))
 			goto next;
-		r = bd_reply(w, text, &m);
+		r = ebc_ws_reply(w, text, &m);
 		if (lens[i] >= 1 && lens[i] <= 64) {
 			if (r != 1 || m->type != EB_WS_S_PONG || !m->request_id ||
 			    strcmp(m->request_id, rid) != 0)

@@ -672,37 +672,6 @@ static void d_auth_token_type(ebc_ctx *ctx)
 	}
 }
 
-/* The next reply after sending text on w, notifications skipped. A
- * RATE_LIMITED error is a bucket this case does not test (shared by the
- * run's parallel cases when the subject is the address): text is sent
- * again, up to 3 times. 1 reply in *out, 0 timeout, -1 closed. */
-static int d_reply(ebc_ws *w, const char *text, eb_ws_server_msg **out)
-{
-	int r, tries = 0;
-
-	for (;;) {
-		*out = NULL;
-		r = ebc_ws_next(w, ebc_timeout(w->ctx), out);
-		if (r != 1)
-			return r;
-		if ((*out)->type == EB_WS_S_STORE_CHANGED) {
-			eb_ws_server_msg_free(*out);
-			continue;
-		}
-		if ((*out)->type == EB_WS_S_ERROR && (*out)->code &&
-		    strcmp((*out)->code, "RATE_LIMITED") == 0 && tries < 3) {
-			eb_ws_server_msg_free(*out);
-			tries++;
-			ebc_note(w->ctx, "RATE_LIMITED, a bucket this case does not test: sent again in 1.5 s");
-			ebc_sleep_ms(ebc_ms(w->ctx, 1500));
-			if (!ebc_ws_send(w, text))
-				return -1;
-			continue;
-		}
-		return 1;
-	}
-}
-
 static void d_unknown_type_no_rid(ebc_ctx *ctx)
 {
 	static const char *const texts[] = { "{\"type\":\"x-future-hint\"}",
@@ -719,7 +688,7 @@ static void d_unknown_type_no_rid(ebc_ctx *ctx)
 			return;
 		if (!ebc_ws_send(w, texts[i]))
 			goto next;
-		r = d_reply(w, texts[i], &m);
+		r = ebc_ws_reply(w, texts[i], &m);
 		if (r < 0 && w->closed) {
 			if (w->close_code != 4400)
 				ebc_fail(ctx, "WS-10", "error UNKNOWN_TYPE without requestId, or close 4400",
