@@ -232,8 +232,10 @@ static void b_id_bytes(ebc_ctx *ctx)
 
 /* Sends requests (sync when post, else the feed) with tok until a 429 or
  * more than the bucket allows (FAIL rule). 1: got a 429, 0: verdict, -1:
- * too slow to drain (skipped). */
-static int b_drain(ebc_ctx *ctx, const char *store, const char *tok, bool post, const char *rule)
+ * too slow to drain (skipped). *t_empty (may be NULL) gets the moment the
+ * refused request was sent: the bucket was empty at some point after it. */
+static int b_drain(ebc_ctx *ctx, const char *store, const char *tok, bool post, const char *rule,
+		   uint64_t *t_empty)
 {
 	const eb_limits *l = &ctx->run->limits;
 	uint64_t t0 = eb_time_mono_ns();
@@ -259,12 +261,16 @@ static int b_drain(ebc_ctx *ctx, const char *store, const char *tok, bool post, 
 				 l->http_per_second);
 			return -1;
 		}
+		uint64_t sent = eb_time_mono_ns();
+
 		if (!ebc_req(ctx, NULL, post ? "POST" : "GET", path, tok, NULL, post ? empty : NULL,
 			     post ? strlen(empty) : 0, NULL, 0, EBC_REQ_NO_RETRY, &resp))
 			return 0;
 		n++;
 		if (resp.status == 429) {
 			eb_http_resp_clear(&resp);
+			if (t_empty)
+				*t_empty = sent;
 			return 1;
 		}
 		if (resp.status != 200) {
@@ -283,8 +289,11 @@ static void b_bucket_per_subject(ebc_ctx *ctx)
 	const char *pats[2];
 	char pb[160], store[160], path[256];
 	char *t2 = NULL;
-	uint64_t t0;
-	size_t k, served = 0, tries = l->http_burst >= 3 ? 3 : (size_t)l->http_burst;
+	uint64_t t0 = 0;
+	/* As many tries as a fresh bucket would serve: a bucket per token
+	 * serves them all at once, the subject's empty one only what it
+	 * refills in the meantime. */
+	size_t k, served = 0, tries = l->http_burst >= 64 ? 64 : (size_t)l->http_burst + 1;
 	eb_http_resp resp;
 
 	ebc_store(ctx, NULL, store, sizeof(store));
@@ -294,9 +303,10 @@ static void b_bucket_per_subject(ebc_ctx *ctx)
 	t2 = ebc_mint(ctx, &o);
 	if (!t2 || !ebc_token(ctx))
 		goto out;
-	if (b_drain(ctx, store, ebc_token(ctx), false, "RATE-2") != 1)
+	if (b_drain(ctx, store, ebc_token(ctx), false, "RATE-2", &t0) != 1)
 		goto out;
-	t0 = eb_time_mono_ns();
+	/* Refill counts from the refused request's send: the bucket held less
+	 * than one token when the server refused it, and refills from then. */
 	snprintf(path, sizeof(path), "/api/stores/%s/changes?since=0", store);
 	for (k = 0; k < tries; k++) {
 		double el;
@@ -312,9 +322,9 @@ static void b_bucket_per_subject(ebc_ctx *ctx)
 		served++;
 		if (served >= 2 && (double)served > l->http_per_second * el + 1.0) {
 			ebc_fail(ctx, "RATE-1", "the subject's bucket stays empty for its other token",
-				 "%zu requests with another token of the subject served %.0f ms after the "
-				 "first token was refused (refill %.1f/s)", served, el * 1000.0,
-				 l->http_per_second);
+				 "%zu requests with another token of the subject served within %.1f ms of "
+				 "the first token's refused request (refill %.1f/s explains at most %.1f)",
+				 served, el * 1000.0, l->http_per_second, l->http_per_second * el + 1.0);
 			goto out;
 		}
 	}
@@ -328,7 +338,7 @@ static void b_sync_limited(ebc_ctx *ctx)
 	char store[160];
 
 	ebc_store(ctx, NULL, store, sizeof(store));
-	b_drain(ctx, store, ebc_token(ctx), true, "RATE-2");
+	b_drain(ctx, store, ebc_token(ctx), true, "RATE-2", NULL);
 }
 
 /* ---- FEED-6: deletes are changes too -------------------------------------------- */
