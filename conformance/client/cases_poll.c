@@ -218,16 +218,22 @@ static void case_activity_longer(ebcc_ctx *cc)
 		       &w, cc->ev[nx].t0 - cc->ev[r].t0);
 }
 
-/* Start offline (upgrades refused), answer every request with status from
- * now: failures come at the back-off cadence. */
-static long poll_offline(ebcc_ctx *cc, const char *activity)
+/* Start offline (upgrades refused) at activity, let the client settle, then
+ * set fault (the failures under test). Returns the event index from which
+ * the failures count, or -1 after a verdict. */
+static long poll_failing(ebcc_ctx *cc, const char *activity, const char *fault)
 {
 	long b;
 
 	if (!ebcc_fault(cc, "{\"refuseWs\":true}"))
 		return -1;
-	b = ebcc_boot(cc, A, activity, 1, false);
-	if (b < 0)
+	if (ebcc_boot(cc, A, activity, 1, false) < 0)
+		return -1;
+	if (!ebcc_sleep(cc, ebcc_proto_ms(cc, 5)))
+		return -1;
+	ebcc_evlog_poll(cc);
+	b = (long)cc->n_ev;
+	if (!ebcc_fault(cc, fault))
 		return -1;
 	return b;
 }
@@ -250,19 +256,14 @@ static size_t poll_failures(ebcc_ctx *cc, size_t from, size_t *out, size_t cap, 
 
 static void case_backoff_sequence(ebcc_ctx *cc)
 {
-	long b = poll_offline(cc, "active");
+	long b = poll_failing(cc, "active",
+				 "{\"http503Ms\":600000,\"retryAfterSeconds\":1}");
 	size_t idx[8], n, k;
 	double until;
 
-	if (b < 0)
-		return;
-	if (!ebcc_sleep(cc, ebcc_proto_ms(cc, 5)))
-		return;
-	ebcc_evlog_poll(cc);
-	b = (long)cc->n_ev;
 	/* 503 for the whole sequence: 30+60+120+240+300+300 s of protocol
 	 * time, Retry-After 1 s (below every back-off step). */
-	if (!ebcc_fault(cc, "{\"http503Ms\":600000,\"retryAfterSeconds\":1}"))
+	if (b < 0)
 		return;
 	until = ebcc_now() + ebcc_proto_ms(cc, 30 + 30 + 60 + 120 + 240 + 300 + 300) * 1.1 +
 		(double)ebc_ms(&cc->base, 1000);
@@ -289,19 +290,14 @@ static void case_backoff_sequence(ebcc_ctx *cc)
 
 static void case_backoff_reset(ebcc_ctx *cc)
 {
-	long b = poll_offline(cc, "active"), ok;
+	long b = poll_failing(cc, "active",
+				 "{\"http503Ms\":600000,\"retryAfterSeconds\":1}"), ok;
 	size_t idx[4], n;
 	ebcc_q okq = { EBCC_Q_REQ, NULL, A, NULL };
 	ebcc_window w;
 	double deadline;
 
 	if (b < 0)
-		return;
-	if (!ebcc_sleep(cc, ebcc_proto_ms(cc, 5)))
-		return;
-	ebcc_evlog_poll(cc);
-	b = (long)cc->n_ev;
-	if (!ebcc_fault(cc, "{\"http503Ms\":600000,\"retryAfterSeconds\":1}"))
 		return;
 	n = poll_failures(cc, (size_t)b, idx, 3, ebcc_now() + ebcc_proto_ms(cc, 300) +
 			  (double)ebc_ms(&cc->base, 1000));
@@ -342,17 +338,12 @@ static void case_backoff_reset(ebcc_ctx *cc)
 
 static void case_backoff_idle(ebcc_ctx *cc)
 {
-	long b = poll_offline(cc, "idle");
+	long b = poll_failing(cc, "idle",
+				 "{\"http503Ms\":600000,\"retryAfterSeconds\":1}");
 	size_t idx[3], n;
 	ebcc_window w;
 
 	if (b < 0)
-		return;
-	if (!ebcc_sleep(cc, ebcc_proto_ms(cc, 5)))
-		return;
-	ebcc_evlog_poll(cc);
-	b = (long)cc->n_ev;
-	if (!ebcc_fault(cc, "{\"http503Ms\":600000,\"retryAfterSeconds\":1}"))
 		return;
 	n = poll_failures(cc, (size_t)b, idx, 2, ebcc_now() + ebcc_proto_ms(cc, 700) +
 			  (double)ebc_ms(&cc->base, 1000));
@@ -371,18 +362,13 @@ static void case_backoff_idle(ebcc_ctx *cc)
 
 static void case_retry_after(ebcc_ctx *cc)
 {
-	long b = poll_offline(cc, "active");
+	long b = poll_failing(cc, "active",
+				 "{\"http429Ms\":600000,\"retryAfterSeconds\":240}");
 	size_t idx[3], n;
 	ebcc_window w;
 	double ra = ebcc_proto_ms(cc, 240);
 
 	if (b < 0)
-		return;
-	if (!ebcc_sleep(cc, ebcc_proto_ms(cc, 5)))
-		return;
-	ebcc_evlog_poll(cc);
-	b = (long)cc->n_ev;
-	if (!ebcc_fault(cc, "{\"http429Ms\":600000,\"retryAfterSeconds\":240}"))
 		return;
 	n = poll_failures(cc, (size_t)b, idx, 2, ebcc_now() + ra * 1.2 + ebcc_proto_ms(cc, 40) +
 			  (double)ebc_ms(&cc->base, 1000));
