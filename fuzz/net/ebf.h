@@ -33,6 +33,8 @@ typedef struct ebf_opts {
 	char report_paths[4][4200];    /* the defaults under report_dir */
 	const char *replay_path;     /* --replay FILE */
 	unsigned max_saved;          /* finding files kept per category */
+	unsigned shrink_runs;        /* reruns per shrunk finding, 0: no shrinking */
+	uint64_t shrink_s;           /* shrinking time for the whole run */
 	bool big;                    /* allow 1 MiB+ bodies */
 	bool verbose;
 } ebf_opts;
@@ -115,6 +117,9 @@ typedef struct ebf_case {
 } ebf_case;
 
 void ebf_case_clear(ebf_case *c);
+/* Deep copy of src into dst (uninitialised). 0, or -1 on allocation failure
+ * (dst then empty). */
+int ebf_case_copy(ebf_case *dst, const ebf_case *src);
 /* Appends a step (data copied). 0, or -1 on allocation failure. */
 int ebf_case_step(ebf_case *c, ebf_step_op op, int opcode, bool fin,
 		  const void *data, size_t len, long ms);
@@ -130,6 +135,12 @@ uint32_t ebf_below(ebf_rng *r, uint32_t n);
  * 0, or -1 on allocation failure. */
 int ebf_gen_case(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c);
 
+/* The generator's oracle for a sync body: fills c->ex with what PROTOCOL.md
+ * requires for c->body alone (size, JSON, shape, limits, timestamps,
+ * resync, internal conflicts, in the ERR-3 order) against a store at
+ * version 0. Reads only c->body and c->body_len. */
+void ebf_gen_expect_sync_body(ebf_ctx *x, ebf_case *c);
+
 /* ---- runner (ebf_run.c) ----------------------------------------------------------- */
 
 /* One finding: the category names the kind of failure and the rule. */
@@ -139,6 +150,7 @@ typedef struct ebf_finding {
 	char reason[768];
 	char expected[256];
 	char actual[512];
+	char note[160];      /* recorded in the finding file, e.g. the shrinker's result */
 } ebf_finding;
 
 /* Runs c. Returns 1 with *f filled on a finding, 0 when the answer was
@@ -170,6 +182,26 @@ typedef struct ebf_tcp_result {
 } ebf_tcp_result;
 int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 		     char *why, size_t whylen);
+
+/* ---- shrinking (ebf_shrink.c) ------------------------------------------------------ */
+
+typedef struct ebf_shrink_stats {
+	unsigned runs;       /* cases rerun against the server */
+	unsigned kept;       /* reductions kept */
+	size_t before, after; /* bytes of body, path and steps */
+	bool reproduced;     /* the unchanged case gave the category again */
+} ebf_shrink_stats;
+
+/* Shrinks c in place to a smaller case that still gives a finding of
+ * f->category, rerunning it against the server at most max_runs times and
+ * not past deadline_ns (eb_time_mono_ns). Sync bodies shrink only where the
+ * protocol library derives the same expectation for the smaller body; a
+ * case that does not reproduce on its first rerun is left as it is. Store
+ * ids of HTTP cases get a fresh suffix per rerun. Returns the reductions
+ * kept (0: c unchanged but for its store id), -1 on allocation failure (c
+ * is then still a valid case). st gets the figures. */
+int ebf_shrink(ebf_ctx *x, ebf_case *c, const ebf_finding *f, unsigned max_runs,
+	       uint64_t deadline_ns, ebf_shrink_stats *st);
 
 /* ---- finding files (ebf_file.c) ----------------------------------------------------- */
 

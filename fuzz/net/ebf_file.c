@@ -82,6 +82,8 @@ int ebf_file_save(const ebf_ctx *x, const ebf_case *c, const ebf_finding *f,
 	fprintf(fp, "#!/bin/sh\n# ebfuzz finding: %s\n", f->category);
 	fprintf(fp, "# rule:     %s\n# expected: %s\n# actual:   %s\n# case:     %s\n",
 		f->rule[0] ? f->rule : "(none: robustness)", f->expected, f->actual, c->gen);
+	if (f->note[0])
+		fprintf(fp, "# note:     %s\n", f->note);
 	fprintf(fp, "# Replay:   ebfuzz --replay %s --url URL [token flags]\n", path);
 	fprintf(fp, "#@ kind %s\n#@ gen %s\n#@ rule %s\n#@ want_status %d\n#@ want_code %s\n",
 		c->kind == EBF_HTTP ? "http" : c->kind == EBF_TCP ? "tcp" : "ws", c->gen,

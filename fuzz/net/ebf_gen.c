@@ -69,6 +69,40 @@ void ebf_case_clear(ebf_case *c)
 	memset(c, 0, sizeof(*c));
 }
 
+int ebf_case_copy(ebf_case *dst, const ebf_case *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->kind = src->kind;
+	memcpy(dst->gen, src->gen, sizeof(dst->gen));
+	dst->ex = src->ex;
+	memcpy(dst->method, src->method, sizeof(dst->method));
+	dst->auth = src->auth;
+	dst->has_body = src->has_body;
+	dst->ws_auth = src->ws_auth;
+	if (src->path && !(dst->path = strdup(src->path)))
+		goto fail;
+	if (src->content_type && !(dst->content_type = strdup(src->content_type)))
+		goto fail;
+	if (src->body) {
+		if (!(dst->body = malloc(src->body_len + 1)))
+			goto fail;
+		memcpy(dst->body, src->body, src->body_len);
+		dst->body[src->body_len] = '\0';
+		dst->body_len = src->body_len;
+	}
+	for (size_t i = 0; i < src->n_steps; i++) {
+		const ebf_step *s = &src->steps[i];
+
+		if (ebf_case_step(dst, s->op, s->opcode, s->fin, s->data, s->len, s->ms) != 0)
+			goto fail;
+		dst->steps[i].unmasked = s->unmasked;
+	}
+	return 0;
+fail:
+	ebf_case_clear(dst);
+	return -1;
+}
+
 int ebf_case_step(ebf_case *c, ebf_step_op op, int opcode, bool fin,
 		  const void *data, size_t len, long ms)
 {
@@ -308,7 +342,7 @@ static void gen_change(ebf_ctx *x, eb_buf *b, ebf_rng *r, unsigned long casei,
 
 /* ---- expectations of sync bodies (the ERR-3 order, steps 7-12) ------------------ */
 
-static void expect_sync_body(ebf_ctx *x, ebf_case *c)
+void ebf_gen_expect_sync_body(ebf_ctx *x, ebf_case *c)
 {
 	eb_sync_request *req = NULL;
 	eb_problems pr = { 0 };
@@ -527,7 +561,7 @@ static int gen_http_sync(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c, i
 		return -1;
 	if (family == 2)
 		blind_mutate(r, c);
-	expect_sync_body(x, c);
+	ebf_gen_expect_sync_body(x, c);
 	if (m == M_DEEP_NESTING && !c->ex.valid) {
 		/* 400 INVALID_JSON (a parser's nesting limit, RFC 8259 section 9)
 		 * and 422 LIMIT_EXCEEDED (LIMIT-4) are both right. */
@@ -725,7 +759,7 @@ static int gen_http_big(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 	}
 	if (take_body(c, &b))
 		return -1;
-	expect_sync_body(x, c);
+	ebf_gen_expect_sync_body(x, c);
 	return 0;
 }
 

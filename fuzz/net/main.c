@@ -47,6 +47,7 @@ typedef struct main_run {
 	size_t n_cats;
 	unsigned long findings, harness_errors, cases, file_index, deaths;
 	unsigned long per_family[8];
+	uint64_t shrink_ns;   /* spent shrinking so far */
 } main_run;
 
 static const char *const main_families[] = { "sync", "auth", "route", "feed", "tcp",
@@ -89,6 +90,10 @@ static void main_usage(FILE *out)
 "  --findings-dir DIR      where finding files go (default DIR/findings with\n"
 "                          --report-dir, else ebfuzz-findings)\n"
 "  --max-saved N           finding files kept per category (default 3, max 4)\n"
+"  --shrink-runs N         reruns spent shrinking the first finding of each\n"
+"                          category to a minimal reproducer (default 200;\n"
+"                          0: save findings as found)\n"
+"  --shrink-time SECONDS   shrinking time for the whole run (default 30)\n"
 "  --json FILE             JSON report (earlybird-report/1)\n"
 "  --junit FILE            JUnit XML report\n"
 "  --html FILE             self-contained HTML report\n"
@@ -178,6 +183,33 @@ static main_cat *main_category(main_run *run, const ebf_finding *f)
 	return &run->cats[run->n_cats++];
 }
 
+/* Shrinks a copy of c into *small within the run's shrinking budget; the
+ * result goes into f->note. true when *small holds a case (the caller
+ * clears it). */
+static bool main_shrink(ebf_ctx *x, main_run *run, const ebf_case *c, ebf_finding *f,
+			ebf_case *small)
+{
+	uint64_t budget = x->o->shrink_s * 1000000000ULL, t0 = eb_time_mono_ns();
+	ebf_shrink_stats st;
+	int r;
+
+	if (x->o->shrink_runs == 0 || run->shrink_ns >= budget ||
+	    ebf_case_copy(small, c) != 0)
+		return false;
+	r = ebf_shrink(x, small, f, x->o->shrink_runs, t0 + (budget - run->shrink_ns), &st);
+	run->shrink_ns += eb_time_mono_ns() - t0;
+	if (!st.reproduced)
+		snprintf(f->note, sizeof(f->note), "not shrunk: did not reproduce on a rerun");
+	else
+		snprintf(f->note, sizeof(f->note), "shrunk from %zu to %zu bytes (%u reductions, %u reruns)",
+			 st.before, st.after, st.kept, st.runs);
+	if (r < 0) {
+		ebf_case_clear(small);
+		return false;
+	}
+	return true;
+}
+
 static void main_record(ebf_ctx *x, main_run *run, const ebf_case *c, const ebf_finding *f,
 			eb_wirelog **wire)
 {
@@ -189,13 +221,20 @@ static void main_record(ebf_ctx *x, main_run *run, const ebf_case *c, const ebf_
 	cat->count++;
 	if (cat->saved < x->o->max_saved) {
 		char path[512];
+		ebf_case small;
+		ebf_finding fs = *f;
+		bool shrunk = cat->saved == 0 && main_shrink(x, run, c, &fs, &small);
 
-		if (ebf_file_save(x, c, f, x->o->findings_dir, ++run->file_index, path,
-				  sizeof(path)) == 0)
+		if (shrunk)
+			snprintf(cat->first.note, sizeof(cat->first.note), "%s", fs.note);
+		if (ebf_file_save(x, shrunk ? &small : c, &fs, x->o->findings_dir,
+				  ++run->file_index, path, sizeof(path)) == 0)
 			snprintf(cat->files[cat->saved++], sizeof(cat->files[0]), "%s", path);
 		else
 			fprintf(stderr, "ebfuzz: cannot write a finding under %s\n",
 				x->o->findings_dir);
+		if (shrunk)
+			ebf_case_clear(&small);
 	}
 	if (!cat->wire) {
 		cat->wire = *wire;
@@ -392,6 +431,8 @@ static int main_parse(int argc, char **argv, ebf_opts *o, char *err, size_t errl
 		{ "--findings-dir", NULL, EB_OPT_STR, &o->findings_dir, 0, 0, NULL, NULL, NULL, false },
 		{ "--report-dir", NULL, EB_OPT_STR, &o->report_dir, 0, 0, NULL, NULL, NULL, false },
 		{ "--max-saved", NULL, EB_OPT_UINT, &o->max_saved, 0, 4, "0-4", NULL, NULL, false },
+		{ "--shrink-runs", NULL, EB_OPT_UINT, &o->shrink_runs, 0, 100000, "reruns 0-100000", NULL, NULL, false },
+		{ "--shrink-time", NULL, EB_OPT_U64, &o->shrink_s, 0, 3600, "seconds 0-3600", NULL, NULL, false },
 		{ "--json", NULL, EB_OPT_STR, &o->json_path, 0, 0, NULL, NULL, NULL, false },
 		{ "--junit", NULL, EB_OPT_STR, &o->junit_path, 0, 0, NULL, NULL, NULL, false },
 		{ "--html", NULL, EB_OPT_STR, &o->html_path, 0, 0, NULL, NULL, NULL, false },
@@ -405,6 +446,8 @@ static int main_parse(int argc, char **argv, ebf_opts *o, char *err, size_t errl
 	eb_target_init(&o->target, MAIN_TARGET_FLAGS);
 	o->batch = 50;
 	o->max_saved = 3;
+	o->shrink_runs = 200;
+	o->shrink_s = 30;
 	o->seed = (uint64_t)time(NULL);
 	for (int i = 1; i < argc; i++) {
 		int r = eb_target_arg(&o->target, argc, argv, &i, err, errlen);

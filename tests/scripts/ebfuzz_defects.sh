@@ -3,7 +3,8 @@
 # makes the server accept invalid input or answer it wrongly: every run must
 # fail (exit 1) with a finding that cites the defect's rule, and one saved
 # finding must reproduce with --replay (exit 1) while the clean server does
-# not reproduce it (exit 0). Then the robustness findings: 5xx answers
+# not reproduce it (exit 0); the first finding of a category is shrunk to
+# the one change that matters. Then the robustness findings: 5xx answers
 # (--fault http-503) and a server killed mid-run (server-death, run stopped,
 # the batch's cases saved).
 # Usage: sh tests/scripts/ebfuzz_defects.sh build/<config>   (EB_BIN_DIR wins)
@@ -82,6 +83,17 @@ for pair in $DEFECTS; do
 	fi
 done
 [ -z "$missed" ] || fail "defects ebfuzz did not report:$missed"
+
+# the first finding of a category is shrunk: the delete-with-value push keeps
+# only the change that breaks CHG-6 (the generator's pushes carry up to 40)
+shrunk=$(ls "$T"/f-delete-value-accepted/finding-0001-*.sh 2>/dev/null | head -n 1)
+[ -n "$shrunk" ] || fail "delete-value-accepted: no first finding file"
+grep -q '^# note:     shrunk from [0-9]* to [0-9]* bytes' "$shrunk" ||
+	fail "$shrunk: not shrunk ($(grep '^# note' "$shrunk"))"
+n=$(grep -o '"operation"' "$shrunk.body" | wc -l)
+[ "$n" -eq 1 ] || fail "$shrunk.body: $n changes after shrinking, expected 1"
+grep -q '"value"' "$shrunk.body" || fail "$shrunk.body: shrinking dropped the value that breaks CHG-6"
+echo "  shrinking: $(grep '^# note' "$shrunk" | cut -c 13-)"
 
 # one finding replays: reproduces against the defect, not against a clean server
 [ -n "$replay_file" ] || fail "no finding file was saved"
