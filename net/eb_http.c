@@ -30,6 +30,8 @@ struct eb_http {
 	long timeout_ms;
 	eb_wirelog *wire;    /* borrowed */
 	int conn;
+	char *cacert;        /* eb_http_set_tls: CA file, or NULL (system's) */
+	bool insecure;
 };
 
 typedef struct http_buf {
@@ -233,7 +235,22 @@ void eb_http_free(eb_http *h)
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
 	free(h->base);
+	free(h->cacert);
 	free(h);
+}
+
+eb_rc eb_http_set_tls(eb_http *h, const eb_tls_opts *o)
+{
+	char *ca = NULL;
+
+	if (h == NULL)
+		return EB_ERR_ARG;
+	if (o != NULL && o->cacert != NULL && (ca = strdup(o->cacert)) == NULL)
+		return EB_ERR_NOMEM;
+	free(h->cacert);
+	h->cacert = ca;
+	h->insecure = o != NULL && o->insecure;
+	return EB_OK;
 }
 
 void eb_http_set_timeout(eb_http *h, long timeout_ms)
@@ -384,6 +401,13 @@ eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+	/* https: the trust of the program's --cacert / --insecure (eb_tls.h) */
+	if (h->cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->cacert);
+	if (h->insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);

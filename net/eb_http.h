@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "eb_error.h"
+#include "eb_tls.h"
 #include "eb_wirelog.h"
 
 /* Call once per process before threads start; 0 on success. */
@@ -24,6 +25,15 @@ void eb_http_free(eb_http *h);
 
 /* Changes the bound of the following requests; timeout_ms <= 0 is ignored. */
 void eb_http_set_timeout(eb_http *h, long timeout_ms);
+
+/* https: trust o->cacert (copied) instead of the system's CAs, or with
+ * o->insecure check neither certificate nor name (NULL: the defaults).
+ * Applies to the following requests. EB_OK, EB_ERR_NOMEM. A certificate
+ * that does not verify is transport_error EB_HTTP_UNTRUSTED. */
+eb_rc eb_http_set_tls(eb_http *h, const eb_tls_opts *o);
+
+/* curl's code for a peer certificate or name that did not verify. */
+#define EB_HTTP_UNTRUSTED 60
 
 /* Attach a wire log (borrowed, may be NULL) and the connection number to tag
  * entries with. */

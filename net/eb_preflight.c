@@ -64,6 +64,7 @@ static void pf_limits(eb_http *h, eb_preflight *p)
 
 	if (eb_http_request(h, "GET", "/api/limits", NULL, NULL, NULL, 0, NULL, 0, &r) != EB_OK) {
 		snprintf(p->seen_http, sizeof(p->seen_http), "%s", r.error[0] ? r.error : "no answer");
+		p->tls_untrusted = r.transport_error == EB_HTTP_UNTRUSTED;
 		eb_http_resp_clear(&r);
 		return;
 	}
@@ -165,12 +166,23 @@ static void pf_ws(const eb_target *t, const char *token, const char *store, eb_p
 	const char *stores[1] = { store };
 	uint64_t deadline = (eb_time_mono_ns() / 1000000) + (uint64_t)t->timeout_ms;
 
+	eb_tls_ctx *tls = t->tls, *own = NULL;
+
 	eb_err_clear(&e);
-	if (eb_wsc_connect(t->url.ws, PF_WS_PATH, t->timeout_ms, NULL, 0, &c, &status, &e) != EB_OK) {
+	/* a program that made no context yet (ebload checks each URL) */
+	if (t->url.tls && !tls && eb_tls_ctx_new(&t->tls_opts, &own, &e) != EB_OK) {
+		snprintf(p->seen_ws, sizeof(p->seen_ws), "no TLS: %s", e.msg);
+		return;
+	}
+	if (own)
+		tls = own;
+	if (eb_wsc_connect_tls(t->url.ws, PF_WS_PATH, tls, t->timeout_ms, NULL, 0, &c, &status,
+			       &e) != EB_OK) {
 		snprintf(p->seen_ws, sizeof(p->seen_ws), "the upgrade at %s failed: %s", PF_WS_PATH,
 			 e.msg);
 		if (status == 401 || status == 403)
 			p->ws_refused = true;
+		eb_tls_ctx_free(own);
 		return;
 	}
 	if (t->no_auth)
@@ -187,6 +199,7 @@ static void pf_ws(const eb_target *t, const char *token, const char *store, eb_p
 out:
 	free(msg);
 	eb_wsc_free(c);
+	eb_tls_ctx_free(own);
 }
 
 /* The flag a refusal most likely points at, from the server's own words. */
@@ -246,6 +259,34 @@ eb_pf_verdict eb_preflight_judge(const eb_target *t, const char *prog, eb_prefli
 	return p->verdict;
 }
 
+/* A TLS setup mistake seen by the first request: a certificate the program
+ * does not trust (chain or name), or https:// to a port without TLS. true
+ * with the verdict and message set. */
+static bool pf_tls_setup(const eb_target *t, const char *prog, eb_preflight *p)
+{
+	const char *url = t->url_text ? t->url_text : t->url.http;
+
+	if (p->tls_untrusted) {
+		p->verdict = EB_PF_TLS;
+		snprintf(p->message, sizeof(p->message),
+			 "%.32s: the server at %.200s presents a certificate %.32s does not trust "
+			 "(%.400s). This is a setup error, not a verdict: give --cacert FILE with "
+			 "the CA certificate that signed the server's certificate (PEM), or "
+			 "--insecure to skip the check (test servers only). Nothing was run.",
+			 prog, url, prog, p->seen_http);
+		return true;
+	}
+	if (t->url.tls && strstr(p->seen_http, "wrong version number")) {
+		p->verdict = EB_PF_TLS;
+		snprintf(p->message, sizeof(p->message),
+			 "%.32s: the server at %.200s does not speak TLS on this port (%.400s). "
+			 "This is a setup error, not a verdict: use http:// (or ws://) for a "
+			 "plain server. Nothing was run.", prog, url, p->seen_http);
+		return true;
+	}
+	return false;
+}
+
 eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char *token,
 			       const char *store, eb_preflight *out)
 {
@@ -255,13 +296,16 @@ eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char 
 
 	memset(out, 0, sizeof(*out));
 	eb_limits_default(&out->limits);
-	if (!h) {
+	if (!h || eb_http_set_tls(h, &t->tls_opts) != EB_OK) {
+		eb_http_free(h);
 		out->verdict = EB_PF_UNREACHABLE;
 		snprintf(out->message, sizeof(out->message), "%.32s: cannot create an HTTP client", prog);
 		return out->verdict;
 	}
 	pf_limits(h, out);
 	snprintf(limits_seen, sizeof(limits_seen), "%s", out->seen_http);
+	if (out->limits_status == 0 && pf_tls_setup(t, prog, out))
+		goto out;
 	if (out->limits_status == 0 || !pf_http(h, token, store, out)) {
 		out->verdict = EB_PF_UNREACHABLE;
 		snprintf(out->message, sizeof(out->message), "%.32s: the server at %.200s is unreachable: %.400s",
@@ -289,6 +333,7 @@ eb_exit eb_preflight_exit(eb_pf_verdict v)
 	switch (v) {
 	case EB_PF_REFUSED:
 	case EB_PF_NOT_EB:
+	case EB_PF_TLS:
 		return EB_EXIT_USAGE;
 	case EB_PF_UNREACHABLE:
 		return EB_EXIT_UNREACHABLE;

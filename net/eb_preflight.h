@@ -21,12 +21,15 @@ typedef enum eb_pf_verdict {
 	EB_PF_INCONSISTENT,  /* one accepts, the other refuses: run, a case fails */
 	EB_PF_REFUSED,       /* the token is refused: exit 2 with the hint */
 	EB_PF_NOT_EB,        /* not an Early Bird server: exit 2 */
+	EB_PF_TLS,           /* TLS does not work as configured (a certificate the
+			      * program does not trust, no TLS on the port): exit 2 */
 	EB_PF_UNREACHABLE    /* nothing answered: exit 3 */
 } eb_pf_verdict;
 
 typedef struct eb_preflight {
 	eb_pf_verdict verdict;
 	bool limits_offered;       /* GET /api/limits: 200 with valid limits */
+	bool tls_untrusted;        /* the certificate or its name did not verify */
 	eb_limits limits;          /* those, or the defaults */
 	long limits_status;        /* its status (0: no answer) */
 	long http_status;          /* the token's read of a fresh store */
@@ -42,8 +45,10 @@ typedef struct eb_preflight {
 /* Runs the preflight against t's URL: GET /api/limits without a token,
  * GET /api/stores/<store>/changes?since=0 with token (NULL or "": none),
  * and on the socket `auth` with token (with --no-auth: `subscribe` to
- * store) expecting auth_ok (subscribed). prog names the program in the
- * message. Each request is bounded by t->timeout_ms. Returns out->verdict;
+ * store) expecting auth_ok (subscribed); over TLS with t->tls_opts (and
+ * t->tls when made). prog names the program in the message. A certificate
+ * the program does not trust is EB_PF_TLS with a message naming --cacert
+ * and --insecure. Each request is bounded by t->timeout_ms. Returns out->verdict;
  * out->message says what was seen and, for a refusal, the flag that is
  * likely wrong and the server's own error text. */
 eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char *token,

@@ -332,6 +332,22 @@ const char *eb_target_help(unsigned flags)
 #define H_NOAUTH "  --no-auth              the server takes no token (alias --no-auth-server)\n"
 #define H_TIMEOUT "  --timeout MS           timeout of each network operation (default 5000;\n" \
 		  "                         alias --timeout-ms)\n"
+#define H_TLS "  --cacert FILE          with https:// or wss://: trust the CA certificates\n" \
+	      "                         of this PEM file instead of the system's\n" \
+	      "  --insecure             with https:// or wss://: check neither the server's\n" \
+	      "                         certificate nor its name (test servers only)\n"
+	if (flags & EB_TF_TLS) {
+		if ((flags & (EB_TF_LEEWAY | EB_TF_NO_AUTH | EB_TF_TIMEOUT)) ==
+		    (EB_TF_LEEWAY | EB_TF_NO_AUTH | EB_TF_TIMEOUT))
+			return H_URL H_JWT H_LEEWAY H_NOAUTH H_TIMEOUT H_TLS;
+		if ((flags & (EB_TF_NO_AUTH | EB_TF_TIMEOUT)) == (EB_TF_NO_AUTH | EB_TF_TIMEOUT))
+			return H_URL H_JWT H_NOAUTH H_TIMEOUT H_TLS;
+		if (flags & EB_TF_NO_AUTH)
+			return H_URL H_JWT H_NOAUTH H_TLS;
+		if (flags & EB_TF_TIMEOUT)
+			return H_URL H_JWT H_TIMEOUT H_TLS;
+		return H_URL H_JWT H_TLS;
+	}
 	if ((flags & (EB_TF_LEEWAY | EB_TF_NO_AUTH | EB_TF_TIMEOUT)) ==
 	    (EB_TF_LEEWAY | EB_TF_NO_AUTH | EB_TF_TIMEOUT))
 		return H_URL H_JWT H_LEEWAY H_NOAUTH H_TIMEOUT;
@@ -347,6 +363,7 @@ const char *eb_target_help(unsigned flags)
 #undef H_LEEWAY
 #undef H_NOAUTH
 #undef H_TIMEOUT
+#undef H_TLS
 }
 
 static int target_set_url(void *ctx, const char *val, char *err, size_t errlen)
@@ -391,10 +408,12 @@ int eb_target_arg(eb_target *t, int argc, char **argv, int *i, char *err, size_t
 		{ "--jwt-leeway", NULL, EB_OPT_LONG, &t->leeway_s, 0, 60, "seconds 0-60 (AUTH-7)", NULL, NULL, false },
 		{ "--no-auth", "--no-auth-server", EB_OPT_FLAG, &t->no_auth, 0, 0, NULL, NULL, NULL, false },
 		{ "--timeout", "--timeout-ms", EB_OPT_LONG, &t->timeout_ms, 50, 600000, "milliseconds 50-600000", NULL, NULL, false },
+		{ "--cacert", NULL, EB_OPT_STR, &t->tls_opts.cacert, 0, 0, NULL, NULL, NULL, false },
+		{ "--insecure", NULL, EB_OPT_FLAG, &t->tls_opts.insecure, 0, 0, NULL, NULL, NULL, false },
 	};
 	const unsigned need[] = { EB_TF_URL, EB_TF_JWT, EB_TF_JWT, EB_TF_JWT, EB_TF_JWT,
-				  EB_TF_LEEWAY, EB_TF_NO_AUTH, EB_TF_TIMEOUT };
-	eb_opt mine[8];
+				  EB_TF_LEEWAY, EB_TF_NO_AUTH, EB_TF_TIMEOUT, EB_TF_TLS, EB_TF_TLS };
+	eb_opt mine[sizeof(all) / sizeof(all[0])];
 	size_t k, n = 0;
 
 	for (k = 0; k < sizeof(all) / sizeof(all[0]); k++)
@@ -471,6 +490,27 @@ static int target_key(eb_target *t, char *err, size_t errlen)
 	return 0;
 }
 
+int eb_target_tls(eb_target *t, char *err, size_t errlen)
+{
+	eb_err e;
+
+	if (t->tls)
+		return 0;
+	if (t->tls_opts.cacert && t->tls_opts.insecure) {
+		target_err(err, errlen, "--cacert and --insecure exclude each other");
+		return -1;
+	}
+	eb_err_clear(&e);
+	if (eb_tls_ctx_new(&t->tls_opts, &t->tls, &e) != EB_OK) {
+		if (e.msg[0] && t->tls_opts.cacert && strncmp(e.msg, "TLS", 3) != 0)
+			target_err(err, errlen, "bad value for --cacert: %s", e.msg);
+		else
+			target_err(err, errlen, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 int eb_target_finish(eb_target *t, bool need_url, char *err, size_t errlen)
 {
 	if (need_url && !t->has_url) {
@@ -478,9 +518,13 @@ int eb_target_finish(eb_target *t, bool need_url, char *err, size_t errlen)
 		return -1;
 	}
 	if (t->has_url && t->url.tls && !(t->flags & EB_TF_TLS)) {
-		target_err(err, errlen, "bad value '%.200s' for --url: TLS (https://, wss://) is "
-			   "not supported yet; use http:// or ws://", t->url_text);
+		target_err(err, errlen, "bad value '%.200s' for --url: this program does not "
+			   "speak TLS (https://, wss://); use http:// or ws://", t->url_text);
 		return -1;
+	}
+	if ((t->has_url && t->url.tls) || t->tls_opts.cacert || t->tls_opts.insecure) {
+		if (eb_target_tls(t, err, errlen) != 0)
+			return -1;
 	}
 	if (t->no_auth) {
 		if (t->secret || t->private_key_path) {
@@ -516,8 +560,10 @@ void eb_target_clear(eb_target *t)
 	}
 	free(t->secret_owned);
 	free(t->private_pem);
+	eb_tls_ctx_free(t->tls);
 	t->secret_owned = NULL;
 	t->private_pem = NULL;
+	t->tls = NULL;
 }
 
 void eb_target_mint_opts(const eb_target *t, const char *sub, int64_t ttl_s,
@@ -639,6 +685,11 @@ void eb_target_rerun_flags(const eb_target *t, char *buf, size_t len)
 {
 	char v[32];
 
+	/* a rerun over TLS needs the same trust */
+	if (t->tls_opts.cacert)
+		rerun_flag(buf, len, "--cacert", t->tls_opts.cacert);
+	if (t->tls_opts.insecure)
+		rerun_flag(buf, len, "--insecure", NULL);
 	if (t->no_auth) {
 		rerun_flag(buf, len, "--no-auth", NULL);
 		return;

@@ -15,6 +15,7 @@
 
 #include "eb_error.h"
 #include "eb_jwt.h"
+#include "eb_tls.h"
 
 /* One version for every program of the kit (`--version`). */
 #define EB_KIT_VERSION "1.1.0"
@@ -106,7 +107,7 @@ enum eb_target_flags {
 	EB_TF_LEEWAY = 1u << 2,   /* --jwt-leeway */
 	EB_TF_NO_AUTH = 1u << 3,  /* --no-auth (alias --no-auth-server) */
 	EB_TF_TIMEOUT = 1u << 4,  /* --timeout MS (alias --timeout-ms) */
-	EB_TF_TLS = 1u << 5       /* https:// and wss:// accepted */
+	EB_TF_TLS = 1u << 5       /* https:// and wss:// accepted; --cacert, --insecure */
 };
 
 typedef struct eb_target {
@@ -123,6 +124,9 @@ typedef struct eb_target {
 	long leeway_s;             /* the server's leeway; EB_JWT_DEFAULT_LEEWAY_S */
 	bool no_auth;              /* the server takes no token */
 	long timeout_ms;           /* per network operation; 5000 */
+	eb_tls_opts tls_opts;      /* --cacert FILE (borrows argv), --insecure */
+	eb_tls_ctx *tls;           /* made by eb_target_finish (or eb_target_tls)
+				    * for a TLS URL or --cacert; owned */
 } eb_target;
 
 /* Zeroes t and sets the defaults; flags: enum eb_target_flags. */
@@ -140,10 +144,17 @@ int eb_target_arg(eb_target *t, int argc, char **argv, int *i, char *err, size_t
  * EBCONFORM_JWT_SECRET; not with --no-auth), reads --jwt-private-key, and
  * checks what the program needs: --url when need_url, a signing key unless
  * --no-auth, --no-auth without a key, TLS only with EB_TF_TLS, a key that
- * mints. 0, or -1 with one line in err naming the flag. */
+ * mints; makes t->tls (eb_target_tls) for an https/wss URL or a --cacert.
+ * 0, or -1 with one line in err naming the flag. */
 int eb_target_finish(eb_target *t, bool need_url, char *err, size_t errlen);
 
-/* Frees what eb_target_finish read; t stays initialised. NULL no-op. */
+/* Makes t->tls from --cacert/--insecure unless made already (programs whose
+ * TLS URLs are not t's own: ebload). 0, or -1 with one line in err naming
+ * --cacert (unreadable, no certificate in it). */
+int eb_target_tls(eb_target *t, char *err, size_t errlen);
+
+/* Frees what eb_target_finish read and made; t stays initialised. NULL
+ * no-op. */
 void eb_target_clear(eb_target *t);
 
 /* Fills m as the target signs: HS256 with the secret when there is one,
@@ -170,7 +181,8 @@ void eb_shell_quote(char *buf, size_t len, const char *s);
  * buf was too small (the line is cut, still NUL-terminated). */
 int eb_cmdline_record(int argc, char *const *argv, char *buf, size_t len);
 
-/* Appends the token flags of t for a rerun command to buf: --jwt-secret
+/* Appends the TLS and token flags of t for a rerun command to buf:
+ * --cacert, --insecure, --jwt-secret
  * "$EB_JWT_SECRET" (never the value), --jwt-private-key, --jwt-issuer,
  * --jwt-audience, --jwt-leeway when not the default, --no-auth; each with a
  * leading space. */

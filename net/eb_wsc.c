@@ -5,6 +5,11 @@
  * complete, so a received message can sit in the buffer while poll() on the
  * socket shows nothing (eb_wsc_pending). Server frames that RFC 6455 forbids
  * end parsing: the harness must see the violation, not a repaired stream.
+ *
+ * wss:// runs the same code over TLS (net/eb_tls.h): every byte goes through
+ * wsc_io_send/wsc_io_recv, which speak send(2)/recv(2) over the plain socket
+ * or the TLS session, and every wait polls for what the transport asked
+ * (wsc_io_events: TLS may need to write to read).
  */
 #include "eb_wsc.h"
 
@@ -26,6 +31,7 @@
 
 #include "eb_time.h"
 #include "eb_target.h"
+#include "eb_tls.h"
 
 #define WSC_DEFAULT_MAX_MESSAGE ((size_t)1024 * 1024)
 #define WSC_DEFAULT_SEND_TIMEOUT_MS 10000L
@@ -42,6 +48,7 @@ enum { WSC_OP_CONT = 0, WSC_OP_TEXT = 1, WSC_OP_BINARY = 2, WSC_OP_CLOSE = 8,
 
 struct eb_wsc {
 	int fd;
+	eb_tls *tls;                /* wss://: the session over fd; NULL for ws:// */
 	eb_wirelog *wire;           /* borrowed */
 	int conn;
 	size_t max_message;
@@ -233,13 +240,77 @@ static void wsc_log_frame(eb_wsc *c, eb_wire_dir dir, int opcode, bool fin,
 	eb_wirelog_add(c->wire, dir, "WS", c->conn, head, (size_t)hn);
 }
 
+/* ---- transport: the plain socket, or TLS over it ------------------------------- */
+
+/* send(2) over the transport: bytes written, or -1 with errno (EAGAIN: wait
+ * for wsc_io_events; EPIPE: the peer closed; EPROTO: a TLS failure). */
+static ssize_t wsc_io_send(eb_wsc *c, const void *p, size_t len)
+{
+	size_t put = 0;
+	eb_err e;
+
+	if (c->tls == NULL)
+		return send(c->fd, p, len, MSG_NOSIGNAL);
+	switch (eb_tls_write(c->tls, p, len, &put, &e)) {
+	case EB_TLS_DONE:
+		return (ssize_t)put;
+	case EB_TLS_WANT_READ:
+	case EB_TLS_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case EB_TLS_CLOSED:
+		errno = EPIPE;
+		return -1;
+	case EB_TLS_ERROR:
+		break;
+	}
+	errno = EPROTO;
+	return -1;
+}
+
+/* recv(2) over the transport: bytes read, 0 at the end (TLS: close_notify
+ * or a TCP end), or -1 with errno (EAGAIN, ECONNRESET, EPROTO). */
+static ssize_t wsc_io_recv(eb_wsc *c, void *p, size_t len)
+{
+	size_t got = 0;
+	bool reset = false;
+	eb_err e;
+
+	if (c->tls == NULL)
+		return recv(c->fd, p, len, 0);
+	switch (eb_tls_read(c->tls, p, len, &got, &reset, &e)) {
+	case EB_TLS_DONE:
+		return (ssize_t)got;
+	case EB_TLS_WANT_READ:
+	case EB_TLS_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case EB_TLS_CLOSED:
+		if (!reset)
+			return 0;
+		errno = ECONNRESET;
+		return -1;
+	case EB_TLS_ERROR:
+		break;
+	}
+	errno = EPROTO;
+	return -1;
+}
+
+/* The poll events to wait for before retrying an I/O that said EAGAIN:
+ * plain sockets the obvious one, TLS what the session asked for. */
+static short wsc_io_events(const eb_wsc *c, short plain)
+{
+	return c->tls != NULL ? eb_tls_events(c->tls) : plain;
+}
+
 /* Writes all bytes within the send timeout. */
 static eb_rc wsc_write_all(eb_wsc *c, const void *data, size_t len, eb_err *err)
 {
 	const unsigned char *p = data;
 	uint64_t deadline = wsc_deadline(c->send_timeout_ms);
 	while (len > 0) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = wsc_io_send(c, p, len);
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
@@ -253,7 +324,8 @@ static eb_rc wsc_write_all(eb_wsc *c, const void *data, size_t len, eb_err *err)
 				return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL,
 						  -1, "send timed out after %ld ms",
 						  c->send_timeout_ms);
-			struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
+			struct pollfd pf = { .fd = c->fd,
+					     .events = wsc_io_events(c, POLLOUT) };
 			int r = poll(&pf, 1, (int)left);
 			if (r < 0 && errno != EINTR)
 				return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL,
@@ -513,8 +585,10 @@ static eb_rc wsc_handshake(eb_wsc *c, const char *host, const char *port,
 	const char *end = NULL;
 	while (end == NULL) {
 		long left = wsc_remaining_ms(deadline);
-		struct pollfd pf = { .fd = c->fd, .events = POLLIN };
-		int pr = left > 0 ? poll(&pf, 1, (int)left) : 0;
+		struct pollfd pf = { .fd = c->fd, .events = wsc_io_events(c, POLLIN) };
+		/* TLS may hold decrypted bytes poll() cannot see */
+		int pr = c->tls != NULL && eb_tls_pending(c->tls) > 0 ? 1
+			 : left > 0 ? poll(&pf, 1, (int)left) : 0;
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr == 0)
@@ -527,7 +601,7 @@ static eb_rc wsc_handshake(eb_wsc *c, const char *host, const char *port,
 			return eb_err_set(err, EB_ERR_SHAPE, NULL, NULL, NULL, -1,
 					  "upgrade response head exceeds %d bytes",
 					  WSC_HANDSHAKE_MAX);
-		ssize_t n = recv(c->fd, head + hlen, WSC_HANDSHAKE_MAX - hlen, 0);
+		ssize_t n = wsc_io_recv(c, head + hlen, WSC_HANDSHAKE_MAX - hlen);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
@@ -543,18 +617,22 @@ static eb_rc wsc_handshake(eb_wsc *c, const char *host, const char *port,
 }
 
 /* url and path of eb_wsc_connect into host, port (16) and the full path
- * (1024; a base path in url prefixes path). */
-static eb_rc wsc_target(const char *url, const char *path, char host[256],
-			char port[16], char full[1024], eb_err *err)
+ * (1024; a base path in url prefixes path). A TLS url needs *tls; a plain
+ * one sets *tls to NULL (no TLS under ws://). */
+static eb_rc wsc_target(const char *url, const char *path, eb_tls_ctx **tls,
+			char host[256], char port[16], char full[1024], eb_err *err)
 {
 	eb_url u;
 	/* The kit's one URL parser. */
 	eb_rc rc = eb_url_parse(url, &u, err);
 	if (rc != EB_OK)
 		return rc;
-	if (u.tls)
+	if (u.tls && *tls == NULL)
 		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
-				  "%s: TLS (wss://, https://) is not supported", url);
+				  "%.200s: TLS needs a client context (eb_wsc_connect_tls)",
+				  url);
+	if (!u.tls)
+		*tls = NULL;
 	if (snprintf(full, 1024, "%s%s", u.path, path) >= 1024)
 		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
 				  "eb_wsc_connect: path too long");
@@ -567,6 +645,30 @@ eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 		     eb_wirelog *wire, int conn, eb_wsc **out,
 		     int *http_status, eb_err *err)
 {
+	return eb_wsc_connect_tls(url, path, NULL, timeout_ms, wire, conn, out,
+				  http_status, err);
+}
+
+/* TLS over the connected socket of c within the connect deadline. */
+static eb_rc wsc_tls_start(eb_wsc *c, eb_tls_ctx *tls, const char *host,
+			   uint64_t deadline, eb_err *err)
+{
+	char how[96];
+	eb_rc rc = eb_tls_new(tls, c->fd, host, &c->tls, err);
+	if (rc != EB_OK)
+		return rc;
+	rc = eb_tls_handshake_wait(c->tls, wsc_remaining_ms(deadline), err);
+	if (rc == EB_OK)
+		eb_wirelog_note(c->wire, "WS conn %d: TLS %s%s", c->conn,
+				eb_tls_describe(c->tls, how, sizeof how),
+				eb_tls_ctx_insecure(tls) ? " (not verified: --insecure)" : "");
+	return rc;
+}
+
+eb_rc eb_wsc_connect_tls(const char *url, const char *path, eb_tls_ctx *tls,
+			 long timeout_ms, eb_wirelog *wire, int conn, eb_wsc **out,
+			 int *http_status, eb_err *err)
+{
 	char host[256], port[16], full[1024];
 	eb_rc rc;
 	eb_wsc *c = NULL;
@@ -577,7 +679,7 @@ eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
 				  "eb_wsc_connect: bad arguments");
 	*out = NULL;
-	rc = wsc_target(url, path, host, port, full, err);
+	rc = wsc_target(url, path, &tls, host, port, full, err);
 	if (rc != EB_OK)
 		return rc;
 	path = full;
@@ -594,6 +696,11 @@ eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 	rc = wsc_tcp_connect(host, port, deadline, &c->fd, err);
 	if (rc != EB_OK)
 		goto out;
+	if (tls != NULL) {
+		rc = wsc_tls_start(c, tls, host, deadline, err);
+		if (rc != EB_OK)
+			goto out;
+	}
 	/* The handshake shares the connect deadline. */
 	long saved = c->send_timeout_ms;
 	c->send_timeout_ms = wsc_remaining_ms(deadline);
@@ -614,6 +721,7 @@ void eb_wsc_free(eb_wsc *c)
 {
 	if (c == NULL)
 		return;
+	eb_tls_free(c->tls);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->hs_buf);
@@ -624,10 +732,16 @@ void eb_wsc_free(eb_wsc *c)
 
 /* ---- non-blocking connect --------------------------------------------------------- */
 
-enum { WSC_HS_OPEN = 0, WSC_HS_TCP, WSC_HS_SEND, WSC_HS_HEAD };
+enum { WSC_HS_OPEN = 0, WSC_HS_TCP, WSC_HS_SEND, WSC_HS_HEAD, WSC_HS_TLS };
 
 eb_rc eb_wsc_connect_start(const char *url, const char *path, eb_wirelog *wire,
 			   int conn, eb_wsc **out, eb_err *err)
+{
+	return eb_wsc_connect_start_tls(url, path, NULL, wire, conn, out, err);
+}
+
+eb_rc eb_wsc_connect_start_tls(const char *url, const char *path, eb_tls_ctx *tls,
+			       eb_wirelog *wire, int conn, eb_wsc **out, eb_err *err)
 {
 	char host[256], port[16], full[1024];
 	struct addrinfo hints, *res = NULL;
@@ -638,7 +752,7 @@ eb_rc eb_wsc_connect_start(const char *url, const char *path, eb_wirelog *wire,
 		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
 				  "eb_wsc_connect_start: bad arguments");
 	*out = NULL;
-	rc = wsc_target(url, path, host, port, full, err);
+	rc = wsc_target(url, path, &tls, host, port, full, err);
 	if (rc != EB_OK)
 		return rc;
 	c = calloc(1, sizeof *c);
@@ -678,8 +792,14 @@ eb_rc eb_wsc_connect_start(const char *url, const char *path, eb_wirelog *wire,
 	}
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (tls != NULL) {
+		/* the session waits for the TCP connect; its steps run later */
+		rc = eb_tls_new(tls, c->fd, host, &c->tls, err);
+		if (rc != EB_OK)
+			goto out;
+	}
 	if (connect(c->fd, res->ai_addr, res->ai_addrlen) == 0) {
-		c->hs_phase = WSC_HS_SEND;
+		c->hs_phase = c->tls != NULL ? WSC_HS_TLS : WSC_HS_SEND;
 	} else if (errno == EINPROGRESS) {
 		c->hs_phase = WSC_HS_TCP;
 	} else {
@@ -705,6 +825,9 @@ short eb_wsc_connect_events(const eb_wsc *c)
 {
 	if (c == NULL)
 		return 0;
+	/* TLS: the last step of the session said what it waits for */
+	if (c->tls != NULL && c->hs_phase != WSC_HS_TCP)
+		return eb_tls_events(c->tls);
 	return (c->hs_phase == WSC_HS_TCP || c->hs_phase == WSC_HS_SEND) ? POLLOUT
 									: POLLIN;
 }
@@ -725,12 +848,20 @@ eb_rc eb_wsc_connect_step(eb_wsc *c, bool *done, int *http_status, eb_err *err)
 		if (soerr != 0)
 			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
 					  "connect: %s", strerror(soerr));
+		c->hs_phase = c->tls != NULL ? WSC_HS_TLS : WSC_HS_SEND;
+	}
+	if (c->hs_phase == WSC_HS_TLS) {
+		eb_tls_io io = eb_tls_handshake(c->tls, err);
+		if (io == EB_TLS_ERROR)
+			return EB_ERR_IO;
+		if (io != EB_TLS_DONE)
+			return EB_OK;
 		c->hs_phase = WSC_HS_SEND;
 	}
 	if (c->hs_phase == WSC_HS_SEND) {
 		while (c->hs_off < c->hs_len) {
-			ssize_t n = send(c->fd, c->hs_buf + c->hs_off,
-					 c->hs_len - c->hs_off, MSG_NOSIGNAL);
+			ssize_t n = wsc_io_send(c, c->hs_buf + c->hs_off,
+						c->hs_len - c->hs_off);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -756,8 +887,8 @@ eb_rc eb_wsc_connect_step(eb_wsc *c, bool *done, int *http_status, eb_err *err)
 			return eb_err_set(err, EB_ERR_SHAPE, NULL, NULL, NULL, -1,
 					  "upgrade response head exceeds %d bytes",
 					  WSC_HANDSHAKE_MAX);
-		ssize_t n = recv(c->fd, c->hs_buf + c->hs_len,
-				 WSC_HANDSHAKE_MAX - c->hs_len, 0);
+		ssize_t n = wsc_io_recv(c, c->hs_buf + c->hs_len,
+					WSC_HANDSHAKE_MAX - c->hs_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -1146,7 +1277,7 @@ eb_rc eb_wsc_recv(eb_wsc *c, long timeout_ms, eb_wsc_msg *msg, eb_err *err)
 			c->rbuf = nb;
 			c->rcap = need;
 		}
-		ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+		ssize_t n = wsc_io_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen);
 		if (n > 0) {
 			c->rlen += (size_t)n;
 			c->last_read_ns = eb_time_mono_ns();
@@ -1167,7 +1298,7 @@ eb_rc eb_wsc_recv(eb_wsc *c, long timeout_ms, eb_wsc_msg *msg, eb_err *err)
 			return eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
 					  "recv: %s", strerror(errno));
 		long left = wsc_remaining_ms(deadline);
-		struct pollfd pf = { .fd = c->fd, .events = POLLIN };
+		struct pollfd pf = { .fd = c->fd, .events = wsc_io_events(c, POLLIN) };
 		int pr = left > 0 ? poll(&pf, 1, (int)left) : 0;
 		if (pr < 0 && errno == EINTR)
 			continue;
@@ -1196,6 +1327,9 @@ int eb_wsc_fd(const eb_wsc *c)
 
 bool eb_wsc_pending(const eb_wsc *c)
 {
+	/* TLS: decrypted bytes poll() cannot see; the next recv takes them */
+	if (c != NULL && !c->finished && c->tls != NULL && eb_tls_pending(c->tls) > 0)
+		return true;
 	if (c == NULL || c->finished || c->rlen == 0)
 		return false;
 	/* Walks the buffered frames: a non-final fragment alone is no event,

@@ -3,7 +3,8 @@
  * not built on libwebsockets on purpose: conformance and fuzz cases must send
  * frames a correct library never would (oversize, binary, fragmented,
  * truncated, bad masks) and see close codes exactly. RFC 6455 client side,
- * no extensions, ws:// only. Every call takes a timeout.
+ * no extensions; ws:// over TCP, wss:// over TLS (net/eb_tls.h) with the
+ * same frame code. Every call takes a timeout.
  */
 #ifndef EB_WSC_H
 #define EB_WSC_H
@@ -12,12 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "eb_error.h"
+#include "eb_tls.h"
 #include "eb_wirelog.h"
 
 typedef struct eb_wsc eb_wsc;
 
 /* Connects to url ("http://host:port" or "ws://host:port", parsed by
- * eb_url_parse; a base path in url is prefixed to path; no TLS) and upgrades
+ * eb_url_parse; a base path in url is prefixed to path) and upgrades
  * at path (e.g. "/api/sync/notifications"). timeout_ms bounds connect+handshake.
  * Returns EB_OK, EB_ERR_IO (connection refused/timeout; msg in err), or
  * EB_ERR_SHAPE when the server answered but refused the upgrade (the HTTP
@@ -26,10 +28,20 @@ typedef struct eb_wsc eb_wsc;
  * EB_ERR_NOMEM. A 101 whose Sec-WebSocket-Accept is wrong, or that picks an
  * extension or subprotocol, is EB_ERR_SHAPE with *http_status 101. Frames
  * the server sends right behind the 101 are kept for eb_wsc_recv. IPv6
- * literals as "ws://[::1]:8080"; every address of a name is tried. */
+ * literals as "ws://[::1]:8080"; every address of a name is tried. A
+ * https:// or wss:// url is EB_ERR_ARG here: use eb_wsc_connect_tls. */
 eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 		     eb_wirelog *wire, int conn, eb_wsc **out,
 		     int *http_status, eb_err *err);
+
+/* eb_wsc_connect for any url: https:// and wss:// run TLS with tls (a
+ * client context, borrowed; the connection keeps its own reference) inside
+ * the same timeout; plain urls ignore tls (NULL allowed). A TLS failure is
+ * EB_ERR_IO with err->msg saying why (a certificate that does not verify
+ * names --cacert and --insecure, eb_tls.h). */
+eb_rc eb_wsc_connect_tls(const char *url, const char *path, eb_tls_ctx *tls,
+			 long timeout_ms, eb_wirelog *wire, int conn, eb_wsc **out,
+			 int *http_status, eb_err *err);
 
 /* Non-blocking connect for event loops (ebclient): resolves url (a name
  * blocks in getaddrinfo; numeric hosts do not), starts the TCP connect to
@@ -40,7 +52,13 @@ eb_rc eb_wsc_connect(const char *url, const char *path, long timeout_ms,
 eb_rc eb_wsc_connect_start(const char *url, const char *path, eb_wirelog *wire,
 			   int conn, eb_wsc **out, eb_err *err);
 
-/* POLLOUT or POLLIN: what the connect in progress waits for. */
+/* eb_wsc_connect_start for any url: with https:// or wss:// the TLS
+ * handshake runs in eb_wsc_connect_step too (tls as eb_wsc_connect_tls). */
+eb_rc eb_wsc_connect_start_tls(const char *url, const char *path, eb_tls_ctx *tls,
+			       eb_wirelog *wire, int conn, eb_wsc **out, eb_err *err);
+
+/* POLLOUT or POLLIN: what the connect in progress waits for (over TLS,
+ * what the session asked for). */
 short eb_wsc_connect_events(const eb_wsc *c);
 
 /* Advances the connect of eb_wsc_connect_start without waiting: EB_OK with
@@ -112,7 +130,9 @@ void eb_wsc_set_send_timeout(eb_wsc *c, long timeout_ms);
 
 /* Underlying socket fd, for poll() over several clients. */
 int eb_wsc_fd(const eb_wsc *c);
-/* true when a received message is already buffered (poll would not show it). */
+/* true when a received message is already buffered (poll would not show it);
+ * over TLS also when decrypted bytes wait in the session (the next recv may
+ * then find only part of a message and wait for the rest). */
 bool eb_wsc_pending(const eb_wsc *c);
 
 #endif
