@@ -108,6 +108,11 @@ INTEG_SRC := $(wildcard tests/integration/check_*.c)
 TEST_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%) \
 	$(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
 
+# The hostile-server test program (tests/hostile): the harness's tests play
+# misbehaving servers with it (tests/scripts/hostile_servers.sh).
+HOSTILE_SRC := $(wildcard tests/hostile/*.c)
+HOSTILE_BIN := $(if $(HOSTILE_SRC),$(B)/tests/ebhostile)
+
 FUZZ_TARGET_SRC := $(wildcard fuzz/targets/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_TARGET_SRC:fuzz/targets/%.c=%)
 FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/fuzz/%)
@@ -117,7 +122,8 @@ ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) $(MOCKCORE_OBJ) $(L
 	$(MOCK_SRC:%.c=$(B)/obj/%.o) $(CONF_SRC:%.c=$(B)/obj/%.o) \
 	$(EBFUZZ_SRC:%.c=$(B)/obj/%.o) $(LOAD_SRC:%.c=$(B)/obj/%.o) \
 	$(UNIT_SRC:%.c=$(B)/obj/%.o) $(INTEG_SRC:%.c=$(B)/obj/%.o) \
-	$(FUZZ_TARGET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/fuzz/replay_main.o
+	$(FUZZ_TARGET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/fuzz/replay_main.o \
+	$(HOSTILE_SRC:%.c=$(B)/obj/%.o)
 
 .PHONY: all test unit-test check deps run bench bench-load fuzz clean programs
 all: $(LIBEB) $(LIBREPORT) $(LIBNET) $(LIBTSUP) $(LIBCLIENT) $(PROGRAMS)
@@ -186,13 +192,18 @@ $(B)/tests/%: $(B)/obj/tests/integration/%.o $(LIBTSUP) $(LIBMOCK) $(KIT_LIBS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(LIBMOCK) $(KIT_LIBS) $(PKG_LIBS)
 
+$(B)/tests/ebhostile: $(HOSTILE_SRC:%.c=$(B)/obj/%.o)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Fuzz targets as plain programs: the replay driver feeds them corpus files.
 $(B)/fuzz/%: $(B)/obj/fuzz/targets/%.o $(B)/obj/fuzz/replay_main.o $(LIBMOCK) $(KIT_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/obj/fuzz/replay_main.o $(LIBMOCK) $(KIT_LIBS) $(PKG_LIBS)
 
-test: all $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(LIBTSUP)
+test: all $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(LIBTSUP) $(HOSTILE_BIN)
 	$(Q)sh tools/run-tests.sh $(B)
 
 unit-test check: test

@@ -72,7 +72,14 @@ typedef struct ebc_opts {
 	const char *driver;            /* --driver CMD: run the client suite */
 	double clock_scale;            /* --clock-scale F for the SDK's timers (0.01) */
 	const char *ebmock;            /* --ebmock PATH (NULL: beside ebconform) */
+	long deadline_s;               /* --deadline S: total; 0 = the default */
 } ebc_opts;
+
+/* The run's total deadline without --deadline: 180 s times --time-scale. */
+#define EBC_DEFAULT_DEADLINE_S 180
+
+/* The total deadline of the run in seconds: --deadline, or the default. */
+long ebc_deadline_s(const ebc_opts *o);
 
 /* Parses argv into o (zeroed and defaulted first). Returns 0, or -1 with a
  * message in err for a usage error. Strings in o borrow argv. Free with
@@ -101,6 +108,12 @@ typedef enum ebc_raw {
 /* The reported outcome of a raw verdict: a failed SHOULD case is NON-STRICT
  * unless strict, a failed MUST case is FAIL. */
 eb_outcome ebc_outcome_resolve(ebc_raw raw, const char *level, bool strict);
+
+/* Adds res to rep (eb_report_add). res->wire and res->timeline belong to
+ * the report from the call on, whether it succeeded or not (eb_report_add
+ * frees them on failure): they are set to NULL here so that no caller frees
+ * them again. 0, or -1 when the result could not be added. */
+int ebc_result_add(eb_report *rep, eb_case_result *res);
 
 /* Exit code of a finished run from its counts: 1 when any case failed or
  * errored, else 0. */
@@ -176,6 +189,11 @@ extern const size_t ebc_cases_types_n;
  * --html) of a finished run; returns rc, or EBC_EXIT_USAGE when one could
  * not be written (after a message on stderr). Used by both suites. */
 int ebc_outputs(const ebc_opts *o, eb_report *rep, int rc);
+
+/* The ids of the selected cases (sel, n_sel) that have no result in rep,
+ * into out (n_sel slots; borrowed from sel); returns their count. */
+size_t ebc_not_run(const eb_report *rep, const ebc_case *const *sel, size_t n_sel,
+		   const char **out);
 
 /* Every case in catalogue order into out (cap slots); returns the count. */
 size_t ebc_catalogue(const ebc_case **out, size_t cap);
@@ -414,8 +432,10 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 void ebc_run_clear(ebc_run *run);
 
 /* Runs cases (n of them) on opts->jobs threads and adds every result to rep.
- * stop: set by a signal handler; cases not started then are not run. */
-void ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
+ * stop: set by a signal handler (or the deadline); cases not started then
+ * are not run. 0, or -1 when the runner could not allocate its queue (no
+ * case ran: the caller must not report a verdict). */
+int ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
 		   eb_report *rep, volatile sig_atomic_t *stop);
 
 /* Copies tmpl into out replacing every "%s" with s (templates of cases are

@@ -323,8 +323,9 @@ static void run_one(run_pool *p, const ebc_case *c)
 	res.wire = ctx.wire;
 
 	pthread_mutex_lock(&p->mu);
-	if (eb_report_add(p->rep, &res) != 0)
-		eb_wirelog_free(ctx.wire);
+	/* the report owns the wire log now, even when the add failed */
+	ebc_result_add(p->rep, &res);
+	ctx.wire = NULL;
 	p->done++;
 	eb_report_console_progress(p->rep, stderr, p->total);
 	pthread_mutex_unlock(&p->mu);
@@ -363,8 +364,8 @@ static void *run_slow_thread(void *arg)
 	return NULL;
 }
 
-void ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
-		   eb_report *rep, volatile sig_atomic_t *stop)
+int ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
+		  eb_report *rep, volatile sig_atomic_t *stop)
 {
 	const ebc_case **order = malloc((n ? n : 1) * sizeof(*order));
 	const ebc_case **alone = malloc((n ? n : 1) * sizeof(*alone));
@@ -378,7 +379,7 @@ void ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
 	if (!order || !alone) {
 		free(order);
 		free(alone);
-		return;
+		return -1;
 	}
 	memset(&p, 0, sizeof(p));
 	p.run = run;
@@ -445,4 +446,5 @@ void ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
 	pthread_mutex_destroy(&p.mu);
 	free(order);
 	free(alone);
+	return 0;
 }

@@ -6,12 +6,16 @@
  * Exit codes: 0 every required case passed, 1 a case failed (or errored),
  * 2 usage or setup error, 3 server unreachable.
  */
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "eb_file.h"
+#include "eb_time.h"
 #include "eb_http.h"
 #include "eb_preflight.h"
 #include "eb_rules.h"
@@ -66,6 +70,11 @@ static void main_usage(FILE *f)
 "  --jobs N               cases run in parallel on N threads (default 4); slow\n"
 "                         cases (long waits) run on their own threads besides\n"
 "  --seed N               fixes the run prefix of store ids and subjects\n"
+"  --deadline S           the whole run's deadline in seconds (default 180 x\n"
+"                         --time-scale: 180 s with default flags); when it is\n"
+"                         reached, or on SIGINT/SIGTERM, the run stops within\n"
+"                         1 s and the reports say INCOMPLETE, listing the cases\n"
+"                         not run (exit 1)\n"
 "\n"
 "Client SDK mode (docs/CLIENT-DRIVER.md; instead of --url):\n"
 "  --driver CMD           run the client suite: CMD (run with /bin/sh -c) is\n"
@@ -82,8 +91,14 @@ static void main_usage(FILE *f)
 "  -v, --verbose          print the wire log of failures; -vv of every case\n"
 "  --help                 this text;  --version  the version\n"
 "\n"
-"Exit codes: 0 every required case passed, 1 a case failed or errored,\n"
-"2 usage or setup error, 3 server unreachable.\n", f);
+"Exit codes: 0 every required case passed, 1 a case failed or errored, or the\n"
+"run was INCOMPLETE (deadline or signal), 2 usage or setup error (also: a\n"
+"report could not be written), 3 server unreachable.\n"
+"Bounds against a hostile server (docs/CONFORMANCE.md#hostile-servers): each\n"
+"network wait ends by --timeout whatever the server sends, HTTP bodies are\n"
+"capped at 64 MiB, WebSocket messages at 1 MiB, a socket's queue of unread\n"
+"messages at 4096 (more is the server's failure, with the rule), the run by\n"
+"--deadline.\n", f);
 }
 
 static void main_list(const ebc_case *const *cases, size_t n)
@@ -172,46 +187,176 @@ static eb_report *main_report_new(const ebc_opts *o, const ebc_run *run, int arg
 	return rep;
 }
 
-/* Setup, preflight, the cases, the verdict and the reports. */
-static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, char **argv)
-{
+/* One run of the server suite: the runner thread does the setup, the
+ * preflight and the cases; the main thread watches the clock and the
+ * signals, and writes the verdict and the reports in every case. */
+typedef struct main_job {
+	ebc_opts *o;
+	const ebc_case **sel;
+	size_t n_sel;
+	int argc;
+	char **argv;
 	ebc_run run;
+	char token_flags[2048];
+	pthread_mutex_t mu;
+	eb_report *rep;          /* published under mu once the cases start */
+	int rc;                  /* setup/preflight exit code, or 0 */
+	bool runner_failed;      /* ebc_run_cases could not allocate its queue */
+	atomic_bool done;        /* the runner thread has returned */
+} main_job;
+
+static void *main_runner(void *arg)
+{
+	main_job *j = arg;
+	char err[512];
 	eb_report *rep = NULL;
-	char err[512], token_flags[2048];
 	int rc;
 
-	memset(&run, 0, sizeof(run));
-	if (eb_http_global_init() != 0) {
-		fprintf(stderr, "ebconform: HTTP client initialisation failed\n");
-		return EBC_EXIT_USAGE;
-	}
-	rc = ebc_run_setup(&run, o, token_flags, sizeof(token_flags), err, sizeof(err));
+	rc = ebc_run_setup(&j->run, j->o, j->token_flags, sizeof(j->token_flags), err, sizeof(err));
 	if (rc != 0)
 		fprintf(stderr, "ebconform: %s\n", err);
-	if (rc == 0)
-		rc = main_preflight(o, &run);
-	if (rc != 0)
-		goto out;
-	rc = EBC_EXIT_USAGE;
-	rep = main_report_new(o, &run, argc, argv);
-	if (!rep) {
-		fprintf(stderr, "ebconform: out of memory\n");
+	if (rc == 0 && !main_stop)
+		rc = main_preflight(j->o, &j->run);
+	if (rc == 0 && !main_stop) {
+		rep = main_report_new(j->o, &j->run, j->argc, j->argv);
+		if (!rep) {
+			fprintf(stderr, "ebconform: out of memory\n");
+			rc = EBC_EXIT_USAGE;
+		}
+	}
+	pthread_mutex_lock(&j->mu);
+	j->rc = rc;
+	j->rep = rep;
+	pthread_mutex_unlock(&j->mu);
+	if (rep) {
+		fprintf(stderr, "ebconform: %zu cases against %s (run prefix %s, %d jobs, "
+			"total deadline %ld s)\n", j->n_sel, j->o->url, j->run.prefix, j->o->jobs,
+			ebc_deadline_s(j->o));
+		if (ebc_run_cases(&j->run, j->sel, j->n_sel, rep, &main_stop) != 0) {
+			fprintf(stderr, "ebconform: out of memory: the runner could not queue the "
+				"cases\n");
+			j->runner_failed = true;
+		}
+	}
+	atomic_store(&j->done, true);
+	return NULL;
+}
+
+/* How long the main thread lets the cases that are running finish after a
+ * signal or the deadline, before it writes the reports without them: the
+ * whole stop stays under 1 s. */
+#define MAIN_GRACE_MS 500
+
+/* Setup, preflight, the cases, the verdict and the reports, within the
+ * run's total deadline (ebc_deadline_s). A signal or the deadline stops the
+ * run: the reports written then are marked INCOMPLETE with the cases that
+ * did not run, and the exit code is 1 (2 when the runner itself failed). */
+static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, char **argv)
+{
+	main_job *j = calloc(1, sizeof(*j));
+	const char **not_run = NULL;
+	char why[160] = "";
+	pthread_t th;
+	eb_report *rep = NULL;
+	bool abandoned = false;
+	size_t nn;
+	uint64_t deadline_ns, grace_ns;
+	int rc = EBC_EXIT_USAGE;
+
+	if (!j || eb_http_global_init() != 0) {
+		fprintf(stderr, "ebconform: HTTP client initialisation failed\n");
+		free(j);
+		return EBC_EXIT_USAGE;
+	}
+	j->o = o;
+	j->sel = sel;
+	j->n_sel = n_sel;
+	j->argc = argc;
+	j->argv = argv;
+	pthread_mutex_init(&j->mu, NULL);
+	atomic_init(&j->done, false);
+	deadline_ns = eb_time_mono_ns() + (uint64_t)ebc_deadline_s(o) * 1000000000ull;
+	if (pthread_create(&th, NULL, main_runner, j) != 0) {
+		fprintf(stderr, "ebconform: cannot start the runner thread\n");
+		goto out_nojoin;
+	}
+	/* Polled, not waited on: a signal handler may only set a flag. */
+	while (!atomic_load(&j->done) && !main_stop && eb_time_mono_ns() < deadline_ns)
+		ebc_sleep_ms(20);
+	if (!atomic_load(&j->done)) {
+		if (main_stop)
+			snprintf(why, sizeof(why), "interrupted by a signal");
+		else
+			snprintf(why, sizeof(why), "the run's total deadline of %ld s was reached "
+				 "(--deadline)", ebc_deadline_s(o));
+		main_stop = 1;
+		grace_ns = eb_time_mono_ns() + MAIN_GRACE_MS * 1000000ull;
+		while (!atomic_load(&j->done) && eb_time_mono_ns() < grace_ns)
+			ebc_sleep_ms(10);
+		abandoned = !atomic_load(&j->done);
+	}
+	if (!abandoned)
+		pthread_join(th, NULL);
+	pthread_mutex_lock(&j->mu);
+	rep = j->rep;
+	rc = j->rc;
+	pthread_mutex_unlock(&j->mu);
+	if (!rep && !why[0]) {
+		/* setup or preflight said no: their exit code, no report */
 		goto out;
 	}
-	fprintf(stderr, "ebconform: %zu cases against %s (run prefix %s, %d jobs)\n",
-		n_sel, o->url, run.prefix, o->jobs);
-	ebc_run_cases(&run, sel, n_sel, rep, &main_stop);
+	if (!rep) {
+		/* stopped before the cases: a report that says so */
+		char cmd[4096];
+
+		eb_cmdline_record(argc, argv, cmd, sizeof(cmd));
+		rep = eb_report_new("ebconform", EBC_VERSION, o->url, cmd);
+		pthread_mutex_lock(&j->mu);
+		j->rep = rep;
+		pthread_mutex_unlock(&j->mu);
+		if (!rep) {
+			fprintf(stderr, "ebconform: out of memory\n");
+			rc = EBC_EXIT_USAGE;
+			goto out;
+		}
+	}
+	{
+		char meta[64];
+
+		snprintf(meta, sizeof(meta), "%ld s", ebc_deadline_s(o));
+		eb_report_set_meta(rep, "deadline", meta);
+	}
+	not_run = calloc(n_sel ? n_sel : 1, sizeof(*not_run));
+	nn = not_run ? ebc_not_run(rep, sel, n_sel, not_run) : n_sel;
+	if (!why[0] && (j->runner_failed || nn > 0))
+		snprintf(why, sizeof(why), "%s", j->runner_failed ?
+			 "the runner could not allocate its queue (out of memory)" :
+			 "some selected cases did not run");
+	if (why[0])
+		eb_report_set_incomplete(rep, why, not_run, not_run ? nn : 0);
 	eb_report_finish(rep);
 	eb_report_console_summary(rep, stdout, o->verbose >= 1);
 	rc = ebc_exit_code(eb_report_count(rep, EB_OUT_FAIL), eb_report_count(rep, EB_OUT_ERROR));
-	if (main_stop) {
-		fprintf(stderr, "ebconform: interrupted; the report holds the cases that ran\n");
-		rc = EBC_EXIT_FAIL;
+	if (why[0]) {
+		fprintf(stderr, "ebconform: %s; the reports are marked INCOMPLETE (%zu case(s) not "
+			"run)\n", why, nn);
+		/* a harness failure is a setup error, an interrupted run no verdict */
+		rc = j->runner_failed || (!main_stop && nn > 0) ? EBC_EXIT_USAGE : EBC_EXIT_FAIL;
 	}
 	rc = ebc_outputs(o, rep, rc);
+	free(not_run);
+	if (abandoned) {
+		/* Cases still hold sockets the server never answers: leave them
+		 * to the kernel rather than wait; nothing else runs after this. */
+		fflush(NULL);
+		_exit(rc);
+	}
 out:
 	eb_report_free(rep);
-	ebc_run_clear(&run);
+	ebc_run_clear(&j->run);
+out_nojoin:
+	pthread_mutex_destroy(&j->mu);
+	free(j);
 	eb_http_global_cleanup();
 	return rc;
 }

@@ -181,6 +181,10 @@ void eb_report_free(eb_report *r)
 	free(r->tool_version);
 	free(r->target);
 	free(r->command);
+	free(r->incomplete);
+	for (i = 0; i < r->n_not_run; i++)
+		free(r->not_run[i]);
+	free(r->not_run);
 	if (r->sync)
 		pthread_mutex_destroy(&r->sync->lock);
 	free(r->sync);
@@ -399,6 +403,104 @@ eb_outcome eb_report_verdict(const eb_report *r)
 	if (eb_report_count(r, EB_OUT_ERROR) > 0)
 		return EB_OUT_ERROR;
 	return EB_OUT_PASS;
+}
+
+int eb_report_set_incomplete(eb_report *r, const char *reason,
+			     const char *const *not_run, size_t n_not_run)
+{
+	bool oom = false;
+	char *why, **ids = NULL, *list = NULL;
+	size_t i, len = 64;
+	int rc = 0;
+
+	if (!r)
+		return -1;
+	why = dup_utf8(reason && *reason ? reason : "the run did not finish", &oom);
+	if (n_not_run) {
+		ids = dup_list(not_run, n_not_run, &oom);
+		for (i = 0; i < n_not_run; i++)
+			len += strlen(not_run[i]) + 2;
+		list = malloc(len);
+		if (list) {
+			size_t o = (size_t)snprintf(list, len, "%zu case(s): ", n_not_run);
+
+			for (i = 0; i < n_not_run && o < len; i++)
+				o += (size_t)snprintf(list + o, len - o, "%s%s", i ? ", " : "",
+						      not_run[i]);
+		} else {
+			oom = true;
+		}
+	}
+	if (oom || !why) {
+		free(why);
+		why = NULL;
+		if (ids)
+			for (i = 0; i < n_not_run; i++)
+				free(ids[i]);
+		free(ids);
+		ids = NULL;
+		n_not_run = 0;
+		rc = -1;
+	}
+	lock(r);
+	free(r->incomplete);
+	for (i = 0; i < r->n_not_run; i++)
+		free(r->not_run[i]);
+	free(r->not_run);
+	/* a static fallback would be freed later: keep a heap copy or none */
+	r->incomplete = why ? why : strdup("out of memory");
+	r->not_run = ids;
+	r->n_not_run = ids ? n_not_run : 0;
+	unlock(r);
+	if (r->incomplete)
+		eb_report_set_meta(r, "incomplete", r->incomplete);
+	eb_report_set_meta(r, "notRun", list ? list : "none");
+	free(list);
+	return rc;
+}
+
+const char *eb_report_incomplete(const eb_report *r)
+{
+	const char *s;
+
+	if (!r)
+		return NULL;
+	lock(r);
+	s = r->incomplete;
+	unlock(r);
+	return s;
+}
+
+size_t eb_report_not_run_count(const eb_report *r)
+{
+	size_t n;
+
+	if (!r)
+		return 0;
+	lock(r);
+	n = r->n_not_run;
+	unlock(r);
+	return n;
+}
+
+const char *eb_report_not_run(const eb_report *r, size_t i)
+{
+	const char *s = NULL;
+
+	if (!r)
+		return NULL;
+	lock(r);
+	if (i < r->n_not_run)
+		s = r->not_run[i];
+	unlock(r);
+	return s;
+}
+
+const char *eb_report_verdict_name(const eb_report *r)
+{
+	if (eb_report_incomplete(r))
+		return "INCOMPLETE";
+	return eb_outcome_name(eb_report_verdict(r));
 }
 
 size_t eb_report_case_count(const eb_report *r)
@@ -735,6 +837,27 @@ out:
 	if (rows)
 		eb_rpt_coverage_free(rows, n_rows);
 	return rc;
+}
+
+eb_outcome eb_rpt_rule_status(const eb_rpt_cov *row)
+{
+	static const eb_outcome order[] = { EB_OUT_FAIL, EB_OUT_ERROR, EB_OUT_NON_STRICT,
+					    EB_OUT_PASS };
+	size_t j, k;
+
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		for (j = 0; j < row->n; j++) {
+			const eb_rpt_case *c = row->cases[j];
+
+			if (c->outcome != order[k])
+				continue;
+			if ((c->outcome == EB_OUT_FAIL || c->outcome == EB_OUT_NON_STRICT) &&
+			    c->failed_rule && c->failed_rule[0] && strcmp(c->failed_rule, row->id) != 0)
+				continue;
+			return order[k];
+		}
+	}
+	return EB_OUT_SKIP;
 }
 
 void eb_rpt_coverage_free(eb_rpt_cov *cov, size_t n)

@@ -127,4 +127,27 @@ double eb_report_duration_ms(const eb_report *r);
  * 0 or -1 on allocation failure (dst then holds a prefix of src's results). */
 int eb_report_merge(eb_report *dst, const eb_report *src);
 
+/* Marks the run INCOMPLETE (interrupted, or its total deadline reached):
+ * reason says why in one line; not_run lists the ids of the cases that did
+ * not run to a result (copied). Every format then says so: the verdict is
+ * INCOMPLETE (JSON summary.verdict, the console's and the HTML page's
+ * verdict line, a JUnit error case) whatever the cases say, and the reason
+ * and the cases not run are shown (also as meta "incomplete" and "notRun").
+ * Thread-safe; a later call replaces the earlier one. 0 or -1 (out of
+ * memory: the mark is set with the reason "out of memory" at least). */
+int eb_report_set_incomplete(eb_report *r, const char *reason,
+			     const char *const *not_run, size_t n_not_run);
+
+/* The reason of eb_report_set_incomplete (borrowed), or NULL when the run
+ * is complete. */
+const char *eb_report_incomplete(const eb_report *r);
+
+/* Ids of the cases not run (borrowed), as given to eb_report_set_incomplete. */
+size_t eb_report_not_run_count(const eb_report *r);
+const char *eb_report_not_run(const eb_report *r, size_t i);
+
+/* "INCOMPLETE" when the run is marked so, else eb_outcome_name of
+ * eb_report_verdict. */
+const char *eb_report_verdict_name(const eb_report *r);
+
 #endif

@@ -327,7 +327,22 @@ void eb_report_console_summary(const eb_report *r, FILE *out, bool verbose)
 	print_counts(&c, v, n, counts);
 
 	verdict = counts[EB_OUT_FAIL] ? EB_OUT_FAIL : counts[EB_OUT_ERROR] ? EB_OUT_ERROR : EB_OUT_PASS;
-	fprintf(out, "\n%sVERDICT: %s%s — ", col(&c, verdict), eb_outcome_name(verdict), reset(&c));
+	if (eb_report_incomplete(r)) {
+		size_t k, nr = eb_report_not_run_count(r);
+
+		fprintf(out, "\n%sVERDICT: INCOMPLETE%s — ", col(&c, EB_OUT_ERROR), reset(&c));
+		put_text(out, eb_report_incomplete(r), "");
+		fprintf(out, "; %zu case(s) ran, %zu not run", n, nr);
+		for (k = 0; k < nr && k < 20; k++) {
+			fputs(k ? ", " : ": ", out);
+			put_text(out, eb_report_not_run(r, k), "");
+		}
+		if (nr > 20)
+			fprintf(out, ", … (%zu more in the reports)", nr - 20);
+		fputs("\n  of the cases that ran: ", out);
+	} else {
+		fprintf(out, "\n%sVERDICT: %s%s — ", col(&c, verdict), eb_outcome_name(verdict), reset(&c));
+	}
 	if (verdict == EB_OUT_FAIL)
 		fprintf(out, "%zu of %zu cases failed", counts[EB_OUT_FAIL], n);
 	else if (verdict == EB_OUT_ERROR)

@@ -73,8 +73,23 @@ static void header(FILE *f, const eb_report *r, const size_t counts[EB_RPT_N_OUT
 	fputs(" report</h1>\n", f);
 	/* The verdict comes before the run's metadata: it is what a reader opens
 	 * the page for. */
-	fprintf(f, "<div class=\"verdict %s\">VERDICT: %s</div>\n", eb_rpt_outcome_class(verdict),
-		eb_outcome_name(verdict));
+	if (eb_report_incomplete(r)) {
+		size_t k, nr = eb_report_not_run_count(r);
+
+		fputs("<div class=\"verdict error\">VERDICT: INCOMPLETE</div>\n<p class=\"lead\">", f);
+		esc(f, eb_report_incomplete(r));
+		fprintf(f, ". %zu case(s) not run", nr);
+		for (k = 0; k < nr; k++) {
+			fputs(k ? ", " : ": ", f);
+			fputs("<code>", f);
+			esc(f, eb_report_not_run(r, k));
+			fputs("</code>", f);
+		}
+		fputs(".</p>\n", f);
+	} else {
+		fprintf(f, "<div class=\"verdict %s\">VERDICT: %s</div>\n",
+			eb_rpt_outcome_class(verdict), eb_outcome_name(verdict));
+	}
 	fprintf(f, "<p class=\"lead\">%zu cases: ", n);
 	if (verdict == EB_OUT_FAIL)
 		fprintf(f, "%zu failed (a MUST broken, or a SHOULD under --strict)",
@@ -253,21 +268,11 @@ static void category_tables(FILE *f, const eb_rpt_case *const *v, size_t n,
 	}
 }
 
-/* A rule's status in the matrix: the worst outcome of the cases citing it
- * (FAIL, ERROR, NON-STRICT, then PASS; SKIP only when every case skipped),
- * so 130-odd rows can be scanned by colour. */
+/* A rule's status in the matrix (eb_rpt_rule_status), so 130-odd rows can
+ * be scanned by colour. */
 static eb_outcome rule_status(const eb_rpt_cov *row)
 {
-	size_t j, k;
-
-	for (k = 0; k < N_PROBLEM_KINDS; k++)
-		for (j = 0; j < row->n; j++)
-			if (row->cases[j]->outcome == problem_order[k])
-				return problem_order[k];
-	for (j = 0; j < row->n; j++)
-		if (row->cases[j]->outcome == EB_OUT_PASS)
-			return EB_OUT_PASS;
-	return EB_OUT_SKIP;
+	return eb_rpt_rule_status(row);
 }
 
 static void coverage(FILE *f, const eb_rpt_cov *cov, size_t n_cov)

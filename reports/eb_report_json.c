@@ -145,7 +145,18 @@ static cJSON *report_json(const eb_report *r, const eb_rpt_case *const *v, size_
 	for (i = 0; i < EB_RPT_N_OUTCOMES; i++)
 		put(sum, count_keys[i], cJSON_CreateNumber((double)counts[i]), ok);
 	put(sum, "total", cJSON_CreateNumber((double)n), ok);
-	put(sum, "verdict", cJSON_CreateString(eb_outcome_name(verdict)), ok);
+	if (eb_report_incomplete(r)) {
+		cJSON *inc = cJSON_CreateObject(), *ids = cJSON_CreateArray();
+
+		put(sum, "verdict", cJSON_CreateString("INCOMPLETE"), ok);
+		put(inc, "reason", cJSON_CreateString(eb_report_incomplete(r)), ok);
+		for (i = 0; ids && i < eb_report_not_run_count(r); i++)
+			push(ids, cJSON_CreateString(eb_report_not_run(r, i)), ok);
+		put(inc, "notRun", ids, ok);
+		put(sum, "incomplete", inc, ok);
+	} else {
+		put(sum, "verdict", cJSON_CreateString(eb_outcome_name(verdict)), ok);
+	}
 	put(root, "summary", sum, ok);
 
 	cases = cJSON_CreateArray();
@@ -165,6 +176,11 @@ static cJSON *report_json(const eb_report *r, const eb_rpt_case *const *v, size_
 		put(o, "level", cJSON_CreateString(cov[i].rule ? cov[i].rule->level : ""), ok);
 		put(o, "section", cJSON_CreateString(cov[i].rule ? cov[i].rule->section : ""), ok);
 		put(o, "text", cJSON_CreateString(cov[i].rule ? cov[i].rule->text : ""), ok);
+		/* the matrix's status (eb_rpt_rule_status); rules no case cites
+		 * have none */
+		if (cov[i].n)
+			put(o, "status", cJSON_CreateString(eb_outcome_name(eb_rpt_rule_status(&cov[i]))),
+			    ok);
 		for (j = 0; ids && j < cov[i].n; j++)
 			push(ids, cJSON_CreateString(cov[i].cases[j]->id), ok);
 		put(o, "cases", ids, ok);
@@ -539,7 +555,31 @@ eb_report *eb_report_read_json(const char *path, char *errbuf, size_t errlen)
 			goto out;
 	}
 	/* "summary" and "rules" are derived from the cases and recomputed by
-	 * every writer, so they are not read. */
+	 * every writer, so they are not read; but for the INCOMPLETE mark,
+	 * which no case says. */
+	{
+		const cJSON *sum = cJSON_GetObjectItemCaseSensitive(root, "summary");
+		const cJSON *inc = cJSON_GetObjectItemCaseSensitive(sum, "incomplete");
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(inc, "reason");
+		const cJSON *ids = cJSON_GetObjectItemCaseSensitive(inc, "notRun");
+		const char **v = NULL;
+		size_t nv = 0, k = 0;
+		const cJSON *id;
+
+		if (cJSON_IsObject(inc)) {
+			nv = (size_t)cJSON_GetArraySize(ids);
+			v = calloc(nv ? nv : 1, sizeof(*v));
+			if (!v) {
+				rd_fail(&d, "out of memory", path);
+				goto out;
+			}
+			cJSON_ArrayForEach(id, ids)
+				if (cJSON_IsString(id) && k < nv)
+					v[k++] = id->valuestring;
+			eb_report_set_incomplete(r, cJSON_IsString(why) ? why->valuestring : NULL, v, k);
+			free(v);
+		}
+	}
 out:
 	cJSON_Delete(root);
 	free(buf);

@@ -217,11 +217,29 @@ static void suite(FILE *f, const eb_report *r, const eb_rpt_case *const *v, size
 	fputs("  </testsuite>\n", f);
 }
 
+/* The INCOMPLETE mark: one error case per case not run. */
+static void incomplete_suite(FILE *f, const eb_report *r, size_t n_inc)
+{
+	const char *why = eb_report_incomplete(r);
+	size_t i, listed = eb_report_not_run_count(r);
+
+	fprintf(f, "  <testsuite name=\"incomplete\" tests=\"%zu\" failures=\"0\" errors=\"%zu\" "
+		"skipped=\"0\">\n", n_inc, n_inc);
+	for (i = 0; i < n_inc; i++) {
+		fputs("    <testcase classname=\"incomplete\"", f);
+		attr(f, "name", i < listed ? eb_report_not_run(r, i) : "run");
+		fputs(">\n      <error type=\"INCOMPLETE\"", f);
+		attr(f, "message", why);
+		fputs("/>\n    </testcase>\n", f);
+	}
+	fputs("  </testsuite>\n", f);
+}
+
 int eb_report_write_junit(const eb_report *r, const char *path, char *errbuf, size_t errlen)
 {
 	const eb_rpt_case **v = NULL;
 	const char **cats = NULL;
-	size_t n = 0, n_cat = 0, counts[EB_RPT_N_OUTCOMES], i;
+	size_t n = 0, n_cat = 0, counts[EB_RPT_N_OUTCOMES], i, n_inc;
 	bool oom = false;
 	eb_rpt_out out;
 	char when[40], num[32];
@@ -252,14 +270,21 @@ int eb_report_write_junit(const eb_report *r, const char *path, char *errbuf, si
 	when[19] = '\0';
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", f);
 	attr(f, "name", r->tool[0] ? r->tool : "earlybird");
-	fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\"", n,
-		counts[EB_OUT_FAIL], counts[EB_OUT_ERROR], counts[EB_OUT_SKIP]);
+	/* An incomplete run adds one error case per case not run (plus one for
+	 * the run when none is listed), so CI never reads it as green. */
+	n_inc = eb_report_incomplete(r) ? eb_report_not_run_count(r) : 0;
+	if (eb_report_incomplete(r) && n_inc == 0)
+		n_inc = 1;
+	fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\"", n + n_inc,
+		counts[EB_OUT_FAIL], counts[EB_OUT_ERROR] + n_inc, counts[EB_OUT_SKIP]);
 	snprintf(num, sizeof(num), "%.3f", eb_report_duration_ms(r) / 1000.0);
 	attr(f, "time", num);
 	attr(f, "timestamp", when);
 	fputs(">\n", f);
 	for (i = 0; i < n_cat; i++)
 		suite(f, r, v, n, cats[i], when);
+	if (n_inc)
+		incomplete_suite(f, r, n_inc);
 	fputs("</testsuites>\n", f);
 	free(cats);
 	free(v);

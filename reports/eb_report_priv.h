@@ -56,6 +56,9 @@ struct eb_report {
 	eb_rpt_case **cases;
 	size_t n_cases, cap_cases;
 	size_t counts[EB_RPT_N_OUTCOMES];
+	char *incomplete;        /* eb_report_set_incomplete's reason, or NULL */
+	char **not_run;          /* ids of the cases not run */
+	size_t n_not_run;
 };
 
 /* Snapshot of the results sorted by id (then insertion). The array is
@@ -81,6 +84,13 @@ typedef struct eb_rpt_cov {
 } eb_rpt_cov;
 int eb_rpt_coverage(const eb_rpt_case *const *c, size_t n, eb_rpt_cov **out, size_t *n_out);
 void eb_rpt_coverage_free(eb_rpt_cov *cov, size_t n);
+
+/* A rule's status in the coverage matrix: the worst of FAIL, ERROR,
+ * NON-STRICT, then PASS (SKIP when no case decided it) over the cases citing
+ * it, where a failed (or non-strict) case counts against the rule only when
+ * its failed_rule is this rule (or it names none): a case that broke
+ * another rule first says nothing about this one. */
+eb_outcome eb_rpt_rule_status(const eb_rpt_cov *row);
 
 /* Lower-case CSS class name of an outcome: "pass", "fail", "nonstrict",
  * "skip", "error". */

@@ -41,7 +41,7 @@ static int core_push(const char ***arr, size_t *n, const char *s)
 static const char *const core_valued[] = {
 	"--cases", "--exclude",
 	"--time-scale", "--jobs", "--report-dir", "--junit", "--json", "--html",
-	"--seed", "--driver", "--clock-scale", "--ebmock", NULL
+	"--seed", "--driver", "--clock-scale", "--ebmock", "--deadline", NULL
 };
 
 static bool core_is_valued(const char *name)
@@ -192,6 +192,13 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 			o->clock_scale = d;
 		} else if (strcmp(name, "--ebmock") == 0) {
 			o->ebmock = val;
+		} else if (strcmp(name, "--deadline") == 0) {
+			if (!eb_parse_u64(val, 1, 86400, &uv)) {
+				core_err(err, errlen, "bad value '%s' for --deadline: want seconds "
+					 "1-86400", val);
+				goto fail;
+			}
+			o->deadline_s = (long)uv;
 		} else {
 			core_err(err, errlen, "unknown option '%s'", name);
 			goto fail;
@@ -279,6 +286,43 @@ eb_outcome ebc_outcome_resolve(ebc_raw raw, const char *level, bool strict)
 		return EB_OUT_FAIL;
 	}
 	return EB_OUT_ERROR;
+}
+
+long ebc_deadline_s(const ebc_opts *o)
+{
+	if (o->deadline_s > 0)
+		return o->deadline_s;
+	return (long)((double)EBC_DEFAULT_DEADLINE_S * o->time_scale);
+}
+
+int ebc_result_add(eb_report *rep, eb_case_result *res)
+{
+	/* eb_report_add owns wire and timeline from the call on, failed or not */
+	int rc = eb_report_add(rep, res);
+
+	res->wire = NULL;
+	res->timeline = NULL;
+	return rc;
+}
+
+size_t ebc_not_run(const eb_report *rep, const ebc_case *const *sel, size_t n_sel,
+		   const char **out)
+{
+	size_t i, j, n = 0, nc = eb_report_case_count(rep);
+
+	for (i = 0; i < n_sel; i++) {
+		bool ran = false;
+
+		for (j = 0; j < nc && !ran; j++) {
+			eb_case_result r;
+
+			if (eb_report_case_get(rep, j, &r) == 0 && strcmp(r.id, sel[i]->id) == 0)
+				ran = true;
+		}
+		if (!ran)
+			out[n++] = sel[i]->id;
+	}
+	return n;
 }
 
 int ebc_exit_code(size_t n_fail, size_t n_error)
