@@ -768,13 +768,16 @@ static int gen_http_big(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 {
 	char id[96], head[4096];
-	const char *tok = ebf_token(x, EBF_AUTH_VALID);
+	const char *tok = ebf_token(x, EBF_AUTH_VALID), *base;
 	eb_buf b = { 0 }, body = { 0 };
 	uint32_t k = ebf_below(r, 8);
 	uint64_t now = eb_time_now_ms();
 	int rc;
 
 	c->kind = EBF_TCP;
+	/* Raw requests carry the request target themselves: the base path of a
+	 * server mounted under a prefix goes in front, as eb_http does. */
+	base = x->o->target.url.path;
 	store_id(x, i, id, sizeof(id));
 	eb_buf_fmt(&body, "{\"lastKnownVersion\":0,\"changes\":[{\"id\":\"t%llx-%lu\","
 	       "\"timestamp\":%llu,\"operation\":\"set\",\"path\":[\"t\"],\"value\":1}]}",
@@ -784,9 +787,9 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 	switch (k) {
 	case 0: /* ERR-3 step 6: a POST body must be application/json */
 		snprintf(c->gen, sizeof(c->gen), "tcp/no-content-type");
-		snprintf(head, sizeof(head), "POST /api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
+		snprintf(head, sizeof(head), "POST %s/api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			 id, x->host, tok, body.len);
+			 base, id, x->host, tok, body.len);
 		eb_buf_str(&b, head);
 		eb_buf_put(&b, body.p, body.len);
 		ex_set(&c->ex, "ERR-3", 415, "UNSUPPORTED_MEDIA_TYPE", false);
@@ -794,9 +797,9 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		break;
 	case 1: /* a valid request sent slowly, in pieces */
 		snprintf(c->gen, sizeof(c->gen), "tcp/slow-valid");
-		snprintf(head, sizeof(head), "POST /api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
+		snprintf(head, sizeof(head), "POST %s/api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", id, x->host, tok, body.len);
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", base, id, x->host, tok, body.len);
 		eb_buf_str(&b, head);
 		eb_buf_put(&b, body.p, body.len);
 		ex_set(&c->ex, "SYNC-9", 200, NULL, true);
@@ -804,17 +807,17 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		break;
 	case 2: /* AUTH-1: a scheme other than Bearer */
 		snprintf(c->gen, sizeof(c->gen), "tcp/basic-auth");
-		snprintf(head, sizeof(head), "GET /api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
+		snprintf(head, sizeof(head), "GET %s/api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Basic ZWJmdXp6OmViZnV6eg==\r\nConnection: close\r\n\r\n",
-			 id, x->host);
+			 base, id, x->host);
 		eb_buf_str(&b, head);
 		ex_set(&c->ex, "AUTH-1", 401, "UNAUTHORIZED", false);
 		rc = ebf_case_step(c, EBF_S_RAW, 0, false, b.p, b.len, 0);
 		break;
 	case 3: /* an oversized header: any answer but a fault */
 		snprintf(c->gen, sizeof(c->gen), "tcp/huge-header");
-		snprintf(head, sizeof(head), "GET /api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
-			 "Authorization: Bearer %s\r\nX-Fuzz: ", id, x->host, tok);
+		snprintf(head, sizeof(head), "GET %s/api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
+			 "Authorization: Bearer %s\r\nX-Fuzz: ", base, id, x->host, tok);
 		eb_buf_str(&b, head);
 		buf_repeat(&b, "h", 16384 + ebf_below(r, 65536));
 		eb_buf_str(&b, "\r\nConnection: close\r\n\r\n");
@@ -837,9 +840,9 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 	}
 	case 5: /* a body shorter than its Content-Length, then half-close */
 		snprintf(c->gen, sizeof(c->gen), "tcp/short-body");
-		snprintf(head, sizeof(head), "POST /api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
+		snprintf(head, sizeof(head), "POST %s/api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
-			 "Content-Length: %zu\r\n\r\n", id, x->host, tok, body.len + 50);
+			 "Content-Length: %zu\r\n\r\n", base, id, x->host, tok, body.len + 50);
 		eb_buf_str(&b, head);
 		eb_buf_put(&b, body.p, body.len / 2);
 		ex_set(&c->ex, "", 0, NULL, false);
@@ -847,8 +850,8 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		break;
 	case 6: /* two requests pipelined on one connection */
 		snprintf(c->gen, sizeof(c->gen), "tcp/pipelined");
-		snprintf(head, sizeof(head), "GET /api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
-			 "Authorization: Bearer %s\r\n\r\n", id, x->host, tok);
+		snprintf(head, sizeof(head), "GET %s/api/stores/%s/changes?since=0 HTTP/1.1\r\nHost: %s\r\n"
+			 "Authorization: Bearer %s\r\n\r\n", base, id, x->host, tok);
 		eb_buf_str(&b, head);
 		eb_buf_str(&b, head);
 		ex_set(&c->ex, "FEED-3", 200, NULL, true);
@@ -856,9 +859,9 @@ static int gen_tcp(ebf_ctx *x, ebf_rng *r, unsigned long i, ebf_case *c)
 		break;
 	default: /* chunked body of a valid sync */
 		snprintf(c->gen, sizeof(c->gen), "tcp/chunked");
-		snprintf(head, sizeof(head), "POST /api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
+		snprintf(head, sizeof(head), "POST %s/api/stores/%s/sync HTTP/1.1\r\nHost: %s\r\n"
 			 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
-			 "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n", id, x->host, tok);
+			 "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n", base, id, x->host, tok);
 		eb_buf_str(&b, head);
 		eb_buf_fmt(&b, "%zx\r\n", body.len);
 		eb_buf_put(&b, body.p, body.len);
