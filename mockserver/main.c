@@ -105,6 +105,8 @@ static void usage(FILE *f)
 "  --event-log-max-bytes N   cap of the event log (64 MiB); then one log_full line\n"
 "  --event-loop poll|ev      lws's poll() loop (default) or libev/epoll (cost\n"
 "                            per event independent of the number of sockets)\n"
+"  --tls-cert PEMFILE        serve HTTP and the socket over TLS (https://, wss://)\n"
+"  --tls-key PEMFILE         on the same port, with this certificate (chain) and key\n"
 "Authentication (one of them is required):\n"
 "  --no-auth                 accept everything; subject = remote address (loud warning)\n"
 "  --no-auth-ws answer|ignore  with --no-auth, answer `auth` on the socket with\n"
@@ -151,7 +153,8 @@ enum {
 	O_MAX_DEPTH, O_MAX_ID, O_MAX_FRAME, O_MAX_PAGE, O_MAX_SUBS, O_RATE_HTTP,
 	O_RATE_HTTP_BURST, O_RATE_WS, O_RATE_WS_BURST, O_AUTH_TIMEOUT, O_PING,
 	O_MAX_CONNS, O_ADMIN, O_FAULT, O_DEFECT, O_QUIET, O_EVENT_LOOP, O_HELP,
-	O_NO_AUTH_WS, O_NO_LIMITS, O_RATE_WS_PREAUTH, O_EVENT_LOG, O_EVENT_LOG_MAX
+	O_NO_AUTH_WS, O_NO_LIMITS, O_RATE_WS_PREAUTH, O_EVENT_LOG, O_EVENT_LOG_MAX,
+	O_TLS_CERT, O_TLS_KEY
 };
 
 static const struct option long_opts[] = {
@@ -194,6 +197,8 @@ static const struct option long_opts[] = {
 	{ "event-log", required_argument, NULL, O_EVENT_LOG },
 	{ "event-log-max-bytes", required_argument, NULL, O_EVENT_LOG_MAX },
 	{ "event-loop", required_argument, NULL, O_EVENT_LOOP },
+	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+	{ "tls-key", required_argument, NULL, O_TLS_KEY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -268,6 +273,7 @@ int main(int argc, char **argv)
 	uint64_t evlog_max = EBM_EVLOG_DEFAULT_MAX;
 	ebm_evlog *evlog = NULL;
 	const char *host = "127.0.0.1", *port_file = NULL, *pem_path = NULL;
+	const char *tls_cert = NULL, *tls_key = NULL;
 	char *pem = NULL;
 	int port = 8080;
 	uint64_t v;
@@ -389,6 +395,8 @@ int main(int argc, char **argv)
 			if (!parse_u64(optarg, EBM_EVLOG_MIN_MAX, 1ULL << 40, &evlog_max))
 				goto bad_value;
 			break;
+		case O_TLS_CERT: tls_cert = optarg; break;
+		case O_TLS_KEY: tls_key = optarg; break;
 		case O_EVENT_LOOP:
 			if (strcmp(optarg, "ev") == 0)
 				glue.evlib = true;
@@ -420,6 +428,17 @@ bad_value:
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ebmock: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!tls_cert != !tls_key) {
+		fprintf(stderr, "ebmock: --tls-cert and --tls-key go together\n(see ebmock --help)\n");
+		return EXIT_USAGE;
+	}
+	/* lws would only say that it cannot create the context */
+	if (tls_cert && (access(tls_cert, R_OK) != 0 || access(tls_key, R_OK) != 0)) {
+		bool cert_bad = access(tls_cert, R_OK) != 0;
+		fprintf(stderr, "ebmock: bad value '%s' for --%s: %s\n", cert_bad ? tls_cert : tls_key,
+			cert_bad ? "tls-cert" : "tls-key", strerror(errno));
 		return EXIT_USAGE;
 	}
 	if (no_auth_ws_set && !cfg.no_auth) {
@@ -507,6 +526,12 @@ bad_value:
 	info.max_http_header_data = 8192;
 	info.fd_limit_per_thread = 0;
 	info.signal_cb = on_lws_signal;
+	if (tls_cert) {
+		/* one vhost, one port: HTTP and the socket both over TLS */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = tls_cert;
+		info.ssl_private_key_filepath = tls_key;
+	}
 	if (glue.evlib) {
 		info.options |= LWS_SERVER_OPTION_LIBEV;
 		glue.ctx = lws_create_context(&info);
@@ -532,7 +557,8 @@ bad_value:
 		lws_cancel_service(glue.ctx);
 	}
 	if (!glue.ctx) {
-		fprintf(stderr, "ebmock: cannot listen on %s:%d\n", host, port);
+		fprintf(stderr, "ebmock: cannot listen on %s:%d%s\n", host, port,
+			tls_cert ? " (or the TLS certificate and key do not load or match)" : "");
 		goto out;
 	}
 	struct lws_vhost *vh = lws_get_vhost_by_name(glue.ctx, "default");
@@ -542,8 +568,9 @@ bad_value:
 			strerror(errno));
 		goto out;
 	}
-	fprintf(stderr, "ebmock: listening on http://%s:%d (pid %ld, %s store)\n", host,
-		bound, (long)getpid(), cfg.data_path ? cfg.data_path : "memory");
+	fprintf(stderr, "ebmock: listening on %s://%s:%d (pid %ld, %s store)\n",
+		tls_cert ? "https" : "http", host, bound, (long)getpid(),
+		cfg.data_path ? cfg.data_path : "memory");
 
 	if (glue.evlib) {
 		/* lws_service runs libev's loop; main_tick ends it */
