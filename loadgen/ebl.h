@@ -20,6 +20,7 @@
 
 #include "eb_hist.h"
 #include "eb_loadreport.h"
+#include "eb_tls.h"
 
 #define EBL_MAX_URLS 64
 #define EBL_MAX_SOURCES 256
@@ -35,6 +36,7 @@ typedef struct ebl_url {
 	int port;
 	char base[640];      /* http://host:port[/base/path]: eb_http's base */
 	char ws_path[320];   /* [/base/path]/api/sync/notifications */
+	bool tls;            /* https:// or wss://: TLS on the socket and pushes */
 } ebl_url;
 
 typedef struct ebl_config {
@@ -61,6 +63,7 @@ typedef struct ebl_config {
 	unsigned shard_index, shard_count;
 	char store_prefix[96];
 	char *token;                 /* owned; NULL with --no-auth */
+	eb_tls_opts tls;             /* --cacert / --insecure for TLS targets */
 	bool no_auth;
 	const char *json_path, *csv_path, *html_path;
 	bool quiet;

@@ -168,7 +168,8 @@ ebl_pushers *ebl_pushers_start(const ebl_config *cfg, ebl_shm *shm)
 		p->idx = i;
 		bool ok = true;
 		for (unsigned u = 0; u < cfg->n_urls; u++)
-			if ((p->http[u] = eb_http_new(cfg->urls[u].base, (long)(cfg->push_timeout_s * 1000))) == NULL)
+			if ((p->http[u] = eb_http_new(cfg->urls[u].base, (long)(cfg->push_timeout_s * 1000))) == NULL ||
+			    eb_http_set_tls(p->http[u], &cfg->tls) != EB_OK)
 				ok = false;
 		if (ok && pthread_create(&p->th, NULL, pusher_main, p) == 0)
 			p->running = true;

@@ -232,6 +232,14 @@ static void conn_start(ebl_worker *w, ebl_conn *c)
 	i.opaque_user_data = c;
 	i.pwsi = &c->wsi;
 	i.retry_and_idle_policy = &ebl_no_validity;
+	if (u->tls) {
+		/* wss://: name (or address) and chain checked unless --insecure */
+		i.ssl_connection = LCCSCF_USE_SSL;
+		if (cfg->tls.insecure)
+			i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_ALLOW_EXPIRED |
+					    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+					    LCCSCF_ALLOW_INSECURE;
+	}
 	if (cfg->n_sources != 0)
 		i.iface = cfg->sources[(c->gidx / cfg->n_urls) % cfg->n_sources];
 	c->state = CS_CONNECTING;
@@ -680,6 +688,12 @@ static int worker_init(ebl_worker *w, const ebl_config *cfg, ebl_shm *shm, unsig
 	info.gid = -1;
 	info.uid = -1;
 	info.retry_and_idle_policy = &ebl_no_validity;
+	for (unsigned u = 0; u < cfg->n_urls; u++)
+		if (cfg->urls[u].tls) {
+			/* wss:// targets: --cacert replaces the system's CAs */
+			info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+			info.client_ssl_ca_filepath = cfg->tls.cacert;
+		}
 	if (cfg->evlib) {
 		info.options |= LWS_SERVER_OPTION_LIBEV;
 		w->evlib = true;

@@ -55,8 +55,8 @@ static const char usage_text[] =
 "drain (--drain), ramp-down (--ramp-down-rate).\n"
 "\n"
 "Targets and load:\n"
-"  --url URL              target base URL (http://host:port[/base/path], ws://\n"
-"                         too); repeat for several\n"
+"  --url URL              target base URL (http://host:port[/base/path], ws://,\n"
+"                         https:// and wss:// too); repeat for several\n"
 "                         servers; connections are spread round-robin\n"
 "  --shared-backend       the URLs front one backend (pushes through any URL\n"
 "                         reach subscribers on all); default: each URL is an\n"
@@ -103,6 +103,9 @@ static const char usage_text[] =
 "  --jwt-audience AUD     aud claim\n"
 "  --no-auth              no token: no auth message, no Authorization header\n"
 "                         (alias --no-auth-server)\n"
+"TLS (https:// and wss:// targets; system trust store by default):\n"
+"  --cacert FILE          trust the CA certificates of this PEM file instead\n"
+"  --insecure             check neither the certificate nor the name (test servers)\n"
 "Before the run, a preflight checks each target: an Early Bird server that takes\n"
 "the token over HTTP and on the socket (exit 2 with a hint if not).\n"
 "\n"
@@ -416,11 +419,8 @@ static int opt_url(void *ctx, const char *v, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why ? why + 3 : e.msg);
 		return -1;
 	}
-	if (u.tls) {
-		snprintf(err, errlen, "TLS (https://, wss://) is not supported yet; use http:// or ws://");
-		return -1;
-	}
 	ebl_url *t = &cfg->urls[cfg->n_urls++];
+	t->tls = u.tls;
 	snprintf(t->host, sizeof t->host, "%s", u.host);
 	t->port = u.port;
 	snprintf(t->base, sizeof t->base, "%s", u.http);
@@ -566,7 +566,7 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
 	ebl_config *cfg = &o->cfg;
 	char err[512];
 	memset(o, 0, sizeof *o);
-	eb_target_init(&o->target, EB_TF_JWT | EB_TF_NO_AUTH);
+	eb_target_init(&o->target, EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TLS);
 	cfg->connections_total = 1000;
 	cfg->connect_rate = 1000;
 	cfg->stores = 10;
@@ -599,7 +599,11 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
 		return usage_error("%s", "--subs-per-conn must not exceed --stores");
 	if (eb_target_finish(&o->target, false, err, sizeof err) != 0)
 		return usage_error("%s", err);
+	for (unsigned u = 0; u < cfg->n_urls; u++)
+		if (cfg->urls[u].tls && eb_target_tls(&o->target, err, sizeof err) != 0)
+			return usage_error("%s", err);
 	cfg->no_auth = o->target.no_auth;
+	cfg->tls = o->target.tls_opts;
 	shard_share(cfg);
 	return 0;
 }
