@@ -241,8 +241,29 @@ int ebc_ws_next(ebc_ws *w, long timeout_ms, eb_ws_server_msg **out)
 	return ws_next(w, timeout_ms, out, true);
 }
 
+/* Notifications a socket holds for the case to take later; more is a
+ * flood no case provokes (a case commits a few changes): the server's
+ * failure, and the socket is given up so the flood costs nothing more. */
+#define WS_MAX_QUEUE 4096
+
 static void ws_queue(ebc_ws *w, eb_ws_server_msg *m)
 {
+	if (w->nq >= WS_MAX_QUEUE) {
+		bool ours = m->store_id && strncmp(m->store_id, w->ctx->store_prefix,
+						   strlen(w->ctx->store_prefix)) == 0;
+
+		ebc_fail(w->ctx, ours ? "WS-NOTIF-7" : "WS-NOTIF-6",
+			 ours ? "a notification per commit (or fewer, coalesced)" :
+				"notifications only of the stores the socket subscribed to",
+			 "more than %d notifications queued on one socket (last: store %.100s "
+			 "version %llu) while the case waited for something else",
+			 WS_MAX_QUEUE, m->store_id ? m->store_id : "?",
+			 (unsigned long long)m->version);
+		eb_ws_server_msg_free(m);
+		w->closed = true;
+		w->close_code = 0;
+		return;
+	}
 	if (w->nq == w->capq) {
 		size_t nc = w->capq ? w->capq * 2 : 16;
 		eb_ws_server_msg **p = realloc(w->q, nc * sizeof(*p));
@@ -583,10 +604,13 @@ bool ebc_ws_wait_close(ebc_ws *w, long timeout_ms)
 int ebc_ws_reply(ebc_ws *w, const char *text, eb_ws_server_msg **out)
 {
 	int r, tries = 0;
+	/* one deadline for the reply: notifications arriving meanwhile do not
+	 * extend it (only the suite's own 1.5 s pauses do) */
+	uint64_t deadline = eb_time_mono_ns() + (uint64_t)ebc_timeout(w->ctx) * 1000000ULL;
 
 	for (;;) {
 		*out = NULL;
-		r = ebc_ws_next(w, ebc_timeout(w->ctx), out);
+		r = ebc_ws_next(w, ws_left(deadline), out);
 		if (r != 1)
 			return r;
 		if ((*out)->type == EB_WS_S_STORE_CHANGED) {
@@ -599,6 +623,7 @@ int ebc_ws_reply(ebc_ws *w, const char *text, eb_ws_server_msg **out)
 			tries++;
 			ebc_note(w->ctx, "RATE_LIMITED, a bucket this case does not test: sent again in 1.5 s");
 			ebc_sleep_ms(ebc_ms(w->ctx, 1500));
+			deadline += (uint64_t)ebc_ms(w->ctx, 1500) * 1000000ULL;
 			if (!ebc_ws_send(w, text))
 				return -1;
 			continue;

@@ -1281,6 +1281,16 @@ eb_rc eb_wsc_recv(eb_wsc *c, long timeout_ms, eb_wsc_msg *msg, eb_err *err)
 		if (n > 0) {
 			c->rlen += (size_t)n;
 			c->last_read_ns = eb_time_mono_ns();
+			/* A server that streams bytes without completing an
+			 * event (endless fragments) must not extend the wait:
+			 * what arrived stays buffered for the next call. */
+			if (c->last_read_ns >= deadline) {
+				rc = wsc_parse_buffered(c, msg, &got, &need, err);
+				if (rc != EB_OK || got)
+					return rc;
+				return wsc_event(msg, EB_WSC_TIMEOUT, "", 0,
+						 c->last_read_ns, err);
+			}
 			continue;
 		}
 		if (n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE))) {
