@@ -93,32 +93,33 @@ static int opt_activity(void *ctx, const char *val, char *err, size_t errlen)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Reads the flags into o, leaving *first on the first word after them.
+ * EB_EXIT_OK to go on, -1 when --help or --version was answered, or
+ * EB_EXIT_USAGE (message printed). */
+static int main_parse(int argc, char **argv, ebcl_opts *o, int *first)
 {
-	ebcl_opts o;
-	memset(&o, 0, sizeof o);
-	eb_target_init(&o.target, EB_TF_URL | EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TIMEOUT);
 	bool help = false, version = false;
 	const eb_opt tab[] = {
-		{ "--driver", NULL, EB_OPT_FLAG, &o.driver, 0, 0, NULL, NULL, NULL, false },
+		{ "--driver", NULL, EB_OPT_FLAG, &o->driver, 0, 0, NULL, NULL, NULL, false },
 		{ "--defect", NULL, EB_OPT_FN, NULL, 0, 0, "a name of --defect list",
-		  opt_defect, &o, true },
-		{ "--data", NULL, EB_OPT_STR, &o.data_file, 0, 0, "a file", NULL, NULL, false },
+		  opt_defect, o, true },
+		{ "--data", NULL, EB_OPT_STR, &o->data_file, 0, 0, "a file", NULL, NULL, false },
 		{ "--activity", NULL, EB_OPT_FN, NULL, 0, 0, "active, idle, background",
-		  opt_activity, &o, true },
-		{ "--clock-scale", NULL, EB_OPT_DOUBLE, &o.clock_scale, 1e-6, 1e6,
+		  opt_activity, o, true },
+		{ "--clock-scale", NULL, EB_OPT_DOUBLE, &o->clock_scale, 1e-6, 1e6,
 		  "a number 0.000001-1000000", NULL, NULL, false },
-		{ "--verbose", "-v", EB_OPT_FLAG, &o.verbose, 0, 0, NULL, NULL, NULL, false },
+		{ "--verbose", "-v", EB_OPT_FLAG, &o->verbose, 0, 0, NULL, NULL, NULL, false },
 		{ "--help", "-h", EB_OPT_FLAG, &help, 0, 0, NULL, NULL, NULL, false },
 		{ "--version", NULL, EB_OPT_FLAG, &version, 0, 0, NULL, NULL, NULL, false },
 	};
 	char err[300];
 	int i = 1;
+
 	while (i < argc && argv[i][0] == '-') {
 		int r = eb_opt_parse(tab, sizeof tab / sizeof tab[0], argc, argv, &i,
 				     err, sizeof err);
 		if (r == 0)
-			r = eb_target_arg(&o.target, argc, argv, &i, err, sizeof err);
+			r = eb_target_arg(&o->target, argc, argv, &i, err, sizeof err);
 		if (r == 0) {
 			fprintf(stderr, "ebclient: unknown flag %s (see --help)\n", argv[i]);
 			return EB_EXIT_USAGE;
@@ -129,15 +130,64 @@ int main(int argc, char **argv)
 		}
 		i++;   /* the parsers leave i on the last word they took */
 	}
-	if (help) {
+	*first = i;
+	if (help)
 		usage(stdout);
-		return EB_EXIT_OK;
-	}
-	if (version) {
+	else if (version)
 		printf("ebclient %s (kit %s)\n", EBCL_VERSION, EB_KIT_VERSION);
-		return EB_EXIT_OK;
+	return help || version ? -1 : EB_EXIT_OK;
+}
+
+/* Runs the command at argv[i] (watch, set, delete, token) or the driver. */
+static int main_command(ebcl_opts *o, int argc, char **argv, int i)
+{
+	char err[300];
+
+	if (o->driver) {
+		if (i < argc) {
+			fprintf(stderr, "ebclient: --driver takes no command (see --help)\n");
+			return EB_EXIT_USAGE;
+		}
+		return ebcl_driver_run(o, &g_stop);
 	}
+	if (i >= argc) {
+		fprintf(stderr, "ebclient: a command is needed: watch, set, delete or token "
+			"(see --help)\n");
+		return EB_EXIT_USAGE;
+	}
+	o->cmd = argv[i];
+	o->args = argv + i + 1;
+	o->n_args = argc - i - 1;
+	if (strcmp(o->cmd, "watch") != 0 && strcmp(o->cmd, "set") != 0 &&
+	    strcmp(o->cmd, "delete") != 0 && strcmp(o->cmd, "token") != 0) {
+		fprintf(stderr, "ebclient: unknown command %s (see --help)\n", o->cmd);
+		return EB_EXIT_USAGE;
+	}
+	if (eb_target_finish(&o->target, strcmp(o->cmd, "token") != 0, err,
+			     sizeof err) != 0) {
+		fprintf(stderr, "ebclient: %s\n", err);
+		return EB_EXIT_USAGE;
+	}
+	if (strcmp(o->cmd, "token") == 0)
+		return ebcl_token_run(o);
+	if (strcmp(o->cmd, "watch") == 0)
+		return ebcl_watch_run(o, &g_stop);
+	return ebcl_set_run(o, &g_stop);
+}
+
+int main(int argc, char **argv)
+{
+	ebcl_opts o;
 	struct sigaction sa;
+	int first = 1, rc;
+
+	memset(&o, 0, sizeof o);
+	eb_target_init(&o.target, EB_TF_URL | EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TIMEOUT);
+	rc = main_parse(argc, argv, &o, &first);
+	if (rc != EB_EXIT_OK) {
+		eb_target_clear(&o.target);
+		return rc < 0 ? EB_EXIT_OK : rc;
+	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -145,46 +195,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "ebclient: curl_global_init failed\n");
+		eb_target_clear(&o.target);
 		return EB_EXIT_USAGE;
 	}
-	int rc;
-	if (o.driver) {
-		if (i < argc) {
-			fprintf(stderr, "ebclient: --driver takes no command (see --help)\n");
-			rc = EB_EXIT_USAGE;
-		} else {
-			rc = ebcl_driver_run(&o, &g_stop);
-		}
-		goto out;
-	}
-	if (i >= argc) {
-		fprintf(stderr, "ebclient: a command is needed: watch, set, delete or token "
-			"(see --help)\n");
-		rc = EB_EXIT_USAGE;
-		goto out;
-	}
-	o.cmd = argv[i];
-	o.args = argv + i + 1;
-	o.n_args = argc - i - 1;
-	if (strcmp(o.cmd, "watch") != 0 && strcmp(o.cmd, "set") != 0 &&
-	    strcmp(o.cmd, "delete") != 0 && strcmp(o.cmd, "token") != 0) {
-		fprintf(stderr, "ebclient: unknown command %s (see --help)\n", o.cmd);
-		rc = EB_EXIT_USAGE;
-		goto out;
-	}
-	if (eb_target_finish(&o.target, strcmp(o.cmd, "token") != 0, err,
-			     sizeof err) != 0) {
-		fprintf(stderr, "ebclient: %s\n", err);
-		rc = EB_EXIT_USAGE;
-		goto out;
-	}
-	if (strcmp(o.cmd, "token") == 0)
-		rc = ebcl_token_run(&o);
-	else if (strcmp(o.cmd, "watch") == 0)
-		rc = ebcl_watch_run(&o, &g_stop);
-	else
-		rc = ebcl_set_run(&o, &g_stop);
-out:
+	rc = main_command(&o, argc, argv, first);
 	eb_target_clear(&o.target);
 	curl_global_cleanup();
 	return rc;
