@@ -43,7 +43,8 @@
 #define EBC_EXIT_UNREACHABLE EB_EXIT_UNREACHABLE
 
 /* The shared target and token flags ebconform takes. */
-#define EBC_TARGET_FLAGS (EB_TF_URL | EB_TF_JWT | EB_TF_LEEWAY | EB_TF_NO_AUTH | EB_TF_TIMEOUT)
+#define EBC_TARGET_FLAGS (EB_TF_URL | EB_TF_JWT | EB_TF_LEEWAY | EB_TF_NO_AUTH | EB_TF_TIMEOUT | \
+			  EB_TF_TLS)
 
 /* ---- options (ebc_core.c: pure, unit-tested) ------------------------------ */
 
@@ -225,7 +226,12 @@ typedef struct ebc_run {
 	char *public_pem;         /* derived from it with OpenSSL */
 	const char *token_flags;  /* shell-quoted flags for rerun commands */
 	ebc_shared *shared;       /* owned; see ebc_shared */
+	eb_http_budget *budget;   /* owned: response bodies in flight, all cases */
 } ebc_run;
+
+/* Response bodies every case receives at one time, in all (eb_http_budget):
+ * with the wire logs' 256 KiB a case this keeps the run under 256 MiB. */
+#define EBC_HTTP_BUDGET ((size_t)96 << 20)
 
 struct ebc_ctx {
 	const ebc_run *run;

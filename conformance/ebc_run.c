@@ -110,6 +110,11 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 		goto out;
 	}
 	pthread_mutex_init(&run->shared->mu, NULL);
+	run->budget = eb_http_budget_new(EBC_HTTP_BUDGET);
+	if (!run->budget) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	eb_limits_default(&run->limits);
 	if (!o->no_auth_server && !o->jwt_secret && !o->jwt_private_key) {
 		snprintf(err, errlen, "give --jwt-secret and/or --jwt-private-key to mint tokens "
@@ -143,7 +148,7 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 
 	/* Probe: is anything there, and does it advertise limits? */
 	h = eb_http_new(o->url, (long)((double)o->timeout_ms * o->time_scale));
-	if (!h) {
+	if (!h || eb_http_set_tls(h, &o->target.tls_opts) != EB_OK) {
 		snprintf(err, errlen, "cannot create an HTTP client");
 		goto out;
 	}
@@ -195,6 +200,8 @@ void ebc_run_clear(ebc_run *run)
 		free(run->shared);
 		run->shared = NULL;
 	}
+	eb_http_budget_free(run->budget);
+	run->budget = NULL;
 }
 
 /* ---- runner -------------------------------------------------------------- */

@@ -295,7 +295,8 @@ eb_http *ebc_http_new(ebc_ctx *ctx)
 	eb_http *h = eb_http_new(ctx->run->opts->url, ebc_timeout(ctx));
 	int conn;
 
-	if (!h) {
+	if (!h || eb_http_set_tls(h, &ctx->run->opts->target.tls_opts) != EB_OK) {
+		eb_http_free(h);
 		ebc_error(ctx, "cannot create an HTTP client");
 		return NULL;
 	}
@@ -303,6 +304,7 @@ eb_http *ebc_http_new(ebc_ctx *ctx)
 	conn = ++ctx->next_conn;
 	pthread_mutex_unlock(&ctx->mu);
 	eb_http_set_wirelog(h, ctx->wire, conn);
+	eb_http_set_budget(h, ctx->run->budget);
 	return h;
 }
 

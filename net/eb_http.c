@@ -10,6 +10,7 @@
 #include "eb_http.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,12 @@ struct eb_http {
 	int conn;
 	char *cacert;        /* eb_http_set_tls: CA file, or NULL (system's) */
 	bool insecure;
+	eb_http_budget *budget; /* borrowed, may be NULL */
+};
+
+struct eb_http_budget {
+	size_t max;
+	atomic_size_t used;
 };
 
 typedef struct http_buf {
@@ -39,6 +46,9 @@ typedef struct http_buf {
 	size_t len, cap, max;
 	bool overflow;
 	bool nomem;
+	eb_http_budget *budget; /* bodies only: bytes drawn are in drawn */
+	size_t drawn;
+	bool over_budget;
 } http_buf;
 
 /* State of one request, shared with the curl callbacks. */
@@ -68,6 +78,16 @@ static bool http_buf_add(http_buf *b, const char *data, size_t len)
 		b->overflow = true;
 		return false;
 	}
+	if (b->budget != NULL && len > 0) {
+		size_t was = atomic_fetch_add(&b->budget->used, len);
+
+		b->drawn += len;
+		if (was + len > b->budget->max) {
+			b->over_budget = true;
+			b->overflow = true;
+			return false;
+		}
+	}
 	if (b->len + len + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 1024;
 		while (cap < b->len + len + 1)
@@ -85,6 +105,36 @@ static bool http_buf_add(http_buf *b, const char *data, size_t len)
 	b->len += len;
 	b->p[b->len] = '\0';
 	return true;
+}
+
+/* Gives back what the body drew from the shared budget. */
+static void http_buf_release(http_buf *b)
+{
+	if (b->budget != NULL && b->drawn > 0)
+		atomic_fetch_sub(&b->budget->used, b->drawn);
+	b->drawn = 0;
+}
+
+eb_http_budget *eb_http_budget_new(size_t max_bytes)
+{
+	eb_http_budget *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->max = max_bytes;
+	atomic_init(&b->used, 0);
+	return b;
+}
+
+void eb_http_budget_free(eb_http_budget *b)
+{
+	free(b);
+}
+
+void eb_http_set_budget(eb_http *h, eb_http_budget *b)
+{
+	if (h != NULL)
+		h->budget = b;
 }
 
 static void http_buf_free(http_buf *b)
@@ -337,6 +387,7 @@ eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 	}
 	x.h = h;
 	x.body.max = HTTP_BODY_MAX;
+	x.body.budget = h->budget;
 	x.headers.max = HTTP_HEADERS_MAX;
 	x.raw_in.max = HTTP_HEADERS_MAX;
 	x.out.max = 2 * HTTP_HEADERS_MAX;
@@ -444,7 +495,11 @@ eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 	}
 	if (cc != CURLE_OK) {
 		char msg[sizeof resp->error];
-		if (x.body.overflow)
+		if (x.body.over_budget)
+			snprintf(msg, sizeof msg,
+				 "response bodies in flight exceed %zu bytes in all",
+				 h->budget->max);
+		else if (x.body.overflow)
 			snprintf(msg, sizeof msg,
 				 "response body exceeds %zu bytes", HTTP_BODY_MAX);
 		else if (x.headers.overflow || x.raw_in.overflow)
@@ -491,6 +546,7 @@ out:
 	curl_slist_free_all(hdrs);
 	free(url);
 	free(auth);
+	http_buf_release(&x.body);
 	http_buf_free(&x.body);
 	http_buf_free(&x.headers);
 	http_buf_free(&x.raw_in);

@@ -32,6 +32,19 @@ void eb_http_set_timeout(eb_http *h, long timeout_ms);
  * that does not verify is transport_error EB_HTTP_UNTRUSTED. */
 eb_rc eb_http_set_tls(eb_http *h, const eb_tls_opts *o);
 
+/* A bound on the response bodies being received at one time by every
+ * client that shares it (threads included): each response is capped at
+ * 64 MiB, but 7 threads receiving endless bodies held 443 MiB. A response
+ * that would take the sum over max_bytes fails like an oversized one
+ * ("response bodies in flight exceed ..."). NULL on allocation failure. */
+typedef struct eb_http_budget eb_http_budget;
+eb_http_budget *eb_http_budget_new(size_t max_bytes);
+/* Frees; every client using it must be freed (or unset) first. NULL no-op. */
+void eb_http_budget_free(eb_http_budget *b);
+/* Makes h's following requests draw on b (borrowed; NULL: per-response cap
+ * only). */
+void eb_http_set_budget(eb_http *h, eb_http_budget *b);
+
 /* curl's code for a peer certificate or name that did not verify. */
 #define EB_HTTP_UNTRUSTED 60
 
