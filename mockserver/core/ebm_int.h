@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include "ebm_core.h"
+#include "eb_ids.h"
 #include "eb_jwt.h"
 #include "eb_msg.h"
 
@@ -109,6 +110,16 @@ typedef struct ebm_metrics {
 	uint64_t auth_failures_total;
 } ebm_metrics;
 
+/* The store_changed of the fan-out pass under way (ebm_ws.c): encoded once
+ * and copied to every subscriber of that store and version, until it is
+ * EBM_NOTIF_REUSE_MS old (WS-NOTIF-3). built_ms 0: empty. */
+typedef struct ebm_notif_cache {
+	uint64_t version, built_ms;
+	size_t len;
+	char id[EB_STORE_ID_MAX + 1];
+	char text[EB_STORE_ID_MAX + 96];
+} ebm_notif_cache;
+
 struct ebm_server {
 	ebm_config cfg;                /* strings point into owned copies below */
 	char *own_secret, *own_pem, *own_issuer, *own_audience, *own_data,
@@ -128,6 +139,7 @@ struct ebm_server {
 	ebm_wake_fn wake;
 	void *glue;
 	ebm_metrics m;
+	ebm_notif_cache notif;         /* ebm_ws.c, the fan-out pass */
 	struct ebm_evlog *evlog;       /* borrowed, NULL: no event log */
 };
 
