@@ -8,7 +8,10 @@
 #   make bench         benchmarks, JSON results under build/bench
 #   make deps          install the Debian packages the kit needs
 #   make run           start ebmock, run ebconform against it, show the verdict
+#   make lint          shellcheck and cppcheck (make test runs it too)
 #   V=1                show the commands
+#   CC=, OPT=, WERROR= another compiler, other optimisation flags, warnings
+#                      not fatal; jobs default to one per core (-jN wins)
 #   BUILD=dir          put build/<config> under another folder (parallel work)
 
 CONFIG := release
@@ -18,7 +21,17 @@ endif
 BUILD ?= build
 B := $(BUILD)/$(CONFIG)
 
+# gcc unless the caller names a compiler (make CC=clang): make's own default
+# is cc. WERROR= keeps warnings as warnings (a newer compiler's new warning
+# should not stop a user's build); OPT=... replaces the optimisation flags.
+ifeq ($(origin CC),default)
 CC := gcc
+endif
+WERROR ?= -Werror
+# Parallel by default, one job per core; an explicit -jN wins.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 Q := @
 ifeq ($(V),1)
 Q :=
@@ -29,7 +42,7 @@ PKGS := libwebsockets libcjson libcurl libjwt sqlite3 openssl check
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
-WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+WARN := -std=c11 -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wwrite-strings
 BASE_CFLAGS := $(WARN) -D_GNU_SOURCE -g -MMD -MP \
 	-Iprotocol -Ireports -Inet -Itests/support -Iloadgen/core -Iconformance -Iclient/lib -I$(B)/gen
@@ -125,7 +138,7 @@ ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) $(MOCKCORE_OBJ) $(L
 	$(FUZZ_TARGET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/fuzz/replay_main.o \
 	$(HOSTILE_SRC:%.c=$(B)/obj/%.o)
 
-.PHONY: all test unit-test check deps run bench bench-load fuzz clean programs
+.PHONY: all test unit-test check deps run bench bench-load fuzz clean programs lint
 all: $(LIBEB) $(LIBREPORT) $(LIBNET) $(LIBTSUP) $(LIBCLIENT) $(PROGRAMS)
 programs: $(PROGRAMS)
 
@@ -225,6 +238,10 @@ bench-load: all
 
 clean:
 	rm -rf build
+
+# shellcheck and cppcheck over the whole tree (make test runs it too).
+lint: | $(DEPS_STAMP)
+	$(Q)sh tests/scripts/lint.sh
 
 # Objects of pattern-built tests are intermediates; keep them (no rebuild every run).
 .SECONDARY:

@@ -367,7 +367,7 @@ static eb_rc top_err(eb_problems *problems, eb_err *err, eb_rc rc,
 		     const char *rule, const char *field, const char *code,
 		     const char *msg)
 {
-	eb_err tmp;
+	eb_err tmp = { 0 };
 	eb_err *e = err ? err : &tmp;
 
 	field_err(e, rc, rule, -1, field, code, "%s", msg);

@@ -340,7 +340,7 @@ static int legend_layout(const eb_html_series *s, size_t n, int width, bool draw
 			x = M_LEFT;
 			row++;
 		}
-		if (draw) {
+		if (draw && f) {
 			double y = M_TOP + row * LEGEND_ROW;
 
 			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "

@@ -60,6 +60,7 @@ start_mocks() {
 	for pid in $MOCKS; do
 		proc_wait_port port "$pid" "$T/m$k.port" 10 ||
 			{ cat "$T/m$k.log" >&2; die "ebmock $k $PROC_ERR"; }
+		# shellcheck disable=SC2154 # port is set by proc_wait_port
 		URLS="$URLS --url http://127.0.0.1:$port"
 		k=$((k + 1))
 	done

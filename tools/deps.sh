@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libwebsockets-dev libcjson-dev check \
 libsubunit-dev libcurl4-openssl-dev libjwt-dev libsqlite3-dev libssl-dev \
-clang libclang-rt-dev valgrind curl openssl wrk libxml2-utils"
+clang libclang-rt-dev valgrind curl openssl wrk libxml2-utils shellcheck cppcheck"
 
 missing=""
 for pc in libwebsockets libcjson check libcurl libjwt sqlite3 openssl; do
@@ -13,7 +13,7 @@ for pc in libwebsockets libcjson check libcurl libjwt sqlite3 openssl; do
 		missing="$missing $pc"
 	fi
 done
-for cmd in gcc clang pkg-config valgrind curl openssl wrk xmllint; do
+for cmd in gcc clang pkg-config valgrind curl openssl wrk xmllint shellcheck cppcheck; do
 	if ! command -v "$cmd" >/dev/null 2>&1; then
 		missing="$missing $cmd"
 	fi

@@ -56,6 +56,7 @@ if ! proc_wait_port port "$pid" "$tmp/port" 10; then
 	cat "$tmp/ebmock.log" >&2
 	exit 2
 fi
+# shellcheck disable=SC2154 # port is set by proc_wait_port (tools/lib-proc.sh)
 url="http://127.0.0.1:$port"
 echo "run: ebmock at $url (HS256 + RS256, issuer, audience, rate limits on)"
 mkdir -p "$REPORT_DIR"

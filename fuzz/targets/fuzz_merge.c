@@ -106,6 +106,7 @@ static cJSON *fm_model(const eb_change *cs, size_t n)
 		if (!items[i].canon)
 			goto fail;
 	}
+	/* cppcheck-suppress uninitvar ; the loop above set items[0..n) */
 	qsort(items, n, sizeof(items[0]), fm_cmp);
 	for (i = 0; state && i < n; i++)
 		fm_apply(state, items[i].c);

@@ -59,8 +59,7 @@ wait
 
 fail=0
 for d in crash hang nonjson silent; do
-	set -- $(cat "$T/$d.rc")
-	rc=$1 secs=$2
+	read -r rc secs < "$T/$d.rc"
 	j=$T/$d.json
 	outcome=$(grep -o -P '^\t\t\t"outcome":\t"[A-Z-]+"' "$j" 2>/dev/null | grep -o '[A-Z-]*"$' | tr -d '"')
 	if [ "$rc" -ne 1 ] || [ "$outcome" != ERROR ]; then

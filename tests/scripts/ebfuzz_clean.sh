@@ -27,7 +27,7 @@ fail() {
 
 start_mock() {
 	proc_start MOCK_PID "$T/mock.log" "$T/port" "$BIN/ebmock" --jwt-secret "$SECRET" \
-		--quiet "$@"
+		--quiet
 	proc_wait_port PORT "$MOCK_PID" "$T/port" 10 || fail "ebmock $PROC_ERR"
 }
 

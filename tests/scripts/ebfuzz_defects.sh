@@ -74,7 +74,10 @@ for pair in $DEFECTS; do
 	fi
 	echo "  $defect: found, citing $rule"
 	if [ -z "$replay_file" ]; then
-		f=$(ls "$T/f-$defect"/*"$rule"* 2>/dev/null | grep -v '\.body$' | head -n 1)
+		f=
+		for g in "$T/f-$defect"/*"$rule"*; do
+			case $g in *.body) ;; *) [ -e "$g" ] && { f=$g; break; } ;; esac
+		done
 		if [ -n "$f" ]; then
 			replay_file=$f
 			replay_rule=$rule
