@@ -25,6 +25,8 @@ typedef struct ebf_opts {
 	uint64_t seed;
 	unsigned long runs;          /* cases to run */
 	uint64_t duration_s;         /* 0: no time bound besides runs */
+	uint64_t deadline_s;         /* total deadline of the run (--deadline; default
+	                              * EBF_DEFAULT_DEADLINE_S, or --duration + 60) */
 	long timeout_ms;             /* target.timeout_ms: per request / per WebSocket wait */
 	unsigned batch;              /* cases between health probes */
 	const char *findings_dir;      /* default: <report_dir>/findings, else ebfuzz-findings */
@@ -38,6 +40,9 @@ typedef struct ebf_opts {
 	bool big;                    /* allow 1 MiB+ bodies */
 	bool verbose;
 } ebf_opts;
+
+/* The run's total deadline without --deadline or --duration, in seconds. */
+#define EBF_DEFAULT_DEADLINE_S 180
 
 /* What a run needs everywhere: the target, tokens, limits. */
 typedef struct ebf_ctx {
@@ -212,6 +217,9 @@ int ebf_file_save(const ebf_ctx *x, const ebf_case *c, const ebf_finding *f,
 
 /* Reads a file written by ebf_file_save back into c. 0 or -1 (why set). */
 int ebf_file_load(const char *path, ebf_case *c, char *why, size_t whylen);
+/* Largest finding file --replay reads (a file past it is refused): bodies
+ * are hex, twice their size, and the largest is a few MiB. */
+#define EBF_FILE_MAX ((size_t)64 << 20)
 
 /* Token of an auth choice (borrowed from x; NULL for none). */
 const char *ebf_token(const ebf_ctx *x, ebf_auth a);

@@ -217,13 +217,23 @@ static void chomp(char *s)
 
 int ebf_file_load(const char *path, ebf_case *c, char *why, size_t whylen)
 {
-	FILE *fp = fopen(path, "r");
-	char *line;
+	FILE *fp = NULL;
+	char *line, *text = NULL;
+	size_t text_len = 0;
 	int rc = 0, have_kind = 0;
+	eb_err e;
 
 	memset(c, 0, sizeof(*c));
+	/* Read whole under a cap first (/dev/zero is a "file" too); the lines
+	 * are then read from memory. */
+	if (eb_file_read(path, EBF_FILE_MAX, &text, &text_len, &e) != EB_OK) {
+		snprintf(why, whylen, "%s", e.msg);
+		return -1;
+	}
+	fp = fmemopen(text, text_len ? text_len : 1, "r");
 	if (!fp) {
-		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
+		snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+		free(text);
 		return -1;
 	}
 	while (rc == 0 && (line = read_line(fp)) != NULL) {
@@ -309,6 +319,7 @@ int ebf_file_load(const char *path, ebf_case *c, char *why, size_t whylen)
 		free(line);
 	}
 	fclose(fp);
+	free(text);
 	if (rc != 0 || !have_kind || (c->kind == EBF_HTTP && !c->path)) {
 		snprintf(why, whylen, "%s is not an ebfuzz finding file", path);
 		ebf_case_clear(c);

@@ -1,9 +1,11 @@
 /*
  * ebf_run.c — runs one ebfuzz case against the target and judges the answer
  * against PROTOCOL.md: HTTP through eb_http, raw TCP on a plain socket (for
- * what a correct HTTP client never sends), WebSocket through eb_wsc.
+ * what a correct HTTP client never sends; TLS over it for https://, through
+ * net/eb_tls.h), WebSocket through eb_wsc.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 
 #include "eb_json.h"
 #include "eb_time.h"
+#include "eb_tls.h"
 #include "eb_ws.h"
 #include "eb_wsc.h"
 #include "ebf.h"
@@ -258,8 +261,10 @@ int ebf_http_reset(ebf_ctx *x)
 {
 	eb_http *h = eb_http_new(x->o->url, x->o->timeout_ms);
 
-	if (!h)
+	if (!h || eb_http_set_tls(h, &x->o->target.tls_opts) != EB_OK) {
+		eb_http_free(h);
 		return -1;
+	}
 	eb_http_free(x->http);
 	x->http = h;
 	return 0;
@@ -335,6 +340,98 @@ static int tcp_connect(const ebf_ctx *x, long timeout_ms, char *why, size_t whyl
 	return fd;
 }
 
+/* One raw connection: the socket, and TLS over it for an https:// target
+ * (non-blocking then: every wait polls for what the session asks). */
+typedef struct tcp_conn {
+	int fd;
+	eb_tls *tls;
+} tcp_conn;
+
+/* TLS over t->fd within timeout_ms. 0, or -1 with why. */
+static int tcp_tls(const ebf_ctx *x, tcp_conn *t, long timeout_ms, char *why, size_t whylen)
+{
+	eb_err e;
+	int fl;
+
+	eb_err_clear(&e);
+	if (eb_tls_new(x->o->target.tls, t->fd, x->host, &t->tls, &e) != EB_OK ||
+	    eb_tls_handshake_wait(t->tls, timeout_ms, &e) != EB_OK) {
+		snprintf(why, whylen, "%s", e.msg);
+		return -1;
+	}
+	fl = fcntl(t->fd, F_GETFL);
+	if (fl < 0 || fcntl(t->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		snprintf(why, whylen, "fcntl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* send(2) over the connection: plain sockets block (SO_SNDTIMEO), TLS
+ * waits up to timeout_ms. -1 with errno as send (EPIPE for a closed peer,
+ * ECONNRESET for a TLS failure, EAGAIN for a timeout). */
+static ssize_t tcp_send(tcp_conn *t, const void *p, size_t n, long timeout_ms)
+{
+	uint64_t deadline = eb_time_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
+
+	if (!t->tls)
+		return send(t->fd, p, n, MSG_NOSIGNAL);
+	for (;;) {
+		struct pollfd pfd = { t->fd, 0, 0 };
+		uint64_t now;
+		size_t put = 0;
+		eb_err e;
+
+		switch (eb_tls_write(t->tls, p, n, &put, &e)) {
+		case EB_TLS_DONE:
+			return (ssize_t)put;
+		case EB_TLS_WANT_READ:
+		case EB_TLS_WANT_WRITE:
+			break;
+		case EB_TLS_CLOSED:
+			errno = EPIPE;
+			return -1;
+		case EB_TLS_ERROR:
+			errno = ECONNRESET;
+			return -1;
+		}
+		now = eb_time_mono_ns();
+		if (now >= deadline) {
+			errno = EAGAIN;
+			return -1;
+		}
+		pfd.events = eb_tls_events(t->tls);
+		poll(&pfd, 1, (int)((deadline - now) / 1000000ULL) + 1);
+	}
+}
+
+/* recv(2) over the connection: -1 with EAGAIN when nothing is there yet. */
+static ssize_t tcp_recv(tcp_conn *t, void *p, size_t n)
+{
+	size_t got = 0;
+	bool reset = false;
+	eb_err e;
+
+	if (!t->tls)
+		return recv(t->fd, p, n, 0);
+	switch (eb_tls_read(t->tls, p, n, &got, &reset, &e)) {
+	case EB_TLS_DONE:
+		return (ssize_t)got;
+	case EB_TLS_WANT_READ:
+	case EB_TLS_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case EB_TLS_CLOSED:
+		if (!reset)
+			return 0;
+		break;
+	case EB_TLS_ERROR:
+		break;
+	}
+	errno = ECONNRESET;
+	return -1;
+}
+
 /* true when buf holds a whole response (head plus Content-Length body). */
 static bool tcp_complete(const char *buf, size_t len)
 {
@@ -359,13 +456,19 @@ static bool tcp_complete(const char *buf, size_t len)
 int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 		     char *why, size_t whylen)
 {
-	int fd = tcp_connect(x, x->o->timeout_ms, why, whylen);
+	tcp_conn t = { tcp_connect(x, x->o->timeout_ms, why, whylen), NULL };
+	int fd = t.fd;
 	uint64_t deadline;
 	size_t cap = 8192;
 
 	memset(res, 0, sizeof(*res));
 	if (fd < 0)
 		return -1;
+	if (x->o->target.url.tls && tcp_tls(x, &t, x->o->timeout_ms, why, whylen) != 0) {
+		eb_tls_free(t.tls);
+		close(fd);
+		return -1;
+	}
 	for (size_t i = 0; i < c->n_steps; i++) {
 		const ebf_step *s = &c->steps[i];
 		size_t off = 0, piece = s->op == EBF_S_SLOW ? (s->len + 7) / 8 : s->len;
@@ -376,7 +479,7 @@ int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 		}
 		while (off < s->len) {
 			size_t n = s->len - off < piece ? s->len - off : piece;
-			ssize_t w = send(fd, s->data + off, n, MSG_NOSIGNAL);
+			ssize_t w = tcp_send(&t, s->data + off, n, x->o->timeout_ms);
 
 			if (w <= 0) {
 				if (errno == ECONNRESET || errno == EPIPE)
@@ -393,13 +496,14 @@ int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 		shutdown(fd, SHUT_WR);
 	res->data = malloc(cap);
 	if (!res->data) {
+		eb_tls_free(t.tls);
 		close(fd);
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	deadline = eb_time_mono_ns() + (uint64_t)x->o->timeout_ms * 1000000ULL;
 	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
+		struct pollfd pfd = { fd, t.tls ? eb_tls_events(t.tls) : POLLIN, 0 };
 		uint64_t now = eb_time_mono_ns();
 		ssize_t n;
 
@@ -407,7 +511,9 @@ int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 			res->timed_out = true;
 			break;
 		}
-		if (poll(&pfd, 1, (int)((deadline - now) / 1000000ULL) + 1) <= 0)
+		/* TLS may hold decrypted bytes that poll() cannot see */
+		if (!(t.tls && eb_tls_pending(t.tls) > 0) &&
+		    poll(&pfd, 1, (int)((deadline - now) / 1000000ULL) + 1) <= 0)
 			continue;
 		if (res->len + 4096 + 1 > cap) {
 			char *nb;
@@ -420,7 +526,7 @@ int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 			res->data = nb;
 			cap *= 2;
 		}
-		n = recv(fd, res->data + res->len, cap - res->len - 1, 0);
+		n = tcp_recv(&t, res->data + res->len, cap - res->len - 1);
 		if (n == 0)
 			break;
 		if (n < 0) {
@@ -435,6 +541,7 @@ int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 			break;
 	}
 	res->data[res->len] = '\0';
+	eb_tls_free(t.tls);
 	close(fd);
 	if (res->len > 12 && strncmp(res->data, "HTTP/1.", 7) == 0)
 		res->status = (int)strtol(res->data + 9, NULL, 10);
@@ -518,8 +625,8 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 	eb_rc rc;
 
 	eb_err_clear(&err);
-	rc = eb_wsc_connect(x->o->url, "/api/sync/notifications", x->o->timeout_ms, wire, 0,
-			    &ws, &http_status, &err);
+	rc = eb_wsc_connect_tls(x->o->url, "/api/sync/notifications", x->o->target.tls,
+				x->o->timeout_ms, wire, 0, &ws, &http_status, &err);
 	if (rc == EB_ERR_SHAPE)
 		return finding(f, "ws-upgrade", "WS-1", "101 Switching Protocols",
 			       "upgrade refused with %d", http_status);
@@ -539,11 +646,22 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 			goto out;
 		}
 		free(auth);
+		/* one deadline for auth_ok: the messages before it (a flood of
+		 * valid ones included) do not extend it */
+		deadline = eb_time_mono_ns() + (uint64_t)x->o->timeout_ms * 1000000ULL;
 		while (valid_auth) {
 			eb_ws_server_msg *sm = NULL;
+			uint64_t now = eb_time_mono_ns();
 
+			if (now >= deadline) {
+				r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
+					    "no auth_ok within %ld ms (other messages kept coming)",
+					    x->o->timeout_ms);
+				goto out;
+			}
 			memset(&m, 0, sizeof(m));
-			if (eb_wsc_recv(ws, x->o->timeout_ms, &m, &err) != EB_OK) {
+			if (eb_wsc_recv(ws, now >= deadline ? 0 : (long)((deadline - now) / 1000000ULL) + 1,
+					&m, &err) != EB_OK) {
 				snprintf(f->reason, sizeof(f->reason), "WebSocket read: %.200s", err.msg);
 				r = -1;
 				goto out;

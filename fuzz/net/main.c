@@ -24,7 +24,7 @@
 
 #define MAIN_MAX_CATEGORIES 128
 #define MAIN_DEATH_RETRIES 3
-#define MAIN_TARGET_FLAGS (EB_TF_URL | EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TIMEOUT)
+#define MAIN_TARGET_FLAGS (EB_TF_URL | EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TIMEOUT | EB_TF_TLS)
 
 static volatile sig_atomic_t main_stop;
 
@@ -48,6 +48,9 @@ typedef struct main_run {
 	unsigned long findings, harness_errors, cases, file_index, deaths;
 	unsigned long per_family[8];
 	uint64_t shrink_ns;   /* spent shrinking so far */
+	uint64_t deadline_ns; /* the run's total deadline (monotonic) */
+	char incomplete[160]; /* why the run stopped before its cases, or "" */
+	unsigned long next_case; /* the first case not run */
 } main_run;
 
 static const char *const main_families[] = { "sync", "auth", "route", "feed", "tcp",
@@ -82,6 +85,11 @@ static void main_usage(FILE *out)
 "  --runs N                cases to run (default 2000; with --duration: no bound\n"
 "                          but the time)\n"
 "  --duration SECONDS      stop after this long\n"
+"  --deadline SECONDS      the whole run's deadline (default 180, or --duration\n"
+"                          + 60: 180 s with default flags); cases stop early\n"
+"                          enough for it, the reports then say INCOMPLETE with\n"
+"                          the cases not run (exit 1); SIGINT/SIGTERM too, at\n"
+"                          the end of the case running (within --timeout)\n"
 "                          (an answer later than --timeout is a \"hang\" finding)\n"
 "  --batch N               cases between health probes (default 50)\n"
 "Output:\n"
@@ -112,7 +120,12 @@ static void main_usage(FILE *out)
 "invalid server messages. One report case per finding category.\n"
 "Exit status: 0 no findings, 1 findings (or the replayed finding reproduces),\n"
 "2 usage or setup error (also: the server refuses the token, or is not an\n"
-"Early Bird server), 3 target unreachable.\n", eb_target_help(MAIN_TARGET_FLAGS));
+"Early Bird server; a report that cannot be written), 3 target unreachable;\n"
+"an INCOMPLETE run (deadline or signal) is 1.\n"
+"Bounds against a hostile server (docs/FUZZING.md#hostile-servers): every wait\n"
+"ends by --timeout whatever the server sends, response bodies are capped at\n"
+"64 MiB, WebSocket messages at 1 MiB, --replay files at 64 MiB, the run by\n"
+"--deadline.\n", eb_target_help(MAIN_TARGET_FLAGS));
 }
 
 /* Tokens of every auth choice, minted as the target is configured. */
@@ -196,7 +209,15 @@ static bool main_shrink(ebf_ctx *x, main_run *run, const ebf_case *c, ebf_findin
 	if (x->o->shrink_runs == 0 || run->shrink_ns >= budget ||
 	    ebf_case_copy(small, c) != 0)
 		return false;
-	r = ebf_shrink(x, small, f, x->o->shrink_runs, t0 + (budget - run->shrink_ns), &st);
+	{
+		uint64_t until = t0 + (budget - run->shrink_ns);
+		/* shrinking never eats the run's deadline */
+		uint64_t stop = run->deadline_ns - (uint64_t)x->o->timeout_ms * 3000000ULL;
+
+		if (until > stop)
+			until = stop > t0 ? stop : t0;
+		r = ebf_shrink(x, small, f, x->o->shrink_runs, until, &st);
+	}
 	run->shrink_ns += eb_time_mono_ns() - t0;
 	if (!st.reproduced)
 		snprintf(f->note, sizeof(f->note), "not shrunk: did not reproduce on a rerun");
@@ -337,6 +358,16 @@ static int main_report(const ebf_ctx *x, main_run *run, eb_report *rep,
 		main_report_finding(x, rep, &run->cats[i]);
 	if (died)
 		eb_report_set_meta(rep, "stopped", "the server stopped answering");
+	snprintf(buf, sizeof(buf), "%llu s", (unsigned long long)x->o->deadline_s);
+	eb_report_set_meta(rep, "deadline", buf);
+	if (run->incomplete[0]) {
+		const char *ids[1];
+
+		snprintf(buf, sizeof(buf), "fuzz cases %lu-%lu of seed %llu", run->next_case,
+			 total - 1, (unsigned long long)x->o->seed);
+		ids[0] = buf;
+		eb_report_set_incomplete(rep, run->incomplete, ids, 1);
+	}
 	eb_report_finish(rep);
 	eb_report_console_summary(rep, stdout, x->o->verbose);
 	if (x->o->json_path && eb_report_write_json(rep, x->o->json_path, err, sizeof(err))) {
@@ -427,6 +458,7 @@ static int main_parse(int argc, char **argv, ebf_opts *o, char *err, size_t errl
 		{ "--seed", NULL, EB_OPT_U64, &o->seed, 0, (double)UINT64_MAX, "a non-negative integer", NULL, NULL, false },
 		{ "--runs", NULL, EB_OPT_U64, &runs, 1, 100000000, "cases 1-100000000", NULL, NULL, false },
 		{ "--duration", NULL, EB_OPT_U64, &o->duration_s, 1, 86400.0 * 365, "seconds", NULL, NULL, false },
+		{ "--deadline", NULL, EB_OPT_U64, &o->deadline_s, 10, 86400.0 * 365, "seconds 10-31536000", NULL, NULL, false },
 		{ "--batch", NULL, EB_OPT_UINT, &o->batch, 1, 100000, "cases 1-100000", NULL, NULL, false },
 		{ "--findings-dir", NULL, EB_OPT_STR, &o->findings_dir, 0, 0, NULL, NULL, NULL, false },
 		{ "--report-dir", NULL, EB_OPT_STR, &o->report_dir, 0, 0, NULL, NULL, NULL, false },
@@ -472,6 +504,8 @@ static int main_parse(int argc, char **argv, ebf_opts *o, char *err, size_t errl
 	runs_given = runs != 0;
 	/* --duration alone bounds the time, not the default case count */
 	o->runs = runs_given ? (unsigned long)runs : o->duration_s ? 100000000UL : 2000;
+	if (!o->deadline_s)
+		o->deadline_s = o->duration_s ? o->duration_s + 60 : EBF_DEFAULT_DEADLINE_S;
 	o->url = o->target.url.http;
 	o->timeout_ms = o->target.timeout_ms;
 	main_report_paths(o);
@@ -564,13 +598,24 @@ static int main_fuzz(ebf_ctx *x, main_run *run, ebf_case *batch, bool *died)
 	uint64_t start_ns = eb_time_mono_ns(), last_progress = 0;
 	int rc = 0;
 
-	for (unsigned long i = 0; i < o->runs && !main_stop && !*died; i++) {
+	unsigned long i;
+
+	for (i = 0; i < o->runs && !*died; i++) {
 		/* Each case has its own stream: case i is the same whatever ran before. */
 		ebf_rng r = { o->seed * 0x9E3779B97F4A7C15ULL + i * 0xD1B54A32D192ED03ULL + 1 };
 		int res;
 
 		if (o->duration_s && eb_time_mono_ns() - start_ns >= o->duration_s * 1000000000ULL)
 			break;
+		/* a case and its health probe take up to 3 timeouts: none starts
+		 * that could end past the deadline */
+		if (main_stop || eb_time_mono_ns() + (uint64_t)o->timeout_ms * 3000000ULL >=
+				 run->deadline_ns) {
+			snprintf(run->incomplete, sizeof(run->incomplete), "%s",
+				 main_stop ? "interrupted by a signal" :
+				 "the run's total deadline (--deadline) was reached");
+			break;
+		}
 		if (ebf_gen_case(x, &r, i, &batch[n_batch]) != 0) {
 			fprintf(stderr, "ebfuzz: out of memory generating case %lu\n", i);
 			ebf_case_clear(&batch[n_batch]);
@@ -590,6 +635,7 @@ static int main_fuzz(ebf_ctx *x, main_run *run, ebf_case *batch, bool *died)
 			last_progress = eb_time_mono_ns();
 		}
 	}
+	run->next_case = i;
 	for (size_t k = 0; k < n_batch; k++)
 		ebf_case_clear(&batch[k]);
 	main_progress(run, o->runs, start_ns, true);
@@ -617,7 +663,8 @@ static int main_setup(ebf_ctx *x)
 	if (eb_http_global_init() != 0)
 		return EB_EXIT_USAGE;
 	x->http = eb_http_new(o->url, o->timeout_ms);
-	if (!x->http || (!o->target.no_auth && main_tokens(x) != 0))
+	if (!x->http || eb_http_set_tls(x->http, &o->target.tls_opts) != EB_OK ||
+	    (!o->target.no_auth && main_tokens(x) != 0))
 		return EB_EXIT_USAGE;
 	rc = main_preflight(x);
 	if (rc == 0 && o->target.no_auth) {
@@ -671,6 +718,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, main_on_signal);
 	signal(SIGTERM, main_on_signal);
+	if (o.replay_path) {
+		/* a file that is no finding file is a usage error before any
+		 * network traffic (and read under its cap, EBF_FILE_MAX) */
+		ebf_case pre;
+
+		if (ebf_file_load(o.replay_path, &pre, err, sizeof(err)) != 0) {
+			fprintf(stderr, "ebfuzz: %s\n", err);
+			eb_target_clear(&o.target);
+			return EB_EXIT_USAGE;
+		}
+		ebf_case_clear(&pre);
+	}
 	rc = main_setup(&x);
 	if (rc != 0)
 		goto out;
@@ -686,6 +745,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ebfuzz: %s, seed %llu, %lu cases%s, limits %s\n", o.url,
 		(unsigned long long)o.seed, o.runs, o.duration_s ? " (time-bounded)" : "",
 		x.limits_advertised ? "advertised" : "of section 8");
+	run->deadline_ns = eb_time_mono_ns() + o.deadline_s * 1000000000ULL;
 	rep = eb_report_new("ebfuzz", EB_KIT_VERSION, o.url, cmdline);
 	if (!rep || main_fuzz(&x, run, batch, &died) != 0) {
 		eb_report_free(rep);
@@ -699,7 +759,9 @@ int main(int argc, char **argv)
 	printf("ebfuzz: %lu cases, %lu findings in %zu categories%s%s\n", run->cases,
 	       run->findings, run->n_cats, run->n_cats ? "; files under " : "",
 	       run->n_cats ? o.findings_dir : "");
-	rc = run->findings ? EB_EXIT_FAIL : EB_EXIT_OK;
+	rc = run->findings || run->incomplete[0] ? EB_EXIT_FAIL : EB_EXIT_OK;
+	if (run->incomplete[0])
+		fprintf(stderr, "ebfuzz: %s; the reports are marked INCOMPLETE\n", run->incomplete);
 out:
 	main_cleanup(&x, run, batch);
 	eb_target_clear(&o.target);
