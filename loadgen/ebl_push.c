@@ -7,6 +7,7 @@
  * notification that overtakes the HTTP response still finds its push.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,7 +56,11 @@ static void push_one(pusher *p, uint32_t s, uint64_t intended, uint64_t seq)
 	uint64_t ver = cur + 1;
 	ebl_push_rec *r = &shm->recs[(size_t)s * shm->ring + (ver & (shm->ring - 1))];
 	record_fanout(ps, r);
-	__atomic_store_n(&r->version, 0, __ATOMIC_RELEASE);
+	/* Seqlock writer (readers: ebl_ws.c): version 0 first, and a release
+	 * fence so no field store below is seen before it (a release store
+	 * orders only what precedes it); the new version last, released. */
+	EBL_ST(&r->version, 0);
+	atomic_thread_fence(memory_order_release);
 	EBL_ST(&r->intended_ns, intended);
 	EBL_ST(&r->commit_ns, 0);
 	EBL_ST(&r->n_recv, 0);

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -111,8 +112,12 @@ uint64_t ebl_missed(const ebl_config *cfg, ebl_shm *shm, uint32_t store,
 	uint64_t v = top;
 	while (v > last && top - v < shm->ring) {
 		const ebl_push_rec *r = &shm->recs[(size_t)store * shm->ring + (v & (shm->ring - 1))];
+		/* seqlock reader (writer: ebl_push.c): version, field, fence,
+		 * version again */
+		uint64_t v0 = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE);
 		uint64_t cn = EBL_LD(&r->commit_ns);
-		if (EBL_LD(&r->version) == v && cn != 0 && cn <= cut)
+		atomic_thread_fence(memory_order_acquire);
+		if (v0 == v && EBL_LD(&r->version) == v && cn != 0 && cn <= cut)
 			break;
 		v--;
 	}
@@ -162,7 +167,10 @@ static void on_notification(ebl_worker *w, ebl_conn *c, unsigned j, uint64_t v,
 			continue;
 		}
 		uint64_t intended = EBL_LD(&r->intended_ns);
-		if (__atomic_load_n(&r->version, __ATOMIC_ACQUIRE) != ver) {
+		/* the field is read before the second look at the version: an
+		 * acquire load would not keep it there, a fence does */
+		atomic_thread_fence(memory_order_acquire);
+		if (EBL_LD(&r->version) != ver) {
 			EBL_INC(&st->c.notif_unmatched);
 			continue;
 		}
