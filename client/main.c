@@ -60,7 +60,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit codes: 0 success, 1 a change was rejected, 2 usage or setup error,\n"
 		"3 the server did not take the change in time.\n",
-		eb_target_help(EB_TF_URL | EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TIMEOUT));
+		eb_target_help(EB_TF_URL | EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TIMEOUT | EB_TF_TLS));
 }
 
 static int opt_defect(void *ctx, const char *val, char *err, size_t errlen)
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 	int first = 1, rc;
 
 	memset(&o, 0, sizeof o);
-	eb_target_init(&o.target, EB_TF_URL | EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TIMEOUT);
+	eb_target_init(&o.target, EB_TF_URL | EB_TF_JWT | EB_TF_NO_AUTH | EB_TF_TIMEOUT | EB_TF_TLS);
 	rc = main_parse(argc, argv, &o, &first);
 	if (rc != EB_EXIT_OK) {
 		eb_target_clear(&o.target);

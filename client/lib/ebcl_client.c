@@ -76,6 +76,8 @@ typedef struct store_ctl {
 struct ebcl_client {
 	ebcl_config cfg;
 	char *url_text, *data_path;
+	char *cacert;             /* cfg.tls.cacert, copied */
+	eb_tls_ctx *tls;          /* https://: the socket's TLS context */
 	eb_url url;
 	double scale;
 	bool defects[EBCL_DEFECT_COUNT];
@@ -337,6 +339,13 @@ static int cl_req_launch(ebcl_client *c, ebcl_req *r)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, cl_header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	/* https: the socket's trust (eb_tls.h) for HTTP too */
+	if (c->cacert != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+	if (c->cfg.tls.insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	r->hdrs = curl_slist_append(r->hdrs, "Accept: application/json");
 	r->hdrs = curl_slist_append(r->hdrs, "Expect:");
 	if (r->kind != REQ_LIMITS && c->token != NULL && c->token[0] != '\0') {
@@ -901,8 +910,8 @@ static void cl_attempt(ebcl_client *c)
 	eb_err err;
 	eb_wsc *ws = NULL;
 	/* url.ws carries the base path; eb_wsc prefixes it. */
-	if (eb_wsc_connect_start(c->url.ws, "/api/sync/notifications", NULL, 0, &ws,
-				 &err) != EB_OK) {
+	if (eb_wsc_connect_start_tls(c->url.ws, "/api/sync/notifications", c->tls, NULL, 0,
+				     &ws, &err) != EB_OK) {
 		cl_enter_polling(c, 0, err.msg);
 		return;
 	}
@@ -1251,14 +1260,17 @@ ebcl_client *ebcl_client_new(const ebcl_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "bad url %s: %s", cfg->url, e.msg);
 		goto fail;
 	}
-	if (c->url.tls) {
-		snprintf(err, errlen, "bad url %s: TLS is not supported", cfg->url);
-		goto fail;
-	}
 	c->url_text = strdup(cfg->url);
 	if (c->url_text == NULL)
 		goto nomem;
 	c->cfg.url = c->url_text;
+	if (cfg->tls.cacert != NULL && (c->cacert = strdup(cfg->tls.cacert)) == NULL)
+		goto nomem;
+	c->cfg.tls.cacert = c->cacert;
+	if (c->url.tls && eb_tls_ctx_new(&c->cfg.tls, &c->tls, &e) != EB_OK) {
+		snprintf(err, errlen, "%s", e.msg);
+		goto fail;
+	}
 	if (cfg->data_file != NULL) {
 		c->data_path = strdup(cfg->data_file);
 		if (c->data_path == NULL)
@@ -1331,6 +1343,8 @@ void ebcl_client_free(ebcl_client *c)
 	free(c->token);
 	free(c->url_text);
 	free(c->data_path);
+	free(c->cacert);
+	eb_tls_ctx_free(c->tls);
 	free(c);
 }
 

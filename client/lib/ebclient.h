@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "eb_tls.h"
+
 #define EBCL_VERSION "1.0.0"
 
 typedef struct ebcl_client ebcl_client;
@@ -123,11 +125,13 @@ typedef struct ebcl_config {
 	ebcl_activity activity; /* initial activity */
 	const char *data_file;  /* SQLite file for the queue; NULL: in memory */
 	uint64_t seed;          /* jitter seed; 0: from getrandom */
+	eb_tls_opts tls;        /* https:// urls: --cacert (copied), --insecure */
 	ebcl_callbacks cb;
 } ebcl_config;
 
 /* Creates a stopped client for cfg (strings are copied). NULL with a message
- * in err on a bad url, an unreadable data file or no memory. Free with
+ * in err on a bad url, an unreadable data file, a --cacert without a
+ * certificate or no memory. Free with
  * ebcl_client_free. */
 ebcl_client *ebcl_client_new(const ebcl_config *cfg, char *err, size_t errlen);
 
