@@ -37,7 +37,7 @@ ifeq ($(V),1)
 Q :=
 endif
 
-PKGS := libwebsockets libcjson libcurl libjwt sqlite3 openssl check
+PKGS := libwebsockets libcjson libcurl libjwt sqlite3 libpq openssl check
 # Recursive on purpose: expanded when a recipe runs, after deps are installed.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm

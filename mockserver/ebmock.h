@@ -72,6 +72,9 @@ size_t ebmock_notify_pss_size(void);
 /* ebm_wake_fn of the core: re-arms writable and timer of one session. */
 void ebmock_notify_wake(void *glue, void *user);
 
+/* http_wake of the core (--backend): user is the wsi of a pending request. */
+void ebmock_http_wake(void *glue, void *user);
+
 /* Liveness of a notification socket, lws's default rule: a ping after this
  * long without a sign of life (open, pong), a hang-up if still nothing at
  * the second mark. Kept by proto_notify.c in its timer heap; lws's own

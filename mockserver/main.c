@@ -6,6 +6,7 @@
  */
 #include "ebmock.h"
 #include "core/ebm_evlog.h"
+#include "core/ebm_backend.h"
 #include "eb_file.h"
 #include "eb_target.h"
 
@@ -74,6 +75,8 @@ static void main_tick(lws_sorted_usec_list_t *sul)
 {
 	ebmock_glue *g = lws_container_of(sul, ebmock_glue, tick);
 
+	ebm_server_poll(g->srv);   /* --backend: a wake lost before the loop ran */
+
 	if (g_stop && !g->shutting_down)
 		begin_shutdown(g);
 	else if (g->shutting_down && g->shutdown_waiting > 0)
@@ -85,6 +88,16 @@ static void main_tick(lws_sorted_usec_list_t *sul)
 		return;
 	}
 	lws_sul_schedule(g->ctx, 0, &g->tick, main_tick, TICK_US);
+}
+
+/* --backend: the database thread has results; only wakes the loop (the
+ * context may not exist yet: the loop's own poll picks them up then). */
+static void main_backend_wake(void *arg)
+{
+	ebmock_glue *g = arg;
+	struct lws_context *c = __atomic_load_n(&g->ctx, __ATOMIC_ACQUIRE);
+	if (c)
+		lws_cancel_service(c);
 }
 
 static void usage(FILE *f)
@@ -118,6 +131,8 @@ static void usage(FILE *f)
 "  --jwt-leeway SECONDS      clock leeway for exp/nbf, at most 60 (default 5)\n"
 "Storage:\n"
 "  --data FILE               SQLite file (WAL, synchronous=FULL); default: memory\n"
+"  --backend URL             PostgreSQL (libpq URI, e.g. postgresql:///eb?host=/run/pg):\n"
+"                            every ebmock on one database is one server (docs/EBMOCK.md)\n"
 "Limits (defaults of PROTOCOL.md section 8):\n"
 "  --max-body-bytes N        (1048576)      --max-changes N           (500)\n"
 "  --max-path-segments N     (32)           --max-segment-bytes N     (256)\n"
@@ -148,7 +163,7 @@ static void usage(FILE *f)
 
 enum {
 	O_HOST = 1000, O_PORT, O_PORT_FILE, O_NO_AUTH, O_JWT_SECRET, O_JWT_PUB,
-	O_JWT_ISS, O_JWT_AUD, O_JWT_LEEWAY, O_DATA, O_COALESCE, O_SKEW,
+	O_JWT_ISS, O_JWT_AUD, O_JWT_LEEWAY, O_DATA, O_BACKEND, O_COALESCE, O_SKEW,
 	O_MAX_BODY, O_MAX_CHANGES, O_MAX_SEGS, O_MAX_SEG_BYTES, O_MAX_VALUE,
 	O_MAX_DEPTH, O_MAX_ID, O_MAX_FRAME, O_MAX_PAGE, O_MAX_SUBS, O_RATE_HTTP,
 	O_RATE_HTTP_BURST, O_RATE_WS, O_RATE_WS_BURST, O_AUTH_TIMEOUT, O_PING,
@@ -171,6 +186,7 @@ static const struct option long_opts[] = {
 	{ "jwt-audience", required_argument, NULL, O_JWT_AUD },
 	{ "jwt-leeway", required_argument, NULL, O_JWT_LEEWAY },
 	{ "data", required_argument, NULL, O_DATA },
+	{ "backend", required_argument, NULL, O_BACKEND },
 	{ "coalesce-ms", required_argument, NULL, O_COALESCE },
 	{ "timestamp-skew-ms", required_argument, NULL, O_SKEW },
 	{ "max-body-bytes", required_argument, NULL, O_MAX_BODY },
@@ -270,6 +286,7 @@ int main(int argc, char **argv)
 	ebm_config cfg;
 	ebmock_glue glue;
 	const char *evlog_path = NULL;
+	const char *backend_url = NULL;   /* --backend, never printed (password) */
 	uint64_t evlog_max = EBM_EVLOG_DEFAULT_MAX;
 	ebm_evlog *evlog = NULL;
 	const char *host = "127.0.0.1", *port_file = NULL, *pem_path = NULL;
@@ -329,6 +346,7 @@ int main(int argc, char **argv)
 			cfg.jwt_leeway_s = (unsigned)v;
 			break;
 		case O_DATA: cfg.data_path = optarg; break;
+		case O_BACKEND: backend_url = optarg; break;
 		case O_COALESCE: LIMIT_OPT(coalesce_ms, 0, 250); break;
 		case O_SKEW: LIMIT_OPT(timestamp_skew_ms, 0, 86400000ULL * 365); break;
 		case O_MAX_BODY: LIMIT_OPT(max_body_bytes, 1, 1ULL << 30); break;
@@ -474,6 +492,15 @@ bad_value:
 		fprintf(stderr, "ebmock: %s\n", err.msg);
 		goto out;
 	}
+	if (backend_url && cfg.data_path) {
+		fprintf(stderr, "ebmock: --data and --backend exclude each other (try --help)\n");
+		goto out;
+	}
+	if (backend_url && ebm_server_open_pg(glue.srv, backend_url, main_backend_wake, &glue,
+					      ebmock_http_wake, &err) != EB_OK) {
+		fprintf(stderr, "ebmock: --backend: %s\n", err.msg);
+		goto out;
+	}
 	if (evlog_path) {
 		if (ebm_evlog_open(evlog_path, evlog_max, &evlog, &err) != EB_OK) {
 			fprintf(stderr, "ebmock: %s\n", err.msg);
@@ -570,7 +597,7 @@ bad_value:
 	}
 	fprintf(stderr, "ebmock: listening on %s://%s:%d (pid %ld, %s store)\n",
 		tls_cert ? "https" : "http", host, bound, (long)getpid(),
-		cfg.data_path ? cfg.data_path : "memory");
+		backend_url ? "postgresql" : cfg.data_path ? cfg.data_path : "memory");
 
 	if (glue.evlib) {
 		/* lws_service runs libev's loop; main_tick ends it */
@@ -582,6 +609,7 @@ bad_value:
 		while (!g_stop) {
 			if (lws_service(glue.ctx, 250) < 0)
 				break;
+			ebm_server_poll(glue.srv);
 		}
 		/* WS-CLOSE-1: close every socket with 1001, give them a moment */
 		begin_shutdown(&glue);

@@ -7,6 +7,7 @@
  */
 #include "ebmock.h"
 #include "core/ebm_evlog.h"
+#include "core/ebm_backend.h"
 #include "eb_ids.h"
 
 #include <stdint.h>
@@ -22,6 +23,7 @@
 
 typedef struct http_pss {
 	ebm_http_ctx *ctx;
+	ebm_http_ctx *pending;    /* waits for the database (--backend) */
 	char *path;
 	char *query;
 	char *auth;
@@ -166,6 +168,7 @@ static void http_fill_req(http_pss *p, ebm_http_req *req, bool with_body)
 static void http_pss_clear(http_pss *p)
 {
 	ebm_http_ctx_free(p->ctx);
+	ebm_http_ctx_free(p->pending);
 	free(p->path);
 	free(p->query);
 	free(p->auth);
@@ -276,11 +279,26 @@ static void http_event(struct lws *wsi, const http_pss *p, int status)
 	ebm_ev_end(l, &e);
 }
 
+/* The core left the request waiting for the database (--backend): keep
+ * its context; ebmock_http_wake or the deadline's timer resumes it. */
+static bool http_park(struct lws *wsi, http_pss *p)
+{
+	ebm_server *srv = ebmock_glue_of(wsi)->srv;
+	p->pending = ebm_http_pending_take(srv, wsi);
+	if (!p->pending)
+		return false;
+	uint64_t now = ebm_mono_ms(), dl = ebm_http_ctx_deadline_ms(p->pending);
+	lws_set_timer_usecs(wsi, (lws_usec_t)(dl > now ? dl - now : 1) * 1000);
+	return true;
+}
+
 /* The response is decided: keep it and ask for WRITEABLE (now, after the
  * fault delay, or never when stalled). */
 static int http_respond(struct lws *wsi, http_pss *p)
 {
 	ebm_server *srv = ebmock_glue_of(wsi)->srv;
+	if (http_park(wsi, p))
+		return 0;
 	p->have_resp = true;
 	if (p->resp.reset) {
 		/* the httpResetMs fault: no answer at all, a network error */
@@ -670,6 +688,26 @@ out:
 	return rc;
 }
 
+void ebmock_http_wake(void *glue, void *user)
+{
+	(void)glue;
+	lws_callback_on_writable(user);
+}
+
+/* A pending request's job is done (or its deadline came). */
+static int http_resume(struct lws *wsi, http_pss *p)
+{
+	ebm_http_req req;
+	http_fill_req(p, &req, true);
+	if (!ebm_http_resume(ebmock_glue_of(wsi)->srv, p->pending, &req, &p->resp)) {
+		uint64_t now = ebm_mono_ms(), dl = ebm_http_ctx_deadline_ms(p->pending);
+		lws_set_timer_usecs(wsi, (lws_usec_t)(dl > now ? dl - now : 1) * 1000);
+		return 0;
+	}
+	p->pending = NULL;
+	return http_respond(wsi, p);
+}
+
 int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			 void *user, void *in, size_t len)
 {
@@ -706,15 +744,23 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return -1;   /* lingering: the rest was read, close now */
 		p->body_end = true;
 		return http_on_body_done(wsi, p);
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* the database thread has results (--backend) */
+		ebm_server_poll(ebmock_glue_of(wsi)->srv);
+		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return ebmock_confirm_upgrade(wsi);
 	case LWS_CALLBACK_TIMER:
+		if (p && p->pending)
+			return http_resume(wsi, p);
 		if (p && p->have_resp)
 			lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (!p)
 			return -1;
+		if (p->pending)
+			return http_resume(wsi, p);
 		return http_writeable(wsi, p);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:

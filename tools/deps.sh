@@ -3,12 +3,12 @@
 # Run by `make` and `make test` on a fresh machine; `make deps` runs it by hand.
 set -eu
 
-PACKAGES="build-essential pkg-config libwebsockets-dev libcjson-dev check \
+PACKAGES="libpq-dev postgresql build-essential pkg-config libwebsockets-dev libcjson-dev check \
 libsubunit-dev libcurl4-openssl-dev libjwt-dev libsqlite3-dev libssl-dev \
 clang libclang-rt-dev valgrind curl openssl wrk libxml2-utils shellcheck cppcheck"
 
 missing=""
-for pc in libwebsockets libcjson check libcurl libjwt sqlite3 openssl; do
+for pc in libwebsockets libcjson check libcurl libjwt sqlite3 libpq openssl; do
 	if ! pkg-config --exists "$pc" 2>/dev/null; then
 		missing="$missing $pc"
 	fi
@@ -18,6 +18,10 @@ for cmd in gcc clang pkg-config valgrind curl openssl wrk xmllint shellcheck cpp
 		missing="$missing $cmd"
 	fi
 done
+# the PostgreSQL server for the cluster tests (tools/pg-tmp.sh): not on PATH
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	missing="$missing postgresql"
+fi
 if [ -z "$missing" ]; then
 	exit 0
 fi

@@ -8,6 +8,7 @@
  * allows (steps 1-6), ebm_http_finish the rest once the body is complete.
  */
 #include "ebm_int.h"
+#include "ebm_backend.h"
 #include "ebm_evlog.h"
 #include "ebm_faults.h"
 
@@ -35,7 +36,20 @@ struct ebm_http_ctx {
 	uint64_t max_body;
 	bool deferred;          /* check-order-wrong: steps 2-6 after the body */
 	uint32_t delay_ms;
+	/* shared backend (ebm_backend.h): the job the request waits for */
+	ebm_job *job;
+	bool refreshed;         /* the store was read from the database */
+	bool committing;        /* job is the commit */
+	bool replay;            /* committed: answered as the duplicates it now is */
+	unsigned retries;       /* commits lost to another node's */
+	uint64_t deadline_ms;
+	void *user;             /* the glue's handle, for http_wake */
 };
+
+/* A request waits at most this long for the database, then 503. */
+#define EBM_PENDING_MS 4000u
+/* Commits of one request lost to other nodes' before it gives up (503). */
+#define EBM_COMMIT_RETRIES 50u
 
 void ebm_http_ctx_free(ebm_http_ctx *ctx)
 {
@@ -43,6 +57,7 @@ void ebm_http_ctx_free(ebm_http_ctx *ctx)
 		return;
 	eb_claims_free(ctx->claims);
 	free(ctx->subject);
+	ebm_job_release(ctx->job);
 	free(ctx);
 }
 
@@ -687,7 +702,7 @@ typedef enum { CH_NEW = 0, CH_DUP, CH_CONFLICT } ebm_ch_class;
 /* Commits changes[0..n) of req (only the new ones; duplicates and internal
  * duplicates skipped): used by sync and by the partial-batch defect. Fills
  * cls (n entries), the skip list for the response and the new version. */
-static eb_rc commit_batch(ebm_server *srv, const ebm_http_ctx *ctx,
+static eb_rc commit_batch(ebm_server *srv, ebm_http_ctx *ctx,
 			  eb_sync_request *req, size_t n, const ebm_ch_class *cls,
 			  uint64_t *new_version, eb_err *err)
 {
@@ -738,6 +753,16 @@ static eb_rc commit_batch(ebm_server *srv, const ebm_http_ctx *ctx,
 	}
 	if (bump)
 		v = cur + 1;
+	if (srv->be->remote) {
+		/* the database decides (ebm_pg.c); the request waits for it */
+		ctx->job = ebm_pg_commit(srv, st->id, cur, batch, n_new, v, ctx->subject);
+		ctx->committing = ctx->job != NULL;
+		ctx->deadline_ms = ebm_mono_ms() + EBM_PENDING_MS;
+		if (!ctx->job)
+			rc = eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, EB_CODE_INTERNAL, -1,
+					"out of memory");
+		goto out;
+	}
 	rc = ebm_store_commit(srv, st, batch, n_new, v, err);
 	if (rc == EB_OK)
 		*new_version = v;
@@ -830,7 +855,7 @@ static eb_rc classify(ebm_server *srv, const ebm_http_ctx *ctx,
 
 /* partial-batch: on a per-change failure at index k, the changes before it
  * are committed anyway (and the error is still returned). */
-static void partial_commit(ebm_server *srv, const ebm_http_ctx *ctx,
+static void partial_commit(ebm_server *srv, ebm_http_ctx *ctx,
 			   const char *body, size_t len, const eb_problems *probs,
 			   eb_sync_request *req)
 {
@@ -842,7 +867,7 @@ static void partial_commit(ebm_server *srv, const ebm_http_ctx *ctx,
 	for (size_t i = 0; probs && i < probs->n; i++)
 		if (probs->items[i].index >= 0 && (k < 0 || probs->items[i].index < k))
 			k = probs->items[i].index;
-	if (k <= 0)
+	if (k <= 0 || srv->be->remote)
 		return;
 	if (!req) {
 		if (eb_json_parse(body, len, 1000, &root, NULL) != EB_OK)
@@ -910,7 +935,7 @@ static void ev_sync_request(ebm_http_resp *resp, const eb_sync_request *sreq)
 	resp->ev.change_ids = p;
 }
 
-static void handle_sync(ebm_server *srv, const ebm_http_ctx *ctx,
+static void handle_sync(ebm_server *srv, ebm_http_ctx *ctx,
 			const ebm_http_req *req, ebm_http_resp *resp)
 {
 	const eb_limits *lim = &srv->cfg.limits;
@@ -1015,7 +1040,8 @@ static void handle_sync(ebm_server *srv, const ebm_http_ctx *ctx,
 	for (size_t i = 0; i < sreq->n; i++)
 		if (cls[i] == CH_DUP)
 			n_dups++;
-	srv->m.duplicates_total += n_dups;
+	if (!ctx->replay)
+		srv->m.duplicates_total += n_dups;
 	uint64_t nv = cur;
 	rc = commit_batch(srv, ctx, sreq, sreq->n, cls, &nv, &err);
 	if (rc != EB_OK) {
@@ -1023,10 +1049,12 @@ static void handle_sync(ebm_server *srv, const ebm_http_ctx *ctx,
 			   err.msg, NULL, -1);
 		goto out;
 	}
+	if (ctx->job)
+		goto out;   /* the commit is the database's: ebm_http_resume */
 	st = ebm_store_find(srv, ctx->r.store_id);
 	if (nv > cur)
 		ebm_notify_commit(srv, st, cur, ctx->subject, false);
-	else if (st && sreq->n && n_dups == sreq->n &&
+	else if (st && sreq->n && n_dups == sreq->n && !ctx->replay &&
 		 ebm_defect_on(srv, EBM_DEFECT_NOTIFY_DUPLICATE))
 		ebm_notify_commit(srv, st, cur, ctx->subject, true);
 	/* SYNC-5: leave out what this request pushed, committed or duplicate */
@@ -1187,6 +1215,22 @@ static bool api_faults(ebm_server *srv, ebm_http_resp *resp)
 	return false;
 }
 
+/* Shared backend: the request first waits for its store's changes from the
+ * database (a change acknowledged by another node is in this read), then
+ * runs on the memory copy like on every backend. true: ctx is parked in
+ * srv->pending (ebm_http_pending_take). */
+static bool park_for_refresh(ebm_server *srv, ebm_http_ctx *ctx)
+{
+	if (!srv->be->remote || ctx->refreshed)
+		return false;
+	ebm_store *st = ebm_store_find(srv, ctx->r.store_id);
+	ctx->job = ebm_pg_refresh(srv, ctx->r.store_id, st ? st->version : 0);
+	ctx->deadline_ms = ebm_mono_ms() + EBM_PENDING_MS;
+	/* without a job (no memory) the deadline answers 503 */
+	srv->pending = ctx;
+	return true;
+}
+
 static ebm_http_step http_begin(ebm_server *srv, const ebm_http_req *req,
 				ebm_http_ctx **ctxp, ebm_http_resp *resp)
 {
@@ -1297,6 +1341,8 @@ static ebm_http_step http_begin(ebm_server *srv, const ebm_http_req *req,
 		return EBM_HTTP_DONE;
 	}
 	if (r.kind == EB_ROUTE_CHANGES) {
+		if (park_for_refresh(srv, ctx))
+			return EBM_HTTP_DONE;   /* pending: ebm_http_resume */
 		handle_changes(srv, ctx, req, resp);
 		ebm_http_ctx_free(ctx);
 		return EBM_HTTP_DONE;
@@ -1351,7 +1397,13 @@ static void http_finish(ebm_server *srv, ebm_http_ctx *ctx,
 		if (pre_checks(srv, req, ctx, (int64_t)req->body_len, resp))
 			goto out;
 	}
+	if (park_for_refresh(srv, ctx))
+		return;
 	handle_sync(srv, ctx, req, resp);
+	if (ctx->job) {
+		srv->pending = ctx;   /* the commit: ebm_http_resume */
+		return;
+	}
 out:
 	ebm_http_ctx_free(ctx);
 }
@@ -1383,7 +1435,7 @@ ebm_http_step ebm_http_begin(ebm_server *srv, const ebm_http_req *req,
 	ebm_http_step st = http_begin(srv, req, ctxp, resp);
 	if (st == EBM_HTTP_NEED_BODY)
 		ev_clear(resp);   /* finish fills it again */
-	else if (st == EBM_HTTP_DONE)
+	else if (st == EBM_HTTP_DONE && !srv->pending)
 		answer_done(srv, resp);
 	return st;
 }
@@ -1404,11 +1456,89 @@ void ebm_http_finish(ebm_server *srv, ebm_http_ctx *ctx,
 	char *sub = ebm_evlog_of(srv) && ctx && ctx->claims ? strdup(ctx->claims->sub) : NULL;
 	ev_clear(resp);
 	http_finish(srv, ctx, req, resp);
+	if (srv->pending) {
+		free(sub);   /* ebm_http_resume answers */
+		return;
+	}
 	if (!resp->ev.subject)
 		resp->ev.subject = sub;
 	else
 		free(sub);
 	answer_done(srv, resp);
+}
+
+ebm_http_ctx *ebm_http_pending_take(ebm_server *srv, void *user)
+{
+	ebm_http_ctx *ctx = srv->pending;
+	srv->pending = NULL;
+	if (ctx) {
+		ctx->user = user;
+		ebm_job_set_user(ctx->job, user);
+	}
+	return ctx;
+}
+
+uint64_t ebm_http_ctx_deadline_ms(const ebm_http_ctx *ctx)
+{
+	return ctx->deadline_ms;
+}
+
+bool ebm_http_resume(ebm_server *srv, ebm_http_ctx *ctx,
+		     const ebm_http_req *req, ebm_http_resp *resp)
+{
+	char msg[200] = "";
+	ebm_job_status js = ctx->job ? ebm_job_status_of(ctx->job, msg, sizeof msg)
+				     : EBM_JOB_FAILED;
+	if (js == EBM_JOB_RUNNING) {
+		if (ebm_mono_ms() < ctx->deadline_ms)
+			return false;
+		js = EBM_JOB_FAILED;
+		snprintf(msg, sizeof msg, "the database did not answer within %u ms",
+			 EBM_PENDING_MS);
+	}
+	char *sub = ebm_evlog_of(srv) && ctx->claims ? strdup(ctx->claims->sub) : NULL;
+	ebm_http_resp_clear(resp);
+	resp->route = ctx->route;
+	resp->delay_ms = ctx->delay_ms;
+	ebm_job_release(ctx->job);
+	ctx->job = NULL;
+	if (ctx->committing) {
+		ctx->committing = false;
+		if (js == EBM_JOB_OK)
+			ctx->replay = true;   /* its changes are in the copy now */
+		else if (js == EBM_JOB_CONFLICT && ++ctx->retries > EBM_COMMIT_RETRIES) {
+			js = EBM_JOB_FAILED;
+			snprintf(msg, sizeof msg, "the store is too busy (%u commits lost)",
+				 EBM_COMMIT_RETRIES);
+		}
+	}
+	if (js == EBM_JOB_FAILED) {
+		if (!msg[0])
+			snprintf(msg, sizeof msg, "database unavailable");
+		resp->retry_after_s = 1;
+		resp_error(srv, resp, EB_CODE_UNAVAILABLE, msg, NULL, -1);
+		goto done;
+	}
+	ctx->refreshed = true;
+	if (ctx->route == EBM_R_CHANGES) {
+		handle_changes(srv, ctx, req, resp);
+		goto done;
+	}
+	handle_sync(srv, ctx, req, resp);
+	if (ctx->job) {
+		/* judged again and committing again (or for the first time) */
+		ebm_job_set_user(ctx->job, ctx->user);
+		free(sub);
+		return false;
+	}
+done:
+	if (!resp->ev.subject)
+		resp->ev.subject = sub;
+	else
+		free(sub);
+	answer_done(srv, resp);
+	ebm_http_ctx_free(ctx);
+	return true;
 }
 
 ebm_http_step ebm_http_handle(ebm_server *srv, const ebm_http_req *req,

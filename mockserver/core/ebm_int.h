@@ -42,6 +42,10 @@ struct ebm_store {
 	size_t n_subs;
 	ebm_store *hnext;
 	bool persisted;        /* has a row in the stores table */
+	/* remote backend (ebm_pg.c): newest version a NOTIFY announced, and
+	 * whether a refresh of this store is in flight */
+	uint64_t seen_version;
+	bool refreshing;
 };
 
 /* Queued WebSocket reply. */
@@ -120,6 +124,23 @@ typedef struct ebm_notif_cache {
 	char text[EB_STORE_ID_MAX + 96];
 } ebm_notif_cache;
 
+/* The storage backend behind the stores (ebm_store.c: memory, SQLite;
+ * ebm_pg.c: PostgreSQL). The protocol logic (ebm_http.c) runs on the
+ * in-memory copy of every backend; a remote backend (shared by several
+ * nodes) also needs that copy refreshed before a request reads it, and
+ * commits through an asynchronous job (ebm_job) instead of in place. */
+typedef struct ebm_job ebm_job;
+typedef struct ebm_backend_ops {
+	const char *name;
+	bool remote;
+	/* local backends: makes the batch durable before it is appended */
+	eb_rc (*commit)(ebm_server *srv, ebm_store *st, const eb_change *batch,
+			size_t n, uint64_t new_version, eb_err *err);
+	eb_rc (*drop)(ebm_server *srv, const char *id, eb_err *err);
+	eb_rc (*set_version)(ebm_server *srv, ebm_store *st, uint64_t v, eb_err *err);
+	void (*close)(ebm_server *srv);
+} ebm_backend_ops;
+
 struct ebm_server {
 	ebm_config cfg;                /* strings point into owned copies below */
 	char *own_secret, *own_pem, *own_issuer, *own_audience, *own_data,
@@ -141,6 +162,10 @@ struct ebm_server {
 	ebm_metrics m;
 	ebm_notif_cache notif;         /* ebm_ws.c, the fan-out pass */
 	struct ebm_evlog *evlog;       /* borrowed, NULL: no event log */
+	const ebm_backend_ops *be;     /* never NULL (memory by default) */
+	struct ebm_pg *pg;             /* ebm_pg.c, NULL without --backend */
+	ebm_wake_fn http_wake;         /* a pending request's job is done */
+	ebm_http_ctx *pending;         /* left waiting by the last call */
 };
 
 /* store (ebm_store.c) */
@@ -157,6 +182,43 @@ size_t ebm_store_first_after(const ebm_store *st, uint64_t v);
 eb_rc ebm_store_commit(ebm_server *srv, ebm_store *st, eb_change *batch,
 		       size_t n, uint64_t new_version, eb_err *err);
 eb_rc ebm_store_open_db(ebm_server *srv, const char *path, eb_err *err);
+/* The backend of a server without --data or --backend. */
+const ebm_backend_ops *ebm_store_memory_ops(void);
+/* Appends in memory only (the backend already has them): moves the
+ * members out of batch. index false: the ids are not entered in the
+ * change-id index (the cluster-idempotency-per-node defect). */
+eb_rc ebm_store_append(ebm_store *st, eb_change *batch, size_t n,
+		       uint64_t new_version, bool index);
+/* A stored change back from the JSON the backends keep. */
+eb_rc ebm_store_change_from_json(const char *js, size_t len, uint64_t version,
+				 eb_change *c);
+/* The JSON a backend keeps for a change (without its version), malloc'd. */
+char *ebm_store_change_json(const eb_change *c);
+
+/* remote backend jobs (ebm_pg.c). A job is submitted from the loop thread,
+ * run by the database thread, and applied to the memory copy by
+ * ebm_server_poll (ebm_backend.h) in the loop thread, which then marks it
+ * done and wakes its request. */
+typedef enum ebm_job_status {
+	EBM_JOB_RUNNING = 0,
+	EBM_JOB_OK,          /* refresh read / commit committed */
+	EBM_JOB_CONFLICT,    /* commit: the store moved on (or the id is taken);
+	                      * the newer changes were read and applied */
+	EBM_JOB_FAILED       /* database unreachable or error: 503 */
+} ebm_job_status;
+/* Reads the changes of store after version `after` into the memory copy. */
+ebm_job *ebm_pg_refresh(ebm_server *srv, const char *store, uint64_t after);
+/* Commits batch (moved out; versions set) if the store is still at
+ * expected; NULL on allocation failure. */
+ebm_job *ebm_pg_commit(ebm_server *srv, const char *store, uint64_t expected,
+		       eb_change *batch, size_t n, uint64_t new_version,
+		       const char *subject);
+/* Status; the message of a failure in msg (may be NULL). */
+ebm_job_status ebm_job_status_of(const ebm_job *j, char *msg, size_t cap);
+/* The glue's handle woken (http_wake) when the job is done. */
+void ebm_job_set_user(ebm_job *j, void *user);
+/* The request no longer waits: freed now when done, else when it is. */
+void ebm_job_release(ebm_job *j);
 void ebm_store_close_all(ebm_server *srv);
 
 /* auth (ebm_auth.c): verifies a token with the defects that loosen it, and

@@ -193,6 +193,9 @@ static eb_rc st_append(ebm_store *st, eb_change *batch, size_t n,
 	return EB_OK;
 }
 
+static eb_rc st_change_from_json(const cJSON *j, eb_change *c);
+static const ebm_backend_ops st_sqlite_ops;
+
 /* ---- SQLite ---------------------------------------------------------------- */
 
 static eb_rc st_db_err(ebm_server *srv, eb_err *err, const char *what)
@@ -213,67 +216,120 @@ static eb_rc st_exec(ebm_server *srv, const char *sql, eb_err *err)
 	return EB_OK;
 }
 
-eb_rc ebm_store_commit(ebm_server *srv, ebm_store *st, eb_change *batch,
-		       size_t n, uint64_t new_version, eb_err *err)
+char *ebm_store_change_json(const eb_change *c)
+{
+	eb_change t = *c;
+	t.has_version = false;   /* the version is a column of its own */
+	cJSON *j = eb_change_to_json(&t);
+	char *json = j ? ebm_print(j) : NULL;
+	cJSON_Delete(j);
+	return json;
+}
+
+static eb_rc sqlite_commit(ebm_server *srv, ebm_store *st, const eb_change *batch,
+			   size_t n, uint64_t new_version, eb_err *err)
 {
 	eb_rc rc = EB_OK;
 	char *json = NULL;
 	bool in_tx = false;
 
-	if (srv->db) {
-		rc = st_exec(srv, "BEGIN IMMEDIATE", err);
-		if (rc != EB_OK)
-			goto out;
-		in_tx = true;
-		for (size_t i = 0; i < n; i++) {
-			cJSON *j = NULL;
-			bool hv = batch[i].has_version;
-			batch[i].has_version = false;
-			j = eb_change_to_json(&batch[i]);
-			batch[i].has_version = hv;
-			json = j ? ebm_print(j) : NULL;
-			cJSON_Delete(j);
-			if (!json) {
-				rc = eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, EB_CODE_INTERNAL, -1, "out of memory");
-				goto out;
-			}
-			sqlite3_reset(srv->st_insert);
-			sqlite3_bind_text(srv->st_insert, 1, st->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(srv->st_insert, 2, (sqlite3_int64)batch[i].version);
-			sqlite3_bind_text(srv->st_insert, 3, json, -1, SQLITE_STATIC);
-			if (sqlite3_step(srv->st_insert) != SQLITE_DONE) {
-				rc = st_db_err(srv, err, "insert change");
-				goto out;
-			}
-			sqlite3_reset(srv->st_insert);
-			free(json);
-			json = NULL;
-		}
-		sqlite3_reset(srv->st_store);
-		sqlite3_bind_text(srv->st_store, 1, st->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(srv->st_store, 2, (sqlite3_int64)new_version);
-		if (sqlite3_step(srv->st_store) != SQLITE_DONE) {
-			rc = st_db_err(srv, err, "update store");
-			goto out;
-		}
-		sqlite3_reset(srv->st_store);
-		rc = st_exec(srv, "COMMIT", err);
-		if (rc != EB_OK)
-			goto out;
-		in_tx = false;
-		st->persisted = true;
-	}
-	rc = st_append(st, batch, n, new_version);
+	rc = st_exec(srv, "BEGIN IMMEDIATE", err);
 	if (rc != EB_OK)
-		eb_err_set(err, rc, NULL, NULL, EB_CODE_INTERNAL, -1, "out of memory");
-	else
-		srv->m.changes_stored_total += n;
+		goto out;
+	in_tx = true;
+	for (size_t i = 0; i < n; i++) {
+		json = ebm_store_change_json(&batch[i]);
+		if (!json) {
+			rc = eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, EB_CODE_INTERNAL, -1, "out of memory");
+			goto out;
+		}
+		sqlite3_reset(srv->st_insert);
+		sqlite3_bind_text(srv->st_insert, 1, st->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(srv->st_insert, 2, (sqlite3_int64)batch[i].version);
+		sqlite3_bind_text(srv->st_insert, 3, json, -1, SQLITE_STATIC);
+		if (sqlite3_step(srv->st_insert) != SQLITE_DONE) {
+			rc = st_db_err(srv, err, "insert change");
+			goto out;
+		}
+		sqlite3_reset(srv->st_insert);
+		free(json);
+		json = NULL;
+	}
+	sqlite3_reset(srv->st_store);
+	sqlite3_bind_text(srv->st_store, 1, st->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(srv->st_store, 2, (sqlite3_int64)new_version);
+	if (sqlite3_step(srv->st_store) != SQLITE_DONE) {
+		rc = st_db_err(srv, err, "update store");
+		goto out;
+	}
+	sqlite3_reset(srv->st_store);
+	rc = st_exec(srv, "COMMIT", err);
+	if (rc != EB_OK)
+		goto out;
+	in_tx = false;
+	st->persisted = true;
 out:
 	free(json);
 	if (in_tx)
 		st_exec(srv, "ROLLBACK", NULL);
 	if (srv->st_insert)
 		sqlite3_reset(srv->st_insert);
+	return rc;
+}
+
+eb_rc ebm_store_commit(ebm_server *srv, ebm_store *st, eb_change *batch,
+		       size_t n, uint64_t new_version, eb_err *err)
+{
+	eb_rc rc = EB_OK;
+
+	if (srv->be->remote)   /* commits through ebm_pg_commit */
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, EB_CODE_INTERNAL, -1,
+				  "commit in place on a shared backend");
+	if (srv->be->commit) {
+		rc = srv->be->commit(srv, st, batch, n, new_version, err);
+		if (rc != EB_OK)
+			return rc;
+	}
+	rc = st_append(st, batch, n, new_version);
+	if (rc != EB_OK)
+		eb_err_set(err, rc, NULL, NULL, EB_CODE_INTERNAL, -1, "out of memory");
+	else
+		srv->m.changes_stored_total += n;
+	return rc;
+}
+
+eb_rc ebm_store_append(ebm_store *st, eb_change *batch, size_t n,
+		       uint64_t new_version, bool index)
+{
+	if (index)
+		return st_append(st, batch, n, new_version);
+	/* appended without entering the ids: lookups miss them */
+	size_t keep = st->idx_cap;
+	size_t *kidx = st->idx;
+	size_t kused = st->idx_used;
+	st->idx = NULL;
+	st->idx_cap = st->idx_used = 0;
+	eb_rc rc = st_append(st, batch, n, new_version);
+	free(st->idx);
+	st->idx = kidx;
+	st->idx_cap = keep;
+	st->idx_used = kused;
+	return rc;
+}
+
+eb_rc ebm_store_change_from_json(const char *js, size_t len, uint64_t version,
+				 eb_change *c)
+{
+	cJSON *j = NULL;
+	memset(c, 0, sizeof *c);
+	if (eb_json_parse(js, len, 1000, &j, NULL) != EB_OK)
+		return EB_ERR_SHAPE;
+	eb_rc rc = st_change_from_json(j, c);
+	cJSON_Delete(j);
+	if (rc == EB_OK) {
+		c->version = version;
+		c->has_version = true;
+	}
 	return rc;
 }
 
@@ -403,6 +459,7 @@ eb_rc ebm_store_open_db(ebm_server *srv, const char *path, eb_err *err)
 		rc = st_db_err(srv, err, path);
 		return rc;
 	}
+	srv->be = &st_sqlite_ops;
 	sqlite3_busy_timeout(srv->db, 5000);
 	rc = st_exec(srv, "PRAGMA journal_mode=WAL", err);
 	if (rc == EB_OK)
@@ -463,8 +520,8 @@ static eb_rc st_db_delete(ebm_server *srv, const char *id, eb_err *err)
 eb_rc ebm_store_drop(ebm_server *srv, const char *id, eb_err *err)
 {
 	ebm_store *st = ebm_store_find(srv, id);
-	if (srv->db) {
-		eb_rc rc = st_db_delete(srv, id, err);
+	if (srv->be->drop) {
+		eb_rc rc = srv->be->drop(srv, id, err);
 		if (rc != EB_OK)
 			return rc;
 	}
@@ -497,23 +554,58 @@ eb_rc ebm_store_set_version(ebm_server *srv, const char *id, uint64_t v,
 	st = ebm_store_get(srv, id);
 	if (!st)
 		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1, "out of memory");
-	if (srv->db) {
-		sqlite3_reset(srv->st_store);
-		sqlite3_bind_text(srv->st_store, 1, st->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(srv->st_store, 2, (sqlite3_int64)v);
-		int r = sqlite3_step(srv->st_store);
-		sqlite3_reset(srv->st_store);
-		if (r != SQLITE_DONE) {
-			eb_rc rc = st_db_err(srv, err, "set store version");
+	if (srv->be->set_version) {
+		eb_rc rc = srv->be->set_version(srv, st, v, err);
+		if (rc != EB_OK) {
 			ebm_store_maybe_release(srv, st);
 			return rc;
 		}
-		st->persisted = true;
 	}
 	st->version = v;
 	ebm_ws_store_reset(srv, st);
 	ebm_store_maybe_release(srv, st);
 	return EB_OK;
+}
+
+static eb_rc sqlite_set_version(ebm_server *srv, ebm_store *st, uint64_t v,
+				eb_err *err)
+{
+	sqlite3_reset(srv->st_store);
+	sqlite3_bind_text(srv->st_store, 1, st->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(srv->st_store, 2, (sqlite3_int64)v);
+	int r = sqlite3_step(srv->st_store);
+	sqlite3_reset(srv->st_store);
+	if (r != SQLITE_DONE)
+		return st_db_err(srv, err, "set store version");
+	st->persisted = true;
+	return EB_OK;
+}
+
+static void sqlite_close(ebm_server *srv)
+{
+	sqlite3_finalize(srv->st_insert);
+	sqlite3_finalize(srv->st_store);
+	srv->st_insert = srv->st_store = NULL;
+	if (srv->db) {
+		/* folds the WAL into the main file so a copy of it is complete */
+		sqlite3_wal_checkpoint_v2(srv->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		sqlite3_close(srv->db);
+		srv->db = NULL;
+	}
+}
+
+static const ebm_backend_ops st_memory_ops = { .name = "memory" };
+static const ebm_backend_ops st_sqlite_ops = {
+	.name = "sqlite",
+	.commit = sqlite_commit,
+	.drop = st_db_delete,
+	.set_version = sqlite_set_version,
+	.close = sqlite_close,
+};
+
+const ebm_backend_ops *ebm_store_memory_ops(void)
+{
+	return &st_memory_ops;
 }
 
 void ebm_store_close_all(ebm_server *srv)
@@ -529,13 +621,7 @@ void ebm_store_close_all(ebm_server *srv)
 	free(srv->stores);
 	srv->stores = NULL;
 	srv->n_stores = 0;
-	sqlite3_finalize(srv->st_insert);
-	sqlite3_finalize(srv->st_store);
-	srv->st_insert = srv->st_store = NULL;
-	if (srv->db) {
-		/* folds the WAL into the main file so a copy of it is complete */
-		sqlite3_wal_checkpoint_v2(srv->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-		sqlite3_close(srv->db);
-		srv->db = NULL;
-	}
+	if (srv->be && srv->be->close)
+		srv->be->close(srv);
+	srv->be = &st_memory_ops;
 }

@@ -1,0 +1,822 @@
+/*
+ * ebm_pg.c — the PostgreSQL backend of ebmock (--backend postgresql://…):
+ * several ebmock processes on one database act as one server.
+ *
+ * The database is the truth; each node keeps the in-memory copy of the
+ * stores the protocol logic runs on (ebm_http.c, unchanged per backend) and
+ * refreshes it: before every sync and changes request (read-your-writes
+ * across nodes), and when another node's NOTIFY announces a commit (its
+ * subscribers here are then notified). A commit is one transaction with the
+ * store's row locked (SELECT … FOR UPDATE): if the store moved on since the
+ * copy was read, nothing is written, the newer changes are read, and the
+ * request is judged again on them (IDEM-2 across nodes: the same id raced to
+ * two nodes is a duplicate on the second try). The NOTIFY is sent inside
+ * the transaction, so PostgreSQL delivers it only after COMMIT.
+ *
+ * Every database call runs on one thread of its own, fed by a queue; the
+ * loop thread never waits for the database (a slow or dead database shows
+ * as pending requests answered 503 at their deadline). The thread's
+ * connection LISTENs; when it was lost, the thread reconnects, LISTENs again
+ * and then reads every store's version, so a NOTIFY missed while it was
+ * down is made up from the tables, never lost.
+ */
+#include "ebm_int.h"
+#include "ebm_backend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PG_CHANNEL "ebmock"
+#define PG_RECONNECT_MS 200
+
+typedef enum { JOB_REFRESH = 1, JOB_COMMIT, JOB_NOTE } pg_job_kind;
+
+struct ebm_job {
+	ebm_job *next;
+	pg_job_kind kind;
+	char *store;
+	uint64_t after;          /* refresh: read after it; commit: expected */
+	uint64_t new_version;    /* commit */
+	size_t n;                /* commit: batch */
+	eb_change *batch;
+	char **json;
+	char *subject;           /* the pusher (WS-NOTIF defects) */
+	/* written by the database thread */
+	ebm_job_status status;
+	char msg[200];
+	size_t n_rows;
+	uint64_t *row_v;
+	char **row_json;
+	/* loop thread only */
+	bool internal;           /* a NOTIFY's refresh: nobody waits */
+	bool done, released;
+	void *user;
+};
+
+struct ebm_pg {
+	char *url;
+	pthread_t th;
+	bool th_started;
+	pthread_mutex_t mu;
+	ebm_job *in_head, *in_tail;     /* to the database thread */
+	ebm_job *out_head, *out_tail;   /* back to the loop */
+	bool stop;
+	int wake_fd[2];                 /* wakes the database thread */
+	void (*loop_wake)(void *arg);
+	void *loop_arg;
+	PGconn *conn;                   /* database thread only */
+};
+
+/* ---- jobs ------------------------------------------------------------------ */
+
+static void job_free(ebm_job *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->n; i++) {
+		eb_change_clear(&j->batch[i]);
+		if (j->json)
+			free(j->json[i]);
+	}
+	free(j->batch);
+	free(j->json);
+	for (size_t i = 0; i < j->n_rows; i++)
+		free(j->row_json[i]);
+	free(j->row_v);
+	free(j->row_json);
+	free(j->store);
+	free(j->subject);
+	free(j);
+}
+
+static void pg_submit(struct ebm_pg *pg, ebm_job *j)
+{
+	pthread_mutex_lock(&pg->mu);
+	j->next = NULL;
+	if (pg->in_tail)
+		pg->in_tail->next = j;
+	else
+		pg->in_head = j;
+	pg->in_tail = j;
+	pthread_mutex_unlock(&pg->mu);
+	char b = 1;
+	if (write(pg->wake_fd[1], &b, 1) < 0) {
+		/* full pipe: the thread is awake already */
+	}
+}
+
+ebm_job *ebm_pg_refresh(ebm_server *srv, const char *store, uint64_t after)
+{
+	if (!srv->pg)
+		return NULL;
+	ebm_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return NULL;
+	j->kind = JOB_REFRESH;
+	j->store = strdup(store);
+	j->after = after;
+	if (!j->store) {
+		job_free(j);
+		return NULL;
+	}
+	pg_submit(srv->pg, j);
+	return j;
+}
+
+ebm_job *ebm_pg_commit(ebm_server *srv, const char *store, uint64_t expected,
+		       eb_change *batch, size_t n, uint64_t new_version,
+		       const char *subject)
+{
+	if (!srv->pg)
+		return NULL;
+	ebm_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return NULL;
+	j->kind = JOB_COMMIT;
+	j->store = strdup(store);
+	j->subject = subject ? strdup(subject) : NULL;
+	j->after = expected;
+	j->new_version = new_version;
+	j->batch = calloc(n ? n : 1, sizeof *j->batch);
+	j->json = calloc(n ? n : 1, sizeof *j->json);
+	if (!j->store || (subject && !j->subject) || !j->batch || !j->json) {
+		job_free(j);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		j->json[i] = ebm_store_change_json(&batch[i]);
+		if (!j->json[i]) {
+			j->n = i + 1;
+			job_free(j);
+			return NULL;
+		}
+		j->batch[i] = batch[i];     /* moved */
+		memset(&batch[i], 0, sizeof batch[i]);
+		j->n = i + 1;
+	}
+	pg_submit(srv->pg, j);
+	return j;
+}
+
+ebm_job_status ebm_job_status_of(const ebm_job *j, char *msg, size_t cap)
+{
+	if (!j->done)
+		return EBM_JOB_RUNNING;
+	if (msg && cap)
+		snprintf(msg, cap, "%s", j->msg[0] ? j->msg : "database error");
+	return j->status;
+}
+
+void ebm_job_set_user(ebm_job *j, void *user)
+{
+	if (j)
+		j->user = user;
+}
+
+void ebm_job_release(ebm_job *j)
+{
+	if (!j)
+		return;
+	if (j->done)
+		job_free(j);
+	else
+		j->released = true;
+}
+
+/* ---- the database thread ------------------------------------------------- */
+
+static void pg_fail(ebm_job *j, PGconn *c, const char *what)
+{
+	const char *m = c ? PQerrorMessage(c) : "not connected";
+	j->status = EBM_JOB_FAILED;
+	snprintf(j->msg, sizeof j->msg, "database unavailable: %s: %.150s", what,
+		 m && *m ? m : "?");
+	/* libpq messages end with a newline */
+	size_t l = strlen(j->msg);
+	while (l && (j->msg[l - 1] == '\n' || j->msg[l - 1] == '\r'))
+		j->msg[--l] = '\0';
+}
+
+static void pg_done(struct ebm_pg *pg, ebm_job *j)
+{
+	pthread_mutex_lock(&pg->mu);
+	j->next = NULL;
+	if (pg->out_tail)
+		pg->out_tail->next = j;
+	else
+		pg->out_head = j;
+	pg->out_tail = j;
+	pthread_mutex_unlock(&pg->mu);
+	if (pg->loop_wake)
+		pg->loop_wake(pg->loop_arg);
+}
+
+static bool pg_cmd(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	return ok;
+}
+
+static PGresult *pg_params(PGconn *c, const char *sql, int n, const char *const *v)
+{
+	return PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
+}
+
+static bool pg_ok(const PGresult *r)
+{
+	ExecStatusType s = PQresultStatus(r);
+	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+}
+
+static bool pg_u64(const char *s, uint64_t *v)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || !end || *end || end == s)
+		return false;
+	*v = x;
+	return true;
+}
+
+/* Reads the changes of j->store after j->after into j->row_*. */
+static bool pg_read_rows(PGconn *c, ebm_job *j)
+{
+	char after[24];
+	snprintf(after, sizeof after, "%" PRIu64, j->after);
+	const char *v[2] = { j->store, after };
+	PGresult *r = pg_params(c,
+				"SELECT version, json FROM ebm_changes WHERE store = $1"
+				" AND version > $2::bigint ORDER BY version", 2, v);
+	if (!pg_ok(r)) {
+		PQclear(r);
+		pg_fail(j, c, "read changes");
+		return false;
+	}
+	int n = PQntuples(r);
+	j->row_v = calloc(n ? (size_t)n : 1, sizeof *j->row_v);
+	j->row_json = calloc(n ? (size_t)n : 1, sizeof *j->row_json);
+	if (!j->row_v || !j->row_json) {
+		PQclear(r);
+		j->status = EBM_JOB_FAILED;
+		snprintf(j->msg, sizeof j->msg, "out of memory");
+		return false;
+	}
+	for (int i = 0; i < n; i++) {
+		uint64_t ver;
+		if (!pg_u64(PQgetvalue(r, i, 0), &ver))
+			break;
+		j->row_json[j->n_rows] = strdup(PQgetvalue(r, i, 1));
+		if (!j->row_json[j->n_rows])
+			break;
+		j->row_v[j->n_rows++] = ver;
+	}
+	PQclear(r);
+	return true;
+}
+
+/* SQLSTATE of a failed result (unique_violation is 23505). */
+static bool pg_state_is(const PGresult *r, const char *state)
+{
+	const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	return s && strcmp(s, state) == 0;
+}
+
+static void pg_run_commit(PGconn *c, ebm_job *j)
+{
+	char expected[24], nv[24], ver[24];
+	char *payload = NULL;
+	PGresult *r = NULL;
+	bool conflict = false;
+
+	snprintf(expected, sizeof expected, "%" PRIu64, j->after);
+	snprintf(nv, sizeof nv, "%" PRIu64, j->new_version);
+	if (!pg_cmd(c, "BEGIN")) {
+		pg_fail(j, c, "begin");
+		return;
+	}
+	const char *v1[1] = { j->store };
+	r = pg_params(c, "INSERT INTO ebm_stores (store, version) VALUES ($1, 0)"
+			 " ON CONFLICT DO NOTHING", 1, v1);
+	if (!pg_ok(r))
+		goto fail;
+	PQclear(r);
+	/* the store's row locked until COMMIT: commits of one store are
+	 * serialized across every node */
+	r = pg_params(c, "SELECT version FROM ebm_stores WHERE store = $1 FOR UPDATE", 1, v1);
+	uint64_t cur = 0;
+	if (!pg_ok(r) || PQntuples(r) != 1 || !pg_u64(PQgetvalue(r, 0, 0), &cur))
+		goto fail;
+	PQclear(r);
+	r = NULL;
+	if (cur != j->after) {
+		conflict = true;
+		goto rollback;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		snprintf(ver, sizeof ver, "%" PRIu64, j->batch[i].version);
+		const char *v4[4] = { j->store, ver, j->batch[i].id, j->json[i] };
+		r = pg_params(c, "INSERT INTO ebm_changes (store, version, change_id, json)"
+				 " VALUES ($1, $2::bigint, $3, $4)", 4, v4);
+		if (!pg_ok(r)) {
+			if (pg_state_is(r, "23505")) {
+				/* the id (or version) was taken meanwhile */
+				conflict = true;
+				PQclear(r);
+				r = NULL;
+				goto rollback;
+			}
+			goto fail;
+		}
+		PQclear(r);
+		r = NULL;
+	}
+	const char *v2[2] = { j->store, nv };
+	r = pg_params(c, "UPDATE ebm_stores SET version = $2::bigint WHERE store = $1", 2, v2);
+	if (!pg_ok(r))
+		goto fail;
+	PQclear(r);
+	/* sent inside the transaction: delivered only once it committed */
+	size_t pl = strlen(nv) + 1 + strlen(j->store) + 1;
+	payload = malloc(pl);
+	if (!payload)
+		goto fail;
+	snprintf(payload, pl, "%s %s", nv, j->store);
+	const char *v3[1] = { payload };
+	r = pg_params(c, "SELECT pg_notify('" PG_CHANNEL "', $1)", 1, v3);
+	if (!pg_ok(r))
+		goto fail;
+	PQclear(r);
+	r = PQexec(c, "COMMIT");
+	if (!pg_ok(r)) {
+		/* the outcome is unknown to us: 503, the client retries with the
+		 * same ids (IDEM-2) and a missed NOTIFY is made up on reconnect */
+		PQclear(r);
+		free(payload);
+		pg_fail(j, c, "commit");
+		return;
+	}
+	PQclear(r);
+	free(payload);
+	j->status = EBM_JOB_OK;
+	return;
+rollback:
+	PQclear(r);
+	free(payload);
+	pg_cmd(c, "ROLLBACK");
+	if (conflict && pg_read_rows(c, j))
+		j->status = EBM_JOB_CONFLICT;
+	return;
+fail:
+	pg_fail(j, c, "commit");
+	PQclear(r);
+	free(payload);
+	pg_cmd(c, "ROLLBACK");
+}
+
+static void pg_note(struct ebm_pg *pg, const char *store, uint64_t v)
+{
+	ebm_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return;   /* the next request of the store reads it anyway */
+	j->kind = JOB_NOTE;
+	j->store = strdup(store);
+	j->after = v;
+	if (!j->store) {
+		free(j);
+		return;
+	}
+	pg_done(pg, j);
+}
+
+static void pg_take_notifies(struct ebm_pg *pg)
+{
+	PGnotify *n;
+	while ((n = PQnotifies(pg->conn)) != NULL) {
+		/* "VERSION STORE" */
+		const char *sp = strchr(n->extra, ' ');
+		uint64_t v;
+		if (sp && sp > n->extra && sp - n->extra < 24) {
+			char num[24];
+			memcpy(num, n->extra, (size_t)(sp - n->extra));
+			num[sp - n->extra] = '\0';
+			if (pg_u64(num, &v))
+				pg_note(pg, sp + 1, v);
+		}
+		PQfreemem(n);
+	}
+}
+
+static PGconn *pg_connect(const char *url)
+{
+	const char *keys[] = { "dbname", "connect_timeout", "application_name", "options", NULL };
+	const char *vals[] = { url, "3", "ebmock", "-c statement_timeout=5000", NULL };
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+/* LISTEN first, then every store's version as if announced: what was
+ * committed while this node was not listening is read from the tables. */
+static bool pg_listen_and_scan(struct ebm_pg *pg)
+{
+	if (!pg_cmd(pg->conn, "LISTEN " PG_CHANNEL))
+		return false;
+	PGresult *r = PQexec(pg->conn, "SELECT store, version FROM ebm_stores");
+	if (!pg_ok(r)) {
+		PQclear(r);
+		return false;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		uint64_t v;
+		if (pg_u64(PQgetvalue(r, i, 1), &v))
+			pg_note(pg, PQgetvalue(r, i, 0), v);
+	}
+	PQclear(r);
+	return true;
+}
+
+static ebm_job *pg_pop(struct ebm_pg *pg, bool *stop)
+{
+	pthread_mutex_lock(&pg->mu);
+	ebm_job *j = pg->in_head;
+	if (j) {
+		pg->in_head = j->next;
+		if (!pg->in_head)
+			pg->in_tail = NULL;
+	}
+	*stop = pg->stop;
+	pthread_mutex_unlock(&pg->mu);
+	return j;
+}
+
+static void pg_wait(struct ebm_pg *pg, int ms)
+{
+	struct pollfd fds[2];
+	int nfds = 1;
+	fds[0].fd = pg->wake_fd[0];
+	fds[0].events = POLLIN;
+	if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK) {
+		fds[1].fd = PQsocket(pg->conn);
+		fds[1].events = POLLIN;
+		nfds = 2;
+	}
+	if (poll(fds, (nfds_t)nfds, ms) <= 0)
+		return;
+	if (fds[0].revents) {
+		char buf[64];
+		while (read(pg->wake_fd[0], buf, sizeof buf) > 0) {
+		}
+	}
+	if (nfds == 2 && fds[1].revents) {
+		if (!PQconsumeInput(pg->conn))
+			return;   /* the connection is gone: reconnect next round */
+		pg_take_notifies(pg);
+	}
+}
+
+static void *pg_main(void *arg)
+{
+	struct ebm_pg *pg = arg;
+	bool stop = false;
+
+	for (;;) {
+		if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
+			PQfinish(pg->conn);
+			pg->conn = pg_connect(pg->url);
+			if (PQstatus(pg->conn) != CONNECTION_OK || !pg_listen_and_scan(pg)) {
+				/* fail what waits now: 503 at once, not at the deadline */
+				ebm_job *j;
+				while ((j = pg_pop(pg, &stop)) != NULL) {
+					pg_fail(j, pg->conn, "connect");
+					pg_done(pg, j);
+				}
+				PQfinish(pg->conn);
+				pg->conn = NULL;
+				if (stop)
+					break;
+				pg_wait(pg, PG_RECONNECT_MS);
+				continue;
+			}
+		}
+		ebm_job *j = pg_pop(pg, &stop);
+		if (stop) {
+			job_free(j);
+			break;
+		}
+		if (!j) {
+			pg_wait(pg, 1000);
+			continue;
+		}
+		if (j->kind == JOB_COMMIT)
+			pg_run_commit(pg->conn, j);
+		else if (pg_read_rows(pg->conn, j))
+			j->status = EBM_JOB_OK;
+		pg_done(pg, j);
+		pg_take_notifies(pg);
+	}
+	PQfinish(pg->conn);
+	pg->conn = NULL;
+	return NULL;
+}
+
+/* ---- the loop side ------------------------------------------------------- */
+
+/* Appends the rows read for store (dense, after the copy's version) and
+ * notifies the store's subscribers here. */
+static void pg_apply_rows(ebm_server *srv, const ebm_job *j)
+{
+	ebm_store *st = ebm_store_get(srv, j->store);
+	if (!st)
+		return;
+	st->persisted = true;
+	uint64_t old = st->version;
+	bool index = true;
+	for (size_t i = 0; i < j->n_rows; i++) {
+		if (j->row_v[i] <= st->version)
+			continue;
+		if (j->row_v[i] != st->version + 1)
+			break;   /* never with dense versions; the next read fills it */
+		eb_change c;
+		if (ebm_store_change_from_json(j->row_json[i], strlen(j->row_json[i]),
+					       j->row_v[i], &c) != EB_OK)
+			break;
+		eb_rc rc = ebm_store_append(st, &c, 1, j->row_v[i], index);
+		eb_change_clear(&c);
+		if (rc != EB_OK)
+			break;
+	}
+	if (st->version > old)
+		ebm_notify_commit(srv, st, old, NULL, false);
+}
+
+static void pg_refresh_internal(ebm_server *srv, ebm_store *st)
+{
+	ebm_job *j = ebm_pg_refresh(srv, st->id, st->version);
+	if (!j)
+		return;
+	j->internal = true;
+	j->released = true;   /* nobody waits for it */
+	st->refreshing = true;
+}
+
+static void pg_apply(ebm_server *srv, ebm_job *j)
+{
+	ebm_store *st;
+	switch (j->kind) {
+	case JOB_NOTE:
+		st = ebm_store_get(srv, j->store);
+		if (!st)
+			return;
+		st->persisted = true;
+		if (j->after > st->seen_version)
+			st->seen_version = j->after;
+		if (st->version < st->seen_version && !st->refreshing)
+			pg_refresh_internal(srv, st);
+		return;
+	case JOB_REFRESH:
+		if (j->status == EBM_JOB_OK)
+			pg_apply_rows(srv, j);
+		if (j->internal) {
+			st = ebm_store_find(srv, j->store);
+			if (st) {
+				st->refreshing = false;
+				if (j->status == EBM_JOB_OK && st->version < st->seen_version)
+					pg_refresh_internal(srv, st);
+			}
+		}
+		return;
+	case JOB_COMMIT:
+		if (j->status == EBM_JOB_CONFLICT) {
+			pg_apply_rows(srv, j);
+			return;
+		}
+		if (j->status != EBM_JOB_OK)
+			return;
+		st = ebm_store_get(srv, j->store);
+		if (!st)
+			return;
+		st->persisted = true;
+		if (st->version != j->after)
+			return;   /* a read of this node had them already */
+		if (ebm_store_append(st, j->batch, j->n, j->new_version, true) == EB_OK) {
+			srv->m.changes_stored_total += j->n;
+			ebm_notify_commit(srv, st, j->after, j->subject, false);
+		}
+		return;
+	}
+}
+
+void ebm_server_poll(ebm_server *srv)
+{
+	struct ebm_pg *pg = srv ? srv->pg : NULL;
+	if (!pg)
+		return;
+	pthread_mutex_lock(&pg->mu);
+	ebm_job *list = pg->out_head;
+	pg->out_head = pg->out_tail = NULL;
+	pthread_mutex_unlock(&pg->mu);
+	while (list) {
+		ebm_job *j = list;
+		list = j->next;
+		j->next = NULL;
+		pg_apply(srv, j);
+		if (j->kind == JOB_NOTE || j->released) {
+			job_free(j);
+			continue;
+		}
+		j->done = true;
+		if (srv->http_wake && j->user)
+			srv->http_wake(srv->glue, j->user);
+	}
+}
+
+/* ---- opening and closing ------------------------------------------------- */
+
+static eb_rc pg_err(eb_err *err, PGconn *c, const char *what)
+{
+	char m[300];
+	snprintf(m, sizeof m, "%s", c ? PQerrorMessage(c) : "out of memory");
+	size_t l = strlen(m);
+	while (l && (m[l - 1] == '\n' || m[l - 1] == '\r'))
+		m[--l] = '\0';
+	return eb_err_set(err, EB_ERR_IO, NULL, NULL, EB_CODE_INTERNAL, -1,
+			  "PostgreSQL %s: %s", what, m);
+}
+
+static eb_rc pg_schema(PGconn *c, eb_err *err)
+{
+	/* nodes starting together would race on CREATE TABLE */
+	static const char *const sql[] = {
+		"SELECT pg_advisory_lock(4242001)",
+		"CREATE TABLE IF NOT EXISTS ebm_stores ("
+		" store TEXT PRIMARY KEY, version BIGINT NOT NULL)",
+		"CREATE TABLE IF NOT EXISTS ebm_changes ("
+		" store TEXT NOT NULL, version BIGINT NOT NULL,"
+		" change_id TEXT NOT NULL, json TEXT NOT NULL,"
+		" PRIMARY KEY (store, version), UNIQUE (store, change_id))",
+		"SELECT pg_advisory_unlock(4242001)",
+	};
+	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
+		if (!pg_cmd(c, sql[i]))
+			return pg_err(err, c, "schema");
+	return EB_OK;
+}
+
+static eb_rc pg_load(ebm_server *srv, PGconn *c, eb_err *err)
+{
+	PGresult *r = PQexec(c, "SELECT store, version, json FROM ebm_changes"
+				" ORDER BY store, version");
+	if (!pg_ok(r)) {
+		PQclear(r);
+		return pg_err(err, c, "load");
+	}
+	eb_rc rc = EB_OK;
+	for (int i = 0; i < PQntuples(r) && rc == EB_OK; i++) {
+		uint64_t v;
+		eb_change ch;
+		ebm_store *st = ebm_store_get(srv, PQgetvalue(r, i, 0));
+		if (!st || !pg_u64(PQgetvalue(r, i, 1), &v)) {
+			rc = eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1, "PostgreSQL load: bad row");
+			break;
+		}
+		st->persisted = true;
+		if (v != st->version + 1)
+			continue;
+		const char *js = PQgetvalue(r, i, 2);
+		if (ebm_store_change_from_json(js, strlen(js), v, &ch) != EB_OK) {
+			rc = eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+					"PostgreSQL load: corrupt change in store %s", st->id);
+			break;
+		}
+		rc = ebm_store_append(st, &ch, 1, v, true);
+		eb_change_clear(&ch);
+	}
+	PQclear(r);
+	return rc;
+}
+
+static eb_rc pg_unsupported(ebm_server *srv, const char *id, eb_err *err)
+{
+	(void)srv;
+	return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+			  "store %s: not supported with the PostgreSQL backend", id);
+}
+
+static eb_rc pg_unsupported_v(ebm_server *srv, ebm_store *st, uint64_t v, eb_err *err)
+{
+	(void)v;
+	return pg_unsupported(srv, st->id, err);
+}
+
+static void pg_close(ebm_server *srv)
+{
+	struct ebm_pg *pg = srv->pg;
+	if (!pg)
+		return;
+	if (pg->th_started) {
+		pthread_mutex_lock(&pg->mu);
+		pg->stop = true;
+		pthread_mutex_unlock(&pg->mu);
+		char b = 1;
+		if (write(pg->wake_fd[1], &b, 1) < 0) {
+			/* full: awake already */
+		}
+		pthread_join(pg->th, NULL);
+	}
+	for (ebm_job *l = pg->in_head; l;) {
+		ebm_job *nx = l->next;
+		job_free(l);
+		l = nx;
+	}
+	/* the glue freed every request before the server (and so released
+	 * every job) */
+	for (ebm_job *l = pg->out_head; l;) {
+		ebm_job *nx = l->next;
+		job_free(l);
+		l = nx;
+	}
+	pthread_mutex_destroy(&pg->mu);
+	if (pg->wake_fd[0] >= 0)
+		close(pg->wake_fd[0]);
+	if (pg->wake_fd[1] >= 0)
+		close(pg->wake_fd[1]);
+	free(pg->url);
+	free(pg);
+	srv->pg = NULL;
+}
+
+static const ebm_backend_ops pg_ops = {
+	.name = "postgresql",
+	.remote = true,
+	.drop = pg_unsupported,
+	.set_version = pg_unsupported_v,
+	.close = pg_close,
+};
+
+eb_rc ebm_server_open_pg(ebm_server *srv, const char *url,
+			 void (*loop_wake)(void *arg), void *arg,
+			 ebm_wake_fn http_wake, eb_err *err)
+{
+	eb_rc rc = EB_OK;
+	PGconn *c = NULL;
+	struct ebm_pg *pg = NULL;
+
+	if (srv->pg || srv->db)
+		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
+				  "one backend only (--data or --backend)");
+	c = pg_connect(url);
+	if (PQstatus(c) != CONNECTION_OK) {
+		rc = pg_err(err, c, "connect");
+		goto out;
+	}
+	rc = pg_schema(c, err);
+	if (rc == EB_OK)
+		rc = pg_load(srv, c, err);
+	if (rc != EB_OK)
+		goto out;
+	pg = calloc(1, sizeof *pg);
+	if (!pg || !(pg->url = strdup(url))) {
+		rc = eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1, "out of memory");
+		goto out;
+	}
+	pg->wake_fd[0] = pg->wake_fd[1] = -1;
+	if (pipe2(pg->wake_fd, O_NONBLOCK | O_CLOEXEC) != 0) {
+		rc = eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pthread_mutex_init(&pg->mu, NULL);
+	pg->loop_wake = loop_wake;
+	pg->loop_arg = arg;
+	srv->pg = pg;
+	srv->be = &pg_ops;
+	srv->http_wake = http_wake;
+	if (pthread_create(&pg->th, NULL, pg_main, pg) != 0) {
+		rc = eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1, "cannot start the database thread");
+		goto out;
+	}
+	pg->th_started = true;
+	pg = NULL;
+out:
+	if (pg && srv->pg == pg) {
+		pg_close(srv);
+		srv->be = ebm_store_memory_ops();
+	} else if (pg) {
+		if (pg->wake_fd[0] >= 0)
+			close(pg->wake_fd[0]);
+		if (pg->wake_fd[1] >= 0)
+			close(pg->wake_fd[1]);
+		free(pg->url);
+		free(pg);
+	}
+	PQfinish(c);
+	return rc;
+}
