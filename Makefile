@@ -243,8 +243,40 @@ clean:
 lint: | $(DEPS_STAMP)
 	$(Q)sh tests/scripts/lint.sh
 
+# ---- issue 14: API documents and schemas kept true, the Debian package -------
+# The unit tests of the protocol library and of ebmock's handlers, linked a
+# second time with every encoder wrapped (tests/schemas/eb_encode_tap.c):
+# tests/scripts/schemas.sh runs them with EB_SCHEMA_DUMP_DIR set and
+# validates each encoded message against docs/openapi.yaml / asyncapi.yaml.
+SCHEMA_TAP_FUNCS := eb_sync_request_encode eb_sync_response_encode \
+	eb_error_body_encode eb_limits_encode eb_ws_encode_auth \
+	eb_ws_encode_subscribe eb_ws_encode_ping eb_ws_encode_auth_ok \
+	eb_ws_encode_sub_ack eb_ws_encode_pong eb_ws_encode_store_changed \
+	eb_ws_encode_error
+SCHEMA_TAP_TESTS := $(filter $(UNIT_SRC:tests/unit/%.c=%),check_msg check_ws check_ebm_ws check_ebm_faults)
+SCHEMA_TAP_BINS := $(SCHEMA_TAP_TESTS:%=$(B)/schema-tap/%)
+SCHEMA_TAP_OBJ := $(B)/obj/tests/schemas/eb_encode_tap.o
+$(B)/schema-tap/%: $(B)/obj/tests/unit/%.o $(SCHEMA_TAP_OBJ) $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) $(SCHEMA_TAP_FUNCS:%=-Wl,--wrap=%) -o $@ $< $(SCHEMA_TAP_OBJ) \
+		$(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS) $(PKG_LIBS)
+
+# The pinned npm validators (tools/validators: Redocly, the AsyncAPI parser,
+# Ajv), installed with `npm ci` only when missing or older than the lockfile.
+.PHONY: validators deb
+validators:
+	$(Q)sh tools/validators/install.sh
+
+test: $(SCHEMA_TAP_BINS) validators
+
+# earlybird-kit_<EB_KIT_VERSION>_amd64.deb in $(BUILD)/deb/ (tools/deb.sh).
+deb: all
+	$(Q)sh tools/deb.sh $(B) $(BUILD)/deb
+
 # Objects of pattern-built tests are intermediates; keep them (no rebuild every run).
 .SECONDARY:
 .DELETE_ON_ERROR:
 
 -include $(ALL_OBJ:.o=.d)
+-include $(SCHEMA_TAP_OBJ:.o=.d)
