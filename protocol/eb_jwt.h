@@ -1,7 +1,8 @@
 /*
- * eb_jwt.h — JWT mint and verify (PROTOCOL.md section 9), through libjwt.
- * The header's "alg" is checked here before libjwt sees the token, so "none"
- * and unconfigured algorithms are refused whatever libjwt would do.
+ * eb_jwt.h — JWT mint and verify (PROTOCOL.md section 9) over OpenSSL.
+ * The signature is checked only with the key of an algorithm the verifier
+ * was configured with, named exactly in the header, so "none" and
+ * unconfigured algorithms are refused.
  */
 #ifndef EB_JWT_H
 #define EB_JWT_H

@@ -885,6 +885,93 @@ START_TEST(test_jwt_mint_writes_integer_claims_GEN_5)
 }
 END_TEST
 
+/* ---- AUTH-2: the signature checked over OpenSSL, without libjwt ------------ */
+
+/* The value of base64url character c (it is one). */
+static int b64url_value(char c)
+{
+	static const char a[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	return (int)(strchr(a, c) - a);
+}
+
+START_TEST(test_jwt_signature_with_nonzero_unused_bits_is_refused_AUTH_2)
+{
+	/* The last character of a 32-byte (HS256) or 256-byte (RS256)
+	 * signature carries unused bits; a lenient decoder reads the same
+	 * bytes when they are set, the strict one refuses: one encoding per
+	 * signature. */
+	static const char a[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
+	for (int rs = 0; rs < 2; rs++) {
+		eb_jwt_mint_opts o = rs ? rs_opts() : base_opts();
+		char *t = mint(&o);
+		eb_claims_free(accept(v, t, NOW));
+		char *last = t + strlen(t) - 1;
+		*last = a[b64url_value(*last) ^ 1];
+		refuse(v, t, NOW, "AUTH-2");
+		free(t);
+	}
+	eb_jwt_verifier_free(v);
+}
+END_TEST
+
+START_TEST(test_jwt_hs256_secret_longer_than_a_hash_block_verifies_AUTH_2)
+{
+	/* HMAC hashes a key longer than SHA-256's 64-byte block first. */
+	char secret[100];
+	for (size_t i = 0; i < sizeof secret; i++)
+		secret[i] = (char)('a' + i % 26);
+	eb_jwt_verifier_opts vo = { .hs256_secret = secret, .hs256_secret_len = sizeof secret };
+	eb_jwt_verifier *v = NULL;
+	eb_err err;
+	ck_assert_int_eq(eb_jwt_verifier_new(&vo, &v, &err), EB_OK);
+	eb_jwt_mint_opts o = base_opts();
+	o.key = secret;
+	o.key_len = sizeof secret;
+	char *t = mint(&o);
+	eb_claims_free(accept(v, t, NOW));
+	free(t);
+	o.key_len = 64;
+	t = mint(&o);
+	refuse(v, t, NOW, "AUTH-2");
+	free(t);
+	eb_jwt_verifier_free(v);
+}
+END_TEST
+
+START_TEST(test_jwt_one_verifier_checks_tokens_in_turn_AUTH_2)
+{
+	/* The keyed HMAC and the RSA key are set up once per verifier: each
+	 * token is checked afresh, a refused one leaves nothing behind. */
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
+	eb_jwt_mint_opts o = base_opts();
+	char *hs = mint(&o);
+	o = rs_opts();
+	char *rs = mint(&o);
+	o = base_opts();
+	o.key = "another secret";
+	o.key_len = strlen(o.key);
+	char *bad_hs = mint(&o);
+	o = rs_opts();
+	o.key = keys.priv2;
+	o.key_len = strlen(keys.priv2);
+	char *bad_rs = mint(&o);
+	for (int round = 0; round < 3; round++) {
+		eb_claims_free(accept(v, hs, NOW));
+		refuse(v, bad_hs, NOW, "AUTH-2");
+		eb_claims_free(accept(v, rs, NOW));
+		refuse(v, bad_rs, NOW, "AUTH-2");
+	}
+	free(hs);
+	free(rs);
+	free(bad_hs);
+	free(bad_rs);
+	eb_jwt_verifier_free(v);
+}
+END_TEST
+
 static Suite *jwt_suite(void)
 {
 	Suite *s = suite_create("jwt");
@@ -902,6 +989,9 @@ static Suite *jwt_suite(void)
 	tcase_add_test(c, test_jwt_other_algs_and_odd_spellings_are_refused_AUTH_3);
 	tcase_add_test(c, test_jwt_header_alg_not_matching_signature_is_refused_AUTH_2);
 	tcase_add_test(c, test_jwt_bad_signature_is_refused_AUTH_2);
+	tcase_add_test(c, test_jwt_signature_with_nonzero_unused_bits_is_refused_AUTH_2);
+	tcase_add_test(c, test_jwt_hs256_secret_longer_than_a_hash_block_verifies_AUTH_2);
+	tcase_add_test(c, test_jwt_one_verifier_checks_tokens_in_turn_AUTH_2);
 	tcase_add_test(c, test_jwt_tampered_payload_is_refused_AUTH_2);
 	tcase_add_test(c, test_jwt_malformed_tokens_are_refused_AUTH_2);
 	tcase_add_test(c, test_jwt_expired_beyond_leeway_is_refused_AUTH_4);
