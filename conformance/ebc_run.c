@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eb_preflight.h"
 #include "eb_time.h"
 #include "ebc.h"
 
@@ -153,6 +154,16 @@ int ebc_run_setup(ebc_run *run, const ebc_opts *o, char *token_flags, size_t tfl
 		goto out;
 	}
 	if (eb_http_request(h, "GET", "/api/limits", NULL, NULL, NULL, 0, NULL, 0, &resp) != EB_OK) {
+		/* a certificate not trusted is the command's mistake (exit 2) */
+		if (eb_preflight_tls_hint(&o->target, "ebconform", resp.transport_error, resp.error,
+					  err, errlen)) {
+			/* the caller prints "ebconform: " before err */
+			size_t k = strlen("ebconform: ");
+			if (strlen(err) > k)
+				memmove(err, err + k, strlen(err + k) + 1);
+			rc = EBC_EXIT_USAGE;
+			goto out;
+		}
 		snprintf(err, errlen, "server unreachable at %s: %s", o->url,
 			 resp.error[0] ? resp.error : "no response");
 		rc = EBC_EXIT_UNREACHABLE;

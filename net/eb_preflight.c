@@ -64,6 +64,7 @@ static void pf_limits(eb_http *h, eb_preflight *p)
 
 	if (eb_http_request(h, "GET", "/api/limits", NULL, NULL, NULL, 0, NULL, 0, &r) != EB_OK) {
 		snprintf(p->seen_http, sizeof(p->seen_http), "%s", r.error[0] ? r.error : "no answer");
+		p->transport_error = r.transport_error;
 		p->tls_untrusted = r.transport_error == EB_HTTP_UNTRUSTED;
 		eb_http_resp_clear(&r);
 		return;
@@ -262,29 +263,37 @@ eb_pf_verdict eb_preflight_judge(const eb_target *t, const char *prog, eb_prefli
 /* A TLS setup mistake seen by the first request: a certificate the program
  * does not trust (chain or name), or https:// to a port without TLS. true
  * with the verdict and message set. */
-static bool pf_tls_setup(const eb_target *t, const char *prog, eb_preflight *p)
+bool eb_preflight_tls_hint(const eb_target *t, const char *prog, int transport_error,
+			   const char *seen, char *msg, size_t len)
 {
 	const char *url = t->url_text ? t->url_text : t->url.http;
 
-	if (p->tls_untrusted) {
-		p->verdict = EB_PF_TLS;
-		snprintf(p->message, sizeof(p->message),
+	if (transport_error == EB_HTTP_UNTRUSTED) {
+		snprintf(msg, len,
 			 "%.32s: the server at %.200s presents a certificate %.32s does not trust "
 			 "(%.400s). This is a setup error, not a verdict: give --cacert FILE with "
 			 "the CA certificate that signed the server's certificate (PEM), or "
 			 "--insecure to skip the check (test servers only). Nothing was run.",
-			 prog, url, prog, p->seen_http);
+			 prog, url, prog, seen);
 		return true;
 	}
-	if (t->url.tls && strstr(p->seen_http, "wrong version number")) {
-		p->verdict = EB_PF_TLS;
-		snprintf(p->message, sizeof(p->message),
+	if (t->url.tls && transport_error != 0 && strstr(seen, "wrong version number")) {
+		snprintf(msg, len,
 			 "%.32s: the server at %.200s does not speak TLS on this port (%.400s). "
 			 "This is a setup error, not a verdict: use http:// (or ws://) for a "
-			 "plain server. Nothing was run.", prog, url, p->seen_http);
+			 "plain server. Nothing was run.", prog, url, seen);
 		return true;
 	}
 	return false;
+}
+
+static bool pf_tls_setup(const eb_target *t, const char *prog, eb_preflight *p)
+{
+	if (!eb_preflight_tls_hint(t, prog, p->transport_error, p->seen_http, p->message,
+				   sizeof(p->message)))
+		return false;
+	p->verdict = EB_PF_TLS;
+	return true;
 }
 
 eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char *token,

@@ -30,6 +30,7 @@ typedef struct eb_preflight {
 	eb_pf_verdict verdict;
 	bool limits_offered;       /* GET /api/limits: 200 with valid limits */
 	bool tls_untrusted;        /* the certificate or its name did not verify */
+	int transport_error;       /* of GET /api/limits (eb_http_resp), 0 none */
 	eb_limits limits;          /* those, or the defaults */
 	long limits_status;        /* its status (0: no answer) */
 	long http_status;          /* the token's read of a fresh store */
@@ -60,6 +61,14 @@ eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char 
  * out->message as eb_preflight_run leaves it. Used by eb_preflight_run after
  * its requests; on its own for tests. */
 eb_pf_verdict eb_preflight_judge(const eb_target *t, const char *prog, eb_preflight *p);
+
+/* The message for a TLS setup mistake seen by a first request (for
+ * programs that probe before the preflight): transport_error
+ * EB_HTTP_UNTRUSTED (a certificate or name that did not verify: names
+ * --cacert and --insecure), or a https:// URL whose port speaks no TLS.
+ * seen is curl's error text. true with msg written; false otherwise. */
+bool eb_preflight_tls_hint(const eb_target *t, const char *prog, int transport_error,
+			   const char *seen, char *msg, size_t len);
 
 /* The exit code of a verdict that stops the program, or EB_EXIT_OK (0)
  * when the program runs. */
