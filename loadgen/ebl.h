@@ -56,6 +56,8 @@ typedef struct ebl_config {
 	double churn_rate;
 	double connect_timeout_s;
 	double push_timeout_s;
+	double deadline_s;           /* the whole run (--deadline; 0: the planned
+	                              * phases + 60 s, ebl_deadline_s in main.c) */
 	unsigned procs, threads;
 	unsigned max_pending;        /* per worker thread */
 	char sources[EBL_MAX_SOURCES][48];
@@ -102,6 +104,9 @@ typedef struct ebl_wstat {
 	uint64_t ramp_done;     /* 1 when every assigned connection ended its first attempt */
 	uint64_t finished;      /* 1 when the thread closed everything */
 	uint64_t limit_emfile, limit_addr;
+	/* the thread's user and system CPU (getrusage RUSAGE_THREAD, us) when
+	 * it first saw each phase (index: enum ebl_phase; EBL_PH_DONE: exit) */
+	uint64_t cpu_user_us[EBL_PH_DONE + 1], cpu_sys_us[EBL_PH_DONE + 1];
 	eb_hist lat;            /* EB_LH_NOTIFY */
 	eb_hist connect;        /* EB_LH_CONNECT */
 } ebl_wstat;
@@ -150,6 +155,10 @@ uint64_t ebl_missed(const ebl_config *cfg, ebl_shm *shm, uint32_t store,
 typedef struct ebl_pushers ebl_pushers;
 ebl_pushers *ebl_pushers_start(const ebl_config *cfg, ebl_shm *shm);
 void ebl_pushers_join(ebl_pushers *p);
+/* As ebl_pushers_join when every pusher ends within ms; else false and the
+ * pushers are left running (their push in flight ends by --push-timeout):
+ * the caller then must not free the shm and ends the process instead. */
+bool ebl_pushers_join_within(ebl_pushers *p, unsigned ms);
 /* Records the fan-out of every push still in the rings (after the drain). */
 void ebl_pushers_finalize(const ebl_config *cfg, ebl_shm *shm);
 

@@ -88,7 +88,10 @@ void ebl_print_summary(const eb_loadreport *r, FILE *out)
 	}
 	for (size_t i = 0; i < r->n_problems; i++)
 		fprintf(out, "problem: %s\n", r->problems[i]);
-	if (r->verdict != NULL)
+	if (r->verdict != NULL && r->incomplete != NULL)
+		fprintf(out, "VERDICT: INCOMPLETE — %s; not run to their end: %s\n", r->incomplete,
+			r->not_run ? r->not_run : "-");
+	else if (r->verdict != NULL)
 		fprintf(out, "VERDICT: %s\n", strcmp(r->verdict, "pass") == 0 ? "PASS" : "FAIL");
 }
 
@@ -96,8 +99,16 @@ void ebl_print_summary(const eb_loadreport *r, FILE *out)
 static void html_verdict(FILE *f, const eb_loadreport *r)
 {
 	bool pass = strcmp(r->verdict, "pass") == 0;
-	fprintf(f, "<p class=\"verdict %s\"><b>Verdict: %s</b></p>\n", pass ? "pass" : "fail",
-		pass ? "PASS" : "FAIL");
+	if (r->incomplete != NULL) {
+		fprintf(f, "<p class=\"verdict fail\"><b>Verdict: INCOMPLETE</b> — ");
+		eb_html_escape(f, r->incomplete);
+		fprintf(f, "; not run to their end: ");
+		eb_html_escape(f, r->not_run ? r->not_run : "-");
+		fprintf(f, "</p>\n");
+	} else {
+		fprintf(f, "<p class=\"verdict %s\"><b>Verdict: %s</b></p>\n", pass ? "pass" : "fail",
+			pass ? "PASS" : "FAIL");
+	}
 	for (size_t i = 0; i < r->n_problems; i++) {
 		fprintf(f, "<p class=\"limit\"><b>Problem:</b> ");
 		eb_html_escape(f, r->problems[i]);

@@ -29,7 +29,12 @@ typedef struct pusher {
 struct ebl_pushers {
 	pusher *p;
 	unsigned n;
+	eb_http_budget *budget;  /* response bodies in flight, every pusher */
 };
+
+/* Response bodies the pushers receive at one time, in all: 8 pushers
+ * receiving endless bodies held 502 MiB with the per-response cap alone. */
+#define EBL_PUSH_BODY_BUDGET ((size_t)48 << 20)
 
 static void sleep_ns(uint64_t ns)
 {
@@ -166,6 +171,12 @@ ebl_pushers *ebl_pushers_start(const ebl_config *cfg, ebl_shm *shm)
 		return NULL;
 	}
 	ps->n = cfg->pushers;
+	ps->budget = eb_http_budget_new(EBL_PUSH_BODY_BUDGET);
+	if (ps->budget == NULL) {
+		free(ps->p);
+		free(ps);
+		return NULL;
+	}
 	for (unsigned i = 0; i < ps->n; i++) {
 		pusher *p = &ps->p[i];
 		p->cfg = cfg;
@@ -176,6 +187,8 @@ ebl_pushers *ebl_pushers_start(const ebl_config *cfg, ebl_shm *shm)
 			if ((p->http[u] = eb_http_new(cfg->urls[u].base, (long)(cfg->push_timeout_s * 1000))) == NULL ||
 			    eb_http_set_tls(p->http[u], &cfg->tls) != EB_OK)
 				ok = false;
+			else
+				eb_http_set_budget(p->http[u], ps->budget);
 		if (ok && pthread_create(&p->th, NULL, pusher_main, p) == 0)
 			p->running = true;
 		else
@@ -195,7 +208,31 @@ void ebl_pushers_join(ebl_pushers *ps)
 			eb_http_free(ps->p[i].http[u]);
 	}
 	free(ps->p);
+	eb_http_budget_free(ps->budget);
 	free(ps);
+}
+
+bool ebl_pushers_join_within(ebl_pushers *ps, unsigned ms)
+{
+	if (ps == NULL)
+		return true;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	for (unsigned i = 0; i < ps->n; i++) {
+		if (!ps->p[i].running)
+			continue;
+		if (pthread_timedjoin_np(ps->p[i].th, NULL, &until) != 0)
+			return false;
+		ps->p[i].running = false;
+	}
+	ebl_pushers_join(ps);
+	return true;
 }
 
 void ebl_pushers_finalize(const ebl_config *cfg, ebl_shm *shm)

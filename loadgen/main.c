@@ -79,6 +79,12 @@ static const char usage_text[] =
 "  --churn-rate C         during the hold, close and reopen C connections/s (default 0)\n"
 "  --ramp-down-rate R     closes per second at the end (default 0: all at once)\n"
 "  --store-prefix P       store id prefix (default ebload-<run id>[-shard<i>])\n"
+"  --deadline S           the whole run's deadline in seconds (default: the\n"
+"                         planned phases + 60 s, i.e. connections/connect-rate\n"
+"                         + connect-timeout + duration + drain + ramp-down + 60:\n"
+"                         83 s with default flags); when it is reached, or on\n"
+"                         SIGINT/SIGTERM, the run stops within 1 s and the\n"
+"                         reports say INCOMPLETE with the phases not run (exit 1)\n"
 "\n"
 "Scale:\n"
 "  --procs N              worker processes (default: enough for the open-file\n"
@@ -122,8 +128,14 @@ static const char usage_text[] =
 "  --help, --version\n"
 "\n"
 "Exit: 0 done (and every --expect met), 1 the run failed: an --expect not met,\n"
-"nothing subscribed, every push failed, or a worker process died; 2 usage or\n"
-"setup error (a refused token, not an Early Bird server), 3 target unreachable.\n";
+"nothing subscribed, every push failed, a worker process died, or the run was\n"
+"INCOMPLETE (deadline or signal); 2 usage or setup error (a refused token, not\n"
+"an Early Bird server, a report or merge input that cannot be written or\n"
+"read), 3 target unreachable.\n"
+"Bounds against a hostile server (docs/LOADGEN.md#hostile-servers): push answers\n"
+"are capped at 64 MiB each and 48 MiB in flight in all, each connection's wait\n"
+"for its subscribed ack ends by --connect-timeout, each push by --push-timeout,\n"
+"the run by --deadline; merge inputs are read up to 64 MiB each.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -510,6 +522,7 @@ static int parse_one(run_opts *o, int argc, char **argv, int *i, char *err, size
 		{ "--max-pending", NULL, EB_OPT_UINT, &cfg->max_pending, 1, 1000000, "1-1000000", NULL, NULL, false },
 		{ "--connect-timeout", NULL, EB_OPT_DOUBLE, &cfg->connect_timeout_s, 0.1, 600, "seconds 0.1-600", NULL, NULL, false },
 		{ "--push-timeout", NULL, EB_OPT_DOUBLE, &cfg->push_timeout_s, 0.1, 600, "seconds 0.1-600", NULL, NULL, false },
+		{ "--deadline", NULL, EB_OPT_DOUBLE, &cfg->deadline_s, 1, 86400 * 2, "seconds 1-172800", NULL, NULL, false },
 		{ "--stores", NULL, EB_OPT_UINT, &cfg->stores, 1, 1000000, "1-1000000", NULL, NULL, false },
 		{ "--subs-per-conn", NULL, EB_OPT_UINT, &cfg->subs_per_conn, 1, 100, "1-100", NULL, NULL, false },
 		{ "--push-rate", NULL, EB_OPT_DOUBLE, &cfg->push_rate, 0, 1e7, "per second, 0-1e7", NULL, NULL, false },
@@ -892,7 +905,22 @@ typedef struct run_state {
 	double ramp_limit;
 	char problems[EBL_MAX_PROBLEMS][256];
 	size_t n_problems;
+	uint64_t deadline_ns;    /* the run's total deadline (monotonic) */
+	char stop_why[128];      /* why the run stops early (signal, deadline), or "" */
+	char not_run[64];        /* the phases that did not run to their end */
+	bool abandoned;          /* pushers still in flight: end with _exit */
 } run_state;
+
+/* The run's total deadline in seconds: --deadline, or every phase as
+ * planned plus 60 s (83 s with the default flags). */
+static double ebl_deadline_s(const ebl_config *cfg)
+{
+	if (cfg->deadline_s > 0)
+		return cfg->deadline_s;
+	return (double)cfg->connections / cfg->connect_rate + cfg->connect_timeout_s +
+	       cfg->duration_s + cfg->drain_s +
+	       (cfg->rampdown_rate > 0 ? (double)cfg->connections / cfg->rampdown_rate : 0) + 60;
+}
 
 static void add_problem(run_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_problem(run_state *st, const char *fmt, ...)
@@ -943,6 +971,8 @@ static int run_setup(run_state *st)
 		return EB_EXIT_USAGE;
 	st->r->command = strdup(st->o->command);
 	st->r->config = config_json(st->o);
+	if (st->r->config != NULL)
+		cJSON_AddNumberToObject(st->r->config, "deadlineS", ebl_deadline_s(cfg));
 	st->r->started_at_ms = eb_time_now_ms();
 	if (!cfg->quiet)
 		fprintf(stderr, "ebload: %llu connections to %u target(s), %u proc(s) x %u "
@@ -1022,6 +1052,25 @@ static bool run_phase_step(run_state *st, uint64_t now)
 	const ebl_config *cfg = st->cfg;
 	totals *t = &st->t;
 	double in_phase = (double)(now - st->ph_start) / 1e9;
+	if (!st->stop_why[0] && (g_stop || now >= st->deadline_ns)) {
+		static const char *const left[] = {
+			[EBL_PH_INIT] = "ramp-up, hold, drain, ramp-down",
+			[EBL_PH_RAMP] = "ramp-up, hold, drain, ramp-down",
+			[EBL_PH_HOLD] = "hold, drain, ramp-down",
+			[EBL_PH_DRAIN] = "drain, ramp-down",
+			[EBL_PH_FINAL] = "ramp-down",
+		};
+		snprintf(st->stop_why, sizeof st->stop_why, "%s",
+			 g_stop ? "interrupted by a signal" :
+			 "the run's total deadline (--deadline) was reached");
+		snprintf(st->not_run, sizeof st->not_run, "%s",
+			 st->ph <= EBL_PH_FINAL ? left[st->ph] : "-");
+		g_stop = 1;
+	}
+	if (st->stop_why[0] && st->ph == EBL_PH_FINAL && in_phase > 0.5) {
+		/* stopped: the closes are not measured, 1 s is the bound */
+		return true;
+	}
 	if (g_stop && st->ph < EBL_PH_FINAL) {
 		EBL_ST(&st->shm->stop, 1);
 		if (st->ph == EBL_PH_RAMP)
@@ -1050,9 +1099,14 @@ static bool run_phase_step(run_state *st, uint64_t now)
 		st->r->c.rss_hold_kib = rss;
 		st->r->c.conn_open_at_end = t->open;
 		enter_phase(st, EBL_PH_DRAIN, now);
-		/* the drain starts once the last push got its answer */
-		ebl_pushers_join(st->pushers);
-		st->pushers = NULL;
+		/* the drain starts once the last push got its answer, or at the
+		 * deadline, whichever comes first (the next step then stops) */
+		while (!g_stop && eb_time_mono_ns() < st->deadline_ns) {
+			if (ebl_pushers_join_within(st->pushers, 100)) {
+				st->pushers = NULL;
+				break;
+			}
+		}
 		st->ph_start = eb_time_mono_ns();
 	} else if (st->ph == EBL_PH_DRAIN && in_phase >= cfg->drain_s) {
 		enter_phase(st, EBL_PH_FINAL, now);
@@ -1123,16 +1177,25 @@ static void poll_kids(run_state *st)
 /* Stops the pushers and waits for the workers (15 s at the most each). */
 static void run_reap(run_state *st)
 {
+	/* stopped early: 1 s in all for the pushers and the workers */
+	uint64_t grace = st->stop_why[0] ? 300000000ULL : 15000000000ULL;
 	EBL_ST(&st->shm->stop, 1);
-	ebl_pushers_join(st->pushers);
-	st->pushers = NULL;
+	if (st->stop_why[0]) {
+		if (ebl_pushers_join_within(st->pushers, 300))
+			st->pushers = NULL;
+		else
+			st->abandoned = true;
+	} else {
+		ebl_pushers_join(st->pushers);
+		st->pushers = NULL;
+	}
+	uint64_t t_kill = eb_time_mono_ns();
 	for (unsigned k = 0; k < st->n_kids; k++) {
 		int code = 0;
-		uint64_t t_kill = eb_time_mono_ns();
 		if (st->kid_done[k])
 			continue;
 		while (waitpid(st->kids[k], &code, WNOHANG) == 0) {
-			if (eb_time_mono_ns() - t_kill > 15000000000ULL) {
+			if (eb_time_mono_ns() - t_kill > grace) {
 				kill(st->kids[k], SIGKILL);
 				waitpid(st->kids[k], &code, 0);
 				break;
@@ -1236,6 +1299,12 @@ static int run_judge(run_state *st)
 		probs[i] = st->problems[i];
 		fprintf(stderr, "ebload: FAIL: %s\n", st->problems[i]);
 	}
+	if (st->stop_why[0]) {
+		st->r->incomplete = strdup(st->stop_why);
+		st->r->not_run = strdup(st->not_run);
+		fprintf(stderr, "ebload: %s; the reports are marked INCOMPLETE (not run to their "
+			"end: %s)\n", st->stop_why, st->not_run);
+	}
 	int rc = finish_report(st->r, st->o->expects, st->o->n_expects, probs, st->n_problems,
 			       cfg->json_path, cfg->csv_path, cfg->html_path);
 	if (c->conn_subscribed == 0 && c->fail_refused > 0 &&
@@ -1253,6 +1322,9 @@ static int run(int argc, char **argv)
 		return EB_EXIT_USAGE;
 	st.cfg = &st.o->cfg;
 	int rc = parse_run_args(argc, argv, st.o);
+	/* from the start: the preflight and the setup count too */
+	if (rc == 0)
+		st.deadline_ns = eb_time_mono_ns() + (uint64_t)(ebl_deadline_s(st.cfg) * 1e9);
 	if (rc == 1)
 		rc = EB_EXIT_OK;
 	else if (rc == 0)
@@ -1268,9 +1340,16 @@ static int run(int argc, char **argv)
 	}
 	run_reap(&st);
 	if (rc == 0 && st.n_kids > 0) {
-		ebl_pushers_finalize(st.cfg, st.shm);
+		if (!st.abandoned)
+			ebl_pushers_finalize(st.cfg, st.shm);
 		run_collect(&st);
 		rc = run_judge(&st);
+	}
+	if (st.abandoned) {
+		/* a pusher still waits on a push the server never answers: it
+		 * uses the shm, which is therefore not freed; nothing else runs */
+		fflush(NULL);
+		_exit(rc);
 	}
 out:
 	state_free(&st);
@@ -1283,6 +1362,10 @@ out:
 
 /* ---- merge -------------------------------------------------------------------------- */
 
+/* Largest report `ebload merge` reads: a report is a few MiB at most (its
+ * per-second series), and the run stays under 256 MiB with a few of them. */
+#define EBL_MERGE_MAX ((size_t)64 << 20)
+
 /* Reads one report file and adds it to *all. 0 or the exit code. */
 static int merge_one(const char *path, eb_loadreport **all)
 {
@@ -1291,7 +1374,7 @@ static int merge_one(const char *path, eb_loadreport **all)
 	eb_err err;
 	eb_loadreport *one = NULL;
 	size_t len = 0;
-	eb_rc prc = eb_file_read(path, (size_t)256 << 20, &txt, &len, &err);
+	eb_rc prc = eb_file_read(path, EBL_MERGE_MAX, &txt, &len, &err);
 	if (prc == EB_OK)
 		prc = eb_json_parse(txt, len, 16, &j, &err);
 	free(txt);

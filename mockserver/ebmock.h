@@ -44,7 +44,22 @@ typedef struct ebmock_glue {
 	unsigned char *wbuf;     /* LWS_PRE + the message being written */
 	size_t wbuf_cap;
 	uint64_t last_conn;      /* connections numbered for the event log */
+	/* the open-file limit (hostile clients): accepting pauses for
+	 * EBMOCK_ACCEPT_PAUSE_MS when an accepted socket's fd is within
+	 * EBMOCK_FD_RESERVE of the limit, instead of spinning on EMFILE */
+	unsigned fd_limit;       /* RLIMIT_NOFILE at start, 0: unknown */
+	struct lws *listen_wsi;  /* seen in FILTER_NETWORK_CONNECTION */
+	bool accept_paused;
+	lws_sorted_usec_list_t accept_sul;
 } ebmock_glue;
+
+#define EBMOCK_FD_RESERVE 16
+#define EBMOCK_ACCEPT_PAUSE_MS 100
+
+/* An accepted socket (fd) arrived on the listen wsi: false when it must be
+ * refused because the process is near its open-file limit (accepting is
+ * then paused for a while; main.c resumes it). */
+bool ebmock_accept_ok(ebmock_glue *g, struct lws *listen_wsi, int fd);
 
 /* The number of wsi's TCP connection ("conn" in the event log, from 1),
  * given at its first request and kept in lws's opaque user pointer, which

@@ -41,7 +41,7 @@ typedef struct http_pss {
 	uint8_t ck_state;
 	bool ck_line_empty;
 	uint64_t ck_left;
-	unsigned char *out;       /* LWS_PRE + response body */
+	size_t charged;           /* body buffer + response, on the memory budget */
 	ebm_http_resp resp;
 	size_t sent;
 	bool have_resp;
@@ -49,6 +49,7 @@ typedef struct http_pss {
 	uint64_t t0;
 	uint64_t t0_us;           /* arrival, for the event log */
 	char addr[48];
+	ebm_server *srv;          /* set while p->charged may be non-zero */
 } http_pss;
 
 size_t ebmock_http_pss_size(void)
@@ -174,8 +175,9 @@ static void http_pss_clear(http_pss *p)
 	free(p->auth);
 	free(p->ctype);
 	free(p->body);
-	free(p->out);
 	ebm_http_resp_clear(&p->resp);
+	if (p->charged && p->srv)
+		ebm_mem_give(p->srv, p->charged);
 	memset(p, 0, sizeof *p);
 }
 
@@ -310,16 +312,17 @@ static int http_respond(struct lws *wsi, http_pss *p)
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 		return 0;
 	}
-	p->out = malloc(LWS_PRE + p->resp.body_len + 1);
-	if (!p->out)
-		return -1;
-	if (p->resp.body_len)
-		memcpy(p->out + LWS_PRE, p->resp.body, p->resp.body_len);
+	/* the answer is held until the client has read it: on the budget
+	 * (forced: it is decided, a commit may stand behind it) */
+	ebm_mem_force(srv, p->resp.body_len);
+	p->charged += p->resp.body_len;
+	p->srv = srv;
 	ebm_metrics_http(srv, p->resp.route, p->resp.status);
 	if (p->resp.delay_ms) {
 		lws_set_timer_usecs(wsi, (lws_usec_t)p->resp.delay_ms * 1000);
 		return 0;
 	}
+	lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);   /* body deadline */
 	lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -363,7 +366,7 @@ static int http_headers(struct lws *wsi, const ebm_http_resp *r, bool close,
 static int http_writeable(struct lws *wsi, http_pss *p)
 {
 	ebmock_glue *g = ebmock_glue_of(wsi);
-	if (!p->have_resp || p->resp.stall || !p->out)
+	if (!p->have_resp || p->resp.stall)
 		return 0;
 	if (!p->headers_sent) {
 		unsigned char buf[LWS_PRE + HTTP_HDR_MAX];
@@ -380,9 +383,14 @@ static int http_writeable(struct lws *wsi, http_pss *p)
 	size_t left = p->resp.body_len - p->sent;
 	size_t n = left > HTTP_CHUNK ? HTTP_CHUNK : left;
 	bool fin = n == left;
-	if (n && lws_write(wsi, p->out + LWS_PRE + p->sent, n,
-			   fin ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
-		return -1;
+	/* a chunk at a time from the response: no second copy of it */
+	unsigned char chunk[LWS_PRE + HTTP_CHUNK];
+	if (n) {
+		memcpy(chunk + LWS_PRE, p->resp.body + p->sent, n);
+		if (lws_write(wsi, chunk + LWS_PRE, n,
+			      fin ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+			return -1;
+	}
 	p->sent += n;
 	if (!fin) {
 		lws_callback_on_writable(wsi);
@@ -462,12 +470,30 @@ static int http_on_request(struct lws *wsi, http_pss *p, const char *path)
 			p->chunked = true;
 			p->close_after = true;
 		}
-		if (p->clen > 0 || p->chunked)
+		if ((p->clen > 0 || p->chunked) && ebm_mem_spent(g->srv)) {
+			/* no memory left for bodies: answer before reading */
+			p->close_after = true;
+			ebm_http_ctx_free(p->ctx);
+			p->ctx = NULL;
+			ebm_http_refuse_busy(g->srv, &p->resp);
+			return http_respond(wsi, p);
+		}
+		if (p->clen > 0 || p->chunked) {
+			/* the whole body within body_timeout_ms of the head: lws's
+			 * own timeout restarts with every byte (a drip of one byte
+			 * a second kept a body open for ever) */
+			lws_set_timer_usecs(wsi, (lws_usec_t)ebm_server_config(g->srv)->body_timeout_ms *
+						 1000);
 			return 0;   /* body callbacks follow */
 		http_fill_req(p, &req, true);
 		ebm_http_finish(g->srv, p->ctx, &req, &p->resp);
 		p->ctx = NULL;
 	} else if (st == EBM_HTTP_UPGRADE) {
+	} else if (st == EBM_HTTP_DONE && p->resp.status == 200 &&
+		   p->resp.route == EBM_R_CHANGES && ebm_mem_spent(g->srv)) {
+		/* a page (up to max-page-limit changes) held for a client that
+		 * may not read it: not while the budget is spent */
+		ebm_http_refuse_busy(g->srv, &p->resp);
 		/* a plain request cannot upgrade; the core only says so for
 		 * upgrade requests, which lws routes elsewhere */
 		ebm_http_resp_clear(&p->resp);
@@ -562,7 +588,10 @@ static int http_on_body(struct lws *wsi, http_pss *p, const void *in, size_t len
 		return 0;
 	if (p->chunked && !p->body_refused && p->ctx) {
 		int rc;
-		if (http_dechunk(wsi, p, in, len, &rc)) {
+		/* body_end only at the real end: refused early (413, 503), the
+		 * rest must still be read and dropped, or closing resets the
+		 * connection and the client loses the answer */
+		if (http_dechunk(wsi, p, in, len, &rc) && p->ck_state == CK_DONE) {
 			p->body_end = true;
 			if (!rc && !p->body_refused && p->ctx)
 				return http_on_body_done(wsi, p);
@@ -573,6 +602,27 @@ static int http_on_body(struct lws *wsi, http_pss *p, const void *in, size_t len
 }
 
 static int http_append(struct lws *wsi, http_pss *p, const void *in, size_t len)
+/* The memory budget is spent: 503 with Retry-After instead of reading the
+ * body, and the connection closes after the answer (the rest of the body
+ * is read and dropped, as after a 413). */
+static int http_refuse_busy(struct lws *wsi, http_pss *p)
+{
+	ebmock_glue *g = ebmock_glue_of(wsi);
+	p->body_refused = true;
+	p->close_after = true;
+	ebm_http_ctx_free(p->ctx);
+	p->ctx = NULL;
+	free(p->body);
+	p->body = NULL;
+	if (p->charged) {
+		ebm_mem_give(g->srv, p->charged);
+		p->charged = 0;
+	}
+	p->body_len = p->body_cap = 0;
+	ebm_http_refuse_busy(g->srv, &p->resp);
+	return http_respond(wsi, p);
+}
+
 {
 	ebmock_glue *g = ebmock_glue_of(wsi);
 	if (p->body_refused || !p->ctx)
@@ -587,15 +637,25 @@ static int http_append(struct lws *wsi, http_pss *p, const void *in, size_t len)
 		free(p->body);
 		p->body = NULL;
 		p->body_len = p->body_cap = 0;
+		ebm_mem_give(g->srv, p->charged);
+		p->charged = 0;
 		return http_respond(wsi, p);
 	}
 	if (p->body_len + len + 1 > p->body_cap) {
 		size_t ncap = p->body_cap ? p->body_cap : 4096;
+		/* grows with what arrived (never to the announced length at
+		 * once: a client dripping a long body holds only what it sent),
+		 * each growth charged to the memory budget */
 		while (ncap < p->body_len + len + 1)
 			ncap *= 2;
-		if (p->clen > 0 && (uint64_t)p->clen + 1 > ncap && (uint64_t)p->clen <= max)
+		if (p->clen > 0 && (uint64_t)p->clen + 1 < ncap &&
+		    (uint64_t)p->clen + 1 >= p->body_len + len + 1)
 			ncap = (size_t)p->clen + 1;
 		char *nb = realloc(p->body, ncap);
+		if (!ebm_mem_take(g->srv, ncap - p->body_cap))
+			return http_refuse_busy(wsi, p);
+		p->charged += ncap - p->body_cap;
+		p->srv = g->srv;
 		if (!nb)
 			return -1;
 		p->body = nb;
@@ -697,9 +757,12 @@ void ebmock_http_wake(void *glue, void *user)
 /* A pending request's job is done (or its deadline came). */
 static int http_resume(struct lws *wsi, http_pss *p)
 {
+		/* wsi is the listen socket here, in the accepted fd */
 	ebm_http_req req;
 	http_fill_req(p, &req, true);
 	if (!ebm_http_resume(ebmock_glue_of(wsi)->srv, p->pending, &req, &p->resp)) {
+		if (!ebmock_accept_ok(g, wsi, (int)(intptr_t)in))
+			return 1;
 		uint64_t now = ebm_mono_ms(), dl = ebm_http_ctx_deadline_ms(p->pending);
 		lws_set_timer_usecs(wsi, (lws_usec_t)(dl > now ? dl - now : 1) * 1000);
 		return 0;
@@ -736,6 +799,12 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return -1;
 		return http_on_request(wsi, p, in);
 	case LWS_CALLBACK_HTTP_BODY:
+		} else if (p && p->ctx && !p->body_end && !p->lingering) {
+			/* the body deadline: closed without an answer (a client
+			 * this slow would not read one either) */
+			ebm_metrics_refusal(ebmock_glue_of(wsi)->srv, EBM_REFUSE_BODY_TIMEOUT);
+			return -1;
+		}
 		if (!p)
 			return -1;
 		return http_on_body(wsi, p, in, len);
@@ -753,7 +822,7 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_TIMER:
 		if (p && p->pending)
 			return http_resume(wsi, p);
-		if (p && p->have_resp)
+		if (p && p->have_resp) {
 			lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:

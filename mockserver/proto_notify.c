@@ -29,6 +29,7 @@ typedef struct notify_pss {
 	bool rx_skip;          /* the message is already known too big */
 	bool idle_pinged;      /* liveness ping sent, no pong yet */
 	bool idle_ping_now;    /* liveness ping to send */
+	bool rx_paused;        /* lws_rx_flow_control(wsi, 0) in force */
 	uint8_t closed_by;     /* event log: CLOSED_BY_* */
 	int close_code;        /* code of that close, 0: none (a drop) */
 } notify_pss;
@@ -170,6 +171,13 @@ static void notify_arm(notify_pss *p)
 		return;
 	if (p->idle_ping_now || ebm_ws_wants_write(p->sess))
 		lws_callback_on_writable(p->wsi);
+	/* WS-CLOSE-4: replies at the bound pause the reads of this socket
+	 * (they only come from messages read); they resume as it drains */
+	bool pause = ebm_ws_rx_paused(p->sess);
+	if (pause != p->rx_paused) {
+		p->rx_paused = pause;
+		lws_rx_flow_control(p->wsi, pause ? 0 : 1);
+	}
 	uint64_t d = ebm_ws_next_deadline_ms(p->sess);
 	uint64_t idle = idle_deadline(p);
 	if (!d || idle < d)

@@ -378,6 +378,10 @@ static eb_rc check_claims(const eb_jwt_verifier *v, const cJSON *p,
 		return refuse(err, "AUTH-4", "token has no exp");
 	if (!eb_json_get_uint53(j, &c->exp))
 		return refuse(err, "AUTH-4", "exp is not an integer");
+	/* expiresAt (auth_ok) is exp in ms and must stay a safe integer
+	 * (2^53 - 1): a later exp (year 287 000 and on) is that far */
+	if (c->exp > EB_JWT_EXP_MAX_S)
+		c->exp = EB_JWT_EXP_MAX_S;
 	if (now_s > c->exp + v->leeway)
 		return refuse(err, "AUTH-4", "token expired");
 
@@ -468,6 +472,14 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 		rs = true;
 	} else {
 		rc = refuse(err, "AUTH-3", "alg is none or not configured");
+		goto out;
+	}
+
+	/* AUTH-2 (RFC 7515 4.1.11): crit names extensions the recipient
+	 * must understand; this verifier understands none, so any crit
+	 * (well-formed or not) refuses the token. */
+	if (cJSON_GetObjectItemCaseSensitive(header, "crit")) {
+		rc = refuse(err, "AUTH-2", "header crit names an extension not understood");
 		goto out;
 	}
 

@@ -34,9 +34,13 @@ eb_rc eb_jwt_verifier_new(const eb_jwt_verifier_opts *opts,
 
 void eb_jwt_verifier_free(eb_jwt_verifier *v);
 
+/* The latest exp a verified token reports: later values are clamped to it,
+ * so exp * 1000 (expiresAt, ms) stays at most 2^53 - 1. */
+#define EB_JWT_EXP_MAX_S 9007199254740ULL
+
 typedef struct eb_claims {
 	char *sub;            /* owned, non-empty */
-	uint64_t exp;         /* seconds */
+	uint64_t exp;         /* seconds, at most EB_JWT_EXP_MAX_S */
 	uint64_t nbf;         /* seconds; 0 when absent */
 	char **read;  size_t n_read;   /* owned patterns of eb_read */
 	char **write; size_t n_write;  /* owned patterns of eb_write */

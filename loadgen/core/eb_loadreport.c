@@ -48,6 +48,8 @@ void eb_loadreport_free(eb_loadreport *r)
 	free(r->limits);
 	cJSON_Delete(r->config);
 	free(r->command);
+	free(r->incomplete);
+	free(r->not_run);
 	for (size_t i = 0; i < r->n_problems; i++)
 		free(r->problems[i]);
 	free(r->problems);
@@ -300,6 +302,11 @@ static void verdict_json(cJSON *root, const eb_loadreport *r)
 {
 	cJSON *v = cJSON_AddObjectToObject(root, "verdict");
 	cJSON_AddStringToObject(v, "result", r->verdict);
+	if (r->incomplete != NULL) {
+		cJSON *inc = cJSON_AddObjectToObject(v, "incomplete");
+		cJSON_AddStringToObject(inc, "reason", r->incomplete);
+		cJSON_AddStringToObject(inc, "notRun", r->not_run ? r->not_run : "");
+	}
 	cJSON *pr = cJSON_AddArrayToObject(v, "problems");
 	for (size_t i = 0; i < r->n_problems; i++)
 		cJSON_AddItemToArray(pr, cJSON_CreateString(r->problems[i]));
@@ -666,6 +673,6 @@ eb_rc eb_loadreport_judge(eb_loadreport *r, const eb_expect *ex, size_t n_ex,
 		all = all && e->met;
 		r->n_expects++;
 	}
-	r->verdict = all ? "pass" : "fail";
+	r->verdict = r->incomplete ? "incomplete" : all ? "pass" : "fail";
 	return EB_OK;
 }

@@ -119,6 +119,12 @@ typedef struct eb_loadreport {
 	size_t n_problems;
 	eb_expect_result *expects;    /* owned, n_expects */
 	size_t n_expects;
+	/* Why the run stopped before its phases ended (a signal, the total
+	 * deadline), or NULL; owned. When set, the verdict is "incomplete"
+	 * whatever was measured, and not_run (owned) names the phases that did
+	 * not run to their end ("hold, drain"). */
+	char *incomplete;
+	char *not_run;
 } eb_loadreport;
 
 /* New empty report (runs = 1). NULL on allocation failure. */

@@ -149,10 +149,24 @@ typedef struct ebm_config {
 	const char *admin_token;     /* NULL: /admin is 404 */
 	uint64_t defects;            /* bit (1 << ebm_defect) */
 	ebm_faults faults;           /* initial fault state */
+	/* hostile clients (docs/EBMOCK.md "Hostile clients") */
+	uint64_t mem_budget_bytes;   /* request bodies + pending output, all
+	                              * connections together */
+	uint32_t body_timeout_ms;    /* a request body must be complete this
+	                              * long after its head (not per byte) */
+	uint32_t ws_stall_ms;        /* a socket whose replies stay at the
+	                              * WS-CLOSE-4 bound this long is dropped */
 } ebm_config;
 
+#define EBM_MEM_BUDGET_DEFAULT (32ULL << 20)
+#define EBM_BODY_TIMEOUT_DEFAULT_MS 10000u
+#define EBM_WS_STALL_DEFAULT_MS 1000u
+/* WS-CLOSE-4: replies pending for one socket at which its reads pause. */
+#define EBM_WS_MAX_PENDING (64u * 1024u)
+
 /* Fills c with the defaults (limits of section 8, auth timeout 10 s, ping
- * 30 s, leeway 5 s, memory store, no faults, no defects). */
+ * 30 s, leeway 5 s, memory store, no faults, no defects, the hostile-client
+ * bounds above). */
 void ebm_config_default(ebm_config *c);
 
 /* Wakes the glue for session s: something changed (a notification became
@@ -174,6 +188,9 @@ void ebm_server_free(ebm_server *srv);
 
 /* The server's limits (advertised by GET /api/limits). Borrowed. */
 const eb_limits *ebm_server_limits(const ebm_server *srv);
+
+/* The server's configuration (borrowed; strings owned by the server). */
+const ebm_config *ebm_server_config(const ebm_server *srv);
 
 /* Current faults (borrowed, live). */
 const ebm_faults *ebm_server_faults(const ebm_server *srv);
@@ -269,6 +286,37 @@ void ebm_http_ctx_free(ebm_http_ctx *ctx);
 ebm_http_step ebm_http_handle(ebm_server *srv, const ebm_http_req *req,
 			      ebm_http_resp *resp);
 
+/* ---- memory budget and refusals (hostile clients) ------------------------ */
+
+/* Charges n bytes (a request body growing, a response held, a queued
+ * reply) to the server's memory budget: true when they fit and were
+ * charged, false (nothing charged) when the budget would be exceeded. */
+bool ebm_mem_take(ebm_server *srv, size_t n);
+/* Charges n bytes even over the budget (output already decided, e.g. the
+ * answer of a commit); ebm_mem_spent then refuses new work. */
+void ebm_mem_force(ebm_server *srv, size_t n);
+/* Gives back n bytes charged by ebm_mem_take or ebm_mem_force. */
+void ebm_mem_give(ebm_server *srv, size_t n);
+/* true when the budget is used up (new bodies and reads are refused). */
+bool ebm_mem_spent(const ebm_server *srv);
+
+/* Why a client was refused or cut off, one counter each on /metrics as
+ * ebmock_refusals_total{reason="..."}. */
+typedef enum ebm_refusal {
+	EBM_REFUSE_MEMORY = 0,    /* 503: the memory budget is spent */
+	EBM_REFUSE_BODY_TIMEOUT,  /* body not complete within body_timeout_ms */
+	EBM_REFUSE_FD_LIMIT,      /* accepting paused at the open-file limit */
+	EBM_REFUSE_WS_PAUSED,     /* a socket's reads paused (replies at the bound) */
+	EBM_REFUSE_WS_STALLED,    /* a socket dropped: replies stayed at the bound */
+	EBM_REFUSE__COUNT
+} ebm_refusal;
+
+void ebm_metrics_refusal(ebm_server *srv, ebm_refusal why);
+
+/* Fills resp (cleared first) with 503 UNAVAILABLE and Retry-After: 1 for a
+ * request refused because the memory budget is spent; route kept. */
+void ebm_http_refuse_busy(ebm_server *srv, ebm_http_resp *resp);
+
 /* Counts one finished HTTP exchange for /metrics. */
 void ebm_metrics_http(ebm_server *srv, ebm_route route, int status);
 /* Open TCP connections (glue adds +1/-1). */
@@ -300,6 +348,11 @@ void ebm_ws_on_timer(ebm_ws_session *s);
 
 /* Monotonic ms of the next timer the glue must arm for s; 0: none. */
 uint64_t ebm_ws_next_deadline_ms(const ebm_ws_session *s);
+
+/* true while the socket's reads should be paused: its replies reached
+ * EBM_WS_MAX_PENDING (a pipelining client is served as it reads, WS-CLOSE-4),
+ * or the memory budget is spent and replies are waiting. */
+bool ebm_ws_rx_paused(const ebm_ws_session *s);
 
 /* true when ebm_ws_next_out has something to do now. */
 bool ebm_ws_wants_write(const ebm_ws_session *s);

@@ -328,6 +328,18 @@ static void handle_metrics(ebm_server *srv, ebm_http_resp *resp)
 	EBM_COUNTER("rate_limited_total", m->rate_limited_total);
 	EBM_COUNTER("auth_failures_total", m->auth_failures_total);
 #undef EBM_COUNTER
+	static const char *const why[EBM_REFUSE__COUNT] = {
+		"memory", "body_timeout", "fd_limit", "ws_paused", "ws_stalled"
+	};
+	sb_printf(&b, "# TYPE ebmock_refusals_total counter\n");
+	for (size_t i = 0; i < EBM_REFUSE__COUNT; i++)
+		sb_printf(&b, "ebmock_refusals_total{reason=\"%s\"} %llu\n", why[i],
+			  (unsigned long long)m->refusals[i]);
+	sb_printf(&b, "# TYPE ebmock_memory_used_bytes gauge\nebmock_memory_used_bytes %llu\n",
+		  (unsigned long long)srv->mem_used);
+	sb_printf(&b, "# TYPE ebmock_memory_budget_bytes gauge\n"
+		  "ebmock_memory_budget_bytes %llu\n",
+		  (unsigned long long)srv->cfg.mem_budget_bytes);
 	if (b.failed) {
 		free(b.p);
 		b.p = NULL;
@@ -1448,6 +1460,18 @@ void ebm_http_body_too_large(ebm_server *srv, ebm_http_ctx *ctx,
 	http_body_too_large(srv, ctx, resp);
 	resp->ev.subject = sub;
 	answer_done(srv, resp);
+}
+
+void ebm_http_refuse_busy(ebm_server *srv, ebm_http_resp *resp)
+{
+	ebm_route route = resp->route;
+	ebm_http_resp_clear(resp);
+	resp->route = route;
+	/* 503, not 429: 429 is kept for the advertised buckets of RATE-1/2 */
+	resp->retry_after_s = 1;
+	resp_error(srv, resp, EB_CODE_UNAVAILABLE,
+		   "server busy: memory for request bodies is used up, retry later", NULL, -1);
+	ebm_metrics_refusal(srv, EBM_REFUSE_MEMORY);
 }
 
 void ebm_http_finish(ebm_server *srv, ebm_http_ctx *ctx,

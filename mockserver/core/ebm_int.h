@@ -67,7 +67,9 @@ struct ebm_ws_session {
 	uint64_t flush_ms;             /* coalescing deadline; 0 none */
 	uint64_t last_rate_err_ms;     /* RATE-4 */
 	ebm_outmsg *out_head, *out_tail;
-	size_t out_bytes;
+	size_t out_bytes;              /* charged to the memory budget */
+	uint64_t full_since_ms;        /* out_bytes reached EBM_WS_MAX_PENDING
+	                                * then, 0: below it (ws_stall_ms) */
 	ebm_sub *subs;
 	uint32_t n_subs;
 	uint32_t n_pending;
@@ -112,6 +114,7 @@ typedef struct ebm_metrics {
 	uint64_t ws_drops_total;
 	uint64_t rate_limited_total;
 	uint64_t auth_failures_total;
+	uint64_t refusals[EBM_REFUSE__COUNT];   /* ebm_refusal */
 } ebm_metrics;
 
 /* The store_changed of the fan-out pass under way (ebm_ws.c): encoded once
@@ -161,6 +164,7 @@ struct ebm_server {
 	void *glue;
 	ebm_metrics m;
 	ebm_notif_cache notif;         /* ebm_ws.c, the fan-out pass */
+	uint64_t mem_used;             /* charged to cfg.mem_budget_bytes */
 	struct ebm_evlog *evlog;       /* borrowed, NULL: no event log */
 	const ebm_backend_ops *be;     /* never NULL (memory by default) */
 	struct ebm_pg *pg;             /* ebm_pg.c, NULL without --backend */

@@ -230,6 +230,9 @@ void ebm_config_default(ebm_config *c)
 	c->jwt_leeway_s = 5;
 	c->auth_timeout_ms = 10000;
 	c->ping_interval_s = 30;
+	c->mem_budget_bytes = EBM_MEM_BUDGET_DEFAULT;
+	c->body_timeout_ms = EBM_BODY_TIMEOUT_DEFAULT_MS;
+	c->ws_stall_ms = EBM_WS_STALL_DEFAULT_MS;
 }
 
 static eb_rc ebm_dup(const char *s, char **own)
@@ -370,6 +373,11 @@ const eb_limits *ebm_server_limits(const ebm_server *srv)
 	return &srv->cfg.limits;
 }
 
+const ebm_config *ebm_server_config(const ebm_server *srv)
+{
+	return &srv->cfg;
+}
+
 const ebm_faults *ebm_server_faults(const ebm_server *srv)
 {
 	return &srv->faults;
@@ -480,4 +488,35 @@ void ebm_metrics_http(ebm_server *srv, ebm_route route, int status)
 void ebm_metrics_conn(ebm_server *srv, int delta)
 {
 	srv->m.connections += delta;
+}
+
+void ebm_metrics_refusal(ebm_server *srv, ebm_refusal why)
+{
+	if ((unsigned)why < EBM_REFUSE__COUNT)
+		srv->m.refusals[why]++;
+}
+
+/* ---- memory budget --------------------------------------------------------- */
+
+bool ebm_mem_take(ebm_server *srv, size_t n)
+{
+	if (srv->mem_used + n > srv->cfg.mem_budget_bytes)
+		return false;
+	srv->mem_used += n;
+	return true;
+}
+
+void ebm_mem_force(ebm_server *srv, size_t n)
+{
+	srv->mem_used += n;
+}
+
+void ebm_mem_give(ebm_server *srv, size_t n)
+{
+	srv->mem_used = n > srv->mem_used ? 0 : srv->mem_used - n;
+}
+
+bool ebm_mem_spent(const ebm_server *srv)
+{
+	return srv->mem_used >= srv->cfg.mem_budget_bytes;
 }

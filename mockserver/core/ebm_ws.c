@@ -23,8 +23,6 @@
 #include "eb_time.h"
 #include "eb_ws.h"
 
-/* WS-CLOSE-4: replies pending beyond this drop the connection. */
-#define EBM_WS_MAX_PENDING (64u * 1024u)
 #define EBM_WS_RATE_WINDOW_MS 10000u
 #define EBM_WS_DEFECT_MAX_MESSAGE (1024u * 1024u)
 #define EBM_FORBIDDEN_CLOSE 4403
@@ -90,7 +88,9 @@ static void out_clear(ebm_ws_session *s)
 		free(m);
 	}
 	s->out_tail = NULL;
+	ebm_mem_give(s->srv, s->out_bytes);
 	s->out_bytes = 0;
+	s->full_since_ms = 0;
 }
 
 static void sub_remove(ebm_ws_session *s, ebm_sub *sub)
@@ -137,8 +137,11 @@ void ebm_ws_free(ebm_ws_session *s)
 	free(s);
 }
 
-/* Queues a reply (takes msg). Past the bound the client is not reading:
- * drop it (WS-CLOSE-4). */
+/* Queues a reply (takes msg). The queue is bounded by pausing the socket's
+ * reads once it holds EBM_WS_MAX_PENDING (ebm_ws_rx_paused): replies only
+ * come from messages read, so a pipelining client is served as fast as it
+ * reads, and one that stops reading is dropped by the timer (WS-CLOSE-4,
+ * ws_stall_ms). Replies are charged to the memory budget. */
 static void ws_queue(ebm_ws_session *s, char *msg)
 {
 	if (!msg)
@@ -146,12 +149,6 @@ static void ws_queue(ebm_ws_session *s, char *msg)
 	size_t len = strlen(msg);
 	if (s->drop || s->close_code) {
 		free(msg);
-		return;
-	}
-	if (s->out_bytes + len > EBM_WS_MAX_PENDING) {
-		free(msg);
-		out_clear(s);
-		s->drop = true;
 		return;
 	}
 	ebm_outmsg *m = malloc(sizeof *m + len + 1);
@@ -170,6 +167,28 @@ static void ws_queue(ebm_ws_session *s, char *msg)
 		s->out_head = m;
 	s->out_tail = m;
 	s->out_bytes += len;
+	ebm_mem_force(s->srv, len);
+	if (s->out_bytes >= EBM_WS_MAX_PENDING && !s->full_since_ms) {
+		s->full_since_ms = ebm_mono_ms();
+		ebm_metrics_refusal(s->srv, EBM_REFUSE_WS_PAUSED);
+	}
+}
+
+bool ebm_ws_rx_paused(const ebm_ws_session *s)
+{
+	if (s->drop || s->close_code)
+		return false;
+	return s->out_bytes >= EBM_WS_MAX_PENDING ||
+	       (s->out_bytes && ebm_mem_spent(s->srv));
+}
+
+/* WS-CLOSE-4: replies at the bound for ws_stall_ms without draining below
+ * it: the client does not read, drop it. */
+static uint64_t stall_deadline(const ebm_ws_session *s)
+{
+	if (!s->full_since_ms)
+		return 0;
+	return s->full_since_ms + s->srv->cfg.ws_stall_ms;
 }
 
 static void ws_close(ebm_ws_session *s, int code)
@@ -516,6 +535,14 @@ void ebm_ws_on_timer(ebm_ws_session *s)
 		s->srv->m.ws_drops_total++;
 		return;
 	}
+	d = stall_deadline(s);
+	if (d && now >= d) {
+		s->drop = true;
+		s->srv->m.ws_drops_total++;
+		ebm_metrics_refusal(s->srv, EBM_REFUSE_WS_STALLED);
+		out_clear(s);
+		return;
+	}
 	d = auth_deadline(s);
 	if (d && now >= d) {
 		ws_close(s, EB_WS_CLOSE_AUTH_TIMEOUT);
@@ -537,11 +564,11 @@ void ebm_ws_on_timer(ebm_ws_session *s)
 uint64_t ebm_ws_next_deadline_ms(const ebm_ws_session *s)
 {
 	uint64_t best = 0;
-	uint64_t c[5] = { drop_deadline(s), auth_deadline(s), expire_deadline(s),
-			  s->ping_due_ms, s->flush_ms };
+	uint64_t c[6] = { drop_deadline(s), auth_deadline(s), expire_deadline(s),
+			  s->ping_due_ms, s->flush_ms, stall_deadline(s) };
 	if (s->close_code || s->drop)
 		return 0;
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		if (c[i] && (!best || c[i] < best))
 			best = c[i];
 	return best;
@@ -646,6 +673,9 @@ ebm_ws_out ebm_ws_next_out(ebm_ws_session *s, char **text, size_t *len,
 		if (!s->out_head)
 			s->out_tail = NULL;
 		s->out_bytes -= m->len;
+		ebm_mem_give(srv, m->len);
+		if (s->out_bytes < EBM_WS_MAX_PENDING)
+			s->full_since_ms = 0;
 		*text = malloc(m->len + 1);
 		if (!*text) {
 			free(m);

@@ -299,6 +299,46 @@ START_TEST(test_jwt_unknown_claims_and_header_members_are_ignored_GEN_3)
 }
 END_TEST
 
+START_TEST(test_jwt_crit_header_naming_an_unknown_extension_is_refused_AUTH_2)
+{
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
+	/* RFC 7515 4.1.11: crit lists extensions the recipient must
+	 * understand; the verifier understands none */
+	const char *hdr[] = {
+		"{\"alg\":\"HS256\",\"crit\":[\"x-unknown\"],\"x-unknown\":1}",
+		"{\"alg\":\"HS256\",\"crit\":[\"b64\"],\"b64\":true}",
+		"{\"alg\":\"HS256\",\"crit\":[]}",
+		"{\"alg\":\"HS256\",\"crit\":\"exp\"}",
+	};
+	for (size_t i = 0; i < sizeof hdr / sizeof hdr[0]; i++) {
+		char *t = hs256_raw(hdr[i], "{" GOOD_CLAIMS "}", SECRET, strlen(SECRET));
+		refuse(v, t, NOW, "AUTH-2");
+		free(t);
+	}
+	eb_jwt_verifier_free(v);
+}
+END_TEST
+
+START_TEST(test_jwt_exp_beyond_the_ms_safe_range_is_clamped_so_expiresAt_stays_safe)
+{
+	eb_jwt_verifier *v = verifier(V_HS, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
+	const char *pl[] = {
+		"{\"sub\":\"alice\",\"exp\":9007199254740991}",
+		"{\"sub\":\"alice\",\"exp\":9007199254741}",
+		"{\"sub\":\"alice\",\"exp\":9007199254740}",
+	};
+	for (size_t i = 0; i < sizeof pl / sizeof pl[0]; i++) {
+		char *t = hs256_payload(pl[i]);
+		eb_claims *c = accept(v, t, NOW);
+		ck_assert_uint_eq(c->exp, EB_JWT_EXP_MAX_S);
+		ck_assert_uint_le(c->exp * 1000u, 9007199254740991ULL);
+		eb_claims_free(c);
+		free(t);
+	}
+	eb_jwt_verifier_free(v);
+}
+END_TEST
+
 /* ---- AUTH-3: algorithms ---------------------------------------------------- */
 
 START_TEST(test_jwt_alg_none_is_refused_AUTH_3)
@@ -982,6 +1022,8 @@ static Suite *jwt_suite(void)
 	tcase_add_test(c, test_jwt_both_algs_configured_accept_both);
 	tcase_add_test(c, test_jwt_minted_tokens_verify_with_plain_libjwt);
 	tcase_add_test(c, test_jwt_unknown_claims_and_header_members_are_ignored_GEN_3);
+	tcase_add_test(c, test_jwt_crit_header_naming_an_unknown_extension_is_refused_AUTH_2);
+	tcase_add_test(c, test_jwt_exp_beyond_the_ms_safe_range_is_clamped_so_expiresAt_stays_safe);
 	tcase_add_test(c, test_jwt_alg_none_is_refused_AUTH_3);
 	tcase_add_test(c, test_jwt_hs256_refused_when_only_rs256_configured_AUTH_3);
 	tcase_add_test(c, test_jwt_rs256_refused_when_only_hs256_configured_AUTH_3);
