@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="libpq-dev postgresql build-essential pkg-config libwebsockets-dev libcjson-dev check \
 libsubunit-dev libcurl4-openssl-dev libjwt-dev libsqlite3-dev libssl-dev \
-clang libclang-rt-dev valgrind curl openssl wrk libxml2-utils shellcheck cppcheck"
+clang libclang-rt-dev valgrind curl openssl wrk libxml2-utils shellcheck cppcheck time"
 
 missing=""
 for pc in libwebsockets libcjson check libcurl libjwt sqlite3 libpq openssl; do
@@ -18,6 +18,10 @@ for cmd in gcc clang pkg-config valgrind curl openssl wrk xmllint shellcheck cpp
 		missing="$missing $cmd"
 	fi
 done
+# GNU time: peak RSS of the harness programs (tests/scripts/hostile_servers.sh)
+if [ ! -x /usr/bin/time ]; then
+	missing="$missing time"
+fi
 # the PostgreSQL server for the cluster tests (tools/pg-tmp.sh): not on PATH
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	missing="$missing postgresql"
