@@ -485,15 +485,16 @@ static int http_on_request(struct lws *wsi, http_pss *p, const char *path)
 			lws_set_timer_usecs(wsi, (lws_usec_t)ebm_server_config(g->srv)->body_timeout_ms *
 						 1000);
 			return 0;   /* body callbacks follow */
+		}
 		http_fill_req(p, &req, true);
 		ebm_http_finish(g->srv, p->ctx, &req, &p->resp);
 		p->ctx = NULL;
-	} else if (st == EBM_HTTP_UPGRADE) {
 	} else if (st == EBM_HTTP_DONE && p->resp.status == 200 &&
 		   p->resp.route == EBM_R_CHANGES && ebm_mem_spent(g->srv)) {
 		/* a page (up to max-page-limit changes) held for a client that
 		 * may not read it: not while the budget is spent */
 		ebm_http_refuse_busy(g->srv, &p->resp);
+	} else if (st == EBM_HTTP_UPGRADE) {
 		/* a plain request cannot upgrade; the core only says so for
 		 * upgrade requests, which lws routes elsewhere */
 		ebm_http_resp_clear(&p->resp);
@@ -601,7 +602,6 @@ static int http_on_body(struct lws *wsi, http_pss *p, const void *in, size_t len
 	return http_append(wsi, p, in, len);
 }
 
-static int http_append(struct lws *wsi, http_pss *p, const void *in, size_t len)
 /* The memory budget is spent: 503 with Retry-After instead of reading the
  * body, and the connection closes after the answer (the rest of the body
  * is read and dropped, as after a 413). */
@@ -623,6 +623,7 @@ static int http_refuse_busy(struct lws *wsi, http_pss *p)
 	return http_respond(wsi, p);
 }
 
+static int http_append(struct lws *wsi, http_pss *p, const void *in, size_t len)
 {
 	ebmock_glue *g = ebmock_glue_of(wsi);
 	if (p->body_refused || !p->ctx)
@@ -636,26 +637,26 @@ static int http_refuse_busy(struct lws *wsi, http_pss *p)
 		p->ctx = NULL;
 		free(p->body);
 		p->body = NULL;
-		p->body_len = p->body_cap = 0;
 		ebm_mem_give(g->srv, p->charged);
 		p->charged = 0;
+		p->body_len = p->body_cap = 0;
 		return http_respond(wsi, p);
 	}
 	if (p->body_len + len + 1 > p->body_cap) {
-		size_t ncap = p->body_cap ? p->body_cap : 4096;
 		/* grows with what arrived (never to the announced length at
 		 * once: a client dripping a long body holds only what it sent),
 		 * each growth charged to the memory budget */
+		size_t ncap = p->body_cap ? p->body_cap : 4096;
 		while (ncap < p->body_len + len + 1)
 			ncap *= 2;
 		if (p->clen > 0 && (uint64_t)p->clen + 1 < ncap &&
 		    (uint64_t)p->clen + 1 >= p->body_len + len + 1)
 			ncap = (size_t)p->clen + 1;
-		char *nb = realloc(p->body, ncap);
 		if (!ebm_mem_take(g->srv, ncap - p->body_cap))
 			return http_refuse_busy(wsi, p);
 		p->charged += ncap - p->body_cap;
 		p->srv = g->srv;
+		char *nb = realloc(p->body, ncap);
 		if (!nb)
 			return -1;
 		p->body = nb;
@@ -757,12 +758,9 @@ void ebmock_http_wake(void *glue, void *user)
 /* A pending request's job is done (or its deadline came). */
 static int http_resume(struct lws *wsi, http_pss *p)
 {
-		/* wsi is the listen socket here, in the accepted fd */
 	ebm_http_req req;
 	http_fill_req(p, &req, true);
 	if (!ebm_http_resume(ebmock_glue_of(wsi)->srv, p->pending, &req, &p->resp)) {
-		if (!ebmock_accept_ok(g, wsi, (int)(intptr_t)in))
-			return 1;
 		uint64_t now = ebm_mono_ms(), dl = ebm_http_ctx_deadline_ms(p->pending);
 		lws_set_timer_usecs(wsi, (lws_usec_t)(dl > now ? dl - now : 1) * 1000);
 		return 0;
@@ -779,8 +777,11 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		/* wsi is the listen socket here, in the accepted fd */
 		g = ebmock_glue_of(wsi);
 		if (g->shutting_down || (g->max_conns && g->n_conns >= g->max_conns))
+			return 1;
+		if (!ebmock_accept_ok(g, wsi, (int)(intptr_t)in))
 			return 1;
 		return 0;
 	case LWS_CALLBACK_WSI_CREATE:
@@ -799,12 +800,6 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return -1;
 		return http_on_request(wsi, p, in);
 	case LWS_CALLBACK_HTTP_BODY:
-		} else if (p && p->ctx && !p->body_end && !p->lingering) {
-			/* the body deadline: closed without an answer (a client
-			 * this slow would not read one either) */
-			ebm_metrics_refusal(ebmock_glue_of(wsi)->srv, EBM_REFUSE_BODY_TIMEOUT);
-			return -1;
-		}
 		if (!p)
 			return -1;
 		return http_on_body(wsi, p, in, len);
@@ -824,6 +819,12 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return http_resume(wsi, p);
 		if (p && p->have_resp) {
 			lws_callback_on_writable(wsi);
+		} else if (p && p->ctx && !p->body_end && !p->lingering) {
+			/* the body deadline: closed without an answer (a client
+			 * this slow would not read one either) */
+			ebm_metrics_refusal(ebmock_glue_of(wsi)->srv, EBM_REFUSE_BODY_TIMEOUT);
+			return -1;
+		}
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (!p)
