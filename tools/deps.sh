@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="libpq-dev postgresql build-essential pkg-config libwebsockets-dev libcjson-dev check \
 libsubunit-dev libcurl4-openssl-dev libjwt-dev libsqlite3-dev libssl-dev \
-clang libclang-rt-dev valgrind curl openssl wrk libxml2-utils shellcheck cppcheck time"
+clang libclang-rt-dev valgrind curl openssl wrk libxml2-utils shellcheck cppcheck time \
+help2man dpkg-dev nodejs npm"
 
 missing=""
 for pc in libwebsockets libcjson check libcurl libjwt sqlite3 libpq openssl; do
@@ -14,6 +15,13 @@ for pc in libwebsockets libcjson check libcurl libjwt sqlite3 libpq openssl; do
 	fi
 done
 for cmd in gcc clang pkg-config valgrind curl openssl wrk xmllint shellcheck cppcheck; do
+	if ! command -v "$cmd" >/dev/null 2>&1; then
+		missing="$missing $cmd"
+	fi
+done
+# make deb (tools/deb.sh): man pages from --help, Depends from dpkg-shlibdeps;
+# the validators of tools/validators (schemas.sh) run on Node.js with npm
+for cmd in help2man dpkg-shlibdeps node npm; do
 	if ! command -v "$cmd" >/dev/null 2>&1; then
 		missing="$missing $cmd"
 	fi
