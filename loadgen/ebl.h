@@ -104,8 +104,9 @@ typedef struct ebl_wstat {
 	uint64_t ramp_done;     /* 1 when every assigned connection ended its first attempt */
 	uint64_t finished;      /* 1 when the thread closed everything */
 	uint64_t limit_emfile, limit_addr;
-	/* the thread's user and system CPU (getrusage RUSAGE_THREAD, us) when
-	 * it first saw each phase (index: enum ebl_phase; EBL_PH_DONE: exit) */
+	/* the thread's user and system CPU (getrusage RUSAGE_THREAD, us, plus
+	 * 1 so that 0 means not taken) when it first saw each phase (index:
+	 * enum ebl_phase; EBL_PH_DONE: exit) */
 	uint64_t cpu_user_us[EBL_PH_DONE + 1], cpu_sys_us[EBL_PH_DONE + 1];
 	eb_hist lat;            /* EB_LH_NOTIFY */
 	eb_hist connect;        /* EB_LH_CONNECT */

@@ -79,6 +79,13 @@ void ebl_print_summary(const eb_loadreport *r, FILE *out)
 		fprintf(out, "  ebload itself CPU %.3f ms per connection (ramp-up), %.1f us per "
 			"notification (hold)\n", eb_loadreport_cpu_per_connection_ms(r),
 			eb_loadreport_cpu_per_notification_us(r));
+	if (c->cpu_ramp_user_us + c->cpu_hold_user_us > 0) {
+		eb_load_cpu_split cs;
+		eb_loadreport_cpu_split(r, &cs);
+		fprintf(out, "  ebload workers user/system CPU %.1f/%.1f us per connection (ramp-up), "
+			"%.2f/%.2f us per notification (hold)\n", cs.user_per_conn_us,
+			cs.sys_per_conn_us, cs.user_per_notif_us, cs.sys_per_notif_us);
+	}
 	for (size_t i = 0; i < r->n_limits; i++)
 		fprintf(out, "  LIMIT: %s\n", r->limits[i]);
 	for (size_t i = 0; i < r->n_expects; i++) {
@@ -288,6 +295,12 @@ int ebl_write_html(const eb_loadreport *r, const char *path)
 		 eb_loadreport_cpu_per_connection_ms(r), 3);
 	row_prec(f, "ebload CPU per notification, us (hold)",
 		 eb_loadreport_cpu_per_notification_us(r), 1);
+	eb_load_cpu_split cs;
+	eb_loadreport_cpu_split(r, &cs);
+	row_prec(f, "ebload user CPU per connection, us (ramp-up)", cs.user_per_conn_us, 1);
+	row_prec(f, "ebload system CPU per connection, us (ramp-up)", cs.sys_per_conn_us, 1);
+	row_prec(f, "ebload user CPU per notification, us (hold)", cs.user_per_notif_us, 2);
+	row_prec(f, "ebload system CPU per notification, us (hold)", cs.sys_per_notif_us, 2);
 	fprintf(f, "</table>\n");
 	for (size_t i = 0; i < r->n_limits; i++) {
 		fprintf(f, "<p class=\"limit\"><b>Limit hit:</b> ");

@@ -1206,6 +1206,26 @@ static void run_reap(run_state *st)
 	}
 }
 
+/* The worker threads' CPU in the ramp-up and the hold, from the marks each
+ * thread takes when it first sees a phase (getrusage per thread: finer than
+ * /proc's clock ticks, user and system apart). */
+static uint64_t mark_diff(const uint64_t *m, int from, int to)
+{
+	uint64_t a = EBL_LD(&m[from]), b = EBL_LD(&m[to]);
+	return a != 0 && b > a ? b - a : 0;
+}
+
+static void worker_cpu(const ebl_shm *shm, eb_load_counters *c)
+{
+	for (unsigned i = 0; i < shm->n_workers; i++) {
+		const ebl_wstat *w = &shm->w[i];
+		c->cpu_ramp_user_us += mark_diff(w->cpu_user_us, EBL_PH_RAMP, EBL_PH_HOLD);
+		c->cpu_ramp_sys_us += mark_diff(w->cpu_sys_us, EBL_PH_RAMP, EBL_PH_HOLD);
+		c->cpu_hold_user_us += mark_diff(w->cpu_user_us, EBL_PH_HOLD, EBL_PH_DRAIN);
+		c->cpu_hold_sys_us += mark_diff(w->cpu_sys_us, EBL_PH_HOLD, EBL_PH_DRAIN);
+	}
+}
+
 /* Ramp-up, hold, drain and ramp-down, sampled every second. */
 static void run_phases(run_state *st)
 {
@@ -1249,6 +1269,7 @@ static void run_collect(run_state *st)
 	r->c.cpu_hold_ms = st->cpu_hold;
 	for (unsigned i = 0; i < shm->n_workers; i++)
 		eb_hist_add(r->hist[EB_LH_CONNECT], &shm->w[i].connect);
+	worker_cpu(shm, &r->c);
 	for (unsigned i = 0; i < shm->n_pushers; i++) {
 		const ebl_pstat *p = &shm->p[i];
 		r->c.push_sent += p->sent;

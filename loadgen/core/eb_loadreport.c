@@ -222,6 +222,15 @@ double eb_loadreport_cpu_per_notification_us(const eb_loadreport *r)
 	return r->c.notif_hold ? (double)r->c.cpu_hold_ms * 1000.0 / (double)r->c.notif_hold : 0;
 }
 
+void eb_loadreport_cpu_split(const eb_loadreport *r, eb_load_cpu_split *out)
+{
+	double nc = (double)r->c.conn_ramp_subscribed, nn = (double)r->c.notif_hold;
+	out->user_per_conn_us = nc > 0 ? (double)r->c.cpu_ramp_user_us / nc : 0;
+	out->sys_per_conn_us = nc > 0 ? (double)r->c.cpu_ramp_sys_us / nc : 0;
+	out->user_per_notif_us = nn > 0 ? (double)r->c.cpu_hold_user_us / nn : 0;
+	out->sys_per_notif_us = nn > 0 ? (double)r->c.cpu_hold_sys_us / nn : 0;
+}
+
 double eb_loadreport_connect_rate(const eb_loadreport *r)
 {
 	if (r->c.ramp_ms == 0)
@@ -364,6 +373,12 @@ cJSON *eb_loadreport_to_json(const eb_loadreport *r)
 	cJSON_AddNumberToObject(res, "cpuPerConnectionMs", eb_loadreport_cpu_per_connection_ms(r));
 	cJSON_AddNumberToObject(res, "cpuPerNotificationUs",
 				eb_loadreport_cpu_per_notification_us(r));
+	eb_load_cpu_split cs;
+	eb_loadreport_cpu_split(r, &cs);
+	cJSON_AddNumberToObject(res, "userPerConnectionUs", cs.user_per_conn_us);
+	cJSON_AddNumberToObject(res, "sysPerConnectionUs", cs.sys_per_conn_us);
+	cJSON_AddNumberToObject(res, "userPerNotificationUs", cs.user_per_notif_us);
+	cJSON_AddNumberToObject(res, "sysPerNotificationUs", cs.sys_per_notif_us);
 	cJSON *lat = cJSON_AddObjectToObject(root, "latency");
 	for (int i = 0; i < EB_LH_COUNT; i++)
 		cJSON_AddItemToObject(lat, hist_names[i], hist_summary(r->hist[i]));

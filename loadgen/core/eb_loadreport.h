@@ -60,6 +60,10 @@
 	X(cpu_sys_ms,         "resources", "cpuSysMs", 0) \
 	X(cpu_ramp_ms,        "resources", "workerCpuRampMs", 0) \
 	X(cpu_hold_ms,        "resources", "workerCpuHoldMs", 0) \
+	X(cpu_ramp_user_us,   "resources", "workerUserRampUs", 0) \
+	X(cpu_ramp_sys_us,    "resources", "workerSysRampUs", 0) \
+	X(cpu_hold_user_us,   "resources", "workerUserHoldUs", 0) \
+	X(cpu_hold_sys_us,    "resources", "workerSysHoldUs", 0) \
 	X(rss_base_kib,       "resources", "rssBaseKiB", 0) \
 	X(rss_hold_kib,       "resources", "rssHoldKiB", 0)
 
@@ -158,6 +162,15 @@ uint64_t eb_loadreport_connect_failures(const eb_loadreport *r);
  * ramp, hold CPU per notification received in the hold. 0 when unknown. */
 double eb_loadreport_cpu_per_connection_ms(const eb_loadreport *r);
 double eb_loadreport_cpu_per_notification_us(const eb_loadreport *r);
+
+/* The worker threads' own CPU (getrusage per thread, microseconds), user
+ * and system apart: per connection subscribed in the ramp-up and per
+ * notification received in the hold (0 when nothing was). */
+typedef struct eb_load_cpu_split {
+	double user_per_conn_us, sys_per_conn_us;
+	double user_per_notif_us, sys_per_notif_us;
+} eb_load_cpu_split;
+void eb_loadreport_cpu_split(const eb_loadreport *r, eb_load_cpu_split *out);
 
 /* The JSON document (schema EB_LOADREPORT_SCHEMA). Caller owns it. NULL on
  * allocation failure. */
