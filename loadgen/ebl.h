@@ -4,7 +4,7 @@
  * and the entry points of the WebSocket workers and the pushers.
  *
  * Process layout: the parent parses flags, maps one anonymous shared region,
- * forks --procs worker processes (each runs --threads lws contexts), runs
+ * forks --procs worker processes (each runs --threads epoll loops), runs
  * the pushers and the once-a-second sampler itself, and builds the report
  * from the shared counters after the workers exit. Every counter in the
  * shared region has exactly one writer; readers use relaxed atomic loads.
@@ -69,8 +69,8 @@ typedef struct ebl_config {
 	bool no_auth;
 	const char *json_path, *csv_path, *html_path;
 	bool quiet;
-	bool evlib;                  /* lws on libev (epoll) rather than poll() */
-	int lws_log_level;
+	bool evlib;                  /* --event-loop ev (recorded; the loop is epoll) */
+	int lws_log_level;           /* --verbose: causes of failures on stderr */
 } ebl_config;
 
 /* One push slot of a store's ring: written by its pusher before the push is
@@ -100,7 +100,7 @@ typedef struct ebl_wstat {
 	eb_load_counters c;     /* conn_*, fail_*, notif_* fields used */
 	uint64_t open;          /* subscribed and open now */
 	uint64_t pending;       /* connecting now */
-	uint64_t ready;         /* 1 once its lws context runs */
+	uint64_t ready;         /* 1 once its event loop runs */
 	uint64_t ramp_done;     /* 1 when every assigned connection ended its first attempt */
 	uint64_t finished;      /* 1 when the thread closed everything */
 	uint64_t limit_emfile, limit_addr;

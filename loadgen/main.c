@@ -89,11 +89,10 @@ static const char usage_text[] =
 "Scale:\n"
 "  --procs N              worker processes (default: enough for the open-file\n"
 "                         limit, at least 1)\n"
-"  --threads T            lws contexts (threads) per worker process (default 1)\n"
-"  --event-loop ev|poll   lws event loop: libev/epoll (default; cost per event is\n"
-"                         independent of the connection count) or poll(); with\n"
-"                         ev, --threads T runs T times the processes instead\n"
-"                         (libev takes one loop per process)\n"
+"  --threads T            worker threads per worker process, one epoll loop each\n"
+"                         (default 1)\n"
+"  --event-loop ev|poll   accepted for older command lines and recorded in the\n"
+"                         report; ebload's own client always runs on epoll\n"
 "  --source LIST          bind client sockets to these local addresses, round-robin:\n"
 "                         comma list and/or ranges 127.0.0.2-127.0.0.40; 'auto'\n"
 "                         (default) binds over 127.0.0.2.. when a loopback target\n"
@@ -124,7 +123,7 @@ static const char usage_text[] =
 "                         docs/LOADGEN.md); each one's threshold, measured value\n"
 "                         and result, and the verdict, go into the JSON and HTML\n"
 "  --quiet                no progress line\n"
-"  --verbose              lws errors and each failed connection on stderr\n"
+"  --verbose              each failed connection and push on stderr, with its cause\n"
 "  --help, --version\n"
 "\n"
 "Exit: 0 done (and every --expect met), 1 the run failed: an --expect not met,\n"
@@ -715,18 +714,6 @@ static int plan_scale(run_opts *o)
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
 	uint64_t fds = rl.rlim_cur == RLIM_INFINITY ? 1000000 : rl.rlim_cur;
-	if (cfg->evlib && cfg->threads > 1) {
-		/* libev lets one loop per process own the signal watchers lws
-		 * starts: a second lws context on libev in the same process
-		 * aborted on libev's assertion. Threads become processes. */
-		unsigned p = cfg->procs ? cfg->procs : 1;
-		if (!cfg->quiet)
-			fprintf(stderr, "ebload: note: --event-loop ev runs one lws context per "
-				"process: %u process(es) x %u thread(s) become %u processes\n",
-				p, cfg->threads, p * cfg->threads);
-		cfg->procs = p * cfg->threads;
-		cfg->threads = 1;
-	}
 	uint64_t room = fds > 300 ? fds - 200 - 50 * (uint64_t)cfg->threads : fds / 2;
 	if (cfg->procs == 0) {
 		uint64_t p = (cfg->connections + room - 1) / room;
