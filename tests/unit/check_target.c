@@ -317,6 +317,61 @@ START_TEST(test_finish_refuses_missing_url_missing_key_and_no_auth_with_a_key)
 	ck_assert_ptr_nonnull(strstr(err, "TLS"));
 	ck_assert_int_eq(parse(&t, ALL_FLAGS | EB_TF_TLS, tls, err, sizeof(err)), 0);
 	ck_assert_int_eq(eb_target_finish(&t, true, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(t.tls);
+	eb_target_clear(&t);
+	ck_assert_ptr_null(t.tls);
+}
+END_TEST
+
+START_TEST(test_tls_flags_only_for_programs_that_speak_tls)
+{
+	const char *ca[] = { "--cacert", "/x/ca.pem", NULL };
+	const char *insecure[] = { "--insecure", NULL };
+	eb_target t;
+	char err[256];
+
+	ck_assert_int_eq(parse(&t, ALL_FLAGS, ca, err, sizeof(err)), -2);
+	ck_assert_int_eq(parse(&t, ALL_FLAGS, insecure, err, sizeof(err)), -2);
+	ck_assert_int_eq(parse(&t, ALL_FLAGS | EB_TF_TLS, ca, err, sizeof(err)), 0);
+	ck_assert_str_eq(t.tls_opts.cacert, "/x/ca.pem");
+	ck_assert(!t.tls_opts.insecure);
+	ck_assert_int_eq(parse(&t, ALL_FLAGS | EB_TF_TLS, insecure, err, sizeof(err)), 0);
+	ck_assert(t.tls_opts.insecure);
+	ck_assert_ptr_nonnull(strstr(eb_target_help(ALL_FLAGS | EB_TF_TLS), "--cacert FILE"));
+	ck_assert_ptr_nonnull(strstr(eb_target_help(ALL_FLAGS | EB_TF_TLS), "--insecure"));
+	ck_assert_ptr_null(strstr(eb_target_help(ALL_FLAGS), "--cacert"));
+}
+END_TEST
+
+START_TEST(test_finish_names_cacert_when_it_holds_no_certificate)
+{
+	char missing[300], notpem[300], err[256];
+	const char *args[] = { "--url", "https://127.0.0.1:1", "--no-auth", "--cacert", missing, NULL };
+	const char *both[] = { "--url", "https://h", "--no-auth", "--cacert", notpem, "--insecure",
+			       NULL };
+	const char *plain[] = { "--url", "http://h", "--no-auth", NULL };
+	eb_target t;
+
+	snprintf(missing, sizeof(missing), "%s/no-such-ca.pem", tmpdir);
+	snprintf(notpem, sizeof(notpem), "%s/not-a-cert.pem", tmpdir);
+	write_file(notpem, "hello\n");
+	ck_assert_int_eq(parse(&t, ALL_FLAGS | EB_TF_TLS, args, err, sizeof(err)), 0);
+	ck_assert_int_eq(eb_target_finish(&t, true, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--cacert"));
+	ck_assert_ptr_nonnull(strstr(err, "no-such-ca.pem"));
+	ck_assert_ptr_null(t.tls);
+	args[4] = notpem;
+	ck_assert_int_eq(parse(&t, ALL_FLAGS | EB_TF_TLS, args, err, sizeof(err)), 0);
+	ck_assert_int_eq(eb_target_finish(&t, true, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--cacert"));
+	ck_assert_ptr_nonnull(strstr(err, "no PEM certificate"));
+	ck_assert_int_eq(parse(&t, ALL_FLAGS | EB_TF_TLS, both, err, sizeof(err)), 0);
+	ck_assert_int_eq(eb_target_finish(&t, true, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "--cacert and --insecure exclude each other");
+	/* a plain URL needs no context */
+	ck_assert_int_eq(parse(&t, ALL_FLAGS | EB_TF_TLS, plain, err, sizeof(err)), 0);
+	ck_assert_int_eq(eb_target_finish(&t, true, err, sizeof(err)), 0);
+	ck_assert_ptr_null(t.tls);
 }
 END_TEST
 
@@ -490,6 +545,7 @@ START_TEST(test_rerun_flags_name_the_variable_and_the_other_settings)
 	const char *args[] = { "--url", "http://h:1", "--jwt-secret", "TOPSECRET", "--jwt-issuer",
 			       "my iss", "--jwt-leeway", "9", NULL };
 	const char *noauth[] = { "--url", "http://h:1", "--no-auth-server", NULL };
+	const char *tls[] = { "--url", "https://h:1", "--no-auth", "--insecure", NULL };
 	eb_target t;
 	char err[256], buf[256] = "";
 
@@ -502,6 +558,11 @@ START_TEST(test_rerun_flags_name_the_variable_and_the_other_settings)
 	buf[0] = '\0';
 	eb_target_rerun_flags(&t, buf, sizeof(buf));
 	ck_assert_str_eq(buf, " --no-auth");
+	/* a rerun over TLS needs the same trust */
+	ck_assert_int_eq(parse(&t, ALL_FLAGS | EB_TF_TLS, tls, err, sizeof(err)), 0);
+	buf[0] = '\0';
+	eb_target_rerun_flags(&t, buf, sizeof(buf));
+	ck_assert_str_eq(buf, " --insecure --no-auth");
 }
 END_TEST
 
@@ -567,6 +628,8 @@ int main(void)
 	tcase_add_test(tc, test_a_program_gets_only_the_flags_it_takes);
 	tcase_add_test(tc, test_bad_target_values_name_the_flag_and_the_value);
 	tcase_add_test(tc, test_finish_refuses_missing_url_missing_key_and_no_auth_with_a_key);
+	tcase_add_test(tc, test_tls_flags_only_for_programs_that_speak_tls);
+	tcase_add_test(tc, test_finish_names_cacert_when_it_holds_no_certificate);
 	tcase_add_test(tc, test_secret_comes_from_the_environment_in_order);
 	tcase_add_test(tc, test_tokens_are_minted_as_the_target_is_configured);
 	tcase_add_test(tc, test_recorded_command_line_names_the_variable_never_the_secret);
