@@ -17,7 +17,10 @@
 #                           fuzz/corpus/<name>/ are read, never written)
 #   crashes/<name>-*        crashing, leaking or slow inputs
 #   logs/<name>.log         each run's libFuzzer output
-#   fuzz-stats.json         execs/s, coverage, corpus size and verdict per target
+#   fuzz-stats.json         execs/s, coverage, corpus size and verdict per target;
+#                           also execs per CPU second (the run's user+sys time,
+#                           steady on a loaded machine where execs/s is not) and
+#                           the load average when each run ended
 # Exit status: 0 every target ran clean, 1 a target crashed (the reproduce
 # command is printed), 2 build or usage error.
 set -u
@@ -123,10 +126,20 @@ field() { # log key  -> value of "key: value" on the last progress line
 stat() { # log name
 	grep "^stat::$2:" "$1" | tail -n 1 | awk '{print $2}'
 }
+# CPU seconds (user + sys) of this shell's finished children so far, from
+# the second line of the times builtin ("0m1.820000s 0m0.360000s").
+child_cpu() {
+	# read from a file: in a command substitution the builtin would see
+	# the subshell, which has no children
+	sed -n 2p "$OUT/logs/.times" | awk '{
+		t = 0
+		for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] }
+		printf "%.2f", t }'
+}
 
 crashed=0
 json_rows=""
-printf '%-26s %10s %10s %7s %7s %7s  %s\n' target execs execs/s cov ft corpus verdict
+printf '%-26s %10s %10s %10s %7s %7s %7s  %s\n' target execs execs/s execs/cpu-s cov ft corpus verdict
 for t in $TARGETS; do
 	n=${t#fuzz_}
 	seeds="fuzz/corpus/$n"
@@ -141,6 +154,8 @@ for t in $TARGETS; do
 	# are short by nature), one line in fuzz/targets/fuzz_<name>.options.
 	topts=""
 	[ -f "fuzz/targets/$t.options" ] && topts=$(grep -v '^#' "fuzz/targets/$t.options" | tr '\n' ' ')
+	times > "$OUT/logs/.times"
+	cpu0=$(child_cpu)
 	# New inputs go to the first directory only, so seeds stay as committed.
 	# shellcheck disable=SC2086
 	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:allocator_may_return_null=1" \
@@ -149,11 +164,15 @@ for t in $TARGETS; do
 		-print_final_stats=1 -artifact_prefix="$OUT/crashes/$n-" $dict $topts $EXTRA \
 		$dirs > "$log" 2>&1
 	rc=$?
+	times > "$OUT/logs/.times"
+	cpu=$(awk -v a="$cpu0" -v b="$(child_cpu)" 'BEGIN { printf "%.2f", b - a }')
+	load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
 	execs=$(stat "$log" number_of_executed_units); execs=${execs:-0}
 	eps=$(stat "$log" average_exec_per_sec); eps=${eps:-0}
 	cov=$(field "$log" cov); cov=${cov:-0}
 	ft=$(field "$log" ft); ft=${ft:-0}
 	corp=$(field "$log" corp); corp=${corp%%/*}; corp=${corp:-0}
+	epc=$(awk -v e="$execs" -v c="$cpu" 'BEGIN { printf "%.0f", (c > 0 ? e / c : 0) }')
 	verdict=clean
 	artifact=""
 	if [ "$rc" -ne 0 ]; then
@@ -161,7 +180,7 @@ for t in $TARGETS; do
 		verdict=crash
 		artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 	fi
-	printf '%-26s %10s %10s %7s %7s %7s  %s\n' "$t" "$execs" "$eps" "$cov" "$ft" "$corp" "$verdict"
+	printf '%-26s %10s %10s %10s %7s %7s %7s  %s\n' "$t" "$execs" "$eps" "$epc" "$cov" "$ft" "$corp" "$verdict"
 	if [ "$verdict" = crash ]; then
 		echo "    log:        $log"
 		grep -E 'ERROR: |invariant broken|SUMMARY' "$log" | head -n 5 | sed 's/^/    /'
@@ -173,8 +192,8 @@ for t in $TARGETS; do
 			echo "    (exit $rc, no input saved; see the log)"
 		fi
 	fi
-	row=$(printf '{"target":"%s","seconds":%s,"execs":%s,"execs_per_sec":%s,"cov":%s,"ft":%s,"corpus":%s,"verdict":"%s","exit":%s,"artifact":"%s"}' \
-		"$t" "$SECONDS_PER" "$execs" "$eps" "$cov" "$ft" "$corp" "$verdict" "$rc" "$artifact")
+	row=$(printf '{"target":"%s","seconds":%s,"execs":%s,"execs_per_sec":%s,"cpu_seconds":%s,"execs_per_cpu_sec":%s,"load_average":%s,"cov":%s,"ft":%s,"corpus":%s,"verdict":"%s","exit":%s,"artifact":"%s"}' \
+		"$t" "$SECONDS_PER" "$execs" "$eps" "$cpu" "$epc" "$load" "$cov" "$ft" "$corp" "$verdict" "$rc" "$artifact")
 	json_rows="${json_rows:+$json_rows,
   }$row"
 done
