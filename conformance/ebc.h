@@ -53,6 +53,11 @@ typedef struct ebc_opts {
 	/* Taken from target (url when parsed, the rest by ebc_opts_target):
 	 * url is the base URL every request and socket is built on. */
 	const char *url;
+	/* --url given more than once: the nodes of one deployment; every
+	 * case's connections are spread over them (ebc_url_for) and the
+	 * cluster cases run. urls[0] is url's node; owned copies. */
+	char **urls;
+	size_t n_urls;
 	const char *jwt_secret;
 	const char *jwt_private_key;   /* path of an RS256 private key PEM */
 	const char *jwt_issuer;
@@ -185,6 +190,8 @@ extern const ebc_case ebc_cases_chars[];
 extern const size_t ebc_cases_chars_n;
 extern const ebc_case ebc_cases_types[];
 extern const size_t ebc_cases_types_n;
+extern const ebc_case ebc_cases_cluster[];
+extern const size_t ebc_cases_cluster_n;
 
 /* Writes every report the options ask for (--report-dir, --json, --junit,
  * --html) of a finished run; returns rc, or EBC_EXIT_USAGE when one could
@@ -256,7 +263,18 @@ struct ebc_ctx {
 	double ws_tokens;
 	uint64_t ws_refill_ns;
 	bool ws_bucket_init;
+	int pin_node;             /* 1 + the node new connections go to; 0: spread */
 };
+
+/* The base URL of the case's connection number conn: with several --url
+ * spread over the nodes (the case's first connection on a node of its own,
+ * then round robin), or the pinned node; else --url. */
+const char *ebc_url_for(ebc_ctx *ctx, int conn);
+/* New connections of the case go to node i (0-based, < ebc_n_nodes) from
+ * now on; -1 spreads them again. */
+void ebc_pin_node(ebc_ctx *ctx, int node);
+/* The number of --url given (at least 1). */
+size_t ebc_n_nodes(const ebc_ctx *ctx);
 
 /* Verdicts. The first one recorded wins. expected/actual are one-liners the
  * report prints under the rule's sentence. */

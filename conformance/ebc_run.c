@@ -37,6 +37,7 @@ size_t ebc_catalogue(const ebc_case **out, size_t cap)
 		{ ebc_cases_races, ebc_cases_races_n },
 		{ ebc_cases_chars, ebc_cases_chars_n },
 		{ ebc_cases_types, ebc_cases_types_n },
+		{ ebc_cases_cluster, ebc_cases_cluster_n },
 	};
 	size_t i, j, n = 0;
 

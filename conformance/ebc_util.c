@@ -290,10 +290,44 @@ char *ebc_token_sub(ebc_ctx *ctx, const char *tag)
 
 /* ---- HTTP ---------------------------------------------------------------- */
 
+size_t ebc_n_nodes(const ebc_ctx *ctx)
+{
+	return ctx->run->opts->n_urls > 1 ? ctx->run->opts->n_urls : 1;
+}
+
+void ebc_pin_node(ebc_ctx *ctx, int node)
+{
+	ctx->pin_node = node >= 0 && (size_t)node < ebc_n_nodes(ctx) ? node + 1 : 0;
+}
+
+const char *ebc_url_for(ebc_ctx *ctx, int conn)
+{
+	const ebc_opts *o = ctx->run->opts;
+	size_t n = ebc_n_nodes(ctx), h = 0;
+
+	if (n < 2)
+		return o->url;
+	if (ctx->pin_node)
+		return o->urls[ctx->pin_node - 1];
+	/* buckets are a node's own in many deployments (ebmock's too): the
+	 * rate cases measure one node's */
+	if (ctx->c && ((ctx->c->flags & EBC_F_RATE) || strncmp(ctx->c->id, "rate/", 5) == 0))
+		return o->urls[0];
+	/* the case's own offset, so first connections do not all meet on
+	 * node 0; then its connections take the nodes in turn */
+	for (const char *p = ctx->c ? ctx->c->id : ""; *p; p++)
+		h = h * 31 + (unsigned char)*p;
+	return o->urls[(h + (size_t)(conn > 0 ? conn - 1 : 0)) % n];
+}
+
 eb_http *ebc_http_new(ebc_ctx *ctx)
 {
-	eb_http *h = eb_http_new(ctx->run->opts->url, ebc_timeout(ctx));
 	int conn;
+
+	pthread_mutex_lock(&ctx->mu);
+	conn = ctx->next_conn + 1;
+	pthread_mutex_unlock(&ctx->mu);
+	eb_http *h = eb_http_new(ebc_url_for(ctx, conn), ebc_timeout(ctx));
 
 	if (!h || eb_http_set_tls(h, &ctx->run->opts->target.tls_opts) != EB_OK) {
 		eb_http_free(h);

@@ -30,7 +30,7 @@ ebc_ws *ebc_ws_open_path(ebc_ctx *ctx, const char *suffix)
 	pthread_mutex_unlock(&ctx->mu);
 	snprintf(path, sizeof(path), "%s%s", WS_PATH, suffix ? suffix : "");
 	eb_err_clear(&err);
-	rc = eb_wsc_connect_tls(ctx->run->opts->url, path, ctx->run->opts->target.tls,
+	rc = eb_wsc_connect_tls(ebc_url_for(ctx, w->conn), path, ctx->run->opts->target.tls,
 				ebc_timeout(ctx), ctx->wire, w->conn, &w->c, &status, &err);
 	if (rc == EB_ERR_SHAPE) {
 		ebc_fail(ctx, "WS-1", "101 Switching Protocols at " WS_PATH,
@@ -401,7 +401,7 @@ static bool ws_reconnect(ebc_ws *w)
 	w->conn = ++ctx->next_conn;
 	pthread_mutex_unlock(&ctx->mu);
 	eb_err_clear(&err);
-	if (eb_wsc_connect_tls(ctx->run->opts->url, WS_PATH, ctx->run->opts->target.tls,
+	if (eb_wsc_connect_tls(ebc_url_for(ctx, w->conn), WS_PATH, ctx->run->opts->target.tls,
 			       ebc_timeout(ctx), ctx->wire, w->conn, &c, &status,
 			       &err) != EB_OK) {
 		ebc_error(ctx, "WebSocket reconnect failed: %s", err.msg);

@@ -54,6 +54,50 @@ static bool core_is_valued(const char *name)
 	return false;
 }
 
+/* Every --url is kept in o->urls (the nodes of one deployment). The first
+ * is also parsed by the shared table (0: not consumed); a later one is
+ * checked and consumed here (1). -1 with err on a bad or missing value. */
+static int core_add_url(ebc_opts *o, int argc, char **argv, int *i, char *err,
+			size_t errlen)
+{
+	const char *a = argv[*i], *val = a[5] == '=' ? a + 6 : NULL;
+	eb_url u;
+	eb_err e;
+
+	if (!val) {
+		if (*i + 1 >= argc) {
+			core_err(err, errlen, "--url needs a value");
+			return -1;
+		}
+		val = argv[*i + 1];
+	}
+	eb_err_clear(&e);
+	if (eb_url_parse(val, &u, &e) != EB_OK) {
+		core_err(err, errlen, "bad value '%s' for --url", val);
+		return -1;
+	}
+	if (o->n_urls >= 16) {
+		core_err(err, errlen, "at most 16 --url");
+		return -1;
+	}
+	char **nu = realloc(o->urls, (o->n_urls + 1) * sizeof(*nu));
+	if (!nu) {
+		core_err(err, errlen, "out of memory");
+		return -1;
+	}
+	o->urls = nu;
+	o->urls[o->n_urls] = strdup(u.http);
+	if (!o->urls[o->n_urls]) {
+		core_err(err, errlen, "out of memory");
+		return -1;
+	}
+	if (++o->n_urls == 1)
+		return 0;
+	if (a[5] != '=')
+		(*i)++;
+	return 1;
+}
+
 int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 {
 	int i;
@@ -70,6 +114,14 @@ int ebc_opts_parse(int argc, char **argv, ebc_opts *o, char *err, size_t errlen)
 		const char *val = NULL;
 		const char *eq;
 		uint64_t uv;
+		/* --url again: another node of the same deployment */
+		if (strcmp(a, "--url") == 0 || strncmp(a, "--url=", 6) == 0) {
+			int u = core_add_url(o, argc, argv, &i, err, errlen);
+			if (u < 0)
+				goto fail;
+			if (u > 0)
+				continue;
+		}
 		/* --url, --jwt-*, --no-auth, --timeout: the kit's shared table */
 		int t = eb_target_arg(&o->target, argc, argv, &i, err, errlen);
 
@@ -246,6 +298,11 @@ void ebc_opts_free(ebc_opts *o)
 {
 	if (!o)
 		return;
+	for (size_t k = 0; k < o->n_urls; k++)
+		free(o->urls[k]);
+	free(o->urls);
+	o->urls = NULL;
+	o->n_urls = 0;
 	free((void *)o->cases);
 	free((void *)o->exclude);
 	o->cases = o->exclude = NULL;

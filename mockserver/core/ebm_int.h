@@ -80,6 +80,13 @@ struct ebm_ws_session {
 	char addr[48];
 	uint64_t conn;                 /* glue's connection number (event log) */
 	char *jti;                     /* jti of the token, NULL without one */
+	/* shared backend: a subscribe/unsubscribe waits for its stores' newest
+	 * versions (the ack tells the current version, WS-SUB-1/4/5 across
+	 * nodes); it and the messages after it wait here, reads paused */
+	ebm_outmsg *park_head, *park_tail;
+	size_t park_bytes;
+	struct ebm_job **jobs;
+	size_t n_jobs;
 };
 
 typedef struct ebm_bucket {
@@ -223,6 +230,10 @@ ebm_job_status ebm_job_status_of(const ebm_job *j, char *msg, size_t cap);
 void ebm_job_set_user(ebm_job *j, void *user);
 /* The request no longer waits: freed now when done, else when it is. */
 void ebm_job_release(ebm_job *j);
+/* The session waiting for the job: ebm_ws_job_done is called for it. */
+void ebm_job_set_session(ebm_job *j, ebm_ws_session *s);
+/* ebm_server_poll: one of the session's jobs is done (ebm_ws.c). */
+void ebm_ws_job_done(ebm_ws_session *s);
 void ebm_store_close_all(ebm_server *srv);
 
 /* auth (ebm_auth.c): verifies a token with the defects that loosen it, and

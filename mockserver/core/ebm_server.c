@@ -119,6 +119,14 @@ static const ebm_defect_info ebm_defects[EBM_DEFECT__COUNT] = {
 		"an unauthenticated socket is closed with 4408 after half the auth timeout (5 s instead of 10 s)" },
 	[EBM_DEFECT_SUBSCRIBE_TWICE_DOUBLES] = { "subscribe-twice-doubles", "WS-SUB-7",
 		"a store named twice in one `subscribe` gets two subscriptions: two notifications per commit" },
+	[EBM_DEFECT_CLUSTER_LOCAL_NOTIFY] = { "cluster-local-notify", "CLUSTER-5",
+		"with `--backend`: a commit notifies only the sockets of the node that made it (other nodes' NOTIFYs are ignored)" },
+	[EBM_DEFECT_CLUSTER_VERSIONS_PER_NODE] = { "cluster-versions-per-node", "CLUSTER-3",
+		"with `--backend`: a node numbers a commit from its own copy of the store without checking the database (two nodes at once give out one version; one change is lost)" },
+	[EBM_DEFECT_CLUSTER_IDEM_PER_NODE] = { "cluster-idempotency-per-node", "CLUSTER-4",
+		"with `--backend`: a node looks change ids up only among the changes it committed itself (a duplicate sent to another node is not recognized)" },
+	[EBM_DEFECT_CLUSTER_NOTIFY_BEFORE_COMMIT] = { "cluster-notify-before-commit", "CLUSTER-5",
+		"with `--backend`: the NOTIFY goes out before the transaction commits (100 ms before): other nodes read nothing new and never notify" },
 };
 
 const ebm_defect_info *ebm_defect_get(ebm_defect d)

@@ -116,6 +116,23 @@ static void sub_remove(ebm_ws_session *s, ebm_sub *sub)
 	ebm_store_maybe_release(s->srv, st);
 }
 
+/* Forgets the parked messages and the jobs they wait for. */
+static void ws_unpark(ebm_ws_session *s)
+{
+	for (size_t i = 0; i < s->n_jobs; i++)
+		ebm_job_release(s->jobs[i]);
+	free(s->jobs);
+	s->jobs = NULL;
+	s->n_jobs = 0;
+	while (s->park_head) {
+		ebm_outmsg *m = s->park_head;
+		s->park_head = m->next;
+		free(m);
+	}
+	s->park_tail = NULL;
+	s->park_bytes = 0;
+}
+
 void ebm_ws_free(ebm_ws_session *s)
 {
 	if (!s)
@@ -134,6 +151,7 @@ void ebm_ws_free(ebm_ws_session *s)
 	eb_claims_free(s->claims);
 	free(s->subject);
 	free(s->jti);
+	ws_unpark(s);
 	free(s);
 }
 
@@ -178,7 +196,7 @@ bool ebm_ws_rx_paused(const ebm_ws_session *s)
 {
 	if (s->drop || s->close_code)
 		return false;
-	return s->out_bytes >= EBM_WS_MAX_PENDING ||
+	return s->park_head || s->out_bytes >= EBM_WS_MAX_PENDING ||
 	       (s->out_bytes && ebm_mem_spent(s->srv));
 }
 
@@ -410,8 +428,108 @@ out:
 	free(bad);
 }
 
+/* Messages that wait behind a parked subscribe, in order; the reads are
+ * paused meanwhile (ebm_ws_rx_paused), so only what was already read
+ * lands here, and at most the WS-CLOSE-4 bound of it. */
+static void ws_park(ebm_ws_session *s, const char *buf, size_t len, bool binary)
+{
+	ebm_outmsg *m = malloc(sizeof *m + len + 2);
+	if (!m || s->park_bytes + len > EBM_WS_MAX_PENDING) {
+		free(m);
+		s->drop = true;
+		ws_wake(s);
+		return;
+	}
+	m->next = NULL;
+	m->len = len;
+	m->data[0] = binary ? 'b' : 't';
+	memcpy(m->data + 1, buf, len);
+	m->data[len + 1] = '\0';
+	if (s->park_tail)
+		s->park_tail->next = m;
+	else
+		s->park_head = m;
+	s->park_tail = m;
+	s->park_bytes += len;
+}
+
+/* Shared backend: a subscribe or unsubscribe first reads its stores'
+ * newer changes from the database (another node may have committed them:
+ * the ack's versions are current). true: parked, answered by
+ * ebm_ws_job_done. */
+static bool ws_park_refresh(ebm_ws_session *s, const eb_ws_client_msg *m,
+			    const char *buf, size_t len)
+{
+	size_t n = 0;
+	s->jobs = calloc(m->n_store_ids + 1, sizeof *s->jobs);
+	if (!s->jobs)
+		return false;
+	for (size_t i = 0; i < m->n_store_ids; i++) {
+		const char *id = m->store_ids[i];
+		if (!eb_store_id_valid(id, strlen(id)))
+			continue;
+		ebm_store *st = ebm_store_find(s->srv, id);
+		ebm_job *j = ebm_pg_refresh(s->srv, id, st ? st->version : 0);
+		if (!j)
+			continue;   /* answered from the copy */
+		ebm_job_set_session(j, s);
+		s->jobs[n++] = j;
+	}
+	s->n_jobs = n;
+	if (!n) {
+		free(s->jobs);
+		s->jobs = NULL;
+		return false;
+	}
+	ws_park(s, buf, len, false);
+	return true;
+}
+
+static void ws_handle(ebm_ws_session *s, const char *buf, size_t len, bool binary,
+		      bool replay);
+
+void ebm_ws_job_done(ebm_ws_session *s)
+{
+	for (size_t i = 0; i < s->n_jobs; i++)
+		if (ebm_job_status_of(s->jobs[i], NULL, 0) == EBM_JOB_RUNNING)
+			return;
+	for (size_t i = 0; i < s->n_jobs; i++)
+		ebm_job_release(s->jobs[i]);
+	free(s->jobs);
+	s->jobs = NULL;
+	s->n_jobs = 0;
+	/* the parked subscribe now, then what waited behind it, until one
+	 * parks again */
+	bool first = true;
+	while (s->park_head && !s->n_jobs) {
+		ebm_outmsg *m = s->park_head;
+		s->park_head = m->next;
+		if (!s->park_head)
+			s->park_tail = NULL;
+		s->park_bytes -= m->len;
+		ws_handle(s, m->data + 1, m->len, m->data[0] == 'b', first);
+		first = false;
+		free(m);
+	}
+	ws_wake(s);
+}
+
 void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
 		       bool binary)
+{
+	s->srv->m.ws_messages_total++;
+	ebm_evlog_ws_in(s, buf, len, binary);
+	if (s->park_head) {
+		ws_park(s, buf, len, binary);   /* behind a parked subscribe */
+		return;
+	}
+	ws_handle(s, buf, len, binary, false);
+}
+
+/* One message; replay: a parked subscribe whose stores were read (already
+ * counted against the rate limit). */
+static void ws_handle(ebm_ws_session *s, const char *buf, size_t len, bool binary,
+		      bool replay)
 {
 	ebm_server *srv = s->srv;
 	eb_ws_client_msg *m = NULL;
@@ -419,8 +537,6 @@ void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
 	char *out = NULL;
 	uint64_t now = ebm_mono_ms();
 
-	srv->m.ws_messages_total++;
-	ebm_evlog_ws_in(s, buf, len, binary);
 	if (s->close_code || s->drop || ws_silent(srv))
 		return;
 	eb_err_clear(&err);
@@ -438,7 +554,7 @@ void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
 	 * either). */
 	const char *rkey = s->authed ? s->subject
 				     : srv->cfg.rate_ws_preauth_addr ? s->addr : NULL;
-	if (rkey && !ebm_rate_take(&srv->rate_ws, rkey, now, NULL)) {
+	if (rkey && !replay && !ebm_rate_take(&srv->rate_ws, rkey, now, NULL)) {
 		srv->m.rate_limited_total++;
 		if (s->last_rate_err_ms && now - s->last_rate_err_ms < EBM_WS_RATE_WINDOW_MS &&
 		    !ebm_defect_on(srv, EBM_DEFECT_WS_RATE_NO_CLOSE)) {
@@ -461,10 +577,10 @@ void ebm_ws_on_message(ebm_ws_session *s, const char *buf, size_t len,
 		on_auth(s, m);
 		break;
 	case EB_WS_C_SUBSCRIBE:
-		on_subscribe(s, m, false);
-		break;
 	case EB_WS_C_UNSUBSCRIBE:
-		on_subscribe(s, m, true);
+		if (srv->be->remote && !replay && ws_park_refresh(s, m, buf, len))
+			break;
+		on_subscribe(s, m, m->type == EB_WS_C_UNSUBSCRIBE);
 		break;
 	case EB_WS_C_PING:
 		if (ebm_defect_on(srv, EBM_DEFECT_PONG_WITHOUT_REQUEST_ID))

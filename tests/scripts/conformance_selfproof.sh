@@ -158,7 +158,8 @@ if [ "$ns" -ne 0 ] || [ "$nn" -ne 0 ]; then
 fi
 
 # 2. every defect is caught for its rule
-"$MOCK" --defect list >"$SP_TMP/defects.txt" || {
+# (the cluster-* defects need nodes on one database: cluster_suite.sh)
+"$MOCK" --defect list | grep -v '^cluster-' >"$SP_TMP/defects.txt" || {
 	echo "selfproof: ebmock --defect list failed"
 	exit 1
 }
