@@ -93,6 +93,28 @@ static size_t recv_until_close(int fd, char *buf, size_t cap, long timeout_ms)
 	return len;
 }
 
+/* Reads into buf until it holds want, the peer closes or timeout_ms. */
+static bool recv_until_str(int fd, char *buf, size_t cap, const char *want, long timeout_ms)
+{
+	size_t len = 0;
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	buf[0] = '\0';
+	while (len + 1 < cap && !strstr(buf, want)) {
+		uint64_t t = now_ms();
+		if (t >= end)
+			break;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, (int)(end - t)) <= 0)
+			break;
+		ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	return strstr(buf, want) != NULL;
+}
+
 /* GET /healthz on a fresh connection: ms until the whole answer was read,
  * -1 on failure. */
 static long healthz_ms(const mock *m)
@@ -328,11 +350,13 @@ END_TEST
 START_TEST(test_chunked_body_over_the_limit_sent_whole_before_reading_still_gets_413_LIMIT_1)
 {
 	mock m;
-	enum { CHUNK = 8192 };
+	/* more than the socket buffers hold: the client is still sending when
+	 * the server has answered (a close then resets the connection) */
+	enum { CHUNK = 8 * 1024 * 1024 };
 	char *req = malloc(CHUNK + 4096);
 	MOCK_START(&m, "--quiet", "--max-body-bytes", "1024");
 	ck_assert_ptr_nonnull(req);
-	for (int round = 0; round < 20; round++) {
+	for (int round = 0; round < 3; round++) {
 		int n = snprintf(req, 4096,
 				 "POST /api/stores/ck/sync HTTP/1.1\r\nHost: t\r\n"
 				 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
@@ -345,7 +369,7 @@ START_TEST(test_chunked_body_over_the_limit_sent_whole_before_reading_still_gets
 		MOCK_CHECK(&m, fd >= 0, "connect");
 		MOCK_CHECK(&m, send_all(fd, req, (size_t)n), "send the whole request");
 		char buf[2048];
-		recv_until_close(fd, buf, sizeof buf, 5000);
+		recv_until_str(fd, buf, sizeof buf, "PAYLOAD_TOO_LARGE", 5000);
 		close(fd);
 		MOCK_CHECK(&m, strncmp(buf, "HTTP/1.1 413", 12) == 0,
 			   "round %d: the 413 was lost: '%.40s'", round, buf);
