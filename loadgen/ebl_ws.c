@@ -516,8 +516,6 @@ static int handle_message(ebl_worker *w, ebl_conn *c, const char *buf, size_t le
 		EBL_INC(&w->st->c.conn_subscribed);
 		EBL_ST(&w->st->open, EBL_LD(&w->st->open) + 1);
 		eb_hist_record(&w->st->connect, now - c->t_start_ns);
-		if (c->why == CW_FINAL || c->why == CW_CHURN)
-			start_close(w, c);   /* closed while it subscribed */
 		break;
 	case EB_WS_S_ERROR:
 		EBL_INC(&w->st->c.ws_errors);
@@ -580,7 +578,10 @@ static int data_frame_done(ebl_worker *w, ebl_conn *c, const uint8_t *p, size_t 
 		rc = handle_message(w, c, (const char *)p, len);
 	else
 		EBL_INC(&w->st->c.ws_errors);   /* binary: not a protocol message */
-	c->rx_len = 0;
+	/* assembled messages are rare: their buffer does not stay */
+	free(c->rx);
+	c->rx = NULL;
+	c->rx_len = c->rx_cap = 0;
 	return rc;
 }
 
@@ -705,7 +706,10 @@ static int feed_upgrade(ebl_worker *w, ebl_conn *c, const uint8_t *data, size_t 
 			return -1;
 		memcpy(tail, head + hl, rest);
 	}
-	c->rx_len = 0;
+	/* the head's buffer goes: a held connection keeps no buffer */
+	free(c->rx);
+	c->rx = NULL;
+	c->rx_len = c->rx_cap = 0;
 	int rc = on_upgraded(w, c);
 	if (rc == 0 && rest > 0)
 		rc = feed_frames(w, c, tail, rest);
