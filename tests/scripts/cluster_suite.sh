@@ -64,6 +64,7 @@ start_node() {
 		--jwt-secret "$SECRET" --jwt-issuer "$ISS" --jwt-audience "$AUD" \
 		--rate-http 200 --rate-http-burst 50 --rate-ws 100 --rate-ws-burst 50 \
 		--coalesce-ms 20 --backend "$URL" "$@"
+	# shellcheck disable=SC2154 # pid and port are set by proc_start/proc_wait_port (eval)
 	PIDS="$PIDS $pid"
 	eval "PID_$n=\$pid"
 	proc_wait_port port "$pid" "$T/node$n.port" 20 || fail "node $n did not start ($PROC_ERR)"
@@ -119,6 +120,7 @@ start_anon() {
 	n=$1
 	proc_start pid "$T/node$n.log" "$T/node$n.port" "$MOCK" --quiet --no-auth \
 		--backend "$URL"
+	# shellcheck disable=SC2154 # pid and port are set by proc_start/proc_wait_port (eval)
 	PIDS="$PIDS $pid"
 	eval "PID_$n=\$pid"
 	proc_wait_port port "$pid" "$T/node$n.port" 20 || fail "node $n did not start ($PROC_ERR)"
