@@ -98,6 +98,8 @@ CONF_SRC := $(wildcard conformance/*.c conformance/cases/*.c conformance/client/
 CLIENT_SRC := $(wildcard client/*.c)
 EBFUZZ_SRC := $(wildcard fuzz/net/*.c)
 LOAD_SRC := $(wildcard loadgen/*.c)
+# docs/BENCHMARKS.md's plots from the benches' JSON (tools/ebplot.c)
+PLOT_SRC := tools/ebplot.c
 
 PROGRAMS :=
 ifneq ($(MOCK_SRC),)
@@ -115,6 +117,7 @@ endif
 ifneq ($(CLIENT_SRC),)
 PROGRAMS += $(B)/bin/ebclient
 endif
+PROGRAMS += $(B)/bin/ebplot
 
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
@@ -133,7 +136,7 @@ FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/fuzz/%)
 ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) $(MOCKCORE_OBJ) $(LOADCORE_OBJ) \
 	$(CONFCORE_OBJ) $(CLIENTLIB_OBJ) $(CLIENT_SRC:%.c=$(B)/obj/%.o) \
 	$(MOCK_SRC:%.c=$(B)/obj/%.o) $(CONF_SRC:%.c=$(B)/obj/%.o) \
-	$(EBFUZZ_SRC:%.c=$(B)/obj/%.o) $(LOAD_SRC:%.c=$(B)/obj/%.o) \
+	$(EBFUZZ_SRC:%.c=$(B)/obj/%.o) $(LOAD_SRC:%.c=$(B)/obj/%.o) $(PLOT_SRC:%.c=$(B)/obj/%.o) \
 	$(UNIT_SRC:%.c=$(B)/obj/%.o) $(INTEG_SRC:%.c=$(B)/obj/%.o) \
 	$(FUZZ_TARGET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/fuzz/replay_main.o \
 	$(HOSTILE_SRC:%.c=$(B)/obj/%.o)
@@ -193,6 +196,7 @@ $(eval $(call make_prog,ebconform,$(CONF_SRC),$(LIBCONF) $(KIT_LIBS)))
 $(eval $(call make_prog,ebfuzz,$(EBFUZZ_SRC),$(KIT_LIBS)))
 $(eval $(call make_prog,ebload,$(LOAD_SRC),$(LIBLOAD) $(KIT_LIBS)))
 $(eval $(call make_prog,ebclient,$(CLIENT_SRC),$(LIBCLIENT) $(KIT_LIBS)))
+$(eval $(call make_prog,ebplot,$(PLOT_SRC),$(LIBLOAD) $(KIT_LIBS)))
 
 # ---- tests -----------------------------------------------------------------
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS)

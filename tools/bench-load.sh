@@ -8,14 +8,17 @@
 #      ebload's own CPU (user and system apart, goals <= 25 us user per
 #      connection and <= 2 us per notification) and memory per connection;
 #   2. fan-out latency of one push to 10000 subscribers of one store, at a
-#      push rate one ebmock keeps up with;
+#      push rate one ebmock keeps up with, over at least 100 pushes, with
+#      ebmock's own CPU per notification and the generator's receive time
+#      per push (so a reader sees which side the figure measures);
 #   3. notifications delivered per second with one ebmock per core and more
 #      pushes offered than they deliver (goal >= 100000 notifications/s).
 # Every step is bounded in time; traffic stays on loopback.
 # Usage: sh tools/bench-load.sh build/<config>
 # Env: BENCH_LOAD_CONNS (102000), BENCH_LOAD_PER_MOCK (12000),
 #      BENCH_LOAD_RATE (20000), BENCH_LOAD_SUBS (10000), BENCH_LOAD_PUSH (40),
-#      BENCH_LOAD_FAN_PUSH (2), BENCH_LOAD_THR_SERVERS (2),
+#      BENCH_LOAD_FAN_PUSH (4), BENCH_LOAD_FAN_SECONDS (30),
+#      BENCH_LOAD_FAN_THREADS (2), BENCH_LOAD_THR_SERVERS (2),
 #      BENCH_SECONDS (10).
 set -u
 B=${1:?usage: bench-load.sh build/<config>}
@@ -28,7 +31,9 @@ PER_MOCK=${BENCH_LOAD_PER_MOCK:-12000}
 RATE=${BENCH_LOAD_RATE:-20000}
 SUBS=${BENCH_LOAD_SUBS:-10000}
 PUSH=${BENCH_LOAD_PUSH:-40}
-FAN_PUSH=${BENCH_LOAD_FAN_PUSH:-2}
+FAN_PUSH=${BENCH_LOAD_FAN_PUSH:-4}
+FAN_SECS=${BENCH_LOAD_FAN_SECONDS:-30}
+FAN_THREADS=${BENCH_LOAD_FAN_THREADS:-2}
 THR_MOCKS=${BENCH_LOAD_THR_SERVERS:-2}
 SECS=${BENCH_SECONDS:-10}
 SECRET=bench-secret
@@ -104,31 +109,55 @@ SYS_PC=$(jnum "$OUT/bench-load-capacity.json" resources sysPerConnectionUs)
 MISSED1=$(jnum "$OUT/bench-load-capacity.json" notifications missed)
 echo "bench-load: held $HELD (peak $PEAK), connect rate mean $CR_MEAN/s peak $CR_PEAK/s, ebload $RSS_PC bytes and $CPU_PC ms CPU per connection, user $USR_PC us system $SYS_PC us in its workers (exit $CAP_RC)" >&2
 
-# notify_run SERVERS PUSHES_PER_S NAME: SUBS subscribers of one store per
-# ebmock (poll loop: it writes notifications faster than libev), report in
-# $OUT/bench-load-NAME.json, exit status in RUN_RC.
+# mock_cpu_ticks: user+system clock ticks of the ebmock processes so far
+mock_cpu_ticks() {
+	t=0
+	for pid in $MOCKS; do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+
+# notify_run SERVERS PUSHES_PER_S NAME [SECONDS [THREADS]]: SUBS subscribers
+# of one store per ebmock (poll loop: it writes notifications faster than
+# libev), report in $OUT/bench-load-NAME.json, exit status in RUN_RC, the
+# ebmock processes' CPU over the run in MOCK_TICKS (clock ticks).
 notify_run() {
 	start_mocks "$1" poll
+	t0=$(mock_cpu_ticks)
 	# shellcheck disable=SC2086
-	timeout $((SECS + 120)) "$BIN/ebload" $URLS --connections "$SUBS" \
-		--connect-rate 5000 --stores 1 --push-rate "$2" --duration "$SECS" --drain 3 \
-		--jwt-secret "$SECRET" --json "$OUT/bench-load-$3.json" \
+	timeout $((${4:-$SECS} + 120)) "$BIN/ebload" $URLS --connections "$SUBS" \
+		--connect-rate 5000 --stores 1 --push-rate "$2" --duration "${4:-$SECS}" --drain 3 \
+		--threads "${5:-1}" --jwt-secret "$SECRET" --json "$OUT/bench-load-$3.json" \
 		> "$T/$3.log" 2> "$T/$3.err"
 	RUN_RC=$?
+	MOCK_TICKS=$(($(mock_cpu_ticks) - t0))
 	stop_mocks
 }
 
 # ---- 2. fan-out latency: one push to SUBS subscribers of one store -------
 # At FAN_PUSH pushes/s the offered notifications stay below what one ebmock
-# process delivers, so the percentiles are the fan-out itself, not a queue.
-notify_run 1 "$FAN_PUSH" fanout
+# process delivers, so the percentiles are the fan-out itself, not a queue;
+# FAN_SECS makes it 100 pushes or more. FAN_THREADS receiving threads split
+# the subscribers; the generator's receive time per push is its CPU per
+# notification times the subscribers of one thread (genMsPerPush): when
+# that is far below the fan-out figure, the figure is ebmock's.
+notify_run 1 "$FAN_PUSH" fanout "$FAN_SECS" "$FAN_THREADS"
 FAN_RC=$RUN_RC
+FAN_PUSHES=$(jnum "$OUT/bench-load-fanout.json" pushes ok)
+FAN_RECV=$(jnum "$OUT/bench-load-fanout.json" notifications received)
+FAN_GEN_US=$(jnum "$OUT/bench-load-fanout.json" resources cpuPerNotificationUs)
+# ebmock's CPU per notification (whole run, ramp included: an upper bound)
+FAN_MOCK_US=$(awk -v t="$MOCK_TICKS" -v n="${FAN_RECV:-0}" -v hz="$(getconf CLK_TCK)" \
+	'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+FAN_GEN_MS=$(awk -v c="${FAN_GEN_US:-0}" -v s="$SUBS" -v w="$FAN_THREADS" \
+	'BEGIN { printf "%.1f", c * s / w / 1000 }')
 F50=$(jlat "$OUT/bench-load-fanout.json" fanout p50Ms)
 F99=$(jlat "$OUT/bench-load-fanout.json" fanout p99Ms)
 N50=$(jlat "$OUT/bench-load-fanout.json" notification p50Ms)
 N99=$(jlat "$OUT/bench-load-fanout.json" notification p99Ms)
 MISSED2=$(jnum "$OUT/bench-load-fanout.json" notifications missed)
-echo "bench-load: one push to $SUBS subscribers, $FAN_PUSH pushes/s: fan-out p50 $F50 ms p99 $F99 ms, notification p50 $N50 ms p99 $N99 ms, missed $MISSED2 (exit $FAN_RC)" >&2
+echo "bench-load: one push to $SUBS subscribers, $FAN_PUSH pushes/s, $FAN_PUSHES pushes: fan-out p50 $F50 ms p99 $F99 ms, notification p50 $N50 ms p99 $N99 ms, missed $MISSED2; ebmock $FAN_MOCK_US us CPU per notification, generator $FAN_GEN_MS ms receive time per push per thread ($FAN_THREADS threads) (exit $FAN_RC)" >&2
 
 # ---- 3. notifications per second, both cores ------------------------------
 # THR_MOCKS ebmock processes (one per core), SUBS subscribers in all, one
@@ -163,6 +192,10 @@ cat > "$OUT/bench-load.json" <<JSON
                   "userUsPerNotification": ${USR_PN:-0}, "sysUsPerNotification": ${SYS_PN:-0},
                   "goals": { "userUsPerConnection": 25, "userUsPerNotification": 2 } },
   "fanout": { "subscribers": $SUBS, "servers": 1, "pushesPerSecond": $FAN_PUSH,
+              "pushes": ${FAN_PUSHES:-0}, "seconds": $FAN_SECS, "generatorThreads": $FAN_THREADS,
+              "ebmockCpuUsPerNotification": ${FAN_MOCK_US:-0},
+              "generatorCpuUsPerNotification": ${FAN_GEN_US:-0},
+              "generatorMsPerPushPerThread": ${FAN_GEN_MS:-0},
               "fanoutP50Ms": ${F50:-0}, "fanoutP99Ms": ${F99:-0},
               "notificationP50Ms": ${N50:-0}, "notificationP99Ms": ${N99:-0},
               "missed": ${MISSED2:-0}, "exit": $FAN_RC, "report": "bench-load-fanout.json" },
@@ -173,4 +206,10 @@ cat > "$OUT/bench-load.json" <<JSON
 }
 JSON
 echo "bench-load: results in $OUT/bench-load.json" >&2
+if [ -x "$BIN/ebplot" ]; then
+	"$BIN/ebplot" percentiles "$OUT/bench-load-fanout-percentiles.svg" \
+		"fan-out=$OUT/bench-load-fanout.json" &&
+	"$BIN/ebplot" ramp "$OUT/bench-load-capacity-ramp.svg" "$OUT/bench-load-capacity.json" &&
+	echo "bench-load: plots in $OUT/bench-load-*.svg" >&2
+fi
 cat "$OUT/bench-load.json"

@@ -3,14 +3,20 @@
 # <build>/../bench/bench.json (build/bench/bench.json for build/release):
 #   1. idle authenticated, subscribed WebSocket connections held by ONE ebmock
 #      process and its resident memory per connection (VmRSS before / while
-#      held; goal <= 4 KiB per connection; 18000 fit the 20000 fd limit);
+#      held; goal <= 4 KiB per connection; 18000 fit the 20000 fd limit),
+#      sampled every half second as [sessions, RSS KiB] pairs;
 #   2. small sync requests per second, keep-alive, ebmock pinned to one core
 #      (wrk with a Lua POST script, wrk pinned to another core);
 #   3. time for one push to reach all 10000 subscribers of one store, p50/p99
-#      over repeated pushes (measured by ebload from the intended push time).
+#      over at least 100 pushes (measured by ebload from the intended push
+#      time), with ebmock's CPU per notification and the generator's receive
+#      time per push per thread beside it.
+# With tools' ebplot built (make), SVG plots of 1 and 3 land beside the JSON.
 # Every step is bounded in time; traffic stays on loopback.
 # Usage: sh tools/bench.sh build/<config>
-# Env: BENCH_CONNS (18000), BENCH_FANOUT_SUBS (10000), BENCH_SECONDS (10).
+# Env: BENCH_CONNS (18000), BENCH_FANOUT_SUBS (10000), BENCH_SECONDS (10),
+#      BENCH_FANOUT_PUSH (4 pushes/s), BENCH_FANOUT_SECONDS (30),
+#      BENCH_FANOUT_THREADS (2 receiving threads in ebload).
 set -u
 B=${1:?usage: bench.sh build/<config>}
 BIN=$B/bin
@@ -20,6 +26,9 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/ebbench.XXXXXX")
 CONNS=${BENCH_CONNS:-18000}
 FANOUT=${BENCH_FANOUT_SUBS:-10000}
 SECS=${BENCH_SECONDS:-10}
+FAN_PUSH=${BENCH_FANOUT_PUSH:-4}
+FAN_SECS=${BENCH_FANOUT_SECONDS:-30}
+FAN_THREADS=${BENCH_FANOUT_THREADS:-2}
 SECRET=bench-secret
 MOCK_PID=""
 
@@ -51,6 +60,13 @@ start_mock() {
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# sessions PORT: ebmock's open WebSocket sessions (its /metrics), empty
+# without curl
+sessions() {
+	command -v curl >/dev/null 2>&1 || return 0
+	curl -s --max-time 2 "http://127.0.0.1:$1/metrics" | awk '$1 == "ebmock_ws_sessions" {print $2}'
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # jnum FILE SECTION KEY: a number from a section of an ebload report
 jnum() {
@@ -75,9 +91,12 @@ timeout $((SECS + 120)) "$BIN/ebload" --url "http://127.0.0.1:$PORT" \
 	--json "$OUT/bench-idle-ebload.json" > "$T/idle-ebload.log" 2>&1 &
 LPID=$!
 RSSMAX=$RSS0
+SAMPLES="[0, $RSS0]"
 while kill -0 "$LPID" 2>/dev/null; do
 	r=$(rss_kib "$MOCK_PID")
 	[ "${r:-0}" -gt "$RSSMAX" ] && RSSMAX=$r
+	s=$(sessions "$PORT")
+	[ -n "$s" ] && SAMPLES="$SAMPLES, [$s, ${r:-0}]"
 	sleep 0.5
 done
 wait "$LPID"
@@ -123,17 +142,31 @@ LUA
 fi
 
 # ---- 3. one push to all 10000 subscribers of one store -----------------------
+# FAN_THREADS receiving threads split the subscribers: the generator's
+# receive time per push is its CPU per notification times the subscribers
+# of one thread (genMsPerPush); far below the fan-out figure, the figure is
+# ebmock's. ebmock's CPU per notification covers the whole run (ramp-up
+# included), so it is an upper bound.
 start_mock fanout "$BIN/ebmock" --jwt-secret "$SECRET" --ping-interval-s 0
-timeout $((SECS + 120)) "$BIN/ebload" --url "http://127.0.0.1:$PORT" \
-	--connections "$FANOUT" --connect-rate 5000 --stores 1 --push-rate 2 \
-	--duration "$SECS" --drain 3 --jwt-secret "$SECRET" --quiet \
+MT0=$(cpu_ticks "$MOCK_PID")
+timeout $((FAN_SECS + 120)) "$BIN/ebload" --url "http://127.0.0.1:$PORT" \
+	--connections "$FANOUT" --connect-rate 5000 --stores 1 --push-rate "$FAN_PUSH" \
+	--duration "$FAN_SECS" --drain 3 --threads "$FAN_THREADS" --jwt-secret "$SECRET" --quiet \
 	--json "$OUT/bench-fanout-ebload.json" > "$T/fanout-ebload.log" 2>&1
+MT=$(($(cpu_ticks "$MOCK_PID") - MT0))
 stop_mock
 F50=$(jlat "$OUT/bench-fanout-ebload.json" fanout p50Ms)
 F99=$(jlat "$OUT/bench-fanout-ebload.json" fanout p99Ms)
 FMISS=$(jnum "$OUT/bench-fanout-ebload.json" notifications missed)
 FSUB=$(jnum "$OUT/bench-fanout-ebload.json" connections openAtHoldEnd)
-echo "bench: one push to all $FSUB subscribers: p50 ${F50} ms, p99 ${F99} ms (missed ${FMISS})" >&2
+FPUSH=$(jnum "$OUT/bench-fanout-ebload.json" pushes ok)
+FRECV=$(jnum "$OUT/bench-fanout-ebload.json" notifications received)
+FGEN_US=$(jnum "$OUT/bench-fanout-ebload.json" resources cpuPerNotificationUs)
+FMOCK_US=$(awk -v t="$MT" -v n="${FRECV:-0}" -v hz="$(getconf CLK_TCK)" \
+	'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+FGEN_MS=$(awk -v c="${FGEN_US:-0}" -v s="$FANOUT" -v w="$FAN_THREADS" \
+	'BEGIN { printf "%.1f", c * s / w / 1000 }')
+echo "bench: one push to all $FSUB subscribers, $FPUSH pushes: p50 ${F50} ms, p99 ${F99} ms (missed ${FMISS}); ebmock $FMOCK_US us CPU per notification, generator $FGEN_MS ms receive time per push per thread ($FAN_THREADS threads)" >&2
 
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 cat > "$OUT/bench.json" <<JSON
@@ -143,12 +176,24 @@ cat > "$OUT/bench.json" <<JSON
                "note": "shared machine; other work ran at the same time" },
   "idleConnections": { "held": $HELD, "rssBeforeKiB": $RSS0, "rssHeldKiB": $RSSMAX,
                        "bytesPerConnection": $PER_CONN, "goalBytesPerConnection": 4096,
-                       "ebloadReport": "bench-idle-ebload.json" },
+                       "ebloadReport": "bench-idle-ebload.json",
+                       "samples": [ $SAMPLES ] },
   "syncRequests": { "perSecondOneCore": $RPS, "p50Us": ${WRK_P50:-0}, "p99Us": ${WRK_P99:-0},
                     "body": "{\"lastKnownVersion\":0}", "connections": 32 },
   "fanout": { "subscribers": ${FSUB:-0}, "p50Ms": ${F50:-0}, "p99Ms": ${F99:-0},
+              "pushes": ${FPUSH:-0}, "pushesPerSecond": $FAN_PUSH, "generatorThreads": $FAN_THREADS,
+              "ebmockCpuUsPerNotification": ${FMOCK_US:-0},
+              "generatorCpuUsPerNotification": ${FGEN_US:-0},
+              "generatorMsPerPushPerThread": ${FGEN_MS:-0},
               "missed": ${FMISS:-0}, "ebloadReport": "bench-fanout-ebload.json" }
 }
 JSON
 echo "bench: results in $OUT/bench.json" >&2
+if [ -x "$BIN/ebplot" ]; then
+	"$BIN/ebplot" percentiles "$OUT/bench-fanout-percentiles.svg" \
+		"fan-out=$OUT/bench-fanout-ebload.json" &&
+	"$BIN/ebplot" memory "$OUT/bench-memory.svg" "$OUT/bench.json" &&
+	"$BIN/ebplot" ramp "$OUT/bench-idle-ramp.svg" "$OUT/bench-idle-ebload.json" &&
+	echo "bench: plots in $OUT/bench-*.svg" >&2
+fi
 cat "$OUT/bench.json"
