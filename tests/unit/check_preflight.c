@@ -2,7 +2,9 @@
  * check_preflight.c — the preflight's verdict from what the server answered:
  * a consistent refusal stops the run with a hint naming the likely flag; an
  * inconsistent one (HTTP and socket disagree) runs, so that the case that
- * checks it fails; exit codes of each verdict. The requests themselves are
+ * checks it fails; a certificate the program does not trust, or a https://
+ * port without TLS, is a setup error naming the flags; exit codes of each
+ * verdict. The requests themselves are
  * exercised against ebmock by tests/scripts/preflight.sh.
  */
 #include <check.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eb_http.h"
 #include "eb_preflight.h"
 #include "eb_target.h"
 
@@ -161,6 +164,35 @@ START_TEST(test_nothing_listening_is_unreachable)
 }
 END_TEST
 
+START_TEST(test_an_untrusted_certificate_is_a_setup_error_naming_cacert_and_insecure)
+{
+	eb_target t;
+	eb_err e;
+	char msg[2048];
+
+	target(&t, false, "s");
+	ck_assert_int_eq(eb_url_parse("https://127.0.0.1:8443", &t.url, &e), EB_OK);
+	t.url_text = "https://127.0.0.1:8443";
+	ck_assert(eb_preflight_tls_hint(&t, "prog", EB_HTTP_UNTRUSTED,
+					"SSL certificate problem: self-signed certificate", msg,
+					sizeof(msg)));
+	ck_assert_ptr_nonnull(strstr(msg, "prog: the server at https://127.0.0.1:8443"));
+	ck_assert_ptr_nonnull(strstr(msg, "self-signed certificate"));
+	ck_assert_ptr_nonnull(strstr(msg, "--cacert FILE"));
+	ck_assert_ptr_nonnull(strstr(msg, "--insecure"));
+	ck_assert_ptr_nonnull(strstr(msg, "Nothing was run."));
+	/* https:// to a port that answers without TLS */
+	ck_assert(eb_preflight_tls_hint(&t, "prog", 35, "error:0A00010B:SSL routines::wrong "
+					"version number", msg, sizeof(msg)));
+	ck_assert_ptr_nonnull(strstr(msg, "does not speak TLS"));
+	ck_assert_ptr_nonnull(strstr(msg, "http://"));
+	/* other transport errors are not TLS setup mistakes */
+	ck_assert(!eb_preflight_tls_hint(&t, "prog", 7, "Connection refused", msg, sizeof(msg)));
+	ck_assert(!eb_preflight_tls_hint(&t, "prog", 0, "", msg, sizeof(msg)));
+	ck_assert_int_eq(eb_preflight_exit(EB_PF_TLS), EB_EXIT_USAGE);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("preflight");
@@ -175,6 +207,7 @@ int main(void)
 	tcase_add_test(tc, test_accepted_or_undecided_runs);
 	tcase_add_test(tc, test_exit_codes_of_each_verdict);
 	tcase_add_test(tc, test_nothing_listening_is_unreachable);
+	tcase_add_test(tc, test_an_untrusted_certificate_is_a_setup_error_naming_cacert_and_insecure);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
