@@ -213,3 +213,6 @@ if [ -x "$BIN/ebplot" ]; then
 	echo "bench-load: plots in $OUT/bench-load-*.svg" >&2
 fi
 cat "$OUT/bench-load.json"
+# 4. the cluster curve: 1, 2 and 4 ebmock nodes on one PostgreSQL
+# (tools/bench-cluster.sh, bench-cluster.json; skipped without PostgreSQL)
+sh "$(dirname "$0")/bench-cluster.sh" "$B" || echo "bench-load: the cluster curve failed" >&2
