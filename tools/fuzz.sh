@@ -39,7 +39,7 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 	exit 2
 fi
 
-PKGS="libcjson libjwt openssl sqlite3"
+PKGS="libcjson libjwt openssl sqlite3 libpq"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null)
 PKG_LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lpthread -lm"
 WARN="-std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wwrite-strings"
