@@ -234,6 +234,9 @@ typedef struct ebc_run {
 	const char *token_flags;  /* shell-quoted flags for rerun commands */
 	ebc_shared *shared;       /* owned; see ebc_shared */
 	eb_http_budget *budget;   /* owned: response bodies in flight, all cases */
+	/* set by a signal or the run's deadline (main.c): waits end early so
+	 * that the case threads are done within the grace of the stop */
+	volatile sig_atomic_t *stop;
 } ebc_run;
 
 /* Response bodies every case receives at one time, in all (eb_http_budget):

@@ -1039,7 +1039,8 @@ static bool run_phase_step(run_state *st, uint64_t now)
 	const ebl_config *cfg = st->cfg;
 	totals *t = &st->t;
 	double in_phase = (double)(now - st->ph_start) / 1e9;
-	if (!st->stop_why[0] && (g_stop || now >= st->deadline_ns)) {
+	/* 1.5 s before the deadline: the stop, the reap and the reports fit */
+	if (!st->stop_why[0] && (g_stop || now + 1500000000ULL >= st->deadline_ns)) {
 		static const char *const left[] = {
 			[EBL_PH_INIT] = "ramp-up, hold, drain, ramp-down",
 			[EBL_PH_RAMP] = "ramp-up, hold, drain, ramp-down",
@@ -1088,7 +1089,7 @@ static bool run_phase_step(run_state *st, uint64_t now)
 		enter_phase(st, EBL_PH_DRAIN, now);
 		/* the drain starts once the last push got its answer, or at the
 		 * deadline, whichever comes first (the next step then stops) */
-		while (!g_stop && eb_time_mono_ns() < st->deadline_ns) {
+		while (!g_stop && eb_time_mono_ns() + 1500000000ULL < st->deadline_ns) {
 			if (ebl_pushers_join_within(st->pushers, 100)) {
 				st->pushers = NULL;
 				break;

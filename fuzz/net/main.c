@@ -212,7 +212,8 @@ static bool main_shrink(ebf_ctx *x, main_run *run, const ebf_case *c, ebf_findin
 	{
 		uint64_t until = t0 + (budget - run->shrink_ns);
 		/* shrinking never eats the run's deadline */
-		uint64_t stop = run->deadline_ns - (uint64_t)x->o->timeout_ms * 3000000ULL;
+		uint64_t stop = run->deadline_ns - (uint64_t)x->o->timeout_ms * 4000000ULL -
+				1000000000ULL;
 
 		if (until > stop)
 			until = stop > t0 ? stop : t0;
@@ -540,7 +541,12 @@ static bool main_batch_probe(ebf_ctx *x, main_run *run, ebf_case *batch, size_t 
 	snprintf(d.actual + strlen(d.actual), sizeof(d.actual) - strlen(d.actual),
 		 "; the batch's %zu cases are in %.200s", n_batch, dir);
 	main_record(x, run, last, &d, &none);
-	while (tries++ < MAIN_DEATH_RETRIES && !ebf_probe(x, why, sizeof(why))) {
+	/* retries end at the run's deadline too (the server is then taken
+	 * for dead: it has not answered for a while) */
+	while (tries++ < MAIN_DEATH_RETRIES &&
+	       eb_time_mono_ns() + (uint64_t)x->o->timeout_ms * 1000000ULL + 1000000000ULL <
+		       run->deadline_ns &&
+	       !ebf_probe(x, why, sizeof(why))) {
 		struct timespec ts = { 1, 0 };
 
 		nanosleep(&ts, NULL);
@@ -607,10 +613,10 @@ static int main_fuzz(ebf_ctx *x, main_run *run, ebf_case *batch, bool *died)
 
 		if (o->duration_s && eb_time_mono_ns() - start_ns >= o->duration_s * 1000000000ULL)
 			break;
-		/* a case and its health probe take up to 3 timeouts: none starts
-		 * that could end past the deadline */
-		if (main_stop || eb_time_mono_ns() + (uint64_t)o->timeout_ms * 3000000ULL >=
-				 run->deadline_ns) {
+		/* a case and its health probe take up to 4 timeouts, and the
+		 * reports a moment: none starts that could end past the deadline */
+		if (main_stop || eb_time_mono_ns() + (uint64_t)o->timeout_ms * 4000000ULL +
+				 1000000000ULL >= run->deadline_ns) {
 			snprintf(run->incomplete, sizeof(run->incomplete), "%s",
 				 main_stop ? "interrupted by a signal" :
 				 "the run's total deadline (--deadline) was reached");

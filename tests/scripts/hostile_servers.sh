@@ -1,0 +1,202 @@
+#!/bin/sh
+# The harness against hostile servers (issue 12): ebconform, ebfuzz and ebload
+# are run against each mode of tests/hostile/ebhostile (never answers,
+# garbage, endless body, huge headers, 1 byte/s, close mid-response, a
+# WebSocket flood of valid messages, endless 1-byte fragments), each HTTP
+# mode also behind a correct GET /api/limits and first feed read so that the
+# preflight passes and the run proper meets the misbehaviour. Each run must
+#   - exit with the documented code: 3 (target unreachable) when the
+#     preflight already fails, 1 (verdict failed or INCOMPLETE) after it,
+#   - end within its total deadline (--deadline, short here; 2 s more for
+#     process start and scheduling on a loaded machine),
+#   - keep its peak RSS (GNU time's maximum resident set, worker processes
+#     included) at or under 256 MiB.
+# It also checks that each program states its default total deadline (at
+# most 4 minutes) in --help. The runs go in parallel; a table of every run
+# (mode, program, exit, wall s, peak MiB) is printed.
+# Usage: sh tests/scripts/hostile_servers.sh build/<config>   (EB_BIN_DIR wins)
+set -u
+B=${1:?usage: hostile_servers.sh build/<config>}
+BIN=${EB_BIN_DIR:-$B/bin}
+HOSTILE=${EB_HOSTILE:-$B/tests/ebhostile}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hostile.XXXXXX")
+SECRET=hostile-secret-91c3
+PIDS=""
+RUNS=""
+FAILED=0
+RSS_MAX_KIB=$((256 * 1024))
+# Sanitized builds run slower and ASan's shadow memory counts as resident:
+# the deadlines stretch, the RSS bound does not (ASan's quarantine is made
+# small instead, so what is measured is what the program holds).
+case "$B" in *sanitize*)
+	SLOW=2
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=16:malloc_context_size=5"
+	;;
+*) SLOW=1 ;;
+esac
+
+# shellcheck source=tools/lib-proc.sh
+. "$(dirname "$0")/../../tools/lib-proc.sh"
+
+cleanup() { proc_stop "$PIDS"; rm -rf "$T"; }
+trap cleanup EXIT
+trap 'exit 2' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	FAILED=1
+}
+
+for p in ebconform ebfuzz ebload; do
+	[ -x "$BIN/$p" ] || { echo "FAIL: no $BIN/$p"; exit 1; }
+done
+[ -x "$HOSTILE" ] || { echo "FAIL: no $HOSTILE (make builds it with the tests)"; exit 1; }
+[ -x /usr/bin/time ] || { echo "FAIL: no /usr/bin/time (GNU time; tools/deps.sh)"; exit 1; }
+
+# Each program states its default total deadline, at most 4 minutes.
+for p in ebconform ebfuzz ebload; do
+	"$BIN/$p" --help > "$T/$p.help" 2>&1
+	grep -q -- '--deadline' "$T/$p.help" || fail "$p --help does not document --deadline"
+done
+grep -q '180 s with default flags' "$T/ebconform.help" || fail "ebconform --help: no default deadline"
+grep -q '180 s with default flags' "$T/ebfuzz.help" || fail "ebfuzz --help: no default deadline"
+grep -q '83 s with default flags' "$T/ebload.help" || fail "ebload --help: no default deadline"
+
+# One server per configuration: NAME MODE [--preflight-ok].
+start_server() {
+	name=$1
+	shift
+	proc_start pid "$T/srv-$name.log" "$T/srv-$name.port" "$HOSTILE" --lifetime 300 "$@"
+	PIDS="$PIDS $pid"
+	if ! proc_wait_port port "$pid" "$T/srv-$name.port" 10; then
+		echo "FAIL: ebhostile $* $PROC_ERR"
+		cat "$T/srv-$name.log"
+		exit 1
+	fi
+	eval "PORT_$(echo "$name" | tr -- '-' '_')=$port"
+}
+
+# run_one NAME PROG DEADLINE WANT_EXIT ARGS...: PROG against server NAME in
+# the background; results in $T/NAME.PROG.{out,time,rc,wall}.
+run_one() {
+	name=$1 prog=$2 dl=$3 want=$4
+	shift 4
+	eval "port=\$PORT_$(echo "$name" | tr -- '-' '_')"
+	echo "$dl $want" > "$T/$name.$prog.want"
+	case $prog in
+	ebload) set -- --connect-timeout 1 --push-timeout 1 "$@" ;;
+	*) set -- --timeout 1000 "$@" ;;
+	esac
+	(
+		t0=$(date +%s%N)
+		EB_JWT_SECRET=$SECRET /usr/bin/time -f '%M' -o "$T/$name.$prog.time" \
+			"$BIN/$prog" --url "http://127.0.0.1:$port" --deadline "$dl" \
+			"$@" > "$T/$name.$prog.out" 2>&1
+		echo $? > "$T/$name.$prog.rc"
+		echo $(( ($(date +%s%N) - t0) / 1000000 )) > "$T/$name.$prog.wall"
+	) &
+	RUNS="$RUNS $!"
+}
+
+# the programs' arguments: short runs, reports where the test can see them
+args_for() {
+	case $1 in
+	ebconform) echo "--jobs 4 --json $T/$2.ebconform.json" ;;
+	ebfuzz) echo "--runs 200 --findings-dir $T/findings-$2 --json $T/$2.ebfuzz.json" ;;
+	ebload) echo "--connections 20 --duration 2 --drain 0.5 --quiet --procs 1 --json $T/$2.ebload.json" ;;
+	esac
+}
+
+HTTP_MODES="silent garbage endless-body huge-headers slow close-mid"
+WS_MODES="ws-flood ws-fragments"
+# The servers that answer the preflight do so once (its first feed read):
+# one of them per program.
+for m in $HTTP_MODES; do
+	start_server "$m" --mode "$m"
+	for prog in ebconform ebfuzz ebload; do
+		start_server "$m-pf-$prog" --mode "$m" --preflight-ok
+	done
+done
+for m in $WS_MODES; do
+	start_server "$m" --mode "$m"
+done
+
+# Deadlines (s): short, so that the whole test stays within a minute; the
+# programs' own defaults are stated above. ebfuzz's --deadline is at least 10.
+DL_CONF=$((6 * SLOW))
+DL_FUZZ=$((10 * SLOW))
+DL_LOAD=$((8 * SLOW))
+for prog in ebconform ebfuzz ebload; do
+	case $prog in
+	ebconform) dl=$DL_CONF ;;
+	ebfuzz) dl=$DL_FUZZ ;;
+	ebload) dl=$DL_LOAD ;;
+	esac
+	# the preflight fails: the target is unreachable (exit 3)
+	for m in $HTTP_MODES; do
+		# shellcheck disable=SC2046
+		run_one "$m" "$prog" "$dl" 3 $(args_for "$prog" "$m")
+	done
+	# the preflight passes, the run meets the misbehaviour: verdict failed
+	# or INCOMPLETE (exit 1)
+	for m in $HTTP_MODES; do
+		# shellcheck disable=SC2046
+		run_one "$m-pf-$prog" "$prog" "$dl" 1 $(args_for "$prog" "$m-pf")
+	done
+	for m in $WS_MODES; do
+		# shellcheck disable=SC2046
+		run_one "$m" "$prog" "$dl" 1 $(args_for "$prog" "$m")
+	done
+	# one program at a time: 14 runs in parallel is load enough (the
+	# servers are children too: wait for the runs only)
+	# shellcheck disable=SC2086
+	wait $RUNS
+	RUNS=""
+done
+
+printf '%-20s %-10s %5s %5s %8s %8s\n' mode program exit want 'wall s' 'peak MiB'
+for f in "$T"/*.want; do
+	base=$(basename "$f" .want)
+	name=${base%.*}
+	prog=${base##*.}
+	read -r dl want < "$f"
+	rc=$(cat "$T/$base.rc" 2>/dev/null || echo '?')
+	wall=$(cat "$T/$base.wall" 2>/dev/null || echo 0)
+	kib=$(tail -n 1 "$T/$base.time" 2>/dev/null | tr -dc '0-9')
+	[ -n "$kib" ] || kib=0
+	printf '%-20s %-10s %5s %5s %8s %8s\n' "$name" "$prog" "$rc" "$want" \
+		"$(awk "BEGIN { printf \"%.1f\", $wall / 1000 }")" "$((kib / 1024))"
+	bad=""
+	[ "$rc" = "$want" ] || bad="exit $rc, want $want"
+	# the stated deadline, and 2 s (4 sanitized) for starting and scheduling
+	# the process on a loaded machine (the programs keep their own reserve
+	# for the reports inside the deadline)
+	[ "$wall" -le $(( dl * 1000 + 2000 * SLOW )) ] || bad="$bad; took ${wall} ms, deadline ${dl} s"
+	[ "$kib" -gt 0 ] && [ "$kib" -le "$RSS_MAX_KIB" ] || bad="$bad; peak RSS ${kib} KiB (bound $RSS_MAX_KIB)"
+	if [ -n "$bad" ]; then
+		fail "$prog against $name: $bad"
+		tail -n 15 "$T/$base.out" | sed 's/^/    | /'
+	fi
+done
+
+# Reports after the preflight say so: an INCOMPLETE or failed verdict, never PASS.
+for m in silent-pf ws-flood; do
+	[ -s "$T/$m.ebconform.json" ] || fail "ebconform against $m wrote no report"
+	if grep -q '"verdict":[[:space:]]*"PASS"' "$T/$m.ebconform.json" 2>/dev/null; then
+		fail "ebconform against $m reported PASS"
+	fi
+done
+grep -q '"verdict":[[:space:]]*"INCOMPLETE"' "$T/silent-pf.ebconform.json" 2>/dev/null ||
+	fail "ebconform against a silent server: the report is not INCOMPLETE"
+grep -q '"result":[[:space:]]*"incomplete"' "$T/silent-pf.ebload.json" 2>/dev/null ||
+	fail "ebload against a silent server: the report is not incomplete"
+
+if [ "$FAILED" -ne 0 ]; then
+	for f in "$T"/srv-*.log; do
+		echo "--- $f"
+		tail -n 5 "$f"
+	done
+	exit 1
+fi
+echo "hostile_servers: all runs within their deadline, 256 MiB and their exit code"
+exit 0
