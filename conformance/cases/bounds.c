@@ -420,6 +420,78 @@ static void bd_frame(ebc_ctx *ctx)
 	}
 }
 
+/* WS-CLOSE-4: a client that sends many requests at once and reads its
+ * replies gets every one of them; only a socket whose replies stay over
+ * the bound without draining may be dropped. 2 100 pings make about 84 KB
+ * of pongs, over the 64 KiB bound, all arriving before the first reply. */
+static void bd_pipelined_pings(ebc_ctx *ctx)
+{
+	enum { N = 2100 };
+	const eb_limits *l = &ctx->run->limits;
+	ebc_ws *w;
+	size_t got = 0, i;
+	char rid[32], text[96];
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	uint64_t end;
+
+	if (l->rate_limit_on && l->ws_per_second > 0 && l->ws_burst < N) {
+		ebc_skip(ctx, "the advertised WebSocket bucket (burst %.0f) is smaller than the %d "
+			 "pipelined messages", l->ws_burst, N);
+		return;
+	}
+	w = ebc_ws_ready(ctx, NULL, NULL, NULL);
+	if (!w)
+		return;
+	/* every frame in one write, so they arrive together (one by one
+	 * the server may answer each before the next is read) */
+	buf = malloc((size_t)N * (sizeof(text) + 8));
+	if (!buf) {
+		ebc_error(ctx, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < N; i++) {
+		static const unsigned char mask[4] = { 0x5a, 0x21, 0x7c, 0x03 };
+		int n = snprintf(text, sizeof(text),
+				 "{\"type\":\"ping\",\"requestId\":\"pp-%05zu-xxxxxxxxxx\"}", i);
+		buf[len++] = 0x81;                          /* FIN, text */
+		buf[len++] = (unsigned char)(0x80 | n);     /* masked, < 126 bytes */
+		memcpy(buf + len, mask, 4);
+		len += 4;
+		for (int k = 0; k < n; k++)
+			buf[len++] = (unsigned char)text[k] ^ mask[k & 3];
+	}
+	ebc_note(ctx, "%d pings (%zu bytes of frames) sent in one write", N, len);
+	if (eb_wsc_send_raw(w->c, buf, len, NULL) != EB_OK) {
+		ebc_fail(ctx, "WS-CLOSE-4", "a client that reads its replies can pipeline requests",
+			 "sending %d pipelined pings failed", N);
+		goto out;
+	}
+	end = ebc_now_ms() + 10000 + (uint64_t)ebc_timeout(ctx);
+	while (got < N && ebc_now_ms() < end) {
+		eb_ws_server_msg *m = NULL;
+		int r = ebc_ws_next(w, (long)(end - ebc_now_ms()), &m);
+		if (r < 0)
+			break;
+		if (r == 0)
+			continue;
+		if (m->type == EB_WS_S_PONG && m->request_id) {
+			snprintf(rid, sizeof(rid), "pp-%05zu-xxxxxxxxxx", got);
+			if (strcmp(m->request_id, rid) == 0)
+				got++;
+		}
+		eb_ws_server_msg_free(m);
+	}
+	if (got < N)
+		ebc_fail(ctx, "WS-CLOSE-4", "every pong of 2100 pipelined pings, read as they come",
+			 "%zu pongs, then %s", got,
+			 w->closed ? (w->close_code ? "a close frame" : "a TCP close without a close frame")
+				   : "nothing more");
+out:
+	free(buf);
+	ebc_ws_free(w);
+}
+
 const ebc_case ebc_cases_bounds[] = {
 	{ "limits/bounds-change-fields", "Segments, segment bytes, depth, id bytes at advertised limit -1, limit, +1",
 	  "MUST", { "LIMIT-3", "LIMIT-4", "LIMIT-5", "LIMIT-9", "LIMIT-11" }, { "limits", "bounds" }, 0,
@@ -434,5 +506,7 @@ const ebc_case ebc_cases_bounds[] = {
 	  "MUST", { "LIMIT-8", "WS-SUB-5", "WS-CLOSE-5" }, { "ws", "bounds" }, 0, bd_subs_go_down },
 	{ "ws/bounds-frame-size", "Messages of maxFrameBytes - 1 and maxFrameBytes are processed",
 	  "MUST", { "LIMIT-6", "LIMIT-9" }, { "ws", "bounds" }, 0, bd_frame },
+	{ "ws/bounds-pipelined-pings", "2100 pings sent at once, replies read as they come: every pong arrives",
+	  "MUST", { "WS-CLOSE-4" }, { "ws", "bounds" }, 0, bd_pipelined_pings },
 };
 const size_t ebc_cases_bounds_n = sizeof(ebc_cases_bounds) / sizeof(ebc_cases_bounds[0]);

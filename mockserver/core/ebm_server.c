@@ -127,6 +127,8 @@ static const ebm_defect_info ebm_defects[EBM_DEFECT__COUNT] = {
 		"with `--backend`: a node looks change ids up only among the changes it committed itself (a duplicate sent to another node is not recognized)" },
 	[EBM_DEFECT_CLUSTER_NOTIFY_BEFORE_COMMIT] = { "cluster-notify-before-commit", "CLUSTER-5",
 		"with `--backend`: the NOTIFY goes out before the transaction commits (100 ms before): other nodes read nothing new and never notify" },
+	[EBM_DEFECT_PIPELINE_DROPPED] = { "pipelined-replies-dropped", "WS-CLOSE-4",
+		"a client that pipelines requests is dropped (no close frame) as soon as 64 KiB of its replies are pending, although it reads them" },
 };
 
 const ebm_defect_info *ebm_defect_get(ebm_defect d)

@@ -169,6 +169,16 @@ static void ws_queue(ebm_ws_session *s, char *msg)
 		free(msg);
 		return;
 	}
+	if (ebm_defect_on(s->srv, EBM_DEFECT_PIPELINE_DROPPED) &&
+	    s->out_bytes + len > EBM_WS_MAX_PENDING) {
+		/* the old rule: over the bound is taken as a client not
+		 * reading, even one that reads and only sent many requests */
+		free(msg);
+		out_clear(s);
+		s->drop = true;
+		s->srv->m.ws_drops_total++;
+		return;
+	}
 	ebm_outmsg *m = malloc(sizeof *m + len + 1);
 	if (!m) {
 		free(msg);

@@ -29,8 +29,7 @@ MERGE-5	client-side merge rule (the suite uses it as its oracle)
 VER-8	needs a store at version 2^53-1: not reachable from outside
 WS-CLOSE-1	needs the server to shut down during the run
 CLUSTER-7	needs a node restarted during the run (tests/scripts/cluster_suite.sh restarts one and checks)
-WS-CLOSE-3	a bound on internal memory, not observable on the wire
-WS-CLOSE-4	needs more than 64 KiB pending beyond the kernel socket buffers (megabytes on loopback)'
+WS-CLOSE-3	a bound on internal memory, not observable on the wire'
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ebc-coverage.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
