@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -950,6 +951,29 @@ int eb_rpt_open(eb_rpt_out *o, const char *path, char *errbuf, size_t errlen)
 		o->f = stdout;
 		return 0;
 	}
+	{
+		struct stat st;
+
+		/* A device or a pipe (/dev/stdout, /dev/full, a FIFO) is written
+		 * in place: a temporary file beside it renamed over it would
+		 * replace the device node itself. */
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			o->path = strdup(path);
+			if (!o->path) {
+				eb_rpt_err(errbuf, errlen, "out of memory");
+				return -1;
+			}
+			o->f = fopen(path, "w");
+			if (!o->f) {
+				eb_rpt_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+				free(o->path);
+				o->path = NULL;
+				return -1;
+			}
+			o->in_place = true;
+			return 0;
+		}
+	}
 	n = strlen(path) + 32;
 	o->path = strdup(path);
 	o->tmp = malloc(n);
@@ -982,6 +1006,17 @@ int eb_rpt_close(eb_rpt_out *o, bool ok, char *errbuf, size_t errlen)
 			eb_rpt_err(errbuf, errlen, "%s: write failed: %s",
 				   o->path ? o->path : "stdout", strerror(errno));
 		ok = false;
+	}
+	if (o->in_place) {
+		if (fclose(o->f) != 0 && ok) {
+			eb_rpt_err(errbuf, errlen, "%s: %s", o->path, strerror(errno));
+			ok = false;
+		}
+		o->f = NULL;
+		free(o->path);
+		o->path = NULL;
+		o->in_place = false;
+		return ok ? 0 : -1;
 	}
 	if (!o->tmp) { /* stdout stays open */
 		o->f = NULL;

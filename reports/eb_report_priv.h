@@ -107,6 +107,7 @@ bool eb_rpt_time_parse(const char *s, uint64_t *ms);
 typedef struct eb_rpt_out {
 	FILE *f;
 	char *path, *tmp;
+	bool in_place;   /* a device or pipe, written without a temporary file */
 } eb_rpt_out;
 /* 0, or -1 with errbuf set. */
 int eb_rpt_open(eb_rpt_out *o, const char *path, char *errbuf, size_t errlen);
