@@ -18,6 +18,9 @@
 //                                                 against docs/openapi.yaml / asyncapi.yaml
 //   node ebvalidate.mjs http SAMPLES.jsonl        one {"method","path","status","headers",
 //                                                 "body"} per line, against openapi.yaml
+//   node ebvalidate.mjs batch FILE                several of the above in one process: lines
+//                                                 "ok<TAB>CMD<TAB>ARG..." must pass,
+//                                                 "bad<TAB>WHAT<TAB>CMD<TAB>ARG..." must fail
 //
 // The documents are found under $EB_ROOT (default: two folders up). Exit 0
 // when everything validates, 1 with one line per failure otherwise, 2 on
@@ -172,7 +175,7 @@ function checkHttp(s, where) {
 	const c = responseCheck(resp);
 	const h = Object.fromEntries(Object.entries(s.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
 	for (const hd of c.headers) {
-		if (hd.required && h[hd.name] === undefined && s.status !== 101)
+		if (hd.required && h[hd.name] === undefined)
 			fail(`${where}: ${s.method} ${path} ${s.status}: header ${hd.name} missing`);
 		else if (h[hd.name] !== undefined && hd.pattern && !hd.pattern.test(h[hd.name]))
 			fail(`${where}: ${s.method} ${path} ${s.status}: header ${hd.name}: "${h[hd.name]}" does not match ${hd.pattern}`);
@@ -459,16 +462,14 @@ function cmdHttp(file) {
 	console.log(`http: ${n} samples checked`);
 }
 
-const [cmd, ...args] = process.argv.slice(2);
-const opt = (name, dflt) => {
-	const i = args.indexOf(name);
-	return i >= 0 ? args.splice(i, 2)[1] : dflt;
-};
-try {
+// One command line (as an array) of the synchronous commands.
+function runSync(cmd, args) {
+	const opt = (name, dflt) => {
+		const i = args.indexOf(name);
+		return i >= 0 ? args.splice(i, 2)[1] : dflt;
+	};
 	if (cmd === 'schemas') {
 		cmdSchemas();
-	} else if (cmd === 'asyncapi') {
-		await cmdAsyncapi();
 	} else if (cmd === 'report' && args.length >= 2) {
 		cmdReport(args[0], args.slice(1));
 	} else if (cmd === 'messages' && args.length >= 1) {
@@ -482,7 +483,51 @@ try {
 	} else if (cmd === 'http' && args.length === 1) {
 		cmdHttp(args[0]);
 	} else {
-		console.error('usage: ebvalidate.mjs schemas | asyncapi | report SCHEMA FILE... | messages DIR [--need KIND...] | wire REPORT [--min-http N] [--min-ws N] | http SAMPLES.jsonl');
+		return false;
+	}
+	return true;
+}
+
+// batch FILE: one check per line, "ok<TAB>COMMAND<TAB>ARG..." must pass and
+// "bad<TAB>WHAT<TAB>COMMAND<TAB>ARG..." must fail (a drift the schemas must
+// catch), in one process instead of one node start per check.
+function cmdBatch(file) {
+	for (const line of readFileSync(file, 'utf8').split('\n').filter((l) => l.trim())) {
+		const [want, ...rest] = line.split('\t');
+		if (want === 'ok') {
+			if (!runSync(rest[0], rest.slice(1)))
+				fail(`batch: bad line ${line}`);
+		} else if (want === 'bad') {
+			const before = problems.length;
+			const log = console.log;
+			console.log = () => {};
+			try {
+				runSync(rest[1], rest.slice(2));
+			} catch (e) {
+				fail(e.message);
+			} finally {
+				console.log = log;
+			}
+			if (problems.length === before)
+				fail(`drift not caught: ${rest[0]} validates`);
+			else
+				problems.length = before;
+		} else {
+			fail(`batch: bad line ${line}`);
+		}
+	}
+}
+
+const [cmd, ...args] = process.argv.slice(2);
+try {
+	if (cmd === 'asyncapi') {
+		await cmdAsyncapi();
+	} else if (cmd === 'batch' && args.length === 1) {
+		cmdBatch(args[0]);
+	} else if (runSync(cmd, args)) {
+		// done
+	} else {
+		console.error('usage: ebvalidate.mjs schemas | asyncapi | report SCHEMA FILE... | messages DIR [--need KIND...] | wire REPORT [--min-http N] [--min-ws N] | http SAMPLES.jsonl | batch FILE');
 		process.exit(2);
 	}
 } catch (e) {
