@@ -250,7 +250,7 @@ static void *main_runner(void *arg)
 /* How long the main thread lets the cases that are running finish after a
  * signal or the deadline, before it writes the reports without them: the
  * whole stop stays under 1 s. */
-#define MAIN_GRACE_MS 500
+#define MAIN_GRACE_MS 250
 
 /* Setup, preflight, the cases, the verdict and the reports, within the
  * run's total deadline (ebc_deadline_s). A signal or the deadline stops the
@@ -295,7 +295,7 @@ static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, c
 	}
 	/* Polled, not waited on: a signal handler may only set a flag. */
 	while (!atomic_load(&j->done) && !main_stop && eb_time_mono_ns() < deadline_ns)
-		ebc_sleep_ms(20);
+		ebc_sleep_ms(10);
 	if (!atomic_load(&j->done)) {
 		if (main_stop)
 			snprintf(why, sizeof(why), "interrupted by a signal");
