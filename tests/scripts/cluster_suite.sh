@@ -57,10 +57,12 @@ fi
 
 # start_node N [FLAGS]: one ebmock on the shared database; sets PORT_N
 # and PID_N.
+SEQ=0
 start_node() {
 	n=$1
 	shift
-	proc_start pid "$T/node$n.log" "$T/node$n.port" "$MOCK" --quiet \
+	SEQ=$((SEQ + 1))
+	proc_start pid "$T/node$n.$SEQ.log" "$T/node$n.port" "$MOCK" --quiet \
 		--jwt-secret "$SECRET" --jwt-issuer "$ISS" --jwt-audience "$AUD" \
 		--rate-http 200 --rate-http-burst 50 --rate-ws 100 --rate-ws-burst 50 \
 		--coalesce-ms 20 --backend "$URL" "$@"
@@ -118,7 +120,8 @@ done <"$T/defects.txt"
 # Two nodes without auth on the same database, driven with curl.
 start_anon() {
 	n=$1
-	proc_start pid "$T/node$n.log" "$T/node$n.port" "$MOCK" --quiet --no-auth \
+	SEQ=$((SEQ + 1))
+	proc_start pid "$T/node$n.$SEQ.log" "$T/node$n.port" "$MOCK" --quiet --no-auth \
 		--backend "$URL"
 	# shellcheck disable=SC2154 # pid and port are set by proc_start/proc_wait_port (eval)
 	PIDS="$PIDS $pid"
@@ -174,4 +177,9 @@ done
 got=$(ids_from "$PORT_5" 0 | tr '\n' ' ')
 [ "$got" = "r1 r2 r3 r4 r5 " ] || fail "after the database's return node 5 serves '$got', want 'r1 r2 r3 r4 r5 '"
 echo "cluster_suite: 4. database killed: 503 UNAVAILABLE in $((t2 - t1)) s, served again after its return, nothing lost"
+proc_stop "$PIDS"
+PIDS=""
+# every node's log: sanitizer reports (leaks at exit included) fail the test
+bad=$(grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/node*.log 2>/dev/null)
+[ -z "$bad" ] || { cat $bad; fail "sanitizer findings in $bad"; }
 echo "cluster_suite: PASS in $(( $(date +%s) - t0 )) s"
