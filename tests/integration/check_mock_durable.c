@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "check_mock_common.h"
+#include "eb_msg.h"
 
 static char g_dir[64];
 static char g_db[128];
@@ -28,27 +29,70 @@ static void teardown(void)
 	rmdir(g_dir);
 }
 
-/* Every version 1..n present once, in order, with the expected ids. */
+/* Every version 1..n present once, in order, with the expected ids: the
+ * feed is read page by page (a page holds at most maxPageLimit changes,
+ * 1 000 by default; a fast machine acknowledges more in a stream). */
 static void check_dense(mock *m, const char *tok, const char *store, int n, const char *prefix)
 {
-	eb_http_resp r;
-	char path[128];
-	snprintf(path, sizeof path, "/api/stores/%s/changes?since=0", store);
-	MOCK_CHECK(m, mock_req(m, "GET", path, tok, NULL, &r) == 200, "feed");
-	MOCK_CHECK(m, mock_int(r.body, r.body_len, "currentVersion") == n, "version %d: %s", n, r.body);
-	const char *p = r.body;
-	for (int v = 1; v <= n; v++) {
-		char want[64], id[64];
-		snprintf(id, sizeof id, "\"id\":\"%s%d\"", prefix, v);
-		snprintf(want, sizeof want, "\"version\":%d}", v);
-		const char *q = strstr(p, id);
-		MOCK_CHECK(m, q != NULL, "change %s present", id);
-		const char *w = strstr(q, want);
-		const char *next = strstr(q + 1, "\"id\":");
-		MOCK_CHECK(m, w && (!next || w < next), "%s has version %d", id, v);
-		p = q + 1;
+	char path[160];
+	long long since = 0;
+	int v = 1, pages = 0;
+
+	for (;;) {
+		eb_http_resp r;
+		eb_sync_response *sr = NULL;
+
+		snprintf(path, sizeof path, "/api/stores/%s/changes?since=%lld", store, since);
+		MOCK_CHECK(m, mock_req(m, "GET", path, tok, NULL, &r) == 200, "feed page %d", pages);
+		MOCK_CHECK(m, eb_sync_response_parse(r.body, r.body_len, &sr, NULL) == EB_OK,
+			   "page %d parses: %.200s", pages, r.body);
+		MOCK_CHECK(m, sr->current_version == (uint64_t)n, "version %d: %llu", n,
+			   (unsigned long long)sr->current_version);
+		for (size_t i = 0; i < sr->n; i++, v++) {
+			char id[64];
+
+			snprintf(id, sizeof id, "%s%d", prefix, v);
+			MOCK_CHECK(m, v <= n, "change past version %d: %s", n, sr->changes[i].id);
+			MOCK_CHECK(m, strcmp(sr->changes[i].id, id) == 0, "change %s at version %d, got %s",
+				   id, v, sr->changes[i].id);
+			MOCK_CHECK(m, sr->changes[i].version == (uint64_t)v, "%s has version %d", id, v);
+		}
+		pages++;
+		since = (long long)sr->to_version;
+		bool more = sr->has_more && sr->n > 0;
+		eb_sync_response_free(sr);
+		eb_http_resp_clear(&r);
+		if (!more)
+			break;
+		MOCK_CHECK(m, pages < 10000, "the feed never ends");
 	}
-	eb_http_resp_clear(&r);
+	MOCK_CHECK(m, v == n + 1, "%d changes read, want %d", v - 1, n);
+}
+
+/* Pushes n changes "<prefix>1".."<prefix>n" to store, 500 a request. */
+static void push_many(mock *m, const char *tok, const char *store, int n, const char *prefix)
+{
+	char path[128];
+	size_t cap = 500 * 160 + 64;
+	char *body = malloc(cap);
+	int v = 0;
+
+	ck_assert_ptr_nonnull(body);
+	snprintf(path, sizeof path, "/api/stores/%s/sync", store);
+	while (v < n) {
+		size_t o = (size_t)snprintf(body, cap, "{\"lastKnownVersion\":%d,\"changes\":[", v);
+		int k;
+
+		for (k = 0; k < 500 && v + k < n; k++)
+			o += (size_t)snprintf(body + o, cap - o, "%s{\"id\":\"%s%d\",\"timestamp\":%llu,"
+					      "\"operation\":\"set\",\"path\":[\"k%d\"],\"value\":%d}",
+					      k ? "," : "", prefix, v + k + 1,
+					      (unsigned long long)eb_time_now_ms(), v + k + 1, v + k + 1);
+		snprintf(body + o, cap - o, "]}");
+		MOCK_CHECK(m, mock_status(m, "POST", path, tok, body) == 200, "push of %d changes", k);
+		v += k;
+	}
+	free(body);
 }
 
 START_TEST(test_kill_9_loses_no_acknowledged_change_VER_2_SYNC_9)
@@ -135,6 +179,23 @@ START_TEST(test_kill_9_during_a_stream_of_pushes_keeps_acked_prefix)
 }
 END_TEST
 
+START_TEST(test_kill_9_keeps_a_feed_longer_than_one_page)
+{
+	mock m;
+	char *tok = mock_token("carol");
+	MOCK_START(&m, "--data", g_db, "--quiet");
+	/* more than one page of 1 000: the check reads them all */
+	push_many(&m, tok, "long", 2300, "l");
+	eb_proc_kill9(&m.proc);
+	eb_http_free(m.http);
+	m.started = false;
+	MOCK_START(&m, "--data", g_db, "--quiet");
+	check_dense(&m, tok, "long", 2300, "l");
+	MOCK_STOP_OK(&m);
+	free(tok);
+}
+END_TEST
+
 START_TEST(test_unwritable_data_file_is_a_setup_error)
 {
 	char bin[512];
@@ -154,6 +215,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_kill_9_loses_no_acknowledged_change_VER_2_SYNC_9);
 	tcase_add_test(tc, test_kill_9_during_a_stream_of_pushes_keeps_acked_prefix);
+	tcase_add_test(tc, test_kill_9_keeps_a_feed_longer_than_one_page);
 	tcase_add_test(tc, test_unwritable_data_file_is_a_setup_error);
 	return mock_run(s);
 }
