@@ -14,6 +14,94 @@ static int parse(ebc_opts *o, char *err, size_t errlen, int argc, const char **a
 	return ebc_opts_parse(argc, (char **)argv, o, err, errlen);
 }
 
+/* The run's total deadline: 180 s by default (times --time-scale), or
+ * --deadline; a bad value is a usage error. */
+START_TEST(test_deadline_default_180_s_scaled_and_flag)
+{
+	const char *a1[] = { "ebconform", "--url", "http://127.0.0.1:1" };
+	const char *a2[] = { "ebconform", "--url", "http://127.0.0.1:1", "--time-scale", "2" };
+	const char *a3[] = { "ebconform", "--url", "http://127.0.0.1:1", "--deadline", "7" };
+	const char *a4[] = { "ebconform", "--url", "http://127.0.0.1:1", "--deadline", "0" };
+	ebc_opts o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, err, sizeof(err), 3, a1), 0);
+	ck_assert_int_eq(ebc_deadline_s(&o), 180);
+	ck_assert_int_le(ebc_deadline_s(&o), 240);
+	ebc_opts_free(&o);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), 5, a2), 0);
+	ck_assert_int_eq(ebc_deadline_s(&o), 360);
+	ebc_opts_free(&o);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), 5, a3), 0);
+	ck_assert_int_eq(ebc_deadline_s(&o), 7);
+	ebc_opts_free(&o);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), 5, a4), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--deadline"));
+}
+END_TEST
+
+/* A failed eb_report_add has freed the wire log already: the runner's
+ * helper leaves no pointer to free again (ASan catches the double free of
+ * the runner before the fix). */
+START_TEST(test_failed_report_add_leaves_no_wire_log_to_free_twice)
+{
+	eb_case_result res;
+	eb_wirelog *w = eb_wirelog_new(0, 0);
+
+	ck_assert_ptr_nonnull(w);
+	eb_wirelog_add(w, EB_WIRE_OUT, "HTTP", 1, "GET /", 5);
+	memset(&res, 0, sizeof(res));
+	res.id = "x/y";
+	res.title = "t";
+	res.level = "MUST";
+	res.wire = w;
+	/* no report: the add fails and frees the log */
+	ck_assert_int_eq(ebc_result_add(NULL, &res), -1);
+	ck_assert_ptr_null(res.wire);
+	ck_assert_ptr_null(res.timeline);
+	/* what run_one does next: free what it still holds (nothing) */
+	eb_wirelog_free(res.wire);
+}
+END_TEST
+
+static void noop_case(ebc_ctx *ctx)
+{
+	(void)ctx;
+}
+
+/* Cases without a result are "not run": a runner that ran none (it could
+ * not allocate its queue) leaves every selected case listed, so the run is
+ * INCOMPLETE, never a PASS of zero cases. */
+START_TEST(test_not_run_lists_selected_cases_without_a_result)
+{
+	static const ebc_case cs[3] = {
+		{ "a/one", "one", "MUST", { "GEN-1" }, { NULL }, 0, noop_case },
+		{ "a/two", "two", "MUST", { "GEN-1" }, { NULL }, 0, noop_case },
+		{ "b/three", "three", "MUST", { "GEN-1" }, { NULL }, 0, noop_case },
+	};
+	const ebc_case *sel[3] = { &cs[0], &cs[1], &cs[2] };
+	const char *out[3];
+	eb_report *rep = eb_report_new("ebconform", "t", "http://x", "cmd");
+	eb_case_result res;
+
+	ck_assert_ptr_nonnull(rep);
+	ck_assert_uint_eq(ebc_not_run(rep, sel, 3, out), 3);
+	ck_assert_str_eq(out[0], "a/one");
+	memset(&res, 0, sizeof(res));
+	res.id = "a/two";
+	res.title = "two";
+	res.level = "MUST";
+	res.outcome = EB_OUT_PASS;
+	ck_assert_int_eq(ebc_result_add(rep, &res), 0);
+	ck_assert_uint_eq(ebc_not_run(rep, sel, 3, out), 2);
+	ck_assert_str_eq(out[0], "a/one");
+	ck_assert_str_eq(out[1], "b/three");
+	eb_report_set_incomplete(rep, "the runner could not allocate its queue", out, 2);
+	ck_assert_str_eq(eb_report_verdict_name(rep), "INCOMPLETE");
+	eb_report_free(rep);
+}
+END_TEST
+
 START_TEST(test_opts_defaults)
 {
 	const char *argv[] = { "ebconform", "--url", "http://127.0.0.1:8080" };
@@ -261,6 +349,9 @@ static Suite *conform_suite(void)
 	TCase *t = tcase_create("runner");
 
 	tcase_add_test(t, test_opts_defaults);
+	tcase_add_test(t, test_deadline_default_180_s_scaled_and_flag);
+	tcase_add_test(t, test_failed_report_add_leaves_no_wire_log_to_free_twice);
+	tcase_add_test(t, test_not_run_lists_selected_cases_without_a_result);
 	tcase_add_test(t, test_opts_every_flag);
 	tcase_add_test(t, test_opts_verbose_counts);
 	tcase_add_test(t, test_opts_list_and_help_need_no_url);

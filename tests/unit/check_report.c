@@ -1481,6 +1481,81 @@ START_TEST(test_html_escape_and_page_skeleton)
 }
 END_TEST
 
+/* An INCOMPLETE run says so in every format, with the cases not run, and
+ * the JSON reads back with the mark. */
+START_TEST(test_incomplete_run_says_so_in_every_format_and_reads_back)
+{
+	static const char *const rules[] = { "VER-2" };
+	const char *not_run[] = { "ws/auth-timeout", "feed/page" };
+	eb_report *r = eb_report_new("ebconform", "1", "http://x", "cmd"), *back;
+	char err[256], *txt;
+	size_t len;
+
+	ck_assert_ptr_nonnull(r);
+	add(r, "versioning/a", EB_OUT_PASS, rules, 1, NULL, NULL, NULL);
+	ck_assert_ptr_null(eb_report_incomplete(r));
+	ck_assert_str_eq(eb_report_verdict_name(r), "PASS");
+	ck_assert_int_eq(eb_report_set_incomplete(r, "interrupted by a signal", not_run, 2), 0);
+	ck_assert_str_eq(eb_report_verdict_name(r), "INCOMPLETE");
+	ck_assert_uint_eq(eb_report_not_run_count(r), 2);
+	eb_report_finish(r);
+	ck_assert_int_eq(eb_report_write_json(r, tmp_path("i.json"), err, sizeof(err)), 0);
+	ck_assert_int_eq(eb_report_write_junit(r, tmp_path("i.xml"), err, sizeof(err)), 0);
+	ck_assert_int_eq(eb_report_write_html(r, tmp_path("i.html"), err, sizeof(err)), 0);
+	txt = slurp(tmp_path("i.json"), &len);
+	ck_assert_ptr_nonnull(strstr(txt, "\"INCOMPLETE\""));
+	ck_assert_ptr_nonnull(strstr(txt, "ws/auth-timeout"));
+	ck_assert_ptr_null(strstr(txt, "\"verdict\":\t\"PASS\""));
+	free(txt);
+	txt = slurp(tmp_path("i.xml"), &len);
+	ck_assert_ptr_nonnull(strstr(txt, "type=\"INCOMPLETE\""));
+	ck_assert_ptr_nonnull(strstr(txt, "feed/page"));
+	ck_assert_ptr_nonnull(strstr(txt, "errors=\"2\""));
+	free(txt);
+	txt = slurp(tmp_path("i.html"), &len);
+	ck_assert_ptr_nonnull(strstr(txt, "VERDICT: INCOMPLETE"));
+	free(txt);
+	back = eb_report_read_json(tmp_path("i.json"), err, sizeof(err));
+	ck_assert_msg(back != NULL, "%s", err);
+	ck_assert_str_eq(eb_report_verdict_name(back), "INCOMPLETE");
+	ck_assert_str_eq(eb_report_incomplete(back), "interrupted by a signal");
+	ck_assert_uint_eq(eb_report_not_run_count(back), 2);
+	ck_assert_str_eq(eb_report_not_run(back, 1), "feed/page");
+	eb_report_free(back);
+	eb_report_free(r);
+}
+END_TEST
+
+/* The matrix's status of a rule comes from the cases whose failedRule it
+ * is: a case citing VER-2 and VER-3 that failed VER-3 leaves VER-2 PASS. */
+START_TEST(test_matrix_rule_fails_only_through_its_own_failed_rule)
+{
+	static const char *const both[] = { "VER-2", "VER-3" };
+	static const char *const ver2[] = { "VER-2" };
+	eb_report *r = eb_report_new("ebconform", "1", "http://x", "cmd");
+	char err[256], *txt, *p;
+	size_t len;
+
+	ck_assert_ptr_nonnull(r);
+	add(r, "versioning/broken", EB_OUT_FAIL, both, 2, "VER-3", "bad", NULL);
+	add(r, "versioning/fine", EB_OUT_PASS, ver2, 1, NULL, NULL, NULL);
+	eb_report_finish(r);
+	ck_assert_int_eq(eb_report_write_json(r, tmp_path("m.json"), err, sizeof(err)), 0);
+	txt = slurp(tmp_path("m.json"), &len);
+	p = strstr(txt, "\"id\":\t\"VER-2\"");
+	ck_assert_ptr_nonnull(p);
+	p = strstr(p, "\"status\":");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_msg(strncmp(p, "\"status\":\t\"PASS\"", 16) == 0, "VER-2: %.40s", p);
+	p = strstr(txt, "\"id\":\t\"VER-3\"");
+	ck_assert_ptr_nonnull(p);
+	p = strstr(p, "\"status\":");
+	ck_assert_msg(strncmp(p, "\"status\":\t\"FAIL\"", 16) == 0, "VER-3: %.40s", p);
+	free(txt);
+	eb_report_free(r);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -1516,6 +1591,8 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_html_line_chart_has_axes_ticks_legend_and_escaped_names);
 	tcase_add_test(tc, test_html_bar_chart_draws_a_bar_per_value_with_labels);
 	tcase_add_test(tc, test_html_escape_and_page_skeleton);
+	tcase_add_test(tc, test_incomplete_run_says_so_in_every_format_and_reads_back);
+	tcase_add_test(tc, test_matrix_rule_fails_only_through_its_own_failed_rule);
 	suite_add_tcase(s, tc);
 	return s;
 }
