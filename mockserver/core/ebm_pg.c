@@ -296,119 +296,71 @@ static bool pg_read_rows(PGconn *c, ebm_job *j)
 	return true;
 }
 
-/* SQLSTATE of a failed result (unique_violation is 23505). */
-static bool pg_state_is(const PGresult *r, const char *state)
+/* One commit in one round trip (ebm_commit, created with the tables):
+ * 0 committed, 1 the store moved on or an id or version is taken (nothing
+ * written), -1 failed. */
+static int pg_commit_call(PGconn *c, ebm_job *j, bool notify, char *msg, size_t cap)
 {
-	const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-	return s && strcmp(s, state) == 0;
+	char expected[24], nv[24];
+	size_t len = 3;
+	for (size_t i = 0; i < j->n; i++)
+		len += strlen(j->json[i]) + 32;
+	char *arr = malloc(len);
+	if (!arr) {
+		snprintf(msg, cap, "out of memory");
+		return -1;
+	}
+	/* [[version, change], ...]: the change's JSON text is kept as is
+	 * (the json type keeps the text; exact numbers, GEN-5) */
+	size_t o = 0;
+	arr[o++] = '[';
+	for (size_t i = 0; i < j->n; i++)
+		o += (size_t)snprintf(arr + o, len - o, "%s[%" PRIu64 ",%s]", i ? "," : "",
+				      j->batch[i].version, j->json[i]);
+	arr[o++] = ']';
+	arr[o] = '\0';
+	snprintf(expected, sizeof expected, "%" PRIu64, j->after);
+	snprintf(nv, sizeof nv, "%" PRIu64, j->new_version);
+	const char *v[6] = { j->store, expected, nv, arr, notify ? "t" : "f",
+			     j->loose ? "t" : "f" };
+	PGresult *r = pg_params(c, "SELECT ebm_commit($1, $2::bigint, $3::bigint, $4::json,"
+				   " $5::boolean, $6::boolean)", 6, v);
+	free(arr);
+	int rc = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		rc = strcmp(PQgetvalue(r, 0, 0), "0") == 0 ? 0 : 1;
+	else
+		snprintf(msg, cap, "%s", PQerrorMessage(c));
+	PQclear(r);
+	return rc;
 }
 
 static void pg_run_commit(PGconn *c, ebm_job *j)
 {
-	char expected[24], nv[24], ver[24];
-	char *payload = NULL;
-	PGresult *r = NULL;
-	bool conflict = false;
-
-	snprintf(expected, sizeof expected, "%" PRIu64, j->after);
-	snprintf(nv, sizeof nv, "%" PRIu64, j->new_version);
-	size_t pl = strlen(nv) + 1 + strlen(j->store) + 1;
-	payload = malloc(pl);
-	if (!payload) {
-		pg_fail(j, c, "out of memory");
-		return;
-	}
-	snprintf(payload, pl, "%s %s", nv, j->store);
-	const char *v3[1] = { payload };
 	if (j->early_notify) {
 		/* the defect: announced on its own, before the commit exists */
-		r = pg_params(c, "SELECT pg_notify('" PG_CHANNEL "', $1)", 1, v3);
-		PQclear(r);
-		r = NULL;
+		char nv[24];
+		snprintf(nv, sizeof nv, "%" PRIu64, j->new_version);
+		size_t pl = strlen(nv) + 1 + strlen(j->store) + 1;
+		char *payload = malloc(pl);
+		if (payload) {
+			snprintf(payload, pl, "%s %s", nv, j->store);
+			const char *v[1] = { payload };
+			PQclear(pg_params(c, "SELECT pg_notify('" PG_CHANNEL "', $1)", 1, v));
+			free(payload);
+		}
 		usleep(100 * 1000);
 	}
-	if (!pg_cmd(c, "BEGIN")) {
-		free(payload);
-		pg_fail(j, c, "begin");
-		return;
-	}
-	const char *v1[1] = { j->store };
-	r = pg_params(c, "INSERT INTO ebm_stores (store, version) VALUES ($1, 0)"
-			 " ON CONFLICT DO NOTHING", 1, v1);
-	if (!pg_ok(r))
-		goto fail;
-	PQclear(r);
-	/* the store's row locked until COMMIT: commits of one store are
-	 * serialized across every node */
-	r = pg_params(c, "SELECT version FROM ebm_stores WHERE store = $1 FOR UPDATE", 1, v1);
-	uint64_t cur = 0;
-	if (!pg_ok(r) || PQntuples(r) != 1 || !pg_u64(PQgetvalue(r, 0, 0), &cur))
-		goto fail;
-	PQclear(r);
-	r = NULL;
-	if (cur != j->after && !j->loose) {
-		conflict = true;
-		goto rollback;
-	}
-	for (size_t i = 0; i < j->n; i++) {
-		snprintf(ver, sizeof ver, "%" PRIu64, j->batch[i].version);
-		const char *v4[4] = { j->store, ver, j->batch[i].id, j->json[i] };
-		r = pg_params(c, j->loose ? "INSERT INTO ebm_changes (store, version, change_id, json)"
-					    " VALUES ($1, $2::bigint, $3, $4) ON CONFLICT DO NOTHING"
-					  : "INSERT INTO ebm_changes (store, version, change_id, json)"
-					    " VALUES ($1, $2::bigint, $3, $4)", 4, v4);
-		if (!pg_ok(r)) {
-			if (pg_state_is(r, "23505")) {
-				/* the id (or version) was taken meanwhile */
-				conflict = true;
-				PQclear(r);
-				r = NULL;
-				goto rollback;
-			}
-			goto fail;
-		}
-		PQclear(r);
-		r = NULL;
-	}
-	const char *v2[2] = { j->store, nv };
-	r = pg_params(c, "UPDATE ebm_stores SET version = GREATEST(version, $2::bigint)"
-			 " WHERE store = $1", 2, v2);
-	if (!pg_ok(r))
-		goto fail;
-	PQclear(r);
-	r = NULL;
-	if (!j->early_notify) {
-		/* sent inside the transaction: delivered only once it committed */
-		r = pg_params(c, "SELECT pg_notify('" PG_CHANNEL "', $1)", 1, v3);
-		if (!pg_ok(r))
-			goto fail;
-		PQclear(r);
-	}
-	r = PQexec(c, "COMMIT");
-	if (!pg_ok(r)) {
-		/* the outcome is unknown to us: 503, the client retries with the
-		 * same ids (IDEM-2) and a missed NOTIFY is made up on reconnect */
-		PQclear(r);
-		free(payload);
-		pg_fail(j, c, "commit");
-		return;
-	}
-	PQclear(r);
-	free(payload);
-	j->status = EBM_JOB_OK;
-	return;
-rollback:
-	PQclear(r);
-	free(payload);
-	pg_cmd(c, "ROLLBACK");
-	if (conflict && pg_read_rows(c, j))
+	char msg[160] = "";
+	int rc = pg_commit_call(c, j, !j->early_notify, msg, sizeof msg);
+	if (rc == 0)
+		j->status = EBM_JOB_OK;
+	else if (rc == 1 && pg_read_rows(c, j))
 		j->status = EBM_JOB_CONFLICT;
-	return;
-fail:
-	pg_fail(j, c, "commit");
-	PQclear(r);
-	free(payload);
-	pg_cmd(c, "ROLLBACK");
+	else if (rc < 0)
+		/* a lost connection leaves the outcome unknown: 503, the
+		 * client's retry with the same ids is idempotent (IDEM-2) */
+		pg_fail(j, c, "commit");
 }
 
 static void pg_note(struct ebm_pg *pg, const char *store, uint64_t v)
@@ -699,6 +651,35 @@ static eb_rc pg_schema(PGconn *c, eb_err *err)
 		" store TEXT NOT NULL, version BIGINT NOT NULL,"
 		" change_id TEXT NOT NULL, json TEXT NOT NULL,"
 		" PRIMARY KEY (store, version), UNIQUE (store, change_id))",
+		/* a commit in one round trip: the store's row locked (commits of
+		 * one store serialized across every node), the version checked,
+		 * the changes inserted, the NOTIFY queued inside the transaction
+		 * (PostgreSQL delivers it only after COMMIT). loose: the
+		 * cluster-versions-per-node defect */
+		"CREATE OR REPLACE FUNCTION ebm_commit(p_store text, p_expected bigint,"
+		" p_new bigint, p_changes json, p_notify boolean, p_loose boolean)"
+		" RETURNS integer LANGUAGE plpgsql AS $f$"
+		" DECLARE cur bigint;"
+		" BEGIN"
+		"  INSERT INTO ebm_stores (store, version) VALUES (p_store, 0) ON CONFLICT DO NOTHING;"
+		"  SELECT version INTO cur FROM ebm_stores WHERE store = p_store FOR UPDATE;"
+		"  IF cur <> p_expected AND NOT p_loose THEN RETURN 1; END IF;"
+		"  BEGIN"
+		"   IF p_loose THEN"
+		"    INSERT INTO ebm_changes (store, version, change_id, json)"
+		"     SELECT p_store, (e->>0)::bigint, e->1->>'id', (e->1)::text"
+		"     FROM json_array_elements(p_changes) e ON CONFLICT DO NOTHING;"
+		"   ELSE"
+		"    INSERT INTO ebm_changes (store, version, change_id, json)"
+		"     SELECT p_store, (e->>0)::bigint, e->1->>'id', (e->1)::text"
+		"     FROM json_array_elements(p_changes) e;"
+		"   END IF;"
+		"  EXCEPTION WHEN unique_violation THEN RETURN 1;"
+		"  END;"
+		"  UPDATE ebm_stores SET version = GREATEST(version, p_new) WHERE store = p_store;"
+		"  IF p_notify THEN PERFORM pg_notify('" PG_CHANNEL "', p_new || ' ' || p_store); END IF;"
+		"  RETURN 0;"
+		" END $f$",
 		"SELECT pg_advisory_unlock(4242001)",
 	};
 	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
