@@ -759,6 +759,42 @@ START_TEST(test_wsc_default_bound_is_1_mib)
 }
 END_TEST
 
+/* A text message of endless 1-byte fragments, a fragment every 2 ms (a
+ * hostile server): never a complete message, never a quiet socket. */
+static void sc_endless_fragments(wsrv *s, int fd)
+{
+	s_write(fd, "\x01\x01{", 3);
+	while (atomic_load(&s->step) < 1) {
+		unsigned char f[3] = { 0x00, 0x01, ' ' };
+		struct timespec ts = { 0, 2000000 };
+
+		if (send(fd, f, sizeof f, MSG_NOSIGNAL) != (ssize_t)sizeof f)
+			break;
+		nanosleep(&ts, NULL);
+	}
+}
+
+START_TEST(test_wsc_recv_deadline_holds_while_fragments_keep_coming)
+{
+	wsrv *s = ws_start(HS_OK, sc_endless_fragments);
+	eb_wsc *c = ws_connect(s, NULL);
+	eb_wsc_msg m;
+	eb_err err;
+	uint64_t t0 = eb_time_mono_ns();
+
+	ck_assert_int_eq(eb_wsc_recv(c, 300, &m, &err), EB_OK);
+	uint64_t took_ms = (eb_time_mono_ns() - t0) / 1000000u;
+	ck_assert_int_eq(m.ev, EB_WSC_TIMEOUT);
+	eb_wsc_msg_clear(&m);
+	/* the bytes kept coming: only the deadline ended the wait */
+	ck_assert_msg(took_ms >= 290 && took_ms < 1500, "took %llu ms",
+		      (unsigned long long)took_ms);
+	atomic_store(&s->step, 1);
+	eb_wsc_free(c);
+	ws_stop(s);
+}
+END_TEST
+
 static void sc_eof(wsrv *s, int fd)
 {
 	(void)s;
@@ -1189,6 +1225,7 @@ static Suite *wsc_suite(void)
 	tcase_add_test(tc, test_wsc_one_byte_close_payload_is_protocol_error);
 	tcase_add_test(tc, test_wsc_bounds_message_size_across_fragments);
 	tcase_add_test(tc, test_wsc_default_bound_is_1_mib);
+	tcase_add_test(tc, test_wsc_recv_deadline_holds_while_fragments_keep_coming);
 	tcase_add_test(tc, test_wsc_reports_eof_without_close_frame);
 	tcase_add_test(tc, test_wsc_recv_times_out_within_bound);
 	tcase_add_test(tc, test_wsc_reset_connection_is_eof);
