@@ -236,6 +236,32 @@ START_TEST(test_opts_url_required_and_http)
 }
 END_TEST
 
+/* --url more than once: the nodes of one deployment, in order, each in
+ * the http form eb_http takes; the first is also the target's. */
+START_TEST(test_opts_url_repeated_names_the_nodes_in_order)
+{
+	const char *a1[] = { "ebconform", "--url", "http://127.0.0.1:1", "--url=http://127.0.0.1:2",
+			     "--url", "ws://127.0.0.1:3" };
+	const char *a2[] = { "ebconform", "--url", "http://127.0.0.1:1", "--url", "ftp://h:2" };
+	const char *a3[] = { "ebconform", "--url", "http://127.0.0.1:1" };
+	ebc_opts o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, err, sizeof(err), 6, a1), 0);
+	ck_assert_uint_eq(o.n_urls, 3);
+	ck_assert_str_eq(o.urls[0], "http://127.0.0.1:1");
+	ck_assert_str_eq(o.urls[1], "http://127.0.0.1:2");
+	ck_assert_str_eq(o.urls[2], "http://127.0.0.1:3");
+	ck_assert_str_eq(o.url, "http://127.0.0.1:1");
+	ebc_opts_free(&o);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), 5, a2), -1);
+	ck_assert(strstr(err, "--url") != NULL);
+	ck_assert_int_eq(parse(&o, err, sizeof(err), 3, a3), 0);
+	ck_assert_uint_eq(o.n_urls, 1);
+	ebc_opts_free(&o);
+}
+END_TEST
+
 START_TEST(test_glob_star_crosses_slash)
 {
 	ck_assert(ebc_glob_match("ws/*", "ws/app-ping"));
@@ -357,6 +383,7 @@ static Suite *conform_suite(void)
 	tcase_add_test(t, test_opts_list_and_help_need_no_url);
 	tcase_add_test(t, test_opts_usage_errors);
 	tcase_add_test(t, test_opts_url_required_and_http);
+	tcase_add_test(t, test_opts_url_repeated_names_the_nodes_in_order);
 	tcase_add_test(t, test_glob_star_crosses_slash);
 	tcase_add_test(t, test_selection_cases_then_exclude);
 	tcase_add_test(t, test_selection_default_all_minus_exclude);
