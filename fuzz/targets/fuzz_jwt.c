@@ -164,7 +164,12 @@ static void fj_check_claims(const eb_claims *c, const uint8_t *pay, size_t plen,
 	j = cJSON_GetObjectItemCaseSensitive(p, "sub");
 	FZ_CHECK(cJSON_IsString(j) && strcmp(j->valuestring, c->sub) == 0, "sub is the payload's");
 	j = cJSON_GetObjectItemCaseSensitive(p, "exp");
-	FZ_CHECK(cJSON_IsNumber(j) && j->valuedouble == (double)c->exp, "exp is the payload's");
+	/* exp beyond EB_JWT_EXP_MAX_S is reported clamped (expiresAt in ms
+	 * stays a safe integer) */
+	FZ_CHECK(cJSON_IsNumber(j) &&
+		 (j->valuedouble == (double)c->exp ||
+		  (c->exp == EB_JWT_EXP_MAX_S && j->valuedouble > (double)EB_JWT_EXP_MAX_S)),
+		 "exp is the payload's, clamped to EB_JWT_EXP_MAX_S");
 	if (strict) {
 		j = cJSON_GetObjectItemCaseSensitive(p, "iss");
 		FZ_CHECK(cJSON_IsString(j) && strcmp(j->valuestring, FJ_ISSUER) == 0,
