@@ -9,7 +9,8 @@
 # absolute scaling: every node, the database and the generator share the
 # same two cores.
 # Usage: sh tools/bench-cluster.sh build/<config>
-# Env: BENCH_CLUSTER_CONNS (4000), BENCH_CLUSTER_PUSH (100),
+# Env: BENCH_CLUSTER_CONNS (4000), BENCH_CLUSTER_PUSH (400: beyond what one
+#      node commits, so the curve shows where it saturates),
 #      BENCH_CLUSTER_STORES (20), BENCH_CLUSTER_NODES ("1 2 4"),
 #      BENCH_SECONDS (10).
 set -u
@@ -19,7 +20,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$(dirname "$B")/bench
 mkdir -p "$OUT"
 CONNS=${BENCH_CLUSTER_CONNS:-4000}
-PUSH=${BENCH_CLUSTER_PUSH:-100}
+PUSH=${BENCH_CLUSTER_PUSH:-400}
 STORES=${BENCH_CLUSTER_STORES:-20}
 SIZES=${BENCH_CLUSTER_NODES:-1 2 4}
 SECS=${BENCH_SECONDS:-10}
