@@ -8,22 +8,26 @@
  * took the algorithm from the token itself, accepted "none" without a key
  * and matched names case-insensitively, and it decoded the whole token a
  * second time through jansson: four fifths of a verification's time).
- * HS256 is HMAC-SHA256 from a context keyed once per verifier, RS256 is
- * RSASSA-PKCS1-v1_5 with SHA-256 on the key parsed once. Claims are read
+ * HS256 is HMAC-SHA256 from the key's two pad blocks hashed once per
+ * verifier, RS256 is RSASSA-PKCS1-v1_5 with SHA-256 on the key parsed once. Claims are read
  * from our own strict parse of the payload (duplicate names refused).
  */
+/* SHA-256's low-level interface is deprecated in OpenSSL 3, but it is the
+ * one whose state copies without an allocation: the HMAC halves keyed once
+ * per verifier are copied per token (EVP_MAC_CTX_dup allocated a dozen
+ * times per token, most of a verification under the fuzzer's ASan). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/params.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include "eb_ids.h"
 #include "eb_json.h"
@@ -36,8 +40,9 @@
 #define JWT_JSON_DEPTH 8
 
 struct eb_jwt_verifier {
-	EVP_MAC_CTX *hs_mac;       /* NULL: HS256 not configured; HMAC-SHA256
-				    * keyed with the secret, duplicated per token */
+	bool hs256;                /* HS256 configured: */
+	SHA256_CTX hs_inner;       /* SHA-256 after the key ^ ipad block */
+	SHA256_CTX hs_outer;       /* SHA-256 after the key ^ opad block */
 	EVP_PKEY *rs_key;          /* NULL: RS256 not configured */
 	char *issuer;
 	char *audience;
@@ -158,7 +163,8 @@ void eb_jwt_verifier_free(eb_jwt_verifier *v)
 {
 	if (!v)
 		return;
-	EVP_MAC_CTX_free(v->hs_mac);
+	OPENSSL_cleanse(&v->hs_inner, sizeof v->hs_inner);
+	OPENSSL_cleanse(&v->hs_outer, sizeof v->hs_outer);
 	EVP_PKEY_free(v->rs_key);
 	free(v->issuer);
 	free(v->audience);
@@ -180,23 +186,42 @@ static EVP_PKEY *rsa_public_pem_read(const char *pem, size_t len)
 	return k;
 }
 
-/* An HMAC-SHA256 context keyed with key (NULL: out of memory or no HMAC
- * in OpenSSL). The key's own pad blocks are computed here, once. */
-static EVP_MAC_CTX *hmac_sha256_new(const void *key, size_t n)
+/* HMAC (RFC 2104) with SHA-256: the states after the key's ipad and opad
+ * blocks, hashed once; a key longer than a block is hashed first. */
+static void hmac_sha256_key(eb_jwt_verifier *v, const void *key, size_t n)
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM p[2];
+	unsigned char k[SHA256_CBLOCK] = { 0 }, pad[SHA256_CBLOCK];
 
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-	p[1] = OSSL_PARAM_construct_end();
-	if (c && EVP_MAC_init(c, key, n, p) != 1) {
-		EVP_MAC_CTX_free(c);
-		c = NULL;
-	}
-	EVP_MAC_free(mac);   /* the context holds its own reference */
-	ERR_clear_error();
-	return c;
+	if (n > sizeof k)
+		SHA256(key, n, k);
+	else
+		memcpy(k, key, n);
+	for (size_t i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x36;
+	SHA256_Init(&v->hs_inner);
+	SHA256_Update(&v->hs_inner, pad, sizeof pad);
+	for (size_t i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x5c;
+	SHA256_Init(&v->hs_outer);
+	SHA256_Update(&v->hs_outer, pad, sizeof pad);
+	OPENSSL_cleanse(k, sizeof k);
+	OPENSSL_cleanse(pad, sizeof pad);
+	v->hs256 = true;
+}
+
+/* HMAC-SHA256 of in with the verifier's key into out. */
+static void hmac_sha256(const eb_jwt_verifier *v, const unsigned char *in,
+			size_t n, unsigned char out[SHA256_DIGEST_LENGTH])
+{
+	unsigned char ih[SHA256_DIGEST_LENGTH];
+	SHA256_CTX c = v->hs_inner;
+
+	SHA256_Update(&c, in, n);
+	SHA256_Final(ih, &c);
+	c = v->hs_outer;
+	SHA256_Update(&c, ih, sizeof ih);
+	SHA256_Final(out, &c);
+	OPENSSL_cleanse(&c, sizeof c);
 }
 
 eb_rc eb_jwt_verifier_new(const eb_jwt_verifier_opts *opts,
@@ -221,11 +246,7 @@ eb_rc eb_jwt_verifier_new(const eb_jwt_verifier_opts *opts,
 	/* 0 is the zero-initialised default: 5 s (AUTH-7). */
 	v->leeway = opts->leeway_s;
 	if (opts->hs256_secret) {
-		v->hs_mac = hmac_sha256_new(opts->hs256_secret, opts->hs256_secret_len);
-		if (!v->hs_mac) {
-			rc = jwt_nomem(err);
-			goto out;
-		}
+		hmac_sha256_key(v, opts->hs256_secret, opts->hs256_secret_len);
 	}
 	if (opts->rs256_public_pem) {
 		size_t pem_len = strlen(opts->rs256_public_pem);
@@ -356,13 +377,9 @@ static eb_rc verify_signature(const eb_jwt_verifier *v, bool rs,
 		     EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)in, in_len) == 1;
 		EVP_MD_CTX_free(md);
 	} else {
-		unsigned char mac[EVP_MAX_MD_SIZE];
-		size_t mac_len = 0;
-		EVP_MAC_CTX *c = EVP_MAC_CTX_dup(v->hs_mac);
-		ok = c && EVP_MAC_update(c, (const unsigned char *)in, in_len) == 1 &&
-		     EVP_MAC_final(c, mac, &mac_len, sizeof mac) == 1 &&
-		     mac_len == sig_len && CRYPTO_memcmp(mac, sig, sig_len) == 0;
-		EVP_MAC_CTX_free(c);
+		unsigned char mac[SHA256_DIGEST_LENGTH];
+		hmac_sha256(v, (const unsigned char *)in, in_len, mac);
+		ok = sig_len == sizeof mac && CRYPTO_memcmp(mac, sig, sizeof mac) == 0;
 	}
 	free(sig);
 	ERR_clear_error();
@@ -466,7 +483,7 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 		rc = refuse(err, "AUTH-3", "header has no string alg");
 		goto out;
 	}
-	if (!strcmp(alg->valuestring, "HS256") && v->hs_mac) {
+	if (!strcmp(alg->valuestring, "HS256") && v->hs256) {
 		rs = false;
 	} else if (!strcmp(alg->valuestring, "RS256") && v->rs_key) {
 		rs = true;

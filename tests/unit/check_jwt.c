@@ -957,27 +957,33 @@ START_TEST(test_jwt_signature_with_nonzero_unused_bits_is_refused_AUTH_2)
 }
 END_TEST
 
-START_TEST(test_jwt_hs256_secret_longer_than_a_hash_block_verifies_AUTH_2)
+START_TEST(test_jwt_hs256_secrets_around_a_hash_block_verify_AUTH_2)
 {
-	/* HMAC hashes a key longer than SHA-256's 64-byte block first. */
+	/* HMAC pads a key up to SHA-256's 64-byte block and hashes a longer
+	 * one first: the verifier's own HMAC agrees with OpenSSL's HMAC()
+	 * (the minter's) on each side of the block, and a key one byte
+	 * shorter is another key. */
+	static const size_t lens[] = { 1, 2, 63, 64, 65, 100 };
 	char secret[100];
 	for (size_t i = 0; i < sizeof secret; i++)
 		secret[i] = (char)('a' + i % 26);
-	eb_jwt_verifier_opts vo = { .hs256_secret = secret, .hs256_secret_len = sizeof secret };
-	eb_jwt_verifier *v = NULL;
-	eb_err err;
-	ck_assert_int_eq(eb_jwt_verifier_new(&vo, &v, &err), EB_OK);
-	eb_jwt_mint_opts o = base_opts();
-	o.key = secret;
-	o.key_len = sizeof secret;
-	char *t = mint(&o);
-	eb_claims_free(accept(v, t, NOW));
-	free(t);
-	o.key_len = 64;
-	t = mint(&o);
-	refuse(v, t, NOW, "AUTH-2");
-	free(t);
-	eb_jwt_verifier_free(v);
+	for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+		eb_jwt_verifier_opts vo = { .hs256_secret = secret, .hs256_secret_len = lens[k] };
+		eb_jwt_verifier *v = NULL;
+		eb_err err;
+		ck_assert_int_eq(eb_jwt_verifier_new(&vo, &v, &err), EB_OK);
+		eb_jwt_mint_opts o = base_opts();
+		o.key = secret;
+		o.key_len = lens[k];
+		char *t = mint(&o);
+		eb_claims_free(accept(v, t, NOW));
+		free(t);
+		o.key_len = lens[k] - 1 ? lens[k] - 1 : 2;
+		t = mint(&o);
+		refuse(v, t, NOW, "AUTH-2");
+		free(t);
+		eb_jwt_verifier_free(v);
+	}
 }
 END_TEST
 
@@ -1032,7 +1038,7 @@ static Suite *jwt_suite(void)
 	tcase_add_test(c, test_jwt_header_alg_not_matching_signature_is_refused_AUTH_2);
 	tcase_add_test(c, test_jwt_bad_signature_is_refused_AUTH_2);
 	tcase_add_test(c, test_jwt_signature_with_nonzero_unused_bits_is_refused_AUTH_2);
-	tcase_add_test(c, test_jwt_hs256_secret_longer_than_a_hash_block_verifies_AUTH_2);
+	tcase_add_test(c, test_jwt_hs256_secrets_around_a_hash_block_verify_AUTH_2);
 	tcase_add_test(c, test_jwt_one_verifier_checks_tokens_in_turn_AUTH_2);
 	tcase_add_test(c, test_jwt_tampered_payload_is_refused_AUTH_2);
 	tcase_add_test(c, test_jwt_malformed_tokens_are_refused_AUTH_2);
