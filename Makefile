@@ -4,6 +4,9 @@
 #   make test          build and run every test (unit, integration, fuzz corpus
 #                      replay, suite self-proof)
 #   make SANITIZE=1 …  the same with ASan+UBSan (build/sanitize)
+#   make SANITIZE=thread tsan   ThreadSanitizer build of the threaded programs
+#                      (ebconform, ebload; ebmock to run them against) and
+#                      the runs that exercise their threads (build/thread)
 #   make fuzz          libFuzzer runs of every target (clang, build/fuzz)
 #   make bench         benchmarks, JSON results under build/bench
 #   make deps          install the Debian packages the kit needs
@@ -17,6 +20,9 @@
 CONFIG := release
 ifeq ($(SANITIZE),1)
 CONFIG := sanitize
+endif
+ifeq ($(SANITIZE),thread)
+CONFIG := thread
 endif
 BUILD ?= build
 B := $(BUILD)/$(CONFIG)
@@ -50,6 +56,9 @@ ifeq ($(CONFIG),sanitize)
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 LDOPT := -fsanitize=address,undefined
+else ifeq ($(CONFIG),thread)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=thread
+LDOPT := -fsanitize=thread
 else
 OPT := -O2
 LDOPT :=
@@ -224,6 +233,15 @@ test: all $(TEST_BINS) $(FUZZ_REPLAY_BINS) $(LIBTSUP) $(HOSTILE_BIN)
 	$(Q)sh tools/run-tests.sh $(B)
 
 unit-test check: test
+
+# ThreadSanitizer: only the threaded programs and tests/tsan/run.sh, which
+# runs their threads (ebconform's runner, watchdog and case threads, ebload's
+# pushers and the push-ring seqlock); .ci/run runs it after the sanitized
+# tests. Under another SANITIZE it builds nothing of its own.
+TSAN_PROGS := $(B)/bin/ebconform $(B)/bin/ebload $(B)/bin/ebmock
+.PHONY: tsan
+tsan: $(TSAN_PROGS)
+	$(Q)sh tests/tsan/run.sh $(B)
 
 # ---- fuzzing (clang + libFuzzer) ---------------------------------------------
 FUZZ_SECONDS ?= 30

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,12 @@
 #include "eb_wirelog.h"
 #include "eb_ws.h"
 #include "eb_wsc.h"
+
+/* The stop flag a signal handler (or the run's deadline) sets and every
+ * case thread reads: an atomic, lock-free int (a signal handler may store
+ * to it; a volatile sig_atomic_t read by other threads is a data race,
+ * ThreadSanitizer says). */
+typedef atomic_int ebc_stop_flag;
 
 /* One version for every program of the kit (eb_target.h). */
 #define EBC_VERSION EB_KIT_VERSION
@@ -236,7 +243,7 @@ typedef struct ebc_run {
 	eb_http_budget *budget;   /* owned: response bodies in flight, all cases */
 	/* set by a signal or the run's deadline (main.c): waits end early so
 	 * that the case threads are done within the grace of the stop */
-	volatile sig_atomic_t *stop;
+	ebc_stop_flag *stop;
 } ebc_run;
 
 /* Response bodies every case receives at one time, in all (eb_http_budget):
@@ -463,7 +470,7 @@ void ebc_run_clear(ebc_run *run);
  * are not run. 0, or -1 when the runner could not allocate its queue (no
  * case ran: the caller must not report a verdict). */
 int ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
-		   eb_report *rep, volatile sig_atomic_t *stop);
+		   eb_report *rep, ebc_stop_flag *stop);
 
 /* Copies tmpl into out replacing every "%s" with s (templates of cases are
  * data, not printf formats). */

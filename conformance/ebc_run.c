@@ -223,7 +223,7 @@ typedef struct run_pool {
 	const ebc_case *const *cases;
 	size_t n, next, done, total;
 	eb_report *rep;
-	volatile sig_atomic_t *stop;
+	ebc_stop_flag *stop;
 	pthread_mutex_t mu;
 } run_pool;
 
@@ -386,7 +386,7 @@ static void *run_slow_thread(void *arg)
 }
 
 int ebc_run_cases(const ebc_run *run, const ebc_case *const *cases, size_t n,
-		  eb_report *rep, volatile sig_atomic_t *stop)
+		  eb_report *rep, ebc_stop_flag *stop)
 {
 	const ebc_case **order = malloc((n ? n : 1) * sizeof(*order));
 	const ebc_case **alone = malloc((n ? n : 1) * sizeof(*alone));

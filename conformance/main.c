@@ -22,7 +22,7 @@
 #include "client/ebcc.h"
 #include "ebc.h"
 
-static volatile sig_atomic_t main_stop;
+static ebc_stop_flag main_stop;
 
 static void main_on_signal(int sig)
 {

@@ -7,7 +7,6 @@
  * notification that overtakes the HTTP response still finds its push.
  */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,15 +60,16 @@ static void push_one(pusher *p, uint32_t s, uint64_t intended, uint64_t seq)
 	uint64_t ver = cur + 1;
 	ebl_push_rec *r = &shm->recs[(size_t)s * shm->ring + (ver & (shm->ring - 1))];
 	record_fanout(ps, r);
-	/* Seqlock writer (readers: ebl_ws.c): version 0 first, and a release
-	 * fence so no field store below is seen before it (a release store
-	 * orders only what precedes it); the new version last, released. */
+	/* Seqlock writer (readers: ebl_ws.c), without standalone fences (which
+	 * ThreadSanitizer cannot follow): version 0 first; every field store
+	 * is a release, so a reader that sees a new field value (its loads are
+	 * acquires) sees version 0 or later on its second look; the new
+	 * version last, released. */
 	EBL_ST(&r->version, 0);
-	atomic_thread_fence(memory_order_release);
-	EBL_ST(&r->intended_ns, intended);
-	EBL_ST(&r->commit_ns, 0);
-	EBL_ST(&r->n_recv, 0);
-	EBL_ST(&r->last_recv_ns, 0);
+	__atomic_store_n(&r->intended_ns, intended, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->commit_ns, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->n_recv, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->last_recv_ns, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->version, ver, __ATOMIC_RELEASE);
 
 	char body[512], path[256];
@@ -109,7 +109,7 @@ static void push_one(pusher *p, uint32_t s, uint64_t intended, uint64_t seq)
 		return;
 	}
 	if (sr->current_version == ver) {
-		EBL_ST(&r->commit_ns, t_done);
+		__atomic_store_n(&r->commit_ns, t_done, __ATOMIC_RELEASE);
 		EBL_INC(&ps->ok);
 	} else {
 		/* another writer (or an earlier push whose answer was lost) took

@@ -27,8 +27,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -156,11 +156,11 @@ uint64_t ebl_missed(const ebl_config *cfg, ebl_shm *shm, uint32_t store,
 	uint64_t v = top;
 	while (v > last && top - v < shm->ring) {
 		const ebl_push_rec *r = &shm->recs[(size_t)store * shm->ring + (v & (shm->ring - 1))];
-		/* seqlock reader (writer: ebl_push.c): version, field, fence,
-		 * version again */
+		/* seqlock reader (writer: ebl_push.c): version, field, version
+		 * again, the first two acquires (the field's keeps the second
+		 * look after it) */
 		uint64_t v0 = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE);
-		uint64_t cn = EBL_LD(&r->commit_ns);
-		atomic_thread_fence(memory_order_acquire);
+		uint64_t cn = __atomic_load_n(&r->commit_ns, __ATOMIC_ACQUIRE);
 		if (v0 == v && EBL_LD(&r->version) == v && cn != 0 && cn <= cut)
 			break;
 		v--;
@@ -210,10 +210,8 @@ static void on_notification(ebl_worker *w, ebl_conn *c, unsigned j, uint64_t v,
 			EBL_INC(&st->c.notif_unmatched);
 			continue;
 		}
-		uint64_t intended = EBL_LD(&r->intended_ns);
-		/* the field is read before the second look at the version: an
-		 * acquire load would not keep it there, a fence does */
-		atomic_thread_fence(memory_order_acquire);
+		/* an acquire: the second look at the version stays after it */
+		uint64_t intended = __atomic_load_n(&r->intended_ns, __ATOMIC_ACQUIRE);
 		if (EBL_LD(&r->version) != ver) {
 			EBL_INC(&st->c.notif_unmatched);
 			continue;
@@ -1079,7 +1077,30 @@ static void *worker_main(void *arg)
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-static int resolve(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
+/* true when a TCP connect to a succeeds within 1 s. */
+static bool reachable(const struct addrinfo *a)
+{
+	int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool ok = connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+	if (!ok && errno == EINPROGRESS) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		int err = 0;
+		socklen_t el = sizeof err;
+		ok = poll(&p, 1, 1000) == 1 &&
+		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0;
+	}
+	close(fd);
+	return ok;
+}
+
+/* The address of host:port connections go to. A name with several
+ * addresses (localhost: ::1 and 127.0.0.1) takes the first that accepts a
+ * connection, as a client trying each in turn would end up on; sources
+ * (probe false) take the first. */
+static int resolve(const char *host, int port, bool probe, struct sockaddr_storage *ss,
+		   socklen_t *len)
 {
 	struct addrinfo hints, *res = NULL;
 	memset(&hints, 0, sizeof hints);
@@ -1088,8 +1109,15 @@ static int resolve(const char *host, int port, struct sockaddr_storage *ss, sock
 	snprintf(ps, sizeof ps, "%d", port);
 	if (getaddrinfo(host, ps, &hints, &res) != 0 || res == NULL)
 		return -1;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
+	const struct addrinfo *pick = res;
+	if (probe && res->ai_next != NULL)
+		for (const struct addrinfo *a = res; a != NULL; a = a->ai_next)
+			if (reachable(a)) {
+				pick = a;
+				break;
+			}
+	memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+	*len = pick->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
 }
@@ -1104,7 +1132,7 @@ static int targets_init(ebl_worker *w)
 	for (unsigned u = 0; u < cfg->n_urls; u++) {
 		const ebl_url *url = &cfg->urls[u];
 		ebl_target *t = &w->targets[u];
-		if (resolve(url->host, url->port, &t->addr, &t->addr_len) != 0) {
+		if (resolve(url->host, url->port, true, &t->addr, &t->addr_len) != 0) {
 			fprintf(stderr, "ebload: cannot resolve %s\n", url->host);
 			return -1;
 		}
@@ -1130,7 +1158,7 @@ static int targets_init(ebl_worker *w)
 		if (w->sources == NULL || w->source_lens == NULL)
 			return -1;
 		for (unsigned s = 0; s < cfg->n_sources; s++)
-			if (resolve(cfg->sources[s], 0, &w->sources[s], &w->source_lens[s]) != 0) {
+			if (resolve(cfg->sources[s], 0, false, &w->sources[s], &w->source_lens[s]) != 0) {
 				fprintf(stderr, "ebload: bad --source address %s\n", cfg->sources[s]);
 				return -1;
 			}

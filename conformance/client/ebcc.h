@@ -159,7 +159,7 @@ size_t ebcc_catalogue(const ebcc_case **out, size_t cap);
 /* Runs ebconform in client mode (after option parsing; --help/--version
  * handled by main). argc/argv for the recorded command line. Returns the
  * exit code. */
-int ebcc_main(const ebc_opts *o, int argc, char **argv, volatile sig_atomic_t *stop);
+int ebcc_main(const ebc_opts *o, int argc, char **argv, ebc_stop_flag *stop);
 
 /* ---- helpers for cases (ebcc_run.c, ebcc_driver.c) ---------------------------- */
 
@@ -219,7 +219,7 @@ struct ebcc_ctx {
 	size_t n_spans;
 	char store_buf[4][160];
 	unsigned n_tokens;        /* tokens minted (their jti) */
-	volatile sig_atomic_t *stop;
+	ebc_stop_flag *stop;
 };
 
 /* Monotonic ms (the event log's clock). */

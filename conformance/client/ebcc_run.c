@@ -613,7 +613,7 @@ typedef struct run_suite {
 	double clock_scale;
 	char prefix[16];
 	eb_report *rep;
-	volatile sig_atomic_t *stop;
+	ebc_stop_flag *stop;
 	const ebcc_case *const *cases;
 	size_t n, next, total;
 	double next_start;        /* mono ms: no case starts before it */
@@ -837,7 +837,7 @@ static bool run_find_ebmock(const char *given, char *out, size_t len)
 	return access(out, X_OK) == 0;
 }
 
-int ebcc_main(const ebc_opts *o, int argc, char **argv, volatile sig_atomic_t *stop)
+int ebcc_main(const ebc_opts *o, int argc, char **argv, ebc_stop_flag *stop)
 {
 	static const ebcc_case *all[256];
 	const ebcc_case **sel = NULL;
