@@ -415,6 +415,53 @@ eb_tls_io eb_tls_write(eb_tls *t, const void *buf, size_t len, size_t *put, eb_e
 	return tls_result(t, r, "write", NULL, err);
 }
 
+ssize_t eb_tls_send(eb_tls *t, const void *buf, size_t len)
+{
+	size_t put = 0;
+	eb_err e;
+
+	switch (eb_tls_write(t, buf, len, &put, &e)) {
+	case EB_TLS_DONE:
+		return (ssize_t)put;
+	case EB_TLS_WANT_READ:
+	case EB_TLS_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case EB_TLS_CLOSED:
+		errno = EPIPE;
+		return -1;
+	case EB_TLS_ERROR:
+		break;
+	}
+	errno = EPROTO;
+	return -1;
+}
+
+ssize_t eb_tls_recv(eb_tls *t, void *buf, size_t len)
+{
+	size_t got = 0;
+	bool reset = false;
+	eb_err e;
+
+	switch (eb_tls_read(t, buf, len, &got, &reset, &e)) {
+	case EB_TLS_DONE:
+		return (ssize_t)got;
+	case EB_TLS_WANT_READ:
+	case EB_TLS_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case EB_TLS_CLOSED:
+		if (!reset)
+			return 0;
+		errno = ECONNRESET;
+		return -1;
+	case EB_TLS_ERROR:
+		break;
+	}
+	errno = EPROTO;
+	return -1;
+}
+
 size_t eb_tls_pending(const eb_tls *t)
 {
 	int n = t ? SSL_pending(t->ssl) : 0;

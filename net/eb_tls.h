@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include "eb_error.h"
 
 typedef struct eb_tls_opts {
@@ -85,6 +86,13 @@ eb_tls_io eb_tls_read(eb_tls *t, void *buf, size_t len, size_t *got, bool *reset
 /* Writes up to len bytes: DONE with *put > 0 (maybe fewer than len), WANT_*
  * (nothing written; call again with the same bytes), CLOSED, or ERROR. */
 eb_tls_io eb_tls_write(eb_tls *t, const void *buf, size_t len, size_t *put, eb_err *err);
+
+/* send(2) and recv(2) over the session, for code written for sockets:
+ * bytes moved, 0 from eb_tls_recv at the peer's end (close_notify or a TCP
+ * end), or -1 with errno EAGAIN (poll for eb_tls_events), EPIPE (send: the
+ * peer closed), ECONNRESET (the peer reset) or EPROTO (a TLS failure). */
+ssize_t eb_tls_send(eb_tls *t, const void *buf, size_t len);
+ssize_t eb_tls_recv(eb_tls *t, void *buf, size_t len);
 
 /* Decrypted bytes already buffered in the session: poll() on the socket
  * would not show them. */

@@ -246,55 +246,15 @@ static void wsc_log_frame(eb_wsc *c, eb_wire_dir dir, int opcode, bool fin,
  * for wsc_io_events; EPIPE: the peer closed; EPROTO: a TLS failure). */
 static ssize_t wsc_io_send(eb_wsc *c, const void *p, size_t len)
 {
-	size_t put = 0;
-	eb_err e;
-
-	if (c->tls == NULL)
-		return send(c->fd, p, len, MSG_NOSIGNAL);
-	switch (eb_tls_write(c->tls, p, len, &put, &e)) {
-	case EB_TLS_DONE:
-		return (ssize_t)put;
-	case EB_TLS_WANT_READ:
-	case EB_TLS_WANT_WRITE:
-		errno = EAGAIN;
-		return -1;
-	case EB_TLS_CLOSED:
-		errno = EPIPE;
-		return -1;
-	case EB_TLS_ERROR:
-		break;
-	}
-	errno = EPROTO;
-	return -1;
+	return c->tls != NULL ? eb_tls_send(c->tls, p, len)
+			      : send(c->fd, p, len, MSG_NOSIGNAL);
 }
 
 /* recv(2) over the transport: bytes read, 0 at the end (TLS: close_notify
  * or a TCP end), or -1 with errno (EAGAIN, ECONNRESET, EPROTO). */
 static ssize_t wsc_io_recv(eb_wsc *c, void *p, size_t len)
 {
-	size_t got = 0;
-	bool reset = false;
-	eb_err e;
-
-	if (c->tls == NULL)
-		return recv(c->fd, p, len, 0);
-	switch (eb_tls_read(c->tls, p, len, &got, &reset, &e)) {
-	case EB_TLS_DONE:
-		return (ssize_t)got;
-	case EB_TLS_WANT_READ:
-	case EB_TLS_WANT_WRITE:
-		errno = EAGAIN;
-		return -1;
-	case EB_TLS_CLOSED:
-		if (!reset)
-			return 0;
-		errno = ECONNRESET;
-		return -1;
-	case EB_TLS_ERROR:
-		break;
-	}
-	errno = EPROTO;
-	return -1;
+	return c->tls != NULL ? eb_tls_recv(c->tls, p, len) : recv(c->fd, p, len, 0);
 }
 
 /* The poll events to wait for before retrying an I/O that said EAGAIN:

@@ -378,28 +378,17 @@ static ssize_t tcp_send(tcp_conn *t, const void *p, size_t n, long timeout_ms)
 		return send(t->fd, p, n, MSG_NOSIGNAL);
 	for (;;) {
 		struct pollfd pfd = { t->fd, 0, 0 };
+		ssize_t w = eb_tls_send(t->tls, p, n);
 		uint64_t now;
-		size_t put = 0;
-		eb_err e;
 
-		switch (eb_tls_write(t->tls, p, n, &put, &e)) {
-		case EB_TLS_DONE:
-			return (ssize_t)put;
-		case EB_TLS_WANT_READ:
-		case EB_TLS_WANT_WRITE:
-			break;
-		case EB_TLS_CLOSED:
-			errno = EPIPE;
-			return -1;
-		case EB_TLS_ERROR:
-			errno = ECONNRESET;
-			return -1;
+		if (w >= 0 || errno != EAGAIN) {
+			if (w < 0 && errno == EPROTO)
+				errno = ECONNRESET;
+			return w;
 		}
 		now = eb_time_mono_ns();
-		if (now >= deadline) {
-			errno = EAGAIN;
+		if (now >= deadline)
 			return -1;
-		}
 		pfd.events = eb_tls_events(t->tls);
 		poll(&pfd, 1, (int)((deadline - now) / 1000000ULL) + 1);
 	}
@@ -408,28 +397,7 @@ static ssize_t tcp_send(tcp_conn *t, const void *p, size_t n, long timeout_ms)
 /* recv(2) over the connection: -1 with EAGAIN when nothing is there yet. */
 static ssize_t tcp_recv(tcp_conn *t, void *p, size_t n)
 {
-	size_t got = 0;
-	bool reset = false;
-	eb_err e;
-
-	if (!t->tls)
-		return recv(t->fd, p, n, 0);
-	switch (eb_tls_read(t->tls, p, n, &got, &reset, &e)) {
-	case EB_TLS_DONE:
-		return (ssize_t)got;
-	case EB_TLS_WANT_READ:
-	case EB_TLS_WANT_WRITE:
-		errno = EAGAIN;
-		return -1;
-	case EB_TLS_CLOSED:
-		if (!reset)
-			return 0;
-		break;
-	case EB_TLS_ERROR:
-		break;
-	}
-	errno = ECONNRESET;
-	return -1;
+	return t->tls ? eb_tls_recv(t->tls, p, n) : recv(t->fd, p, n, 0);
 }
 
 /* true when buf holds a whole response (head plus Content-Length body). */
