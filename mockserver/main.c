@@ -655,7 +655,7 @@ bad_value:
 	protocols[1].per_session_data_size = ebmock_notify_pss_size();
 	/* small on purpose: lws keeps one rx buffer per socket; bigger
 	 * messages arrive in pieces and are joined in proto_notify.c */
-	protocols[1].rx_buffer_size = 1024;
+	protocols[1].rx_buffer_size = tls_cert ? 32768 : 1024;   /* TLS: see pt_serv_buf_size */
 	protocols[1].tx_packet_size = 0;
 
 	/* no lws idle timer per socket (proto_notify.c keeps the same rule);
@@ -684,6 +684,11 @@ bad_value:
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = tls_cert;
 		info.ssl_private_key_filepath = tls_key;
+		/* each read takes a whole TLS record (16 KiB at most; with the
+		 * socket's rx buffer, see protocols[1]): lws 4.1 loops forever
+		 * on a socket whose reads are paused (WS-CLOSE-4) while OpenSSL
+		 * still holds part of a record (SSL_pending) */
+		info.pt_serv_buf_size = 32768;
 	}
 	if (glue.evlib) {
 		info.options |= LWS_SERVER_OPTION_LIBEV;
