@@ -93,6 +93,10 @@ Description: conformance kit for the Early Bird sync protocol
  /usr/share/doc/earlybird-kit.
 EOF
 DEB="$OUT/${PKG}_${VERSION}_$ARCH.deb"
-dpkg-deb --root-owner-group -Zxz --build "$S" "$DEB" >/dev/null
+# A sanitized build's package is a test artifact (unstripped, ten times the
+# size): the fastest xz level, 11 s less CPU on the test machine.
+level=6
+case "$B" in *sanitize*) level=1 ;; esac
+dpkg-deb --root-owner-group -Zxz -z"$level" --build "$S" "$DEB" >/dev/null
 rm -rf "$S"
 echo "$DEB"
