@@ -398,8 +398,15 @@ static void pg_take_notifies(struct ebm_pg *pg)
 
 static PGconn *pg_connect(const char *url)
 {
-	const char *keys[] = { "dbname", "connect_timeout", "application_name", "options", NULL };
-	const char *vals[] = { url, "3", "ebmock", "-c statement_timeout=5000 -c client_min_messages=warning", NULL };
+	/* every wait bounded: the connect, each statement (server side), and
+	 * a peer that vanished from the network (TCP keepalives and
+	 * tcp_user_timeout; ignored on a Unix socket) */
+	const char *keys[] = { "dbname", "connect_timeout", "application_name", "options",
+			       "keepalives_idle", "keepalives_interval", "keepalives_count",
+			       "tcp_user_timeout", NULL };
+	const char *vals[] = { url, "3", "ebmock",
+			       "-c statement_timeout=5000 -c client_min_messages=warning",
+			       "5", "2", "2", "10000", NULL };
 	return PQconnectdbParams(keys, vals, 1);
 }
 

@@ -76,6 +76,13 @@ start_node() {
 	proc_wait_port port "$pid" "$T/node$n.port" 20 || fail "node $n did not start ($PROC_ERR)"
 	eval "PORT_$n=\$port"
 }
+# the command line: --data and --backend exclude each other; a database
+# that cannot be reached is a setup error (exit 2), its URL never printed
+"$MOCK" --no-auth --port 0 --backend "$URL" --data "$T/x.db" >"$T/cli.out" 2>&1
+[ $? -eq 2 ] || fail "--data with --backend: want exit 2"
+"$MOCK" --no-auth --port 0 --backend "postgresql://u:sekrit@/nodb?host=$T/none" >"$T/cli.out" 2>&1
+[ $? -eq 2 ] || fail "an unreachable --backend: want exit 2"
+! grep -q sekrit "$T/cli.out" || fail "the --backend password was printed"
 start_node 1
 start_node 2
 start_node 3
