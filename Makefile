@@ -266,7 +266,8 @@ lint: | $(DEPS_STAMP)
 	$(Q)sh tests/scripts/lint.sh
 
 # ---- issue 14: API documents and schemas kept true, the Debian package -------
-# The unit tests of the protocol library and of ebmock's handlers, linked a
+# The unit tests of the protocol library, of ebmock's handlers, of the client
+# SDK and of ebload's message scanner, linked a
 # second time with every encoder wrapped (tests/schemas/eb_encode_tap.c):
 # tests/scripts/schemas.sh runs them with EB_SCHEMA_DUMP_DIR set and
 # validates each encoded message against docs/openapi.yaml / asyncapi.yaml.
@@ -275,7 +276,8 @@ SCHEMA_TAP_FUNCS := eb_sync_request_encode eb_sync_response_encode \
 	eb_ws_encode_subscribe eb_ws_encode_ping eb_ws_encode_auth_ok \
 	eb_ws_encode_sub_ack eb_ws_encode_pong eb_ws_encode_store_changed \
 	eb_ws_encode_error
-SCHEMA_TAP_TESTS := $(filter $(UNIT_SRC:tests/unit/%.c=%),check_msg check_ws check_ebm_ws check_ebm_faults)
+SCHEMA_TAP_TESTS := $(filter $(UNIT_SRC:tests/unit/%.c=%),check_msg check_ws check_ebm_ws check_ebm_faults \
+	check_client check_wsgen)
 SCHEMA_TAP_BINS := $(SCHEMA_TAP_TESTS:%=$(B)/schema-tap/%)
 SCHEMA_TAP_OBJ := $(B)/obj/tests/schemas/eb_encode_tap.o
 $(B)/schema-tap/%: $(B)/obj/tests/unit/%.o $(SCHEMA_TAP_OBJ) $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS)

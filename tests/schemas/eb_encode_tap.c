@@ -1,7 +1,9 @@
 /*
  * eb_encode_tap.c — a tap on the protocol library's encoders for
- * tests/scripts/schemas.sh. The unit tests check_msg, check_ws and ebmock's
- * handler tests are linked a second time (build/<config>/schema-tap/) with
+ * tests/scripts/schemas.sh. The unit tests of the protocol library
+ * (check_msg, check_ws), of ebmock's handlers, of the client SDK and of
+ * ebload's message scanner are linked a second time
+ * (build/<config>/schema-tap/, SCHEMA_TAP_TESTS in the Makefile) with
  * `-Wl,--wrap=<encoder>` for every encoder below, so each call they make
  * goes through __wrap_<encoder>: it calls the real encoder and, when
  * EB_SCHEMA_DUMP_DIR is set, writes what it encoded to a file of that folder

@@ -77,7 +77,7 @@ n_tap=0
 for t in "$B"/schema-tap/check_*; do
 	[ -x "$t" ] || continue
 	n_tap=$((n_tap + 1))
-	EB_SCHEMA_DUMP_DIR="$T/msgs" CK_VERBOSITY=silent "$t" > "$T/tap-$(basename "$t").log" 2>&1 ||
+	EB_BIN_DIR="$BIN" EB_SCHEMA_DUMP_DIR="$T/msgs" CK_VERBOSITY=silent "$t" > "$T/tap-$(basename "$t").log" 2>&1 ||
 		fail "$(basename "$t") (encoder tap) failed: $(tail -5 "$T/tap-$(basename "$t").log")"
 done
 [ "$n_tap" -ge 2 ] || fail "no encoder-tap test binaries in $B/schema-tap (make test builds them)"
