@@ -220,13 +220,17 @@ static void raise_nofile(rlim_t want)
 
 START_TEST(test_dripping_bodies_keep_rss_and_healthz_latency_bounded_and_end_at_the_body_deadline)
 {
-	mock m;
+	mock m, ctl;
 	static const char *const rd[] = { "drip" };
 	char *tok = mock_token_full("dripper", rd, 1, NULL, 0, 3600);
 	char head[2048];
 	static int fds[DRIP_CONNS];
 	raise_nofile(DRIP_CONNS * 2 + 256);
 	MOCK_START(&m, "--quiet");
+	/* an idle ebmock probed beside the attacked one: a probe when even it
+	 * took over 50 ms measures the machine (load 5-15 from parallel
+	 * builds on 2 cores), not the server, and is left out */
+	MOCK_START(&ctl, "--quiet");
 	ck_assert_ptr_nonnull(tok);
 	MOCK_CHECK(&m, healthz_ms(&m) >= 0, "healthz before the attack");
 	long idle = rss_kib(&m);
@@ -238,8 +242,9 @@ START_TEST(test_dripping_bodies_keep_rss_and_healthz_latency_bounded_and_end_at_
 			  "Content-Length: 1000000\r\n\r\n{", tok);
 	uint64_t t_open = now_ms();
 	int open_n = 0, opened = 0;
-	long worst_ms = 0, peak = idle, probes = 0;
+	long worst_ms = 0, peak = idle, probes = 0, noisy = 0;
 	uint64_t t_end = t_open + DRIP_SECONDS * 1000u, next_drip = now_ms() + 2000;
+	int drip_next = 0;
 	while (now_ms() < t_end) {
 		/* the attack ramps up at 500 connections/s (all 1 000 heads in
 		 * one burst would measure a burst of 1 000 token checks, not
@@ -249,15 +254,21 @@ START_TEST(test_dripping_bodies_keep_rss_and_healthz_latency_bounded_and_end_at_
 			if (fds[opened] >= 0 && send_all(fds[opened], head, (size_t)hl))
 				open_n++;
 		}
-		if (now_ms() >= next_drip) {
-			for (int i = 0; i < DRIP_CONNS; i++)
-				if (fds[i] >= 0)
-					(void)send(fds[i], " ", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			next_drip += 2000;
+		/* one byte per connection every 2 s, the connections' drips
+		 * spread over those 2 s as independent clients' would be */
+		while (now_ms() >= next_drip) {
+			for (int k = 0; k < DRIP_CONNS / 20; k++, drip_next = (drip_next + 1) % opened)
+				if (opened && fds[drip_next] >= 0)
+					(void)send(fds[drip_next], " ", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			next_drip += 100;
 		}
+		long ctl_before = healthz_ms(&ctl);
 		long ms = healthz_ms(&m);
+		long ctl_after = healthz_ms(&ctl);
 		MOCK_CHECK(&m, ms >= 0, "healthz failed during the drip");
-		if (ms > worst_ms)
+		if (ctl_before > 50 || ctl_after > 50 || ctl_before < 0 || ctl_after < 0)
+			noisy++;
+		else if (ms > worst_ms)
 			worst_ms = ms;
 		long r = rss_kib(&m);
 		if (r > peak)
@@ -268,8 +279,11 @@ START_TEST(test_dripping_bodies_keep_rss_and_healthz_latency_bounded_and_end_at_
 	MOCK_CHECK(&m, open_n == DRIP_CONNS, "opened %d of %d dripping connections", open_n,
 		   DRIP_CONNS);
 	fprintf(stderr, "hostile drip: %d connections, %lds: RSS idle %ld KiB, peak %ld KiB "
-		"(+%ld KiB), healthz worst %ld ms over %ld probes\n", DRIP_CONNS,
-		(long)DRIP_SECONDS, idle, peak, peak - idle, worst_ms, probes);
+		"(+%ld KiB), healthz worst %ld ms over %ld probes (%ld left out: the idle "
+		"control was slow too)\n", DRIP_CONNS, (long)DRIP_SECONDS, idle, peak, peak - idle,
+		worst_ms, probes - noisy, noisy);
+	MOCK_CHECK(&m, probes - noisy >= 20, "the machine is too loaded to judge: %ld of %ld "
+		   "probes of an idle ebmock took over 50 ms", noisy, probes);
 	MOCK_CHECK(&m, peak - idle <= RSS_BOUND_KIB, "RSS grew by %ld KiB (bound %d KiB)",
 		   peak - idle, RSS_BOUND_KIB);
 	MOCK_CHECK(&m, worst_ms <= HEALTHZ_BOUND_MS, "healthz took %ld ms (bound %d ms)",
@@ -288,6 +302,7 @@ START_TEST(test_dripping_bodies_keep_rss_and_healthz_latency_bounded_and_end_at_
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(tok);
+	MOCK_STOP_OK(&ctl);
 	MOCK_STOP_OK(&m);
 }
 END_TEST
@@ -340,7 +355,11 @@ START_TEST(test_bodies_beyond_the_memory_budget_get_503_unavailable_with_retry_a
 	for (int i = 0; i < CONNS; i++)
 		close(fds[i]);
 	/* what was held is given back: a normal push is served again */
-	MOCK_CHECK(&m, metric(&m, "ebmock_memory_used_bytes") < 65536, "budget given back");
+	long long used = -1;
+	uint64_t until = now_ms() + 5000;
+	while (now_ms() < until && (used = metric(&m, "ebmock_memory_used_bytes")) >= 65536)
+		usleep(50000);
+	MOCK_CHECK(&m, used >= 0 && used < 65536, "budget not given back: %lld bytes", used);
 	MOCK_CHECK(&m, mock_push(&m, g_tok, "big", "after", 0, NULL) == 200, "push after");
 	free(part);
 	MOCK_STOP_OK(&m);
@@ -531,7 +550,7 @@ START_TEST(test_a_client_that_never_reads_is_dropped_within_2s_of_its_replies_st
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	uint64_t t0 = now_ms(), t_pause = 0, t_drop = 0;
 	size_t off = 0;
-	long long sent = 0;
+	long long sent = 0, pauses = 0;
 	while (now_ms() - t0 < 30000 && !t_drop) {
 		/* keep pushing requests while the server reads them */
 		for (int burst = 0; burst < 64; burst++) {
@@ -544,16 +563,20 @@ START_TEST(test_a_client_that_never_reads_is_dropped_within_2s_of_its_replies_st
 				sent++;
 			}
 		}
-		if (!t_pause &&
-		    metric(&m, "ebmock_refusals_total{reason=\"ws_paused\"}") >= 1)
+		/* the bound counts from the last time the replies reached it
+		 * (the kernel may take a little more and the reads resume) */
+		long long np = metric(&m, "ebmock_refusals_total{reason=\"ws_paused\"}");
+		if (np > pauses) {
+			pauses = np;
 			t_pause = now_ms();
+		}
 		if (metric(&m, "ebmock_ws_drops_total") >= 1)
 			t_drop = now_ms();
 		usleep(10000);
 	}
-	fprintf(stderr, "hostile non-reader: %lld subscribes sent, reads paused at %llu ms, "
-		"dropped %llu ms later\n", sent, (unsigned long long)(t_pause - t0),
-		(unsigned long long)(t_drop - t_pause));
+	fprintf(stderr, "hostile non-reader: %lld subscribes sent, reads paused %lld times, "
+		"last at %llu ms, dropped %llu ms later\n", sent, pauses,
+		(unsigned long long)(t_pause - t0), (unsigned long long)(t_drop - t_pause));
 	MOCK_CHECK(&m, t_pause, "the server never paused the reads of a non-reader");
 	MOCK_CHECK(&m, t_drop, "the non-reader was never dropped");
 	/* 2 s from the pause, plus this loop's own polling on a loaded box */
