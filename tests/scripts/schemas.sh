@@ -95,7 +95,11 @@ timeout 180 "$BIN/ebconform" --url "http://127.0.0.1:$PORT" --jwt-secret "$SECRE
 rc=$?
 cleanup
 [ $rc -eq 0 ] || fail "ebconform against a clean ebmock exited $rc: $(tail -5 "$T/conform.log")"
-ok wire "$T/conform.json" --min-http 500 --min-ws 100
+# Every status and server message type the suite provokes from a correct
+# server must be among them.
+ok wire "$T/conform.json" --min-http 500 --min-ws 100 \
+	--need-status 101,200,400,401,403,404,405,409,413,415,422 \
+	--need-ws auth_ok,subscribed,unsubscribed,pong,store_changed,error
 
 # A rate-limited ebmock: its limits document carries rateLimit, and a burst
 # past the bucket (3 requests, one more every 10 s) gets 429 with

@@ -12,7 +12,7 @@
 //                                                 sync-request sync-response limits
 //                                                 error-<status> ws-<type>; every kind
 //                                                 given to --need must have a file
-//   node ebvalidate.mjs wire REPORT.json [--min-http N] [--min-ws N]
+//   node ebvalidate.mjs wire REPORT.json [--min-http N] [--min-ws N] [--need-status S,..] [--need-ws T,..]
 //                                                 every HTTP answer and server WebSocket
 //                                                 message of an ebconform report's wire logs
 //                                                 against docs/openapi.yaml / asyncapi.yaml
@@ -390,7 +390,8 @@ function parseHttpResponse(text) {
 	return { status: Number(m[1]), headers, body, truncated: truncated || sep < 0 };
 }
 
-function cmdWire(file, minHttp, minWs) {
+function cmdWire(file, minHttp, minWs, needStatus, needWs) {
+	const wsTypes = new Set();
 	const report = JSON.parse(readFileSync(file, 'utf8'));
 	let nHttp = 0, nWs = 0, nSkipped = 0, nClose = 0;
 	const statuses = new Map();
@@ -439,12 +440,19 @@ function cmdWire(file, minHttp, minWs) {
 					continue;
 				}
 				checkWsMessage(msg, where);
+				wsTypes.add(msg && msg.type);
 				nWs++;
 			}
 		}
 	}
 	if (nHttp < minHttp)
 		fail(`${file}: only ${nHttp} HTTP answers sampled, expected at least ${minHttp}`);
+	for (const t of needWs)
+		if (!wsTypes.has(t))
+			fail(`${file}: no server WebSocket message of type ${t} sampled`);
+	for (const st of needStatus)
+		if (!statuses.has(st))
+			fail(`${file}: no answer with status ${st} sampled`);
 	if (nWs < minWs)
 		fail(`${file}: only ${nWs} server WebSocket messages sampled, expected at least ${minWs}`);
 	console.log(`wire: ${nHttp} HTTP answers (statuses ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ')}), ` +
@@ -479,7 +487,9 @@ function runSync(cmd, args) {
 	} else if (cmd === 'wire' && args.length >= 1) {
 		const minHttp = Number(opt('--min-http', 0));
 		const minWs = Number(opt('--min-ws', 0));
-		cmdWire(args[0], minHttp, minWs);
+		const need = opt('--need-status', '').split(',').filter((x) => x).map(Number);
+		const needWs = opt('--need-ws', '').split(',').filter((x) => x);
+		cmdWire(args[0], minHttp, minWs, need, needWs);
 	} else if (cmd === 'http' && args.length === 1) {
 		cmdHttp(args[0]);
 	} else {
