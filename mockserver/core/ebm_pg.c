@@ -13,7 +13,8 @@
  * two nodes is a duplicate on the second try). The NOTIFY is sent inside
  * the transaction, so PostgreSQL delivers it only after COMMIT.
  *
- * Every database call runs on one thread of its own, fed by a queue; the
+ * Every database call runs on PG_THREADS threads of its own (one connection
+ * each; the first also LISTENs), fed by one queue; the
  * loop thread never waits for the database (a slow or dead database shows
  * as pending requests answered 503 at their deadline). The thread's
  * connection LISTENs; when it was lost, the thread reconnects, LISTENs again
@@ -36,6 +37,11 @@
 
 #define PG_CHANNEL "ebmock"
 #define PG_RECONNECT_MS 200
+/* Database connections (threads) per node: a push costs two round trips
+ * one after the other, so one connection capped a node at about 110
+ * pushes/s on the 2-core test machine (docs/EBMOCK.md). Thread 0 also
+ * LISTENs. */
+#define PG_THREADS 3
 
 typedef enum { JOB_REFRESH = 1, JOB_COMMIT, JOB_NOTE } pg_job_kind;
 
@@ -49,6 +55,7 @@ struct ebm_job {
 	eb_change *batch;
 	char **json;
 	char *subject;           /* the pusher (WS-NOTIF defects) */
+	bool retried;            /* run again once after its connection died */
 	bool loose;              /* cluster-versions-per-node defect */
 	bool early_notify;       /* cluster-notify-before-commit defect */
 	/* written by the database thread */
@@ -66,8 +73,13 @@ struct ebm_job {
 
 struct ebm_pg {
 	char *url;
-	pthread_t th;
-	bool th_started;
+	struct pg_thread {
+		struct ebm_pg *pg;
+		int index;               /* 0: also LISTENs */
+		PGconn *conn;            /* this thread's only */
+		pthread_t th;
+		bool started;
+	} th[PG_THREADS];
 	pthread_mutex_t mu;
 	ebm_job *in_head, *in_tail;     /* to the database thread */
 	ebm_job *out_head, *out_tail;   /* back to the loop */
@@ -75,7 +87,6 @@ struct ebm_pg {
 	int wake_fd[2];                 /* wakes the database thread */
 	void (*loop_wake)(void *arg);
 	void *loop_arg;
-	PGconn *conn;                   /* database thread only */
 };
 
 /* ---- jobs ------------------------------------------------------------------ */
@@ -275,6 +286,11 @@ static bool pg_read_rows(PGconn *c, ebm_job *j)
 		return false;
 	}
 	int n = PQntuples(r);
+	for (size_t i = 0; i < j->n_rows; i++)   /* a job run again */
+		free(j->row_json[i]);
+	free(j->row_v);
+	free(j->row_json);
+	j->n_rows = 0;
 	j->row_v = calloc(n ? (size_t)n : 1, sizeof *j->row_v);
 	j->row_json = calloc(n ? (size_t)n : 1, sizeof *j->row_json);
 	if (!j->row_v || !j->row_json) {
@@ -378,10 +394,10 @@ static void pg_note(struct ebm_pg *pg, const char *store, uint64_t v)
 	pg_done(pg, j);
 }
 
-static void pg_take_notifies(struct ebm_pg *pg)
+static void pg_take_notifies(struct ebm_pg *pg, PGconn *conn)
 {
 	PGnotify *n;
-	while ((n = PQnotifies(pg->conn)) != NULL) {
+	while ((n = PQnotifies(conn)) != NULL) {
 		/* "VERSION STORE" */
 		const char *sp = strchr(n->extra, ' ');
 		uint64_t v;
@@ -412,11 +428,11 @@ static PGconn *pg_connect(const char *url)
 
 /* LISTEN first, then every store's version as if announced: what was
  * committed while this node was not listening is read from the tables. */
-static bool pg_listen_and_scan(struct ebm_pg *pg)
+static bool pg_listen_and_scan(struct ebm_pg *pg, PGconn *conn)
 {
-	if (!pg_cmd(pg->conn, "LISTEN " PG_CHANNEL))
+	if (!pg_cmd(conn, "LISTEN " PG_CHANNEL))
 		return false;
-	PGresult *r = PQexec(pg->conn, "SELECT store, version FROM ebm_stores");
+	PGresult *r = PQexec(conn, "SELECT store, version FROM ebm_stores");
 	if (!pg_ok(r)) {
 		PQclear(r);
 		return false;
@@ -444,14 +460,25 @@ static ebm_job *pg_pop(struct ebm_pg *pg, bool *stop)
 	return j;
 }
 
-static void pg_wait(struct ebm_pg *pg, int ms)
+/* Back to the head of the queue (a job to run again). */
+static void pg_requeue(struct ebm_pg *pg, ebm_job *j)
+{
+	pthread_mutex_lock(&pg->mu);
+	j->next = pg->in_head;
+	pg->in_head = j;
+	if (!pg->in_tail)
+		pg->in_tail = j;
+	pthread_mutex_unlock(&pg->mu);
+}
+
+static void pg_wait(struct ebm_pg *pg, PGconn *conn, int ms)
 {
 	struct pollfd fds[2];
 	int nfds = 1;
 	fds[0].fd = pg->wake_fd[0];
 	fds[0].events = POLLIN;
-	if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK) {
-		fds[1].fd = PQsocket(pg->conn);
+	if (conn && PQstatus(conn) == CONNECTION_OK) {
+		fds[1].fd = PQsocket(conn);
 		fds[1].events = POLLIN;
 		nfds = 2;
 	}
@@ -463,33 +490,38 @@ static void pg_wait(struct ebm_pg *pg, int ms)
 		}
 	}
 	if (nfds == 2 && fds[1].revents) {
-		if (!PQconsumeInput(pg->conn))
+		if (!PQconsumeInput(conn))
 			return;   /* the connection is gone: reconnect next round */
-		pg_take_notifies(pg);
+		pg_take_notifies(pg, conn);
 	}
 }
 
 static void *pg_main(void *arg)
 {
-	struct ebm_pg *pg = arg;
+	struct pg_thread *t = arg;
+	struct ebm_pg *pg = t->pg;
 	bool stop = false;
+	/* the listener waits on its socket too; the others only for jobs
+	 * (a short wait: one wake byte may be read by another thread) */
+	int idle_ms = t->index == 0 ? 1000 : 100;
 
 	for (;;) {
-		if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
-			PQfinish(pg->conn);
-			pg->conn = pg_connect(pg->url);
-			if (PQstatus(pg->conn) != CONNECTION_OK || !pg_listen_and_scan(pg)) {
+		if (!t->conn || PQstatus(t->conn) != CONNECTION_OK) {
+			PQfinish(t->conn);
+			t->conn = pg_connect(pg->url);
+			if (PQstatus(t->conn) != CONNECTION_OK ||
+			    (t->index == 0 && !pg_listen_and_scan(pg, t->conn))) {
 				/* fail what waits now: 503 at once, not at the deadline */
 				ebm_job *j;
 				while ((j = pg_pop(pg, &stop)) != NULL) {
-					pg_fail(j, pg->conn, "connect");
+					pg_fail(j, t->conn, "connect");
 					pg_done(pg, j);
 				}
-				PQfinish(pg->conn);
-				pg->conn = NULL;
+				PQfinish(t->conn);
+				t->conn = NULL;
 				if (stop)
 					break;
-				pg_wait(pg, PG_RECONNECT_MS);
+				pg_wait(pg, NULL, PG_RECONNECT_MS);
 				continue;
 			}
 		}
@@ -499,18 +531,33 @@ static void *pg_main(void *arg)
 			break;
 		}
 		if (!j) {
-			pg_wait(pg, 1000);
+			/* every thread watches its socket: a server gone closes
+			 * it, and the thread reconnects before the next job */
+			pg_wait(pg, t->conn, idle_ms);
 			continue;
 		}
 		if (j->kind == JOB_COMMIT)
-			pg_run_commit(pg->conn, j);
-		else if (pg_read_rows(pg->conn, j))
+			pg_run_commit(t->conn, j);
+		else if (pg_read_rows(t->conn, j))
 			j->status = EBM_JOB_OK;
+		if (j->status == EBM_JOB_FAILED && !j->retried &&
+		    PQstatus(t->conn) != CONNECTION_OK) {
+			/* the connection had died unnoticed (the server restarted):
+			 * once more on a new one. Safe for a commit too: if the
+			 * first one committed, the version check now fails and the
+			 * request is judged again on the changes read */
+			j->retried = true;
+			j->status = EBM_JOB_RUNNING;
+			j->msg[0] = '\0';
+			pg_requeue(pg, j);
+			continue;
+		}
 		pg_done(pg, j);
-		pg_take_notifies(pg);
+		if (t->index == 0)
+			pg_take_notifies(pg, t->conn);
 	}
-	PQfinish(pg->conn);
-	pg->conn = NULL;
+	PQfinish(t->conn);
+	t->conn = NULL;
 	return NULL;
 }
 
@@ -746,16 +793,18 @@ static void pg_close(ebm_server *srv)
 	struct ebm_pg *pg = srv->pg;
 	if (!pg)
 		return;
-	if (pg->th_started) {
-		pthread_mutex_lock(&pg->mu);
-		pg->stop = true;
-		pthread_mutex_unlock(&pg->mu);
+	pthread_mutex_lock(&pg->mu);
+	pg->stop = true;
+	pthread_mutex_unlock(&pg->mu);
+	for (int i = 0; i < PG_THREADS; i++) {
 		char b = 1;
 		if (write(pg->wake_fd[1], &b, 1) < 0) {
 			/* full: awake already */
 		}
-		pthread_join(pg->th, NULL);
 	}
+	for (int i = 0; i < PG_THREADS; i++)
+		if (pg->th[i].started)
+			pthread_join(pg->th[i].th, NULL);
 	for (ebm_job *l = pg->in_head; l;) {
 		ebm_job *nx = l->next;
 		job_free(l);
@@ -823,11 +872,16 @@ eb_rc ebm_server_open_pg(ebm_server *srv, const char *url,
 	srv->pg = pg;
 	srv->be = &pg_ops;
 	srv->http_wake = http_wake;
-	if (pthread_create(&pg->th, NULL, pg_main, pg) != 0) {
-		rc = eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1, "cannot start the database thread");
-		goto out;
+	for (int i = 0; i < PG_THREADS; i++) {
+		pg->th[i].pg = pg;
+		pg->th[i].index = i;
+		if (pthread_create(&pg->th[i].th, NULL, pg_main, &pg->th[i]) != 0) {
+			rc = eb_err_set(err, EB_ERR_IO, NULL, NULL, NULL, -1,
+					"cannot start the database threads");
+			goto out;
+		}
+		pg->th[i].started = true;
 	}
-	pg->th_started = true;
 	pg = NULL;
 out:
 	if (pg && srv->pg == pg) {
