@@ -517,7 +517,7 @@ bool ebc_expect_problem(ebc_ctx *ctx, const eb_error_body *b, long idx,
 	const eb_problem *p;
 
 	snprintf(exp, sizeof(exp), "errors: [{\"index\": %ld, \"field\": \"%s\", \"code\": \"%s\"}]",
-		 idx, field, code);
+		 idx, field, code ? code : "(any)");
 	if (!b->has_errors || b->errors.n != 1) {
 		ebc_fail(ctx, rule, exp, "errors %s with %zu entries",
 			 b->has_errors ? "present" : "absent", b->errors.n);

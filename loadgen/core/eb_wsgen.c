@@ -82,7 +82,10 @@ long eb_wsgen_response(const char *buf, size_t len, size_t max_head,
 		return -1;
 	*status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 	bool upgrade = false, connection = false, acc = false, extra = false;
-	const char *p = memchr(buf, '\n', head) + 1;
+	const char *p = memchr(buf, '\n', head);
+	if (p == NULL)
+		return -1;
+	p++;
 	while (p < buf + head - 2) {
 		const char *eol = memchr(p, '\n', (size_t)(buf + head - p));
 		if (eol == NULL || eol == p || eol[-1] != '\r')

@@ -450,9 +450,9 @@ static void read_page(ebm_server *srv, const ebm_store *st, uint64_t after,
 	}
 	for (; i < n; i++) {
 		uint64_t v = st->changes[i].version;
-		while (si < n_skip && skip[si] < v)
+		while (skip && si < n_skip && skip[si] < v)
 			si++;
-		if (si < n_skip && skip[si] == v)
+		if (skip && si < n_skip && skip[si] == v)
 			continue;
 		if (feed && st->changes[i].op == EB_OP_DELETE &&
 		    ebm_defect_on(srv, EBM_DEFECT_FEED_HIDES_DELETES))
@@ -895,6 +895,7 @@ static void partial_commit(ebm_server *srv, ebm_http_ctx *ctx,
 			goto out;
 		req = pre;
 	}
+	/* cppcheck-suppress nullPointerRedundantCheck ; req was parsed above or the goto left */
 	size_t n = (size_t)k < req->n ? (size_t)k : req->n;
 	ebm_ch_class *cls = calloc(n + 1, sizeof *cls);
 	uint64_t *dv = calloc(n + 1, sizeof *dv);
