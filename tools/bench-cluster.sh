@@ -93,7 +93,8 @@ for n in $SIZES; do
 	p0=$(pg_ticks)
 	# shellcheck disable=SC2086
 	timeout $((SECS + 180)) "$BIN/ebload" $URLS --shared-backend --connections "$CONNS" \
-		--connect-rate 2000 --stores "$STORES" --push-rate "$PUSH" --duration "$SECS" \
+		--connect-rate 2000 --stores "$STORES" --pushers "$STORES" --push-rate "$PUSH" \
+		--duration "$SECS" \
 		--jwt-secret "$SECRET" --quiet --json "$OUT/bench-cluster-$n.json" \
 		> "$T/l$n.log" 2>&1
 	lrc=$?
