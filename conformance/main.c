@@ -421,7 +421,15 @@ int main(int argc, char **argv)
 	ebc_opts o;
 	char err[512];
 	int rc;
+	struct sigaction sa;
 
+	/* first of all: a signal during the setup or the preflight stops the
+	 * run with a report too (ASan's start alone can take 0.3 s) */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (ebc_opts_parse(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ebconform: %s\n(see ebconform --help)\n", err);
 		return EBC_EXIT_USAGE;

@@ -28,6 +28,10 @@ eb_rc eb_file_read(const char *path, size_t max, char **out, size_t *len, eb_err
 
 		if (n + 4096 + 1 > cap) {
 			size_t ncap = cap ? cap * 2 : 8192;
+			/* never past the cap (and a read beyond it): an endless
+			 * file (/dev/zero) costs max bytes, not twice that */
+			if (ncap > max + 4096 + 1)
+				ncap = max + 4096 + 1;
 			char *p = realloc(buf, ncap);
 
 			if (!p) {

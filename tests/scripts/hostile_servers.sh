@@ -190,6 +190,13 @@ grep -q '"verdict":[[:space:]]*"INCOMPLETE"' "$T/silent-pf.ebconform.json" 2>/de
 	fail "ebconform against a silent server: the report is not INCOMPLETE"
 grep -q '"result":[[:space:]]*"incomplete"' "$T/silent-pf.ebload.json" 2>/dev/null ||
 	fail "ebload against a silent server: the report is not incomplete"
+# each report states the run's total deadline
+grep -q "\"deadline\":[[:space:]]*\"$DL_CONF s\"" "$T/silent-pf.ebconform.json" 2>/dev/null ||
+	fail "ebconform's report does not state its deadline"
+grep -q "\"deadline\":[[:space:]]*\"$DL_FUZZ s\"" "$T/silent-pf.ebfuzz.json" 2>/dev/null ||
+	fail "ebfuzz's report does not state its deadline"
+grep -q "\"deadlineS\":[[:space:]]*$DL_LOAD" "$T/silent-pf.ebload.json" 2>/dev/null ||
+	fail "ebload's report does not state its deadline"
 
 if [ "$FAILED" -ne 0 ]; then
 	for f in "$T"/srv-*.log; do
