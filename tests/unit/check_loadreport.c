@@ -92,6 +92,46 @@ START_TEST(test_ebload_cost_divides_each_phase_cpu_by_that_phase_work)
 }
 END_TEST
 
+START_TEST(test_ebload_user_and_system_cost_are_split_per_phase_and_in_the_json)
+{
+	eb_loadreport *r = eb_loadreport_new();
+	ck_assert_ptr_nonnull(r);
+	eb_load_cpu_split cs;
+	eb_loadreport_cpu_split(r, &cs);
+	ck_assert(cs.user_per_conn_us == 0 && cs.sys_per_conn_us == 0 &&
+		  cs.user_per_notif_us == 0 && cs.sys_per_notif_us == 0);
+	r->c.conn_ramp_subscribed = 8000;
+	r->c.cpu_ramp_user_us = 100000;
+	r->c.cpu_ramp_sys_us = 400000;
+	r->c.notif_hold = 400000;
+	r->c.cpu_hold_user_us = 500000;
+	r->c.cpu_hold_sys_us = 1500000;
+	eb_loadreport_cpu_split(r, &cs);
+	ck_assert_double_eq_tol(cs.user_per_conn_us, 12.5, 1e-9);
+	ck_assert_double_eq_tol(cs.sys_per_conn_us, 50.0, 1e-9);
+	ck_assert_double_eq_tol(cs.user_per_notif_us, 1.25, 1e-9);
+	ck_assert_double_eq_tol(cs.sys_per_notif_us, 3.75, 1e-9);
+	cJSON *j = eb_loadreport_to_json(r);
+	ck_assert_ptr_nonnull(j);
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(j, "resources");
+	ck_assert_double_eq_tol(cJSON_GetObjectItemCaseSensitive(res, "userPerConnectionUs")->valuedouble,
+				12.5, 1e-9);
+	ck_assert_double_eq_tol(cJSON_GetObjectItemCaseSensitive(res, "sysPerNotificationUs")->valuedouble,
+				3.75, 1e-9);
+	ck_assert_double_eq_tol(cJSON_GetObjectItemCaseSensitive(res, "workerUserRampUs")->valuedouble,
+				100000, 1e-9);
+	cJSON_Delete(j);
+	/* merged runs: the counters add, so the split is of all the work */
+	eb_loadreport *b = round_trip(r);
+	ck_assert_int_eq(eb_loadreport_merge(b, r), EB_OK);
+	ck_assert_uint_eq(b->c.cpu_hold_sys_us, 3000000);
+	eb_loadreport_cpu_split(b, &cs);
+	ck_assert_double_eq_tol(cs.user_per_conn_us, 12.5, 1e-9);
+	eb_loadreport_free(r);
+	eb_loadreport_free(b);
+}
+END_TEST
+
 START_TEST(test_loadreport_merge_is_exact_and_aligns_seconds)
 {
 	eb_loadreport *a = sample_report(0), *b = sample_report(1);
@@ -193,6 +233,7 @@ int main(void)
 	tcase_add_test(t, test_loadreport_json_round_trip_keeps_counters_histograms_and_series);
 	tcase_add_test(t, test_loadreport_merge_is_exact_and_aligns_seconds);
 	tcase_add_test(t, test_ebload_cost_divides_each_phase_cpu_by_that_phase_work);
+	tcase_add_test(t, test_ebload_user_and_system_cost_are_split_per_phase_and_in_the_json);
 	tcase_add_test(t, test_loadreport_rejects_other_schema_and_bad_counters);
 	tcase_add_test(t, test_expect_parses_units_and_evaluates_thresholds);
 	tcase_add_test(t, test_expect_rejects_unknown_metric_operator_and_unit);
