@@ -270,6 +270,10 @@ START_TEST(test_dripping_bodies_keep_rss_and_healthz_latency_bounded_and_end_at_
 			noisy++;
 		else if (ms > worst_ms)
 			worst_ms = ms;
+		if (ms > 50)
+			fprintf(stderr, "hostile drip: /healthz %ld ms at %.1f s (%d connections open; "
+				"idle control %ld/%ld ms)\n", ms, (double)(now_ms() - t_open) / 1000.0,
+				opened, ctl_before, ctl_after);
 		long r = rss_kib(&m);
 		if (r > peak)
 			peak = r;
