@@ -13,6 +13,7 @@
 #include "core/ebm_core.h"
 
 struct notify_pss;
+struct http_pss;
 
 /* Close handshakes in flight at once during shutdown (ebm_ws_shutdown_step). */
 #define EBMOCK_SHUTDOWN_CLOSING 500
@@ -51,6 +52,12 @@ typedef struct ebmock_glue {
 	struct lws *listen_wsi;  /* seen in FILTER_NETWORK_CONNECTION */
 	bool accept_paused;
 	lws_sorted_usec_list_t accept_sul;
+	/* requests waiting for their body, oldest first (one body timeout
+	 * for all, so also ordered by deadline); one timer sweeps them
+	 * (proto_http.c) instead of a sorted lws timer per connection */
+	struct http_pss *body_first, *body_last;
+	lws_sorted_usec_list_t body_sul;
+	bool body_sul_armed;
 } ebmock_glue;
 
 #define EBMOCK_FD_RESERVE 16

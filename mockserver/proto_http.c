@@ -50,6 +50,11 @@ typedef struct http_pss {
 	uint64_t t0_us;           /* arrival, for the event log */
 	char addr[48];
 	ebm_server *srv;          /* set while p->charged may be non-zero */
+	/* in the glue's list of requests waiting for their body */
+	struct http_pss *bnext, *bprev;
+	struct lws *bwsi;
+	uint64_t body_deadline_ms;
+	bool in_body_list;
 } http_pss;
 
 size_t ebmock_http_pss_size(void)
@@ -166,8 +171,72 @@ static void http_fill_req(http_pss *p, ebm_http_req *req, bool with_body)
 	}
 }
 
+static void body_wait_end(http_pss *p)
+{
+	if (!p->in_body_list || !p->bwsi)
+		return;
+	ebmock_glue *g = ebmock_glue_of(p->bwsi);
+	if (p->bprev)
+		p->bprev->bnext = p->bnext;
+	else
+		g->body_first = p->bnext;
+	if (p->bnext)
+		p->bnext->bprev = p->bprev;
+	else
+		g->body_last = p->bprev;
+	p->bnext = p->bprev = NULL;
+	p->in_body_list = false;
+}
+
+static void body_sweep(lws_sorted_usec_list_t *sul);
+
+static void body_sweep_arm(ebmock_glue *g)
+{
+	if (g->body_sul_armed || !g->body_first)
+		return;
+	uint64_t now = ebm_mono_ms(), d = g->body_first->body_deadline_ms;
+	g->body_sul_armed = true;
+	lws_sul_schedule(g->ctx, 0, &g->body_sul, body_sweep,
+			 (lws_usec_t)(d > now ? d - now : 1) * 1000);
+}
+
+/* The body deadline (not restarted by each byte, unlike lws's own
+ * timeout): the requests past it are closed without an answer (a client
+ * this slow would not read one either). */
+static void body_sweep(lws_sorted_usec_list_t *sul)
+{
+	ebmock_glue *g = lws_container_of(sul, ebmock_glue, body_sul);
+	uint64_t now = ebm_mono_ms();
+	g->body_sul_armed = false;
+	while (g->body_first && g->body_first->body_deadline_ms <= now) {
+		http_pss *p = g->body_first;
+		struct lws *wsi = p->bwsi;
+		body_wait_end(p);
+		ebm_metrics_refusal(g->srv, EBM_REFUSE_BODY_TIMEOUT);
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+	}
+	body_sweep_arm(g);
+}
+
+static void body_wait_begin(struct lws *wsi, http_pss *p)
+{
+	ebmock_glue *g = ebmock_glue_of(wsi);
+	p->bwsi = wsi;
+	p->body_deadline_ms = ebm_mono_ms() + ebm_server_config(g->srv)->body_timeout_ms;
+	p->bprev = g->body_last;
+	p->bnext = NULL;
+	if (g->body_last)
+		g->body_last->bnext = p;
+	else
+		g->body_first = p;
+	g->body_last = p;
+	p->in_body_list = true;
+	body_sweep_arm(g);
+}
+
 static void http_pss_clear(http_pss *p)
 {
+	body_wait_end(p);
 	ebm_http_ctx_free(p->ctx);
 	ebm_http_ctx_free(p->pending);
 	free(p->path);
@@ -322,7 +391,7 @@ static int http_respond(struct lws *wsi, http_pss *p)
 		lws_set_timer_usecs(wsi, (lws_usec_t)p->resp.delay_ms * 1000);
 		return 0;
 	}
-	lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);   /* body deadline */
+	body_wait_end(p);
 	lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -482,8 +551,7 @@ static int http_on_request(struct lws *wsi, http_pss *p, const char *path)
 			/* the whole body within body_timeout_ms of the head: lws's
 			 * own timeout restarts with every byte (a drip of one byte
 			 * a second kept a body open for ever) */
-			lws_set_timer_usecs(wsi, (lws_usec_t)ebm_server_config(g->srv)->body_timeout_ms *
-						 1000);
+			body_wait_begin(wsi, p);
 			return 0;   /* body callbacks follow */
 		}
 		http_fill_req(p, &req, true);
@@ -670,6 +738,7 @@ static int http_append(struct lws *wsi, http_pss *p, const void *in, size_t len)
 
 static int http_on_body_done(struct lws *wsi, http_pss *p)
 {
+	body_wait_end(p);   /* the body is in: its deadline no longer applies */
 	ebmock_glue *g = ebmock_glue_of(wsi);
 	ebm_http_req req;
 	if (p->body_refused || !p->ctx)
@@ -817,14 +886,8 @@ int ebmock_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_TIMER:
 		if (p && p->pending)
 			return http_resume(wsi, p);
-		if (p && p->have_resp) {
+		if (p && p->have_resp)
 			lws_callback_on_writable(wsi);
-		} else if (p && p->ctx && !p->body_end && !p->lingering) {
-			/* the body deadline: closed without an answer (a client
-			 * this slow would not read one either) */
-			ebm_metrics_refusal(ebmock_glue_of(wsi)->srv, EBM_REFUSE_BODY_TIMEOUT);
-			return -1;
-		}
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (!p)
