@@ -15,7 +15,7 @@
 # Every step is bounded in time; traffic stays on loopback.
 # Usage: sh tools/bench.sh build/<config>
 # Env: BENCH_CONNS (18000), BENCH_FANOUT_SUBS (10000), BENCH_SECONDS (10),
-#      BENCH_FANOUT_PUSH (4 pushes/s), BENCH_FANOUT_SECONDS (30),
+#      BENCH_FANOUT_PUSH (2 pushes/s), BENCH_FANOUT_SECONDS (55),
 #      BENCH_FANOUT_THREADS (2 receiving threads in ebload).
 set -u
 B=${1:?usage: bench.sh build/<config>}
@@ -26,8 +26,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/ebbench.XXXXXX")
 CONNS=${BENCH_CONNS:-18000}
 FANOUT=${BENCH_FANOUT_SUBS:-10000}
 SECS=${BENCH_SECONDS:-10}
-FAN_PUSH=${BENCH_FANOUT_PUSH:-4}
-FAN_SECS=${BENCH_FANOUT_SECONDS:-30}
+FAN_PUSH=${BENCH_FANOUT_PUSH:-2}
+FAN_SECS=${BENCH_FANOUT_SECONDS:-55}
 FAN_THREADS=${BENCH_FANOUT_THREADS:-2}
 SECRET=bench-secret
 MOCK_PID=""
