@@ -542,7 +542,9 @@ static int run_tcp(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wi
 		const char *hdrs = strstr(res.data, "\r\n");
 		char *block = hdrs && hdr_end ? strndup(hdrs + 2, (size_t)(hdr_end - hdrs)) : NULL;
 		const char *body = hdr_end ? hdr_end + 4 : "";
-		size_t blen = res.len - (size_t)(body - res.data);
+		/* no end of the head (endless headers): no body either; the
+		 * difference of body ("") and res.data was a wild length */
+		size_t blen = hdr_end ? res.len - (size_t)(body - res.data) : 0;
 		char cl[32];
 
 		if (block && header_in(block, "Content-Length", cl, sizeof(cl)) &&

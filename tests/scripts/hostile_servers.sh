@@ -8,7 +8,7 @@
 #   - exit with the documented code: 3 (target unreachable) when the
 #     preflight already fails, 1 (verdict failed or INCOMPLETE) after it,
 #   - end within its total deadline (--deadline, short here; 2 s more for
-#     process start and scheduling on a loaded machine),
+#     process start and scheduling on a loaded machine, 8 s sanitized),
 #   - keep its peak RSS (GNU time's maximum resident set, worker processes
 #     included) at or under 256 MiB.
 # It also checks that each program states its default total deadline (at
@@ -28,8 +28,10 @@ RSS_MAX_KIB=$((256 * 1024))
 # Sanitized builds run slower and ASan's shadow memory counts as resident:
 # the deadlines stretch, the RSS bound does not (ASan's quarantine is made
 # small instead, so what is measured is what the program holds).
+SLACK_MS=2000
 case "$B" in *sanitize*)
 	SLOW=2
+	SLACK_MS=8000
 	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=16:malloc_context_size=5"
 	;;
 *) SLOW=1 ;;
@@ -123,22 +125,32 @@ done
 
 # Deadlines (s): short, so that the whole test stays within a minute; the
 # programs' own defaults are stated above. ebfuzz's --deadline is at least 10.
-DL_CONF=$((6 * SLOW))
-DL_FUZZ=$((10 * SLOW))
-DL_LOAD=$((8 * SLOW))
-for prog in ebconform ebfuzz ebload; do
-	case $prog in
-	ebconform) dl=$DL_CONF ;;
-	ebfuzz) dl=$DL_FUZZ ;;
-	ebload) dl=$DL_LOAD ;;
+DL_CONF=$((6 + 2 * (SLOW - 1)))
+DL_FUZZ=$((10 + 2 * (SLOW - 1)))
+DL_LOAD=$((8 + 2 * (SLOW - 1)))
+dl_of() {
+	case $1 in
+	ebconform) echo "$DL_CONF" ;;
+	ebfuzz) echo "$DL_FUZZ" ;;
+	ebload) echo "$DL_LOAD" ;;
 	esac
-	# the preflight fails: the target is unreachable (exit 3)
+}
+# The preflight fails: the target is unreachable (exit 3). These runs end
+# at their first request: all 18 at once.
+for prog in ebconform ebfuzz ebload; do
 	for m in $HTTP_MODES; do
 		# shellcheck disable=SC2046
-		run_one "$m" "$prog" "$dl" 3 $(args_for "$prog" "$m")
+		run_one "$m" "$prog" "$(dl_of "$prog")" 3 $(args_for "$prog" "$m")
 	done
-	# the preflight passes, the run meets the misbehaviour: verdict failed
-	# or INCOMPLETE (exit 1)
+done
+# shellcheck disable=SC2086
+wait $RUNS
+RUNS=""
+# The preflight passes, the run meets the misbehaviour: verdict failed or
+# INCOMPLETE (exit 1). One program at a time, its 8 runs in parallel (the
+# servers are children too: wait for the runs only).
+for prog in ebconform ebfuzz ebload; do
+	dl=$(dl_of "$prog")
 	for m in $HTTP_MODES; do
 		# shellcheck disable=SC2046
 		run_one "$m-pf-$prog" "$prog" "$dl" 1 $(args_for "$prog" "$m-pf")
@@ -147,8 +159,6 @@ for prog in ebconform ebfuzz ebload; do
 		# shellcheck disable=SC2046
 		run_one "$m" "$prog" "$dl" 1 $(args_for "$prog" "$m")
 	done
-	# one program at a time: 14 runs in parallel is load enough (the
-	# servers are children too: wait for the runs only)
 	# shellcheck disable=SC2086
 	wait $RUNS
 	RUNS=""
@@ -168,10 +178,11 @@ for f in "$T"/*.want; do
 		"$(awk "BEGIN { printf \"%.1f\", $wall / 1000 }")" "$((kib / 1024))"
 	bad=""
 	[ "$rc" = "$want" ] || bad="exit $rc, want $want"
-	# the stated deadline, and 2 s (4 sanitized) for starting and scheduling
-	# the process on a loaded machine (the programs keep their own reserve
-	# for the reports inside the deadline)
-	[ "$wall" -le $(( dl * 1000 + 2000 * SLOW )) ] || bad="$bad; took ${wall} ms, deadline ${dl} s"
+	# the stated deadline, and 2 s for starting and scheduling the process
+	# on a loaded machine (the programs keep their own reserve for the
+	# reports inside the deadline); sanitized 8 s, for ASan's start and
+	# LeakSanitizer's scan at exit, outside the program's clock
+	[ "$wall" -le $(( dl * 1000 + SLACK_MS )) ] || bad="$bad; took ${wall} ms, deadline ${dl} s"
 	[ "$kib" -gt 0 ] && [ "$kib" -le "$RSS_MAX_KIB" ] || bad="$bad; peak RSS ${kib} KiB (bound $RSS_MAX_KIB)"
 	if [ -n "$bad" ]; then
 		fail "$prog against $name: $bad"
@@ -188,8 +199,6 @@ for m in silent-pf ws-flood; do
 done
 grep -q '"verdict":[[:space:]]*"INCOMPLETE"' "$T/silent-pf.ebconform.json" 2>/dev/null ||
 	fail "ebconform against a silent server: the report is not INCOMPLETE"
-grep -q '"result":[[:space:]]*"incomplete"' "$T/silent-pf.ebload.json" 2>/dev/null ||
-	fail "ebload against a silent server: the report is not incomplete"
 # each report states the run's total deadline
 grep -q "\"deadline\":[[:space:]]*\"$DL_CONF s\"" "$T/silent-pf.ebconform.json" 2>/dev/null ||
 	fail "ebconform's report does not state its deadline"
