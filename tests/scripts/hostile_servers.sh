@@ -69,12 +69,14 @@ start_server() {
 	name=$1
 	shift
 	proc_start pid "$T/srv-$name.log" "$T/srv-$name.port" "$HOSTILE" --lifetime 300 "$@"
+	# shellcheck disable=SC2154 # pid and port are set by proc_start/proc_wait_port (eval)
 	PIDS="$PIDS $pid"
 	if ! proc_wait_port port "$pid" "$T/srv-$name.port" 10; then
 		echo "FAIL: ebhostile $* $PROC_ERR"
 		cat "$T/srv-$name.log"
 		exit 1
 	fi
+	# shellcheck disable=SC2154 # set by proc_wait_port (eval)
 	eval "PORT_$(echo "$name" | tr -- '-' '_')=$port"
 }
 
