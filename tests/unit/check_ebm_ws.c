@@ -1,10 +1,15 @@
 /*
  * check_ebm_ws.c — ebmock's socket-free WebSocket session core: the paced
  * shutdown (WS-CLOSE-1, every session closed with 1001, a bounded number of
- * close handshakes at a time).
+ * close handshakes at a time); the reply bound (WS-CLOSE-4: reads pause at
+ * 64 KiB of replies, a socket that stays there is dropped by its timer) and
+ * the memory budget the replies are charged to.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "eb_ws.h"
 #include "../../mockserver/core/ebm_core.h"
@@ -100,6 +105,127 @@ START_TEST(test_shutdown_of_no_sessions_has_nothing_waiting)
 }
 END_TEST
 
+static ebm_server *server_cfg(uint32_t stall_ms, uint64_t budget)
+{
+	ebm_config cfg;
+	ebm_config_default(&cfg);
+	cfg.no_auth = true;
+	cfg.ws_stall_ms = stall_ms;
+	cfg.mem_budget_bytes = budget;
+	ebm_server *srv = NULL;
+	eb_err err;
+	ck_assert_int_eq(ebm_server_new(&cfg, count_wake, NULL, &srv, &err), EB_OK);
+	return srv;
+}
+
+/* Pings until the session's reads should pause; returns how many. */
+static size_t ping_until_paused(ebm_ws_session *s, size_t max)
+{
+	char msg[96];
+	size_t n = 0;
+	while (n < max && !ebm_ws_rx_paused(s)) {
+		int len = snprintf(msg, sizeof msg, "{\"type\":\"ping\",\"requestId\":\"p%zu\"}", n);
+		ebm_ws_on_message(s, msg, (size_t)len, false);
+		n++;
+	}
+	return n;
+}
+
+START_TEST(test_replies_at_the_bound_pause_reads_that_resume_as_they_drain_WS_CLOSE_4)
+{
+	ebm_server *srv = server_cfg(1000, 32u << 20);
+	ebm_ws_session *s = ebm_ws_open(srv, "127.0.0.1", NULL);
+	ck_assert_ptr_nonnull(s);
+	size_t n = ping_until_paused(s, 100000);
+	/* about 64 KiB of pongs of ~30 bytes, and not a message more */
+	ck_assert(ebm_ws_rx_paused(s));
+	ck_assert_uint_gt(n, 1000);
+	ck_assert_uint_lt(n, 4000);
+	/* the client reads: the first pong goes, the reads resume, nothing
+	 * was dropped and every pong comes in order */
+	size_t got = 0;
+	char want[32];
+	for (;;) {
+		char *text = NULL;
+		size_t len = 0;
+		int code = 0;
+		ebm_ws_out o = ebm_ws_next_out(s, &text, &len, &code);
+		if (o == EBM_WS_OUT_NONE)
+			break;
+		ck_assert_int_eq(o, EBM_WS_OUT_TEXT);
+		snprintf(want, sizeof want, "\"p%zu\"", got);
+		ck_assert_ptr_nonnull(strstr(text, want));
+		free(text);
+		got++;
+		if (got == 1)
+			ck_assert(!ebm_ws_rx_paused(s));
+	}
+	ck_assert_uint_eq(got, n);
+	ck_assert_uint_eq(ebm_ws_next_deadline_ms(s) == 0 ||
+			  ebm_ws_next_deadline_ms(s) > ebm_mono_ms() + 2000, 1);
+	ebm_ws_free(s);
+	ebm_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_replies_that_stay_at_the_bound_drop_the_socket_after_ws_stall_ms_WS_CLOSE_4)
+{
+	ebm_server *srv = server_cfg(60, 32u << 20);
+	ebm_ws_session *s = ebm_ws_open(srv, "127.0.0.1", NULL);
+	ck_assert_ptr_nonnull(s);
+	uint64_t t0 = ebm_mono_ms();
+	ping_until_paused(s, 100000);
+	uint64_t d = ebm_ws_next_deadline_ms(s);
+	ck_assert_uint_ge(d, t0 + 60);
+	ck_assert_uint_le(d, ebm_mono_ms() + 60);
+	/* before the deadline the timer changes nothing */
+	ebm_ws_on_timer(s);
+	ck_assert(ebm_ws_rx_paused(s));
+	while (ebm_mono_ms() < d)
+		usleep(5000);
+	ebm_ws_on_timer(s);
+	char *text = NULL;
+	size_t len = 0;
+	int code = 0;
+	ck_assert_int_eq(ebm_ws_next_out(s, &text, &len, &code), EBM_WS_OUT_DROP);
+	free(text);
+	/* its replies are given back to the budget at once */
+	ck_assert(ebm_mem_take(srv, 32u << 20));
+	ebm_mem_give(srv, 32u << 20);
+	ebm_ws_free(s);
+	ebm_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_the_memory_budget_takes_up_to_its_size_and_pauses_sockets_with_replies)
+{
+	ebm_server *srv = server_cfg(1000, 65536);
+	ck_assert(ebm_mem_take(srv, 40000));
+	ck_assert(!ebm_mem_take(srv, 30000));     /* would not fit: nothing charged */
+	ck_assert(ebm_mem_take(srv, 25536));
+	ck_assert(ebm_mem_spent(srv));
+	ebm_mem_give(srv, 25536);
+	ck_assert(!ebm_mem_spent(srv));
+	/* forced charges (decided output) go over; a socket with replies
+	 * waiting then pauses its reads, one without does not */
+	ebm_mem_force(srv, 30000);
+	ck_assert(ebm_mem_spent(srv));
+	ebm_ws_session *a = ebm_ws_open(srv, "127.0.0.1", NULL);
+	ebm_ws_session *b = ebm_ws_open(srv, "127.0.0.1", NULL);
+	ck_assert(!ebm_ws_rx_paused(a));
+	ebm_ws_on_message(a, "{\"type\":\"ping\",\"requestId\":\"x\"}", 31, false);
+	ck_assert(ebm_ws_rx_paused(a));
+	ck_assert(!ebm_ws_rx_paused(b));
+	ebm_mem_give(srv, 70000);
+	ck_assert(!ebm_ws_rx_paused(a));
+	ebm_ws_free(a);
+	ebm_ws_free(b);
+	/* everything given back: the whole budget is free again */
+	ck_assert(ebm_mem_take(srv, 65536));
+	ebm_server_free(srv);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("ebm_ws");
@@ -107,6 +233,11 @@ int main(void)
 	tcase_add_test(t, test_shutdown_closes_every_session_with_1001_a_bounded_number_at_a_time);
 	tcase_add_test(t, test_shutdown_of_no_sessions_has_nothing_waiting);
 	suite_add_tcase(su, t);
+	TCase *b = tcase_create("bounds");
+	tcase_add_test(b, test_replies_at_the_bound_pause_reads_that_resume_as_they_drain_WS_CLOSE_4);
+	tcase_add_test(b, test_replies_that_stay_at_the_bound_drop_the_socket_after_ws_stall_ms_WS_CLOSE_4);
+	tcase_add_test(b, test_the_memory_budget_takes_up_to_its_size_and_pauses_sockets_with_replies);
+	suite_add_tcase(su, b);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
