@@ -23,6 +23,8 @@
 #include "ebc.h"
 
 static ebc_stop_flag main_stop;
+/* client mode: the suite is done (the deadline thread then ends) */
+static atomic_int main_client_done;
 
 static void main_on_signal(int sig)
 {
@@ -189,6 +191,19 @@ static eb_report *main_report_new(const ebc_opts *o, const ebc_run *run, int arg
 	if (o->jwt_secret)
 		eb_report_set_meta(rep, "secret", EB_SECRET_NOTE);
 	return rep;
+}
+
+/* Client mode's total deadline: sets the stop flag when it passes before
+ * the suite is done (the suite then stops like on SIGINT). */
+static void *main_client_deadline(void *arg)
+{
+	uint64_t end = eb_time_mono_ns() + (uint64_t)*(const long *)arg * 1000000000ull;
+
+	while (!atomic_load(&main_client_done) && eb_time_mono_ns() < end)
+		ebc_sleep_ms(50);
+	if (!atomic_load(&main_client_done))
+		main_stop = 1;
+	return NULL;
 }
 
 /* One run of the server suite: the runner thread does the setup, the
@@ -453,7 +468,19 @@ int main(int argc, char **argv)
 		sigaction(SIGINT, &csa, NULL);
 		sigaction(SIGTERM, &csa, NULL);
 		signal(SIGPIPE, SIG_IGN);
+		pthread_t dl;
+		long dl_s = ebc_deadline_s(&o);
+		/* the client cases stop at the deadline; a quarter of it (at most
+		 * 3 s) is kept for the cases running and the reports */
+		long keep = dl_s / 4 < 3 ? dl_s / 4 : 3;
+		bool dl_started;
+
+		dl_s -= keep;
+		dl_started = pthread_create(&dl, NULL, main_client_deadline, &dl_s) == 0;
 		rc = ebcc_main(&o, argc, argv, &main_stop);
+		atomic_store(&main_client_done, 1);
+		if (dl_started)
+			pthread_join(dl, NULL);
 		ebc_opts_free(&o);
 		return rc;
 	}

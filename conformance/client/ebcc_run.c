@@ -941,11 +941,27 @@ int ebcc_main(const ebc_opts *o, int argc, char **argv, ebc_stop_flag *stop)
 		run_worker(&s);
 	while (w-- > 0)
 		pthread_join(th[w], NULL);
+	if (*stop) {
+		/* the cases not run are listed, the verdict is INCOMPLETE */
+		const ebc_case **cs = calloc(n_sel ? n_sel : 1, sizeof(*cs));
+		const char **nr = calloc(n_sel ? n_sel : 1, sizeof(*nr));
+		size_t nn = 0;
+
+		if (cs && nr) {
+			for (i = 0; i < n_sel; i++)
+				cs[i] = &sel[i]->c;
+			nn = ebc_not_run(s.rep, cs, n_sel, nr);
+		}
+		eb_report_set_incomplete(s.rep, "interrupted by a signal or the run's total deadline "
+					 "(--deadline)", nr, nn);
+		free(cs);
+		free(nr);
+	}
 	eb_report_finish(s.rep);
 	eb_report_console_summary(s.rep, stdout, o->verbose >= 1);
 	rc = ebc_exit_code(eb_report_count(s.rep, EB_OUT_FAIL), eb_report_count(s.rep, EB_OUT_ERROR));
 	if (*stop) {
-		fprintf(stderr, "ebconform: interrupted; the report holds the cases that ran\n");
+		fprintf(stderr, "ebconform: stopped; the reports are marked INCOMPLETE\n");
 		rc = EBC_EXIT_FAIL;
 	}
 	rc = ebc_outputs(o, s.rep, rc);
