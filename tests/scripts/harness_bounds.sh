@@ -3,6 +3,8 @@
 #   - SIGINT 0.3 s into an ebconform run against ebmock: the reports come
 #     within 1 s (2 s sanitized), the verdict is INCOMPLETE in the JSON, the
 #     JUnit and the HTML, with the cases not run listed; the same for SIGTERM;
+#   - ebconform --driver (client mode) with --deadline 4 ends within it,
+#     INCOMPLETE;
 #   - SIGINT 1 s into an ebload run: it ends within 1 s (2 s sanitized),
 #     its JSON's result is "incomplete"; ebfuzz ends at the case running
 #     (within its --timeout) with an INCOMPLETE report;
@@ -106,6 +108,20 @@ for sig in INT TERM; do
 		fail "ebconform SIG$sig: report.json says PASS"
 	fi
 done
+
+# ---- ebconform's client mode: --deadline 4 -> INCOMPLETE within it
+if [ -x "$BIN/ebclient" ]; then
+	t0=$(ms_now)
+	"$BIN/ebconform" --driver "$BIN/ebclient --driver" --deadline 4 --json "$T/client.json" \
+		> "$T/client.out" 2>&1
+	rc=$?
+	took=$(( $(ms_now) - t0 ))
+	echo "client mode, --deadline 4: exit $rc in $took ms"
+	[ "$rc" = 1 ] || fail "ebconform --driver --deadline 4: exit $rc, want 1"
+	[ "$took" -le $(( 4000 + 2000 * SLOW )) ] || fail "ebconform --driver --deadline 4 took $took ms"
+	grep -q '"verdict":[[:space:]]*"INCOMPLETE"' "$T/client.json" 2>/dev/null ||
+		fail "ebconform --driver --deadline 4: the report is not INCOMPLETE"
+fi
 
 # ---- ebload: SIGINT in the hold -> incomplete within 1 s
 signal_run load-INT INT 1000 $((1000 * SLOW)) "$BIN/ebload" --url "$URL" --connections 10 \
