@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eb_time.h"
 #include "eb_ws.h"
 #include "../../mockserver/core/ebm_core.h"
 
@@ -226,6 +227,103 @@ START_TEST(test_the_memory_budget_takes_up_to_its_size_and_pauses_sockets_with_r
 }
 END_TEST
 
+/* ---- fan-out: one encoding per pass (WS-NOTIF-3 as amended) -------------- */
+
+#define N_FAN 5
+
+/* Pushes one change to store fan over the core's HTTP handler (no auth). */
+static void push_one(ebm_server *srv, int n)
+{
+	char body[160];
+	snprintf(body, sizeof body,
+		 "{\"lastKnownVersion\":0,\"changes\":[{\"id\":\"c%d\",\"operation\":\"set\","
+		 "\"path\":[\"k\"],\"value\":%d,\"timestamp\":1700000000000}]}", n, n);
+	ebm_http_req req;
+	memset(&req, 0, sizeof req);
+	req.method = "POST";
+	req.path = "/api/stores/fan/sync";
+	req.path_len = strlen(req.path);
+	req.content_type = "application/json";
+	req.content_length = (int64_t)strlen(body);
+	req.body = body;
+	req.body_len = strlen(body);
+	req.remote_addr = "127.0.0.1";
+	ebm_http_resp resp;
+	memset(&resp, 0, sizeof resp);
+	ck_assert_int_eq(ebm_http_handle(srv, &req, &resp), EBM_HTTP_DONE);
+	ck_assert_msg(resp.status == 200, "push: %d %.*s", resp.status, (int)resp.body_len,
+		      resp.body ? resp.body : "");
+	ebm_http_resp_clear(&resp);
+}
+
+/* The next text s writes (NULL when it has none), malloc'd. */
+static char *next_text(ebm_ws_session *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int code = 0;
+	if (ebm_ws_next_out(s, &text, &len, &code) != EBM_WS_OUT_TEXT) {
+		free(text);
+		return NULL;
+	}
+	ck_assert_uint_eq(strlen(text), len);
+	return text;
+}
+
+START_TEST(test_one_commit_sends_the_same_bytes_to_every_subscriber_WS_NOTIF_3)
+{
+	ebm_server *srv = server();
+	ebm_ws_session *s[N_FAN];
+	static const char sub[] = "{\"type\":\"subscribe\",\"requestId\":\"r1\",\"storeIds\":[\"fan\"]}";
+
+	for (int i = 0; i < N_FAN; i++) {
+		s[i] = ebm_ws_open(srv, "127.0.0.1", NULL);
+		ck_assert_ptr_nonnull(s[i]);
+		ebm_ws_on_message(s[i], sub, strlen(sub), false);
+		char *ack = next_text(s[i]);
+		ck_assert_ptr_nonnull(ack);
+		ck_assert_ptr_nonnull(strstr(ack, "\"subscribed\""));
+		free(ack);
+	}
+	for (int round = 1; round <= 2; round++) {
+		push_one(srv, round);
+		char *first = NULL;
+		uint64_t t0 = eb_time_now_ms();
+		for (int i = 0; i < N_FAN; i++) {
+			/* a clock that moves between sockets: a per-socket
+			 * encoding would differ in its timestamp */
+			if (i)
+				usleep(2000);
+			char *t = next_text(s[i]);
+			bool in_pass = eb_time_now_ms() - t0 < 20;
+			ck_assert_msg(t != NULL, "subscriber %d told of commit %d", i, round);
+			eb_ws_server_msg *m = NULL;
+			ck_assert_int_eq(eb_ws_server_msg_parse(t, strlen(t), &m, NULL), EB_OK);
+			ck_assert_int_eq(m->type, EB_WS_S_STORE_CHANGED);
+			/* WS-NOTIF-3: the store's version when sent, the commit's */
+			ck_assert_uint_eq(m->version, (uint64_t)round);
+			eb_ws_server_msg_free(m);
+			if (!first)
+				first = t;
+			else {
+				/* one encoding for the pass: the same bytes, the
+				 * same timestamp, for every subscriber served within
+				 * ebmock's 20 ms (past it, on a stalled machine, a
+				 * new encoding is right and nothing is judged) */
+				if (in_pass)
+					ck_assert_str_eq(t, first);
+				free(t);
+			}
+			ck_assert_ptr_null(next_text(s[i]));
+		}
+		free(first);
+	}
+	for (int i = 0; i < N_FAN; i++)
+		ebm_ws_free(s[i]);
+	ebm_server_free(srv);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("ebm_ws");
@@ -238,6 +336,9 @@ int main(void)
 	tcase_add_test(b, test_replies_that_stay_at_the_bound_drop_the_socket_after_ws_stall_ms_WS_CLOSE_4);
 	tcase_add_test(b, test_the_memory_budget_takes_up_to_its_size_and_pauses_sockets_with_replies);
 	suite_add_tcase(su, b);
+	TCase *f = tcase_create("fanout");
+	tcase_add_test(f, test_one_commit_sends_the_same_bytes_to_every_subscriber_WS_NOTIF_3);
+	suite_add_tcase(su, f);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
