@@ -124,16 +124,6 @@ typedef struct ebm_metrics {
 	uint64_t refusals[EBM_REFUSE__COUNT];   /* ebm_refusal */
 } ebm_metrics;
 
-/* The store_changed of the fan-out pass under way (ebm_ws.c): encoded once
- * and copied to every subscriber of that store and version, until it is
- * EBM_NOTIF_REUSE_MS old (WS-NOTIF-3). built_ms 0: empty. */
-typedef struct ebm_notif_cache {
-	uint64_t version, built_ms;
-	size_t len;
-	char id[EB_STORE_ID_MAX + 1];
-	char text[EB_STORE_ID_MAX + 96];
-} ebm_notif_cache;
-
 /* The storage backend behind the stores (ebm_store.c: memory, SQLite;
  * ebm_pg.c: PostgreSQL). The protocol logic (ebm_http.c) runs on the
  * in-memory copy of every backend; a remote backend (shared by several
@@ -150,6 +140,16 @@ typedef struct ebm_backend_ops {
 	eb_rc (*set_version)(ebm_server *srv, ebm_store *st, uint64_t v, eb_err *err);
 	void (*close)(ebm_server *srv);
 } ebm_backend_ops;
+
+/* The store_changed of the fan-out pass under way (ebm_ws.c): encoded once
+ * and copied to every subscriber of that store and version, until it is
+ * EBM_NOTIF_REUSE_MS old (WS-NOTIF-3). built_ms 0: empty. */
+typedef struct ebm_notif_cache {
+	uint64_t version, built_ms;
+	size_t len;
+	char id[EB_STORE_ID_MAX + 1];
+	char text[EB_STORE_ID_MAX + 96];
+} ebm_notif_cache;
 
 struct ebm_server {
 	ebm_config cfg;                /* strings point into owned copies below */
