@@ -267,26 +267,21 @@ static void *main_runner(void *arg)
  * whole stop stays under 1 s. */
 #define MAIN_GRACE_MS 250
 
-/* Setup, preflight, the cases, the verdict and the reports, within the
- * run's total deadline (ebc_deadline_s). A signal or the deadline stops the
- * run: the reports written then are marked INCOMPLETE with the cases that
- * did not run, and the exit code is 1 (2 when the runner itself failed). */
-static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, char **argv)
+/* The runner's job, its thread started; NULL (message printed) when it
+ * could not be. The cases stop early enough for the grace and the reports
+ * (a few MiB of wire logs to write, beside case threads a flood keeps
+ * busy) to end by the deadline: a third of it, at most 3 s, is kept for
+ * them. */
+static main_job *main_job_start(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc,
+				char **argv, pthread_t *th, uint64_t *deadline_ns)
 {
 	main_job *j = calloc(1, sizeof(*j));
-	const char **not_run = NULL;
-	char why[160] = "";
-	pthread_t th;
-	eb_report *rep = NULL;
-	bool abandoned = false;
-	size_t nn;
-	uint64_t deadline_ns, grace_ns;
-	int rc = EBC_EXIT_USAGE;
+	uint64_t total = (uint64_t)ebc_deadline_s(o) * 1000000000ull;
+	uint64_t keep = total / 3 < 3000000000ull ? total / 3 : 3000000000ull;
 
-	if (!j || eb_http_global_init() != 0) {
-		fprintf(stderr, "ebconform: HTTP client initialisation failed\n");
-		free(j);
-		return EBC_EXIT_USAGE;
+	if (!j) {
+		fprintf(stderr, "ebconform: out of memory\n");
+		return NULL;
 	}
 	j->o = o;
 	j->sel = sel;
@@ -295,75 +290,88 @@ static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, c
 	j->argv = argv;
 	pthread_mutex_init(&j->mu, NULL);
 	atomic_init(&j->done, false);
-	/* The cases stop early enough for the grace and the reports (a few MiB
-	 * of wire logs to write, beside case threads a flood keeps busy) to
-	 * end by the deadline: a third of it, at most 3 s, is kept for them. */
-	{
-		uint64_t total = (uint64_t)ebc_deadline_s(o) * 1000000000ull;
-		uint64_t keep = total / 3 < 3000000000ull ? total / 3 : 3000000000ull;
-
-		deadline_ns = eb_time_mono_ns() + total - keep;
-	}
-	if (pthread_create(&th, NULL, main_runner, j) != 0) {
+	*deadline_ns = eb_time_mono_ns() + total - keep;
+	if (pthread_create(th, NULL, main_runner, j) != 0) {
 		fprintf(stderr, "ebconform: cannot start the runner thread\n");
-		goto out_nojoin;
+		pthread_mutex_destroy(&j->mu);
+		free(j);
+		return NULL;
 	}
-	/* Polled, not waited on: a signal handler may only set a flag. */
+	return j;
+}
+
+/* Waits for the runner until deadline_ns or a signal, then for the grace.
+ * Fills why (empty when the runner finished in time); returns true when the
+ * runner thread is abandoned (still running, not joined). Polled, not
+ * waited on: a signal handler may only set a flag. */
+static bool main_job_wait(main_job *j, uint64_t deadline_ns, char *why, size_t whylen)
+{
+	uint64_t grace_ns;
+
 	while (!atomic_load(&j->done) && !main_stop && eb_time_mono_ns() < deadline_ns)
 		ebc_sleep_ms(10);
-	if (!atomic_load(&j->done)) {
-		if (main_stop)
-			snprintf(why, sizeof(why), "interrupted by a signal");
-		else
-			snprintf(why, sizeof(why), "the run's total deadline of %ld s was reached "
-				 "(--deadline)", ebc_deadline_s(o));
-		main_stop = 1;
-		grace_ns = eb_time_mono_ns() + MAIN_GRACE_MS * 1000000ull;
-		while (!atomic_load(&j->done) && eb_time_mono_ns() < grace_ns)
-			ebc_sleep_ms(10);
-		abandoned = !atomic_load(&j->done);
-	}
-	if (!abandoned)
-		pthread_join(th, NULL);
+	if (atomic_load(&j->done))
+		return false;
+	if (main_stop)
+		snprintf(why, whylen, "interrupted by a signal");
+	else
+		snprintf(why, whylen, "the run's total deadline of %ld s was reached (--deadline)",
+			 ebc_deadline_s(j->o));
+	main_stop = 1;
+	grace_ns = eb_time_mono_ns() + MAIN_GRACE_MS * 1000000ull;
+	while (!atomic_load(&j->done) && eb_time_mono_ns() < grace_ns)
+		ebc_sleep_ms(10);
+	return !atomic_load(&j->done);
+}
+
+/* The runner's report, or, when it stopped before the cases, a new one that
+ * will say so (published to the job, which frees it). NULL when there is
+ * none to write: setup or preflight said no (their code in *rc), or out of
+ * memory. */
+static eb_report *main_job_report(main_job *j, bool stopped, int *rc)
+{
+	eb_report *rep;
+	char cmd[4096];
+
 	pthread_mutex_lock(&j->mu);
 	rep = j->rep;
-	rc = j->rc;
+	*rc = j->rc;
 	pthread_mutex_unlock(&j->mu);
-	if (!rep && !why[0]) {
-		/* setup or preflight said no: their exit code, no report */
-		goto out;
-	}
+	if (rep || !stopped)
+		return rep;
+	eb_cmdline_record(j->argc, j->argv, cmd, sizeof(cmd));
+	rep = eb_report_new("ebconform", EBC_VERSION, j->o->url, cmd);
+	pthread_mutex_lock(&j->mu);
+	j->rep = rep;
+	pthread_mutex_unlock(&j->mu);
 	if (!rep) {
-		/* stopped before the cases: a report that says so */
-		char cmd[4096];
-
-		eb_cmdline_record(argc, argv, cmd, sizeof(cmd));
-		rep = eb_report_new("ebconform", EBC_VERSION, o->url, cmd);
-		pthread_mutex_lock(&j->mu);
-		j->rep = rep;
-		pthread_mutex_unlock(&j->mu);
-		if (!rep) {
-			fprintf(stderr, "ebconform: out of memory\n");
-			rc = EBC_EXIT_USAGE;
-			goto out;
-		}
+		fprintf(stderr, "ebconform: out of memory\n");
+		*rc = EBC_EXIT_USAGE;
 	}
-	{
-		char meta[64];
+	return rep;
+}
 
-		snprintf(meta, sizeof(meta), "%ld s", ebc_deadline_s(o));
-		eb_report_set_meta(rep, "deadline", meta);
-	}
-	not_run = calloc(n_sel ? n_sel : 1, sizeof(*not_run));
-	nn = not_run ? ebc_not_run(rep, sel, n_sel, not_run) : n_sel;
+/* The verdict and the reports of a run: a run that stopped early (why set)
+ * or left selected cases unrun is marked INCOMPLETE with them. Returns the
+ * exit code. */
+static int main_job_finish(main_job *j, eb_report *rep, char *why, size_t whylen)
+{
+	const char **not_run = calloc(j->n_sel ? j->n_sel : 1, sizeof(*not_run));
+	char meta[64];
+	size_t nn;
+	int rc;
+
+	snprintf(meta, sizeof(meta), "%ld s", ebc_deadline_s(j->o));
+	eb_report_set_meta(rep, "deadline", meta);
+	nn = not_run ? ebc_not_run(rep, j->sel, j->n_sel, not_run) : j->n_sel;
 	if (!why[0] && (j->runner_failed || nn > 0))
-		snprintf(why, sizeof(why), "%s", j->runner_failed ?
+		snprintf(why, whylen, "%s", j->runner_failed ?
 			 "the runner could not allocate its queue (out of memory)" :
 			 "some selected cases did not run");
 	if (why[0])
 		eb_report_set_incomplete(rep, why, not_run, not_run ? nn : 0);
 	eb_report_finish(rep);
-	eb_report_console_summary(rep, stdout, o->verbose >= 1);
+	eb_report_console_summary(rep, stdout, j->o->verbose >= 1);
 	rc = ebc_exit_code(eb_report_count(rep, EB_OUT_FAIL), eb_report_count(rep, EB_OUT_ERROR));
 	if (why[0]) {
 		fprintf(stderr, "ebconform: %s; the reports are marked INCOMPLETE (%zu case(s) not "
@@ -371,20 +379,49 @@ static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, c
 		/* a harness failure is a setup error, an interrupted run no verdict */
 		rc = j->runner_failed || (!main_stop && nn > 0) ? EBC_EXIT_USAGE : EBC_EXIT_FAIL;
 	}
-	rc = ebc_outputs(o, rep, rc);
 	free(not_run);
+	return ebc_outputs(j->o, rep, rc);
+}
+
+/* Setup, preflight, the cases, the verdict and the reports, within the
+ * run's total deadline (ebc_deadline_s). A signal or the deadline stops the
+ * run: the reports written then are marked INCOMPLETE with the cases that
+ * did not run, and the exit code is 1 (2 when the runner itself failed). */
+static int main_run(ebc_opts *o, const ebc_case **sel, size_t n_sel, int argc, char **argv)
+{
+	main_job *j;
+	pthread_t th;
+	uint64_t deadline_ns;
+	char why[160] = "";
+	eb_report *rep;
+	bool abandoned;
+	int rc = EBC_EXIT_USAGE;
+
+	if (eb_http_global_init() != 0) {
+		fprintf(stderr, "ebconform: HTTP client initialisation failed\n");
+		return EBC_EXIT_USAGE;
+	}
+	j = main_job_start(o, sel, n_sel, argc, argv, &th, &deadline_ns);
+	if (!j)
+		goto out_http;
+	abandoned = main_job_wait(j, deadline_ns, why, sizeof(why));
+	if (!abandoned)
+		pthread_join(th, NULL);
+	rep = main_job_report(j, why[0] != '\0', &rc);
+	if (rep)
+		rc = main_job_finish(j, rep, why, sizeof(why));
 	if (abandoned) {
 		/* Cases still hold sockets the server never answers: leave them
 		 * to the kernel rather than wait; nothing else runs after this. */
 		fflush(NULL);
 		_exit(rc);
 	}
-out:
-	eb_report_free(rep);
 	ebc_run_clear(&j->run);
-out_nojoin:
 	pthread_mutex_destroy(&j->mu);
+	/* the job's report (the runner's or ours) is freed here, once */
+	eb_report_free(j->rep);
 	free(j);
+out_http:
 	eb_http_global_cleanup();
 	return rc;
 }
@@ -396,7 +433,6 @@ static int main_server(ebc_opts *o, int argc, char **argv)
 	const ebc_case **sel = NULL;
 	size_t n_all, n_sel = 0, i;
 	int rc = EBC_EXIT_USAGE;
-	struct sigaction sa;
 	eb_err e;
 
 	n_all = ebc_catalogue(all, EBC_MAX_CASES);
@@ -420,15 +456,43 @@ static int main_server(ebc_opts *o, int argc, char **argv)
 		fprintf(stderr, "ebconform: bad value '%s' for --report-dir: %s\n", o->report_dir,
 			e.msg);
 	} else {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = main_on_signal;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		signal(SIGPIPE, SIG_IGN);
 		rc = main_run(o, sel, n_sel, argc, argv);
 	}
 	free(sel);
 	return rc;
+}
+
+/* Client mode: the client suite with its own stage (conformance/client),
+ * stopped by its total deadline like by SIGINT; a quarter of the deadline
+ * (at most 3 s) is kept for the cases running and the reports. */
+static int main_client(ebc_opts *o, int argc, char **argv)
+{
+	pthread_t dl;
+	long dl_s = ebc_deadline_s(o);
+	long keep = dl_s / 4 < 3 ? dl_s / 4 : 3;
+	bool dl_started;
+	int rc;
+
+	dl_s -= keep;
+	dl_started = pthread_create(&dl, NULL, main_client_deadline, &dl_s) == 0;
+	rc = ebcc_main(o, argc, argv, &main_stop);
+	atomic_store(&main_client_done, 1);
+	if (dl_started)
+		pthread_join(dl, NULL);
+	return rc;
+}
+
+/* SIGINT and SIGTERM stop the run with its reports; a peer that closes
+ * never kills the process. */
+static void main_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 int main(int argc, char **argv)
@@ -436,55 +500,24 @@ int main(int argc, char **argv)
 	ebc_opts o;
 	char err[512];
 	int rc;
-	struct sigaction sa;
 
 	/* first of all: a signal during the setup or the preflight stops the
 	 * run with a report too (ASan's start alone can take 0.3 s) */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = main_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	main_signals();
 	if (ebc_opts_parse(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ebconform: %s\n(see ebconform --help)\n", err);
 		return EBC_EXIT_USAGE;
 	}
-	if (o.help) {
+	if (o.help)
 		main_usage(stdout);
-		ebc_opts_free(&o);
-		return EBC_EXIT_OK;
-	}
-	if (o.version) {
+	else if (o.version)
 		printf("ebconform %s\n", EBC_VERSION);
-		ebc_opts_free(&o);
-		return EBC_EXIT_OK;
-	}
-	if (o.driver) {
-		/* Client mode: the client suite with its own stage (conformance/client). */
-		struct sigaction csa;
-
-		memset(&csa, 0, sizeof(csa));
-		csa.sa_handler = main_on_signal;
-		sigaction(SIGINT, &csa, NULL);
-		sigaction(SIGTERM, &csa, NULL);
-		signal(SIGPIPE, SIG_IGN);
-		pthread_t dl;
-		long dl_s = ebc_deadline_s(&o);
-		/* the client cases stop at the deadline; a quarter of it (at most
-		 * 3 s) is kept for the cases running and the reports */
-		long keep = dl_s / 4 < 3 ? dl_s / 4 : 3;
-		bool dl_started;
-
-		dl_s -= keep;
-		dl_started = pthread_create(&dl, NULL, main_client_deadline, &dl_s) == 0;
-		rc = ebcc_main(&o, argc, argv, &main_stop);
-		atomic_store(&main_client_done, 1);
-		if (dl_started)
-			pthread_join(dl, NULL);
-		ebc_opts_free(&o);
-		return rc;
-	}
-	rc = main_server(&o, argc, argv);
+	if (o.help || o.version)
+		rc = EBC_EXIT_OK;
+	else if (o.driver)
+		rc = main_client(&o, argc, argv);
+	else
+		rc = main_server(&o, argc, argv);
 	ebc_opts_free(&o);
 	eb_target_clear(&o.target);
 	return rc;
