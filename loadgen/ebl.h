@@ -63,6 +63,7 @@ typedef struct ebl_config {
 	char sources[EBL_MAX_SOURCES][48];
 	unsigned n_sources;          /* 0: no bind */
 	unsigned shard_index, shard_count;
+	uint64_t start_at_ms;        /* --start-at: ramp-up at this wall-clock ms (0: at once) */
 	char store_prefix[96];
 	char *token;                 /* owned; NULL with --no-auth */
 	eb_tls_opts tls;             /* --cacert / --insecure for TLS targets */

@@ -32,6 +32,12 @@ void ebl_print_summary(const eb_loadreport *r, FILE *out)
 	fprintf(out, "ebload summary%s\n", r->runs > 1 ? " (merged runs)" : "");
 	if (r->runs > 1)
 		fprintf(out, "  runs merged   %u\n", r->runs);
+	if (r->start_planned_ms != 0)
+		fprintf(out, "  start         planned at %llu ms (Unix), skew %.3f ms (latest ramp-up "
+			"start after it), spread %.3f ms (first to last)\n",
+			(unsigned long long)r->start_planned_ms,
+			(double)eb_loadreport_start_skew_us(r) / 1000.0,
+			(double)(r->start_last_us - r->start_first_us) / 1000.0);
 	fprintf(out, "  connections   target %llu  subscribed %llu  peak open %llu  "
 		"open at hold end %llu\n", (unsigned long long)c->conn_target,
 		(unsigned long long)c->conn_subscribed, (unsigned long long)c->conn_peak_open,

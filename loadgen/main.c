@@ -29,6 +29,7 @@
 #include "eb_file.h"
 #include "eb_jwt.h"
 #include "eb_preflight.h"
+#include "eb_startat.h"
 #include "eb_target.h"
 #include "eb_time.h"
 
@@ -99,6 +100,13 @@ static const char usage_text[] =
 "                         needs more ports than one address has; 'none' never binds\n"
 "  --shard I/N            run share I (0-based) of N: N/ of the connections, connect\n"
 "                         and push rates, own stores; combine with `ebload merge`\n"
+"  --start-at T           ramp up at wall-clock instant T, the same for every shard:\n"
+"                         +S (seconds from now), or a Unix time in seconds (or ms,\n"
+"                         12+ digits); the setup (token, plan, preflight) runs\n"
+"                         first, then the wait, which nothing extends; a T in the\n"
+"                         past or over 3600 s ahead is a usage error; the report's\n"
+"                         \"start\" gives the plan and the measured skew (--expect\n"
+"                         'start_skew<50ms'); hosts need synchronized clocks\n"
 "\n"
 "Authentication (tokens minted like ebconform does):\n"
 "  --jwt-secret S         HS256 secret; better from $EB_JWT_SECRET (or a file named\n"
@@ -473,6 +481,11 @@ static int opt_shard(void *ctx, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
+static int opt_start_at(void *ctx, const char *v, char *err, size_t errlen)
+{
+	return eb_startat_parse(v, eb_time_now_ms(), &((ebl_config *)ctx)->start_at_ms, err, errlen);
+}
+
 static int opt_expect(void *ctx, const char *v, char *err, size_t errlen)
 {
 	run_opts *o = ctx;
@@ -535,6 +548,7 @@ static int parse_one(run_opts *o, int argc, char **argv, int *i, char *err, size
 		{ "--threads", NULL, EB_OPT_UINT, &cfg->threads, 1, 64, "1-64", NULL, NULL, false },
 		{ "--source", NULL, EB_OPT_STR, &o->source_arg, 0, 0, NULL, NULL, NULL, false },
 		{ "--shard", NULL, EB_OPT_FN, NULL, 0, 0, NULL, opt_shard, cfg, true },
+		{ "--start-at", NULL, EB_OPT_FN, NULL, 0, 0, NULL, opt_start_at, cfg, true },
 		{ "--json", NULL, EB_OPT_STR, &cfg->json_path, 0, 0, NULL, NULL, NULL, false },
 		{ "--csv", NULL, EB_OPT_STR, &cfg->csv_path, 0, 0, NULL, NULL, NULL, false },
 		{ "--html", NULL, EB_OPT_STR, &cfg->html_path, 0, 0, NULL, NULL, NULL, false },
@@ -618,6 +632,14 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
 	cfg->tls = o->target.tls_opts;
 	shard_share(cfg);
 	return 0;
+}
+
+/* Seconds from now to --start-at (0 without it): the token's life and the
+ * run's deadline grow by the wait. */
+static double start_lead_s(const ebl_config *cfg)
+{
+	uint64_t now = eb_time_now_ms();
+	return cfg->start_at_ms > now ? (double)(cfg->start_at_ms - now) / 1000.0 : 0;
 }
 
 static int mint_token(run_opts *o, double run_s)
@@ -939,7 +961,7 @@ static int run_setup(run_state *st)
 	ebl_config *cfg = st->cfg;
 	int rc;
 	double est = (double)cfg->connections / cfg->connect_rate + cfg->duration_s +
-		     cfg->drain_s + 60;
+		     cfg->drain_s + 60 + start_lead_s(cfg);
 	if ((rc = mint_token(st->o, est)) != 0 || (rc = plan_scale(st->o)) != 0)
 		return rc;
 	if (eb_http_global_init() != 0)
@@ -999,6 +1021,27 @@ static int run_fork(run_state *st)
 	return 0;
 }
 
+/* --start-at: waits for the shared instant and records the plan and the
+ * measured start; a setup that overran the instant starts at once, late,
+ * and the skew says by how much. */
+static void start_wait(run_state *st)
+{
+	const ebl_config *cfg = st->cfg;
+	uint64_t now = eb_time_now_ms();
+	if (now > cfg->start_at_ms)
+		fprintf(stderr, "ebload: warning: the setup ended %llu ms after --start-at: this "
+			"shard starts late (give a later --start-at)\n",
+			(unsigned long long)(now - cfg->start_at_ms));
+	else if (!cfg->quiet)
+		fprintf(stderr, "ebload: set up; ramp-up in %.3f s (--start-at)\n",
+			(double)(cfg->start_at_ms - now) / 1000.0);
+	uint64_t at_us = eb_startat_wait(cfg->start_at_ms, &g_stop);
+	st->r->start_planned_ms = cfg->start_at_ms;
+	st->r->start_first_us = at_us;
+	st->r->start_last_us = at_us;
+	st->r->started_at_ms = at_us / 1000;
+}
+
 /* Waits until every worker's context runs, then starts the clock. */
 static void run_start_clock(run_state *st)
 {
@@ -1015,6 +1058,8 @@ static void run_start_clock(run_state *st)
 		rss_base += rss_kib(st->kids[k]);
 	st->r->c.rss_base_kib = rss_base;
 	st->cpu_mark = kids_cpu_ms(st->kids, st->n_kids);
+	if (st->cfg->start_at_ms != 0)
+		start_wait(st);
 	st->shm->t0_ns = eb_time_mono_ns();
 	set_phase(st->shm, EBL_PH_RAMP);
 	st->ph = EBL_PH_RAMP;
@@ -1333,7 +1378,8 @@ static int run(int argc, char **argv)
 	int rc = parse_run_args(argc, argv, st.o);
 	/* from the start: the preflight and the setup count too */
 	if (rc == 0)
-		st.deadline_ns = eb_time_mono_ns() + (uint64_t)(ebl_deadline_s(st.cfg) * 1e9);
+		st.deadline_ns = eb_time_mono_ns() +
+				 (uint64_t)((ebl_deadline_s(st.cfg) + start_lead_s(st.cfg)) * 1e9);
 	if (rc == 1)
 		rc = EB_EXIT_OK;
 	else if (rc == 0)

@@ -158,6 +158,33 @@ static int cmp_sample(const void *a, const void *b)
 	return x->t_s < y->t_s ? -1 : x->t_s > y->t_s;
 }
 
+/* The synchronized start: the earliest plan, first and last start. */
+static void merge_start(eb_loadreport *dst, const eb_loadreport *src)
+{
+	if (src->start_planned_ms == 0)
+		return;
+	if (dst->start_planned_ms == 0) {
+		dst->start_planned_ms = src->start_planned_ms;
+		dst->start_first_us = src->start_first_us;
+		dst->start_last_us = src->start_last_us;
+		return;
+	}
+	if (src->start_planned_ms < dst->start_planned_ms)
+		dst->start_planned_ms = src->start_planned_ms;
+	if (src->start_first_us < dst->start_first_us)
+		dst->start_first_us = src->start_first_us;
+	if (src->start_last_us > dst->start_last_us)
+		dst->start_last_us = src->start_last_us;
+}
+
+uint64_t eb_loadreport_start_skew_us(const eb_loadreport *r)
+{
+	uint64_t plan_us = r->start_planned_ms * 1000ULL;
+	if (r->start_planned_ms == 0 || r->start_last_us <= plan_us)
+		return 0;
+	return r->start_last_us - plan_us;
+}
+
 eb_rc eb_loadreport_merge(eb_loadreport *dst, const eb_loadreport *src)
 {
 	eb_rc rc = EB_OK;
@@ -204,6 +231,7 @@ eb_rc eb_loadreport_merge(eb_loadreport *dst, const eb_loadreport *src)
 	if (dst->started_at_ms == 0 ||
 	    (src->started_at_ms != 0 && src->started_at_ms < dst->started_at_ms))
 		dst->started_at_ms = src->started_at_ms;
+	merge_start(dst, src);
 	dst->runs += src->runs;
 out:
 	free(a);
@@ -346,6 +374,14 @@ cJSON *eb_loadreport_to_json(const eb_loadreport *r)
 	cJSON_AddNumberToObject(root, "startedAtMs", (double)r->started_at_ms);
 	if (r->command != NULL)
 		cJSON_AddStringToObject(root, "command", r->command);
+	if (r->start_planned_ms != 0) {
+		cJSON *st = cJSON_AddObjectToObject(root, "start");
+		cJSON_AddNumberToObject(st, "plannedAtMs", (double)r->start_planned_ms);
+		cJSON_AddNumberToObject(st, "firstAtUs", (double)r->start_first_us);
+		cJSON_AddNumberToObject(st, "lastAtUs", (double)r->start_last_us);
+		cJSON_AddNumberToObject(st, "skewUs", (double)eb_loadreport_start_skew_us(r));
+		cJSON_AddNumberToObject(st, "spreadUs", (double)(r->start_last_us - r->start_first_us));
+	}
 	cJSON_AddItemToObject(root, "config", r->config ? cJSON_Duplicate(r->config, 1)
 				  : cJSON_CreateObject());
 	cJSON *lim = cJSON_AddArrayToObject(root, "limitsHit");
@@ -434,6 +470,15 @@ eb_rc eb_loadreport_from_json(const cJSON *j, eb_loadreport **out, eb_err *err)
 	}
 	r->runs = (unsigned)runs;
 	get_u(j, "startedAtMs", &r->started_at_ms);
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "start");
+	if (st != NULL && (!get_u(st, "plannedAtMs", &r->start_planned_ms) ||
+			   !get_u(st, "firstAtUs", &r->start_first_us) ||
+			   !get_u(st, "lastAtUs", &r->start_last_us) ||
+			   r->start_first_us > r->start_last_us)) {
+		rc = eb_err_set(err, EB_ERR_SHAPE, NULL, "start", NULL, -1,
+				"start: plannedAtMs, firstAtUs <= lastAtUs must be integers");
+		goto out;
+	}
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j, "command");
 	if (cJSON_IsString(cmd) && (r->command = strdup(cmd->valuestring)) == NULL) {
 		rc = EB_ERR_NOMEM;
@@ -526,7 +571,7 @@ static const metric_def metrics[] = {
 	{"connections", 0}, {"subscribed", 0}, {"connect_failures", 0},
 	{"drops", 0}, {"missed", 0}, {"duplicates", 0}, {"out_of_order", 0},
 	{"unmatched", 0}, {"notifications", 0}, {"push_errors", 0},
-	{"connect_rate", 2}, {"notif_rate", 2},
+	{"connect_rate", 2}, {"notif_rate", 2}, {"start_skew", 1},
 };
 
 static const metric_def *metric_find(const char *name, size_t len)
@@ -564,6 +609,7 @@ bool eb_loadreport_metric(const eb_loadreport *r, const char *m, double *out)
 	else if (strcmp(m, "push_errors") == 0) *out = (double)(c->push_transport_err + c->push_http_err);
 	else if (strcmp(m, "connect_rate") == 0) *out = eb_loadreport_connect_rate(r);
 	else if (strcmp(m, "notif_rate") == 0) *out = eb_loadreport_notif_rate(r);
+	else if (strcmp(m, "start_skew") == 0) *out = (double)eb_loadreport_start_skew_us(r) * 1000.0;
 	else return false;
 	return true;
 }

@@ -115,6 +115,12 @@ typedef struct eb_loadreport {
 	char **limits;                /* owned sentences: limits hit and what to change */
 	size_t n_limits;
 	uint64_t started_at_ms;
+	/* --start-at (loadgen/core/eb_startat.h): the planned wall-clock start
+	 * in ms since the epoch (0: none, and the two below are 0 too), and the
+	 * earliest and latest measured ramp-up start of the runs merged here,
+	 * in us since the epoch. Merge keeps the earliest plan, the earliest
+	 * first and the latest last, so a merged report's skew is its worst. */
+	uint64_t start_planned_ms, start_first_us, start_last_us;
 	unsigned runs;                /* number of runs merged into this one (1 for a run) */
 	char *command;                /* owned, may be NULL */
 	/* The verdict (eb_loadreport_judge): "pass" or "fail"; NULL until judged. */
@@ -151,6 +157,10 @@ void eb_load_sample_hist(const eb_load_sample *s, eb_hist *h);
  * histograms merged), limits appended, runs added. */
 eb_rc eb_loadreport_merge(eb_loadreport *dst, const eb_loadreport *src);
 
+/* The synchronized start's skew, us: the latest measured ramp-up start
+ * after the planned instant (0 without --start-at, or if started early). */
+uint64_t eb_loadreport_start_skew_us(const eb_loadreport *r);
+
 /* Derived figures used by every output and by --expect. */
 double eb_loadreport_connect_rate(const eb_loadreport *r);  /* subscribed per ramp second */
 double eb_loadreport_notif_rate(const eb_loadreport *r);    /* received per hold second */
@@ -186,7 +196,8 @@ eb_rc eb_loadreport_from_json(const cJSON *j, eb_loadreport **out, eb_err *err);
  * fanout_max, push_p99, connect_p99 (units ns us ms s, default ms);
  * connections (peak open), subscribed, connect_failures, drops, missed,
  * duplicates, out_of_order, unmatched, notifications, push_errors,
- * connect_rate, notif_rate (per second). */
+ * connect_rate, notif_rate (per second); start_skew (latency units: the
+ * latest ramp-up start after --start-at's instant, 0 without it). */
 typedef struct eb_expect {
 	char metric[32];
 	char op[3];

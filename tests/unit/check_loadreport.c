@@ -166,6 +166,38 @@ START_TEST(test_loadreport_merge_is_exact_and_aligns_seconds)
 }
 END_TEST
 
+START_TEST(test_merged_start_skew_is_the_latest_shard_after_the_plan)
+{
+	eb_loadreport *a = sample_report(0), *b = sample_report(1), *c = sample_report(2);
+	eb_expect e;
+	eb_err err;
+	double v = 0;
+	a->start_planned_ms = b->start_planned_ms = 1800000000000ULL;
+	a->start_first_us = a->start_last_us = 1800000000000ULL * 1000 + 300;
+	b->start_first_us = b->start_last_us = 1800000000000ULL * 1000 + 4200;
+	ck_assert_uint_eq(eb_loadreport_start_skew_us(a), 300);
+	/* a run without --start-at leaves the others' plan alone */
+	ck_assert_int_eq(eb_loadreport_merge(c, a), EB_OK);
+	ck_assert_int_eq(eb_loadreport_merge(c, b), EB_OK);
+	ck_assert_uint_eq(c->start_planned_ms, 1800000000000ULL);
+	ck_assert_uint_eq(eb_loadreport_start_skew_us(c), 4200);
+	ck_assert_uint_eq(c->start_last_us - c->start_first_us, 3900);
+	/* the start survives the JSON, and --expect judges it */
+	eb_loadreport *back = round_trip(c);
+	ck_assert_uint_eq(eb_loadreport_start_skew_us(back), 4200);
+	ck_assert_uint_eq(back->start_first_us, c->start_first_us);
+	ck_assert_int_eq(eb_expect_parse("start_skew<4ms", &e, &err), EB_OK);
+	ck_assert(!eb_expect_eval(&e, back, &v));
+	ck_assert_double_eq_tol(v, 4200000.0, 0.5);
+	ck_assert_int_eq(eb_expect_parse("start_skew<5ms", &e, &err), EB_OK);
+	ck_assert(eb_expect_eval(&e, back, NULL));
+	eb_loadreport_free(a);
+	eb_loadreport_free(b);
+	eb_loadreport_free(c);
+	eb_loadreport_free(back);
+}
+END_TEST
+
 START_TEST(test_loadreport_rejects_other_schema_and_bad_counters)
 {
 	const char *txt[] = {
@@ -234,6 +266,7 @@ int main(void)
 	tcase_add_test(t, test_loadreport_merge_is_exact_and_aligns_seconds);
 	tcase_add_test(t, test_ebload_cost_divides_each_phase_cpu_by_that_phase_work);
 	tcase_add_test(t, test_ebload_user_and_system_cost_are_split_per_phase_and_in_the_json);
+	tcase_add_test(t, test_merged_start_skew_is_the_latest_shard_after_the_plan);
 	tcase_add_test(t, test_loadreport_rejects_other_schema_and_bad_counters);
 	tcase_add_test(t, test_expect_parses_units_and_evaluates_thresholds);
 	tcase_add_test(t, test_expect_rejects_unknown_metric_operator_and_unit);
