@@ -6,7 +6,7 @@ set -eu
 PACKAGES="libpq-dev postgresql build-essential pkg-config libwebsockets-dev libcjson-dev check \
 libsubunit-dev libcurl4-openssl-dev libjwt-dev libsqlite3-dev libssl-dev \
 clang libclang-rt-dev valgrind curl openssl wrk libxml2-utils shellcheck cppcheck time \
-help2man dpkg-dev nodejs npm"
+help2man dpkg-dev nodejs npm iproute2"
 
 missing=""
 for pc in libwebsockets libcjson check libcurl libjwt sqlite3 libpq openssl; do
@@ -14,7 +14,8 @@ for pc in libwebsockets libcjson check libcurl libjwt sqlite3 libpq openssl; do
 		missing="$missing $pc"
 	fi
 done
-for cmd in gcc clang pkg-config valgrind curl openssl wrk xmllint shellcheck cppcheck; do
+# ip (iproute2): the network namespaces of tests/scripts/shards_netns.sh
+for cmd in gcc clang pkg-config valgrind curl openssl wrk xmllint shellcheck cppcheck ip; do
 	if ! command -v "$cmd" >/dev/null 2>&1; then
 		missing="$missing $cmd"
 	fi
