@@ -191,7 +191,9 @@ static void wsc_log_frame(eb_wsc *c, eb_wire_dir dir, int opcode, bool fin,
 		memcpy(buf, head, (size_t)hn);
 		if (show > 0)
 			memcpy(buf + hn, payload, show);
-		eb_wirelog_add(c->wire, dir, "WS", c->conn, buf, (size_t)hn + show);
+		/* the part not copied is counted in the entry's marker */
+		eb_wirelog_add_part(c->wire, dir, "WS", c->conn, buf, (size_t)hn + show,
+				    (size_t)hn + len);
 		free(buf);
 		return;
 	}

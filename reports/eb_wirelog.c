@@ -168,22 +168,30 @@ static void wl_count_drop(eb_wirelog *w)
 void eb_wirelog_add(eb_wirelog *w, eb_wire_dir dir, const char *proto,
 		    int conn, const char *data, size_t len)
 {
+	eb_wirelog_add_part(w, dir, proto, conn, data, len, len);
+}
+
+void eb_wirelog_add_part(eb_wirelog *w, eb_wire_dir dir, const char *proto,
+			 int conn, const char *data, size_t len, size_t total)
+{
 	size_t consumed = 0;
 	char *text;
 
 	if (!w)
 		return;
 	if (!data)
-		len = 0;
+		len = total = 0;
 	text = wl_escape(data ? data : "", len, w->entry_cap, &consumed);
 	if (!text) {
 		wl_count_drop(w);
 		return;
 	}
-	if (consumed < len) {
+	if (total < len)
+		total = len;
+	if (consumed < total) {
 		char marker[48];
 		int ml = snprintf(marker, sizeof(marker), "[... %zu bytes more]",
-				  len - consumed);
+				  total - consumed);
 		size_t tl = strlen(text);
 		char *t2 = realloc(text, tl + (size_t)ml + 1);
 

@@ -37,6 +37,14 @@ void eb_wirelog_free(eb_wirelog *w);
 void eb_wirelog_add(eb_wirelog *w, eb_wire_dir dir, const char *proto,
 		    int conn, const char *data, size_t len);
 
+/* Appends an entry of total bytes of which the caller kept only the first
+ * len (len <= total; a larger len counts as total): the entry ends with the
+ * same "[... N bytes more]" marker as a cut made here, N counting every
+ * byte not shown. A caller that must not copy a large message logs its
+ * head this way. w NULL is a no-op. */
+void eb_wirelog_add_part(eb_wirelog *w, eb_wire_dir dir, const char *proto,
+			 int conn, const char *data, size_t len, size_t total);
+
 /* Appends a printf-style note. w NULL is a no-op. */
 void eb_wirelog_note(eb_wirelog *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

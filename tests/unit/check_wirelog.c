@@ -78,6 +78,23 @@ START_TEST(test_wirelog_truncation_never_splits_an_escape_or_utf8_sequence)
 }
 END_TEST
 
+START_TEST(test_wirelog_entry_cut_by_its_caller_counts_every_byte_not_shown)
+{
+	eb_wirelog *w = eb_wirelog_new(8, 0);
+
+	/* the caller kept 4 bytes of 100: shown whole, 96 counted */
+	eb_wirelog_add_part(w, EB_WIRE_IN, "WS", 0, "abcd", 4, 100);
+	ck_assert_str_eq(text_of(w, 0), "abcd[... 96 bytes more]");
+	/* the log's own cap cuts further: still every missing byte counted */
+	eb_wirelog_add_part(w, EB_WIRE_IN, "WS", 0, "0123456789", 10, 50);
+	ck_assert_str_eq(text_of(w, 1), "01234567[... 42 bytes more]");
+	/* nothing cut: no marker */
+	eb_wirelog_add_part(w, EB_WIRE_IN, "WS", 0, "xy", 2, 2);
+	ck_assert_str_eq(text_of(w, 2), "xy");
+	eb_wirelog_free(w);
+}
+END_TEST
+
 START_TEST(test_wirelog_total_cap_drops_and_counts_later_entries)
 {
 	eb_wirelog *w = eb_wirelog_new(0, 2048);
@@ -281,6 +298,7 @@ static Suite *wirelog_suite(void)
 	tcase_add_test(tc, test_wirelog_escapes_invalid_utf8_overlong_surrogate_and_truncated);
 	tcase_add_test(tc, test_wirelog_truncates_entry_to_cap_with_bytes_more_marker);
 	tcase_add_test(tc, test_wirelog_truncation_never_splits_an_escape_or_utf8_sequence);
+	tcase_add_test(tc, test_wirelog_entry_cut_by_its_caller_counts_every_byte_not_shown);
 	tcase_add_test(tc, test_wirelog_total_cap_drops_and_counts_later_entries);
 	tcase_add_test(tc, test_wirelog_times_are_relative_monotonic_microseconds);
 	tcase_add_test(tc, test_wirelog_note_is_formatted_without_proto_or_conn);

@@ -1061,6 +1061,42 @@ START_TEST(test_wsc_wire_log_shows_text_and_summarises_other_frames)
 }
 END_TEST
 
+static void sc_long_text(wsrv *s, int fd)
+{
+	(void)s;
+	char *big = malloc(10000);
+	if (big == NULL)
+		return;
+	memset(big, 'a', 10000);
+	s_send(fd, 0x81, big, 10000);
+	free(big);
+	sframe f;
+	if (s_recv_frame(fd, &f, 10000))
+		free(f.payload);
+}
+
+START_TEST(test_wsc_wire_log_marks_a_long_message_cut_with_the_bytes_omitted)
+{
+	wsrv *s = ws_start(HS_OK, sc_long_text);
+	eb_wirelog *w = eb_wirelog_new(0, 0);
+	eb_wsc *c = ws_connect(s, w);
+	expect_event(c, EB_WSC_TEXT, NULL, 0);
+	ws_stop(s);
+	eb_wsc_free(c);
+	const char *text = NULL;
+	for (size_t i = 0; i < eb_wirelog_count(w); i++) {
+		const eb_wire_entry *e = eb_wirelog_get(w, i);
+		if (e->dir == EB_WIRE_IN && strcmp(e->proto, "WS") == 0)
+			text = e->text;
+	}
+	ck_assert_ptr_nonnull(text);
+	/* 4096 bytes shown, the other 5904 named, not silently dropped */
+	ck_assert_uint_eq(strspn(text, "a"), 4096);
+	ck_assert_str_eq(text + 4096, "[... 5904 bytes more]");
+	eb_wirelog_free(w);
+}
+END_TEST
+
 START_TEST(test_wsc_refused_upgrade_reports_http_status)
 {
 	wsrv *s = ws_start(HS_REFUSE_401, NULL);
@@ -1235,6 +1271,7 @@ static Suite *wsc_suite(void)
 	tcase_add_test(tc, test_wsc_pending_ignores_a_lone_fragment);
 	tcase_add_test(tc, test_wsc_sends_fragments_unmasked_and_raw_bytes_as_asked);
 	tcase_add_test(tc, test_wsc_wire_log_shows_text_and_summarises_other_frames);
+	tcase_add_test(tc, test_wsc_wire_log_marks_a_long_message_cut_with_the_bytes_omitted);
 	tcase_add_test(tc, test_wsc_refused_upgrade_reports_http_status);
 	tcase_add_test(tc, test_wsc_wrong_accept_key_is_refused);
 	tcase_add_test(tc, test_wsc_silent_server_times_out_handshake_within_bound);
