@@ -3,7 +3,8 @@
 # docs/EBMOCK.md "Cluster mode"):
 #  1. the whole server suite against 3 nodes, every case's requests and
 #     sockets spread over them, the cluster cases (conformance/cases/
-#     cluster.c) included: exit 0;
+#     cluster.c) included: exit 0; the rate cases among them, against
+#     ebmock's per-node buckets (CLUSTER-8), ran and passed;
 #  2. each cluster-* defect (docs/DEFECTS.md) on 3 fresh nodes: the cluster
 #     cases FAIL citing its rule;
 #  3. CLUSTER-7: a node stopped (SIGTERM) and started again has every
@@ -96,6 +97,19 @@ tail -n 16 "$T/suite.out"
 [ "$rc" -eq 0 ] || fail "the server suite against 3 nodes exited $rc"
 grep -q "^VERDICT: PASS" "$T/suite.out" || fail "no PASS verdict"
 echo "cluster_suite: 1. the server suite against 3 nodes passed ($(( $(date +%s) - t0 )) s)"
+# CLUSTER-8: ebmock's buckets are per node, and the rate cases (each on the
+# first node) ran and passed rather than SKIP: rate limiting is on above
+rate=$(awk '
+/^\t\t\t"id":\t"/ { id = $0; sub(/^[^:]*:\t"/, "", id); sub(/",?$/, "", id) }
+/^\t\t\t"outcome":\t"/ {
+	out = $0; sub(/^[^:]*:\t"/, "", out); sub(/",?$/, "", out)
+	if (id ~ /^rate\//) { n++; if (out == "PASS") p++ }
+}
+END { printf "%d %d", p, n }' "$T/suite.json")
+[ "${rate#* }" -ge 4 ] || fail "CLUSTER-8: only ${rate#* } rate cases in the run, want at least 4"
+[ "${rate% *}" = "${rate#* }" ] ||
+	fail "CLUSTER-8: the rate cases against per-node buckets: $rate (passed, run), want all of at least 4 passed"
+echo "cluster_suite: 1. CLUSTER-8: ${rate% *} rate cases passed against per-node buckets (each case on one node)"
 proc_stop "$PIDS"
 PIDS=""
 
