@@ -205,6 +205,12 @@ extern const size_t ebc_cases_cluster_n;
  * not be written (after a message on stderr). Used by both suites. */
 int ebc_outputs(const ebc_opts *o, eb_report *rep, int rc);
 
+/* `ebconform report IN.json ... [--report-dir DIR] [--json F] [--junit F]
+ * [--html F]` (argv[1] is "report"): the reports of saved runs written again
+ * from their JSON, several merged into one (ebc_regen.c). Returns the exit
+ * code: 0 verdict PASS, 1 FAIL/ERROR/INCOMPLETE, 2 usage or unreadable input. */
+int ebc_report_cmd(int argc, char **argv);
+
 /* The ids of the selected cases (sel, n_sel) that have no result in rep,
  * into out (n_sel slots; borrowed from sel); returns their count. */
 size_t ebc_not_run(const eb_report *rep, const ebc_case *const *sel, size_t n_sel,

@@ -37,6 +37,8 @@ static void main_usage(FILE *f)
 	fputs(
 "usage: ebconform --url http://HOST:PORT [token flags] [options]\n"
 "       ebconform --driver CMD [--clock-scale F] [options]   (client SDK)\n"
+"       ebconform report IN.json... [--report-dir DIR] [--json F] [--junit F]\n"
+"                        [--html F]   (reports again from saved JSON, merged)\n"
 "\n"
 "Runs the Early Bird server conformance suite against a running server and\n"
 "prints a verdict; every case cites the rule ids of docs/PROTOCOL.md.\n"
@@ -504,6 +506,8 @@ int main(int argc, char **argv)
 	/* first of all: a signal during the setup or the preflight stops the
 	 * run with a report too (ASan's start alone can take 0.3 s) */
 	main_signals();
+	if (argc >= 2 && strcmp(argv[1], "report") == 0)
+		return ebc_report_cmd(argc, argv);
 	if (ebc_opts_parse(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ebconform: %s\n(see ebconform --help)\n", err);
 		return EBC_EXIT_USAGE;
