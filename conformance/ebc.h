@@ -327,8 +327,6 @@ char *ebc_token_perm(ebc_ctx *ctx, const char *const *read, size_t n_read,
 		     const char *const *write, size_t n_write);
 /* A token for another subject "<subject>#<tag>" with the default patterns. */
 char *ebc_token_sub(ebc_ctx *ctx, const char *tag);
-/* Signing key present (HS256 secret or RS256 key): else auth cases SKIP. */
-bool ebc_can_mint(const ebc_ctx *ctx);
 
 /* ---- HTTP ------------------------------------------------------------------ */
 

@@ -205,11 +205,6 @@ void ebc_subst(char *out, size_t len, const char *tmpl, const char *s)
 
 /* ---- tokens -------------------------------------------------------------- */
 
-bool ebc_can_mint(const ebc_ctx *ctx)
-{
-	return ctx->run->opts->jwt_secret || ctx->run->private_pem;
-}
-
 void ebc_tok_default(ebc_ctx *ctx, eb_jwt_mint_opts *o, const char **pats,
 		     char *patbuf, size_t patlen)
 {

@@ -86,7 +86,6 @@ typedef struct ebl_push_rec {
 
 typedef struct ebl_store {
 	uint64_t committed;     /* highest version confirmed by a push response */
-	uint64_t subscribers;   /* subscriptions currently held (atomic add/sub) */
 	uint32_t url;           /* target index pushes go to */
 	uint32_t pad;
 } ebl_store;
