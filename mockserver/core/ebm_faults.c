@@ -272,6 +272,14 @@ int ebm_faults_admin_post(ebm_server *srv, const char *body, size_t body_len,
 			goto out;
 		}
 	}
+	if ((drop_store || ver_store) && srv->be->remote) {
+		/* docs/EBMOCK.md, cluster mode: every node's copy would have to
+		 * change with the database at once */
+		snprintf(msg, msg_len, "%s: not in cluster mode (--backend)",
+			 drop_store ? "dropStore" : "storeVersion");
+		status = 400;
+		goto out;
+	}
 	/* everything checked: apply */
 	srv->faults = f;
 	if (drop_store) {

@@ -91,6 +91,18 @@ struct ebm_pg {
 
 /* ---- jobs ------------------------------------------------------------------ */
 
+/* The rows a job read (a job run again reads them anew). */
+static void job_rows_free(ebm_job *j)
+{
+	for (size_t i = 0; i < j->n_rows; i++)
+		free(j->row_json[i]);
+	free(j->row_v);
+	free(j->row_json);
+	j->row_v = NULL;
+	j->row_json = NULL;
+	j->n_rows = 0;
+}
+
 static void job_free(ebm_job *j)
 {
 	if (!j)
@@ -102,46 +114,71 @@ static void job_free(ebm_job *j)
 	}
 	free(j->batch);
 	free(j->json);
-	for (size_t i = 0; i < j->n_rows; i++)
-		free(j->row_json[i]);
-	free(j->row_v);
-	free(j->row_json);
+	job_rows_free(j);
 	free(j->store);
 	free(j->subject);
 	free(j);
 }
 
-static void pg_submit(struct ebm_pg *pg, ebm_job *j)
+static void jobs_free(ebm_job *l)
+{
+	while (l) {
+		ebm_job *nx = l->next;
+		job_free(l);
+		l = nx;
+	}
+}
+
+/* Appends j to the queue (head, tail) under pg->mu (both queues: to the
+ * database threads and back to the loop). */
+static void pg_enqueue(struct ebm_pg *pg, ebm_job **head, ebm_job **tail, ebm_job *j)
 {
 	pthread_mutex_lock(&pg->mu);
 	j->next = NULL;
-	if (pg->in_tail)
-		pg->in_tail->next = j;
+	if (*tail)
+		(*tail)->next = j;
 	else
-		pg->in_head = j;
-	pg->in_tail = j;
+		*head = j;
+	*tail = j;
 	pthread_mutex_unlock(&pg->mu);
+}
+
+/* Wakes a database thread waiting in pg_wait. */
+static void pg_kick(struct ebm_pg *pg)
+{
 	char b = 1;
 	if (write(pg->wake_fd[1], &b, 1) < 0) {
-		/* full pipe: the thread is awake already */
+		/* full pipe: the threads are awake already */
 	}
+}
+
+static void pg_submit(struct ebm_pg *pg, ebm_job *j)
+{
+	pg_enqueue(pg, &pg->in_head, &pg->in_tail, j);
+	pg_kick(pg);
+}
+
+/* A job of kind for store, or NULL (out of memory). */
+static ebm_job *job_new(pg_job_kind kind, const char *store, uint64_t after)
+{
+	ebm_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return NULL;
+	j->kind = kind;
+	j->after = after;
+	j->store = strdup(store);
+	if (!j->store) {
+		free(j);
+		return NULL;
+	}
+	return j;
 }
 
 ebm_job *ebm_pg_refresh(ebm_server *srv, const char *store, uint64_t after)
 {
-	if (!srv->pg)
-		return NULL;
-	ebm_job *j = calloc(1, sizeof *j);
-	if (!j)
-		return NULL;
-	j->kind = JOB_REFRESH;
-	j->store = strdup(store);
-	j->after = after;
-	if (!j->store) {
-		job_free(j);
-		return NULL;
-	}
-	pg_submit(srv->pg, j);
+	ebm_job *j = srv->pg ? job_new(JOB_REFRESH, store, after) : NULL;
+	if (j)
+		pg_submit(srv->pg, j);
 	return j;
 }
 
@@ -149,21 +186,16 @@ ebm_job *ebm_pg_commit(ebm_server *srv, const char *store, uint64_t expected,
 		       eb_change *batch, size_t n, uint64_t new_version,
 		       const char *subject)
 {
-	if (!srv->pg)
-		return NULL;
-	ebm_job *j = calloc(1, sizeof *j);
+	ebm_job *j = srv->pg ? job_new(JOB_COMMIT, store, expected) : NULL;
 	if (!j)
 		return NULL;
-	j->kind = JOB_COMMIT;
-	j->store = strdup(store);
 	j->subject = subject ? strdup(subject) : NULL;
-	j->after = expected;
 	j->new_version = new_version;
 	j->loose = ebm_defect_on(srv, EBM_DEFECT_CLUSTER_VERSIONS_PER_NODE);
 	j->early_notify = ebm_defect_on(srv, EBM_DEFECT_CLUSTER_NOTIFY_BEFORE_COMMIT);
 	j->batch = calloc(n ? n : 1, sizeof *j->batch);
 	j->json = calloc(n ? n : 1, sizeof *j->json);
-	if (!j->store || (subject && !j->subject) || !j->batch || !j->json) {
+	if ((subject && !j->subject) || !j->batch || !j->json) {
 		job_free(j);
 		return NULL;
 	}
@@ -215,36 +247,43 @@ void ebm_job_release(ebm_job *j)
 
 /* ---- the database thread ------------------------------------------------- */
 
+/* "PREFIX: libpq's message" into buf, without the newline libpq ends its
+ * messages with; none: "if_none". */
+static void pg_message(char *buf, size_t cap, const char *prefix, PGconn *c,
+		       const char *if_none)
+{
+	const char *m = c ? PQerrorMessage(c) : if_none;
+	snprintf(buf, cap, "%s: %.150s", prefix, m && *m ? m : "?");
+	size_t l = strlen(buf);
+	while (l && (buf[l - 1] == '\n' || buf[l - 1] == '\r'))
+		buf[--l] = '\0';
+}
+
 static void pg_fail(ebm_job *j, PGconn *c, const char *what)
 {
-	const char *m = c ? PQerrorMessage(c) : "not connected";
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "database unavailable: %s", what);
 	j->status = EBM_JOB_FAILED;
-	snprintf(j->msg, sizeof j->msg, "database unavailable: %s: %.150s", what,
-		 m && *m ? m : "?");
-	/* libpq messages end with a newline */
-	size_t l = strlen(j->msg);
-	while (l && (j->msg[l - 1] == '\n' || j->msg[l - 1] == '\r'))
-		j->msg[--l] = '\0';
+	pg_message(j->msg, sizeof j->msg, prefix, c, "not connected");
 }
 
 static void pg_done(struct ebm_pg *pg, ebm_job *j)
 {
-	pthread_mutex_lock(&pg->mu);
-	j->next = NULL;
-	if (pg->out_tail)
-		pg->out_tail->next = j;
-	else
-		pg->out_head = j;
-	pg->out_tail = j;
-	pthread_mutex_unlock(&pg->mu);
+	pg_enqueue(pg, &pg->out_head, &pg->out_tail, j);
 	if (pg->loop_wake)
 		pg->loop_wake(pg->loop_arg);
+}
+
+static bool pg_ok(const PGresult *r)
+{
+	ExecStatusType s = PQresultStatus(r);
+	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 }
 
 static bool pg_cmd(PGconn *c, const char *sql)
 {
 	PGresult *r = PQexec(c, sql);
-	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	bool ok = pg_ok(r);
 	PQclear(r);
 	return ok;
 }
@@ -252,12 +291,6 @@ static bool pg_cmd(PGconn *c, const char *sql)
 static PGresult *pg_params(PGconn *c, const char *sql, int n, const char *const *v)
 {
 	return PQexecParams(c, sql, n, NULL, v, NULL, NULL, 0);
-}
-
-static bool pg_ok(const PGresult *r)
-{
-	ExecStatusType s = PQresultStatus(r);
-	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 }
 
 static bool pg_u64(const char *s, uint64_t *v)
@@ -286,11 +319,7 @@ static bool pg_read_rows(PGconn *c, ebm_job *j)
 		return false;
 	}
 	int n = PQntuples(r);
-	for (size_t i = 0; i < j->n_rows; i++)   /* a job run again */
-		free(j->row_json[i]);
-	free(j->row_v);
-	free(j->row_json);
-	j->n_rows = 0;
+	job_rows_free(j);
 	j->row_v = calloc(n ? (size_t)n : 1, sizeof *j->row_v);
 	j->row_json = calloc(n ? (size_t)n : 1, sizeof *j->row_json);
 	if (!j->row_v || !j->row_json) {
@@ -381,17 +410,9 @@ static void pg_run_commit(PGconn *c, ebm_job *j)
 
 static void pg_note(struct ebm_pg *pg, const char *store, uint64_t v)
 {
-	ebm_job *j = calloc(1, sizeof *j);
-	if (!j)
-		return;   /* the next request of the store reads it anyway */
-	j->kind = JOB_NOTE;
-	j->store = strdup(store);
-	j->after = v;
-	if (!j->store) {
-		free(j);
-		return;
-	}
-	pg_done(pg, j);
+	ebm_job *j = job_new(JOB_NOTE, store, v);
+	if (j)   /* else the next request of the store reads it anyway */
+		pg_done(pg, j);
 }
 
 static void pg_take_notifies(struct ebm_pg *pg, PGconn *conn)
@@ -685,13 +706,10 @@ void ebm_server_poll(ebm_server *srv)
 
 static eb_rc pg_err(eb_err *err, PGconn *c, const char *what)
 {
-	char m[300];
-	snprintf(m, sizeof m, "%s", c ? PQerrorMessage(c) : "out of memory");
-	size_t l = strlen(m);
-	while (l && (m[l - 1] == '\n' || m[l - 1] == '\r'))
-		m[--l] = '\0';
-	return eb_err_set(err, EB_ERR_IO, NULL, NULL, EB_CODE_INTERNAL, -1,
-			  "PostgreSQL %s: %s", what, m);
+	char m[300], prefix[64];
+	snprintf(prefix, sizeof prefix, "PostgreSQL %s", what);
+	pg_message(m, sizeof m, prefix, c, "out of memory");
+	return eb_err_set(err, EB_ERR_IO, NULL, NULL, EB_CODE_INTERNAL, -1, "%s", m);
 }
 
 static eb_rc pg_schema(PGconn *c, eb_err *err)
@@ -788,6 +806,17 @@ static eb_rc pg_unsupported_v(ebm_server *srv, ebm_store *st, uint64_t v, eb_err
 	return pg_unsupported(srv, st->id, err);
 }
 
+/* The wake pipe, the URL and pg itself (no thread runs). */
+static void pg_base_free(struct ebm_pg *pg)
+{
+	if (pg->wake_fd[0] >= 0)
+		close(pg->wake_fd[0]);
+	if (pg->wake_fd[1] >= 0)
+		close(pg->wake_fd[1]);
+	free(pg->url);
+	free(pg);
+}
+
 static void pg_close(ebm_server *srv)
 {
 	struct ebm_pg *pg = srv->pg;
@@ -796,34 +825,17 @@ static void pg_close(ebm_server *srv)
 	pthread_mutex_lock(&pg->mu);
 	pg->stop = true;
 	pthread_mutex_unlock(&pg->mu);
-	for (int i = 0; i < PG_THREADS; i++) {
-		char b = 1;
-		if (write(pg->wake_fd[1], &b, 1) < 0) {
-			/* full: awake already */
-		}
-	}
+	for (int i = 0; i < PG_THREADS; i++)
+		pg_kick(pg);
 	for (int i = 0; i < PG_THREADS; i++)
 		if (pg->th[i].started)
 			pthread_join(pg->th[i].th, NULL);
-	for (ebm_job *l = pg->in_head; l;) {
-		ebm_job *nx = l->next;
-		job_free(l);
-		l = nx;
-	}
+	jobs_free(pg->in_head);
 	/* the glue freed every request before the server (and so released
 	 * every job) */
-	for (ebm_job *l = pg->out_head; l;) {
-		ebm_job *nx = l->next;
-		job_free(l);
-		l = nx;
-	}
+	jobs_free(pg->out_head);
 	pthread_mutex_destroy(&pg->mu);
-	if (pg->wake_fd[0] >= 0)
-		close(pg->wake_fd[0]);
-	if (pg->wake_fd[1] >= 0)
-		close(pg->wake_fd[1]);
-	free(pg->url);
-	free(pg);
+	pg_base_free(pg);
 	srv->pg = NULL;
 }
 
@@ -888,12 +900,7 @@ out:
 		pg_close(srv);
 		srv->be = ebm_store_memory_ops();
 	} else if (pg) {
-		if (pg->wake_fd[0] >= 0)
-			close(pg->wake_fd[0]);
-		if (pg->wake_fd[1] >= 0)
-			close(pg->wake_fd[1]);
-		free(pg->url);
-		free(pg);
+		pg_base_free(pg);
 	}
 	PQfinish(c);
 	return rc;

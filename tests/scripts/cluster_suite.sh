@@ -147,7 +147,7 @@ start_anon() {
 	n=$1
 	SEQ=$((SEQ + 1))
 	proc_start pid "$T/node$n.$SEQ.log" "$T/node$n.port" "$MOCK" --quiet --no-auth \
-		--backend "$URL"
+		--admin-token cluster-admin --backend "$URL"
 	# shellcheck disable=SC2154 # pid and port are set by proc_start/proc_wait_port (eval)
 	PIDS="$PIDS $pid"
 	eval "PID_$n=\$pid"
@@ -178,6 +178,18 @@ got=$(ids_from "$PORT_5" 0 | tr '\n' ' ')
 got=$(ids_from "$PORT_5" 2 | tr '\n' ' ')
 [ "$got" = "r3 r4 " ] || fail "CLUSTER-7: node 5's feed since 2 is '$got', want 'r3 r4 '"
 echo "cluster_suite: 3. CLUSTER-7: a node restarted (SIGTERM, start) serves every acknowledged change, those of its downtime too"
+# the test hooks that rewrite a store's history are refused in cluster mode
+# (docs/EBMOCK.md: every node's copy would have to change at once), with
+# 400 and the reason, and change nothing
+for body in '{"dropStore":"restart-store"}' '{"storeVersion":{"store":"fresh-store","version":5}}'; do
+	st=$(curl -s -m 10 -o "$T/admin.body" -w '%{http_code}' -H 'Authorization: Bearer cluster-admin' \
+		-d "$body" "http://127.0.0.1:$PORT_4/admin/faults")
+	[ "$st" = 400 ] && grep -q "not in cluster mode" "$T/admin.body" ||
+		fail "admin $body in cluster mode: $st $(cat "$T/admin.body"), want 400 not in cluster mode"
+done
+got=$(ids_from "$PORT_4" 0 | tr '\n' ' ')
+[ "$got" = "r1 r2 r3 r4 " ] || fail "a refused dropStore changed the store: '$got'"
+echo "cluster_suite: 3. dropStore and storeVersion refused in cluster mode (400), the store unchanged"
 
 # ---- 4. the database killed under the nodes: 503, then served again -------
 sh "$ROOT/tools/pg-tmp.sh" kill "$T/pg"
