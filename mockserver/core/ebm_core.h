@@ -18,120 +18,14 @@
 #include <stdint.h>
 #include "eb_error.h"
 #include "eb_msg.h"
+/* the leaf modules the API below is built on */
+#include "ebm_defects.h"
+#include "ebm_faultspec.h"
+#include "ebm_metrics.h"
+#include "ebm_util.h"
 
 typedef struct ebm_server ebm_server;
 typedef struct ebm_ws_session ebm_ws_session;
-
-/* ---- defects (docs/DEFECTS.md) ------------------------------------------ */
-
-typedef enum ebm_defect {
-	EBM_DEFECT_VERSION_GAP = 0,
-	EBM_DEFECT_DUPLICATE_NEW_VERSION,
-	EBM_DEFECT_CONFLICT_ACCEPTED,
-	EBM_DEFECT_INTERNAL_CONFLICT_ACCEPTED,
-	EBM_DEFECT_ECHO_OWN_CHANGES,
-	EBM_DEFECT_CHANGES_OUT_OF_ORDER,
-	EBM_DEFECT_SINCE_OFF_BY_ONE,
-	EBM_DEFECT_HASMORE_WRONG,
-	EBM_DEFECT_PARTIAL_BATCH,
-	EBM_DEFECT_NO_RESYNC,
-	EBM_DEFECT_EMPTY_BATCH_BUMPS_VERSION,
-	EBM_DEFECT_TIMESTAMP_REWRITTEN,
-	EBM_DEFECT_FUTURE_TIMESTAMP_ACCEPTED,
-	EBM_DEFECT_DELETE_VALUE_ACCEPTED,
-	EBM_DEFECT_DUP_KEY_ACCEPTED,
-	EBM_DEFECT_LIMIT_CLAMPED,
-	EBM_DEFECT_BODY_LIMIT_IGNORED,
-	EBM_DEFECT_ERROR_WITHOUT_CODE,
-	EBM_DEFECT_CHECK_ORDER_WRONG,
-	EBM_DEFECT_ALG_NONE_ACCEPTED,
-	EBM_DEFECT_EXP_IGNORED,
-	EBM_DEFECT_NBF_IGNORED,
-	EBM_DEFECT_ISSUER_IGNORED,
-	EBM_DEFECT_READONLY_CAN_PUSH,
-	EBM_DEFECT_NO_RETRY_AFTER,
-	EBM_DEFECT_NO_NOTIFY_PUSHER,
-	EBM_DEFECT_STALE_NOTIFY_VERSION,
-	EBM_DEFECT_NOTIFY_DUPLICATE,
-	EBM_DEFECT_NOTIFY_NON_SUBSCRIBER,
-	EBM_DEFECT_NOTIFY_AFTER_UNSUBSCRIBE,
-	EBM_DEFECT_NO_ACK_VERSION,
-	EBM_DEFECT_FORBIDDEN_SUBSCRIBE_CLOSES,
-	EBM_DEFECT_NO_AUTH_TIMEOUT,
-	EBM_DEFECT_EXPIRED_SOCKET_OPEN,
-	EBM_DEFECT_MALFORMED_KEEPS_OPEN,
-	EBM_DEFECT_NO_PONG,
-	EBM_DEFECT_WS_FRAME_LIMIT_IGNORED,
-	EBM_DEFECT_WS_RATE_NO_CLOSE,
-	EBM_DEFECT_FUTURE_TIMESTAMP_CLAMPED,
-	EBM_DEFECT_OWN_FILTER_AFTER_LIMIT,
-	EBM_DEFECT_AUD_ARRAY_UNCHECKED,
-	EBM_DEFECT_REAUTH_KEEPS_EXPIRY,
-	EBM_DEFECT_REAUTH_KEEPS_PERMISSIONS,
-	EBM_DEFECT_ID_LENGTH_CHARS,
-	EBM_DEFECT_RATE_BUCKET_PER_TOKEN,
-	EBM_DEFECT_SYNC_NOT_RATE_LIMITED,
-	EBM_DEFECT_FEED_HIDES_DELETES,
-	EBM_DEFECT_PONG_WITHOUT_REQUEST_ID,
-	EBM_DEFECT_VALUE_SIZE_CHARS,
-	EBM_DEFECT_CONFLICT_BURNS_VERSION,
-	EBM_DEFECT_REAUTH_KEEPS_SUBSCRIPTIONS,
-	EBM_DEFECT_AUTH_TIMEOUT_EARLY,
-	EBM_DEFECT_SUBSCRIBE_TWICE_DOUBLES,
-	/* cluster defects (--backend only; tests/scripts/cluster_suite.sh) */
-	EBM_DEFECT_CLUSTER_LOCAL_NOTIFY,
-	EBM_DEFECT_CLUSTER_VERSIONS_PER_NODE,
-	EBM_DEFECT_CLUSTER_IDEM_PER_NODE,
-	EBM_DEFECT_CLUSTER_NOTIFY_BEFORE_COMMIT,
-	EBM_DEFECT_PIPELINE_DROPPED,
-	EBM_DEFECT__COUNT
-} ebm_defect;
-
-typedef struct ebm_defect_info {
-	const char *name;   /* "version-gap" */
-	const char *rule;   /* "VER-2" */
-	const char *desc;   /* the violation, as in docs/DEFECTS.md */
-} ebm_defect_info;
-
-/* Static row of defect d (d < EBM_DEFECT__COUNT), NULL otherwise. */
-const ebm_defect_info *ebm_defect_get(ebm_defect d);
-/* Defect by name; -1 when unknown. */
-int ebm_defect_by_name(const char *name);
-/* true when defect d was switched on in the server's config. */
-bool ebm_defect_on(const ebm_server *srv, ebm_defect d);
-
-/* ---- scripted faults ------------------------------------------------------ */
-
-#define EBM_REVOKE_MAX 16        /* jti values in the revoke fault */
-#define EBM_REVOKE_JTI_MAX 128   /* bytes of one jti */
-
-/* The fault state; times are monotonic milliseconds (0: off). */
-typedef struct ebm_faults {
-	bool refuse_ws;          /* upgrades answered 503 */
-	bool stall;              /* accept, never answer /api HTTP or WS */
-	bool no_notify;          /* commits notify nobody */
-	uint32_t drop_ws_after_s;/* drop each socket N s after max(open, set) */
-	uint64_t drop_set_ms;    /* when drop_ws_after_s was set */
-	uint64_t http503_until_ms;
-	uint64_t http429_until_ms;
-	uint32_t delay_ms;       /* every /api HTTP response delayed */
-	/* for client tests (docs/EBMOCK.md, scripted faults) */
-	bool silent_ws;          /* sockets send nothing and ignore input */
-	bool extras;             /* unknown members and message types */
-	uint64_t http_reset_until_ms; /* /api: connection closed, no answer */
-	uint32_t retry_after_s;  /* Retry-After of the 503/429 faults, 0: left */
-	uint32_t page_max;       /* sync/changes pages at most this long, 0 off */
-	uint32_t n_revoke;       /* tokens with a listed jti are refused */
-	char revoke[EBM_REVOKE_MAX][EBM_REVOKE_JTI_MAX + 1];
-} ebm_faults;
-
-/* Parses one --fault SPEC ("refuse-ws", "drop-ws-after=N", "stall",
- * "http-503=S", "http-429=S", "delay-ms=N", "no-notify", "silent-ws",
- * "extras", "http-reset-ms=N", "http-503-ms=N", "http-429-ms=N",
- * "retry-after=S", "page-max=N") into f, with now_ms
- * the monotonic clock. EB_OK or EB_ERR_ARG (msg in err). */
-eb_rc ebm_fault_parse(const char *spec, uint64_t now_ms, ebm_faults *f,
-		      eb_err *err);
 
 /* ---- configuration and lifetime ------------------------------------------- */
 
@@ -218,12 +112,6 @@ typedef struct ebm_http_req {
 	bool upgrade_ws;             /* asks for a WebSocket upgrade */
 } ebm_http_req;
 
-/* Route labels for metrics and logs. */
-typedef enum ebm_route {
-	EBM_R_OTHER = 0, EBM_R_SYNC, EBM_R_CHANGES, EBM_R_NOTIFICATIONS,
-	EBM_R_LIMITS, EBM_R_HEALTHZ, EBM_R_METRICS, EBM_R_ADMIN, EBM_R__COUNT
-} ebm_route;
-
 /* What the event log says about a response, filled only while a log is
  * open (ebm_evlog.h); the strings are owned by the response. */
 typedef struct ebm_http_ev {
@@ -292,41 +180,11 @@ void ebm_http_ctx_free(ebm_http_ctx *ctx);
 ebm_http_step ebm_http_handle(ebm_server *srv, const ebm_http_req *req,
 			      ebm_http_resp *resp);
 
-/* ---- memory budget and refusals (hostile clients) ------------------------ */
-
-/* Charges n bytes (a request body growing, a response held, a queued
- * reply) to the server's memory budget: true when they fit and were
- * charged, false (nothing charged) when the budget would be exceeded. */
-bool ebm_mem_take(ebm_server *srv, size_t n);
-/* Charges n bytes even over the budget (output already decided, e.g. the
- * answer of a commit); ebm_mem_spent then refuses new work. */
-void ebm_mem_force(ebm_server *srv, size_t n);
-/* Gives back n bytes charged by ebm_mem_take or ebm_mem_force. */
-void ebm_mem_give(ebm_server *srv, size_t n);
-/* true when the budget is used up (new bodies and reads are refused). */
-bool ebm_mem_spent(const ebm_server *srv);
-
-/* Why a client was refused or cut off, one counter each on /metrics as
- * ebmock_refusals_total{reason="..."}. */
-typedef enum ebm_refusal {
-	EBM_REFUSE_MEMORY = 0,    /* 503: the memory budget is spent */
-	EBM_REFUSE_BODY_TIMEOUT,  /* body not complete within body_timeout_ms */
-	EBM_REFUSE_FD_LIMIT,      /* accepting paused at the open-file limit */
-	EBM_REFUSE_WS_PAUSED,     /* a socket's reads paused (replies at the bound) */
-	EBM_REFUSE_WS_STALLED,    /* a socket dropped: replies stayed at the bound */
-	EBM_REFUSE__COUNT
-} ebm_refusal;
-
-void ebm_metrics_refusal(ebm_server *srv, ebm_refusal why);
+/* ---- refusals (hostile clients; the budget and counters: ebm_metrics.h) ---- */
 
 /* Fills resp (cleared first) with 503 UNAVAILABLE and Retry-After: 1 for a
  * request refused because the memory budget is spent; route kept. */
 void ebm_http_refuse_busy(ebm_server *srv, ebm_http_resp *resp);
-
-/* Counts one finished HTTP exchange for /metrics. */
-void ebm_metrics_http(ebm_server *srv, ebm_route route, int status);
-/* Open TCP connections (glue adds +1/-1). */
-void ebm_metrics_conn(ebm_server *srv, int delta);
 
 /* ---- WebSocket sessions ------------------------------------------------ */
 
@@ -386,10 +244,5 @@ size_t ebm_ws_shutdown_step(ebm_server *srv, size_t max_closing);
 
 /* Number of open sessions. */
 size_t ebm_ws_count(const ebm_server *srv);
-
-/* ---- clocks -------------------------------------------------------------- */
-
-/* Monotonic milliseconds (the clock of every deadline above). */
-uint64_t ebm_mono_ms(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include "ebm_core.h"
+#include "ebm_rate.h"
 #include "eb_ids.h"
 #include "eb_jwt.h"
 #include "eb_msg.h"
@@ -88,19 +89,6 @@ struct ebm_ws_session {
 	struct ebm_job **jobs;
 	size_t n_jobs;
 };
-
-typedef struct ebm_bucket {
-	struct ebm_bucket *next;
-	double tokens;
-	uint64_t last_ms;
-	char key[];
-} ebm_bucket;
-
-typedef struct ebm_buckets {
-	ebm_bucket **tab;
-	size_t cap, n;
-	double per_s, burst;
-} ebm_buckets;
 
 typedef struct ebm_http_count {
 	uint8_t route;
@@ -247,11 +235,6 @@ char *ebm_auth_jti(const char *token, size_t len);
 /* true when jti is listed by the revoke fault. */
 bool ebm_jti_revoked(const ebm_server *srv, const char *jti);
 
-/* rate limiter (ebm_server.c): true when a token was taken. retry_s gets
- * the whole seconds until one is available. */
-bool ebm_rate_take(ebm_buckets *b, const char *key, uint64_t now_ms,
-		   unsigned *retry_s);
-
 /* notifications (ebm_ws.c) */
 void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
 		       const char *pusher_subject, bool only_duplicates);
@@ -271,8 +254,5 @@ void ebm_ws_store_reset(ebm_server *srv, ebm_store *st);
 eb_rc ebm_store_drop(ebm_server *srv, const char *id, eb_err *err);
 eb_rc ebm_store_set_version(ebm_server *srv, const char *id, uint64_t v,
 			    eb_err *err);
-
-/* eb_json_print, NULL on failure (exact numbers, unlike cJSON's printer). */
-char *ebm_print(const cJSON *v);
 
 #endif
