@@ -29,7 +29,8 @@ B := $(BUILD)/$(CONFIG)
 
 # gcc unless the caller names a compiler (make CC=clang): make's own default
 # is cc. WERROR= keeps warnings as warnings (a newer compiler's new warning
-# should not stop a user's build); OPT=... replaces the optimisation flags.
+# should not stop a user's build); OPT=... replaces the optimisation flags
+# only: a sanitized build keeps its sanitizers (SAN) whatever OPT says.
 ifeq ($(origin CC),default)
 CC := gcc
 endif
@@ -50,21 +51,54 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 WARN := -std=c11 -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wwrite-strings
-BASE_CFLAGS := $(WARN) -D_GNU_SOURCE -g -MMD -MP \
-	-Iprotocol -Ireports -Inet -Itests/support -Iloadgen/core -Iconformance -Iclient/lib -I$(B)/gen
+BASE_CFLAGS := $(WARN) -D_GNU_SOURCE -g -MMD -MP
+# Sanitizer flags (SAN) apart from the optimisation flags (OPT), so that
+# `make SANITIZE=1 OPT=-O0` is still a sanitized build.
 ifeq ($(CONFIG),sanitize)
-OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-fno-sanitize-recover=undefined
-LDOPT := -fsanitize=address,undefined
+OPT := -O1 -fno-omit-frame-pointer
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 else ifeq ($(CONFIG),thread)
-OPT := -O1 -fno-omit-frame-pointer -fsanitize=thread
-LDOPT := -fsanitize=thread
+OPT := -O1 -fno-omit-frame-pointer
+SAN := -fsanitize=thread
 else
 OPT := -O2
-LDOPT :=
+SAN :=
 endif
-ALL_CFLAGS = $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
-ALL_LDFLAGS = $(LDOPT) $(LDFLAGS)
+# INC: each folder's include path, set per folder below.
+ALL_CFLAGS = $(BASE_CFLAGS) $(INC) $(OPT) $(SAN) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+
+# ---- include paths: each folder sees its own headers and those of the
+# libraries it links, so that a wrong include fails to compile (as curl keeps
+# lib/ and src/ apart). The libraries are layered: protocol/ (the messages)
+# under reports/ (what a run wrote, wire logs included) under net/ (the
+# client side of the network, which logs its traffic into wire logs).
+# tests/scripts/layout.sh proves that a wrong include fails.
+INC_PROTO := -Iprotocol
+INC_REPORT := $(INC_PROTO) -Ireports
+INC_NET := $(INC_REPORT) -Inet
+$(B)/obj/protocol/% $(B)/obj/gen/%: INC := $(INC_PROTO)
+$(B)/obj/reports/%: INC := $(INC_REPORT)
+$(B)/obj/net/%: INC := $(INC_NET)
+$(B)/obj/tests/support/%: INC := -Itests/support
+# programs: their own folder and the libraries they link
+$(B)/obj/mockserver/%: INC := -Imockserver $(INC_NET)
+$(B)/obj/conformance/%: INC := -Iconformance $(INC_NET)
+$(B)/obj/loadgen/%: INC := -Iloadgen -Iloadgen/core $(INC_NET)
+$(B)/obj/client/%: INC := -Iclient -Iclient/lib $(INC_NET)
+$(B)/obj/fuzz/net/%: INC := -Ifuzz/net $(INC_NET)
+$(B)/obj/fuzz/targets/% $(B)/obj/fuzz/replay_main.o: INC := -Ifuzz -Imockserver/core $(INC_NET)
+$(B)/obj/tools/%: INC := $(INC_REPORT)
+# tests: the libraries and the program cores they test
+$(B)/obj/tests/unit/%: INC := -Itests/support -Iconformance -Imockserver/core \
+	-Iloadgen/core -Iclient/lib $(INC_NET)
+$(B)/obj/tests/integration/%: INC := -Itests/support $(INC_NET)
+$(B)/obj/tests/schemas/%: INC := $(INC_PROTO)
+$(B)/obj/tests/hostile/%: INC :=
+# `make BUILD=b b/release/obj/DIR/x.inc` prints the include path of DIR's
+# objects (tests/scripts/layout.sh compiles probes with it).
+$(B)/obj/%.inc:
+	@echo '$(INC)'
 
 DEPS_STAMP := build/.deps-ok
 
@@ -93,7 +127,7 @@ LIBTSUP := $(B)/lib/libebtestsupport.a
 # The socket-free core of ebmock (store, handlers, defects): linked by ebmock,
 # its tests and the handler fuzz target.
 LIBMOCK := $(B)/lib/libebmock.a
-# The socket-free core of ebload (histogram, ...): linked by ebload and tests.
+# The socket-free logic of ebload: linked by ebload and its tests.
 LIBLOAD := $(B)/lib/libebload.a
 # The I/O-free pieces of ebconform's runner: linked by ebconform and its tests.
 LIBCONF := $(B)/lib/libebconform.a
@@ -205,7 +239,7 @@ $(eval $(call make_prog,ebconform,$(CONF_SRC),$(LIBCONF) $(KIT_LIBS)))
 $(eval $(call make_prog,ebfuzz,$(EBFUZZ_SRC),$(KIT_LIBS)))
 $(eval $(call make_prog,ebload,$(LOAD_SRC),$(LIBLOAD) $(KIT_LIBS)))
 $(eval $(call make_prog,ebclient,$(CLIENT_SRC),$(LIBCLIENT) $(KIT_LIBS)))
-$(eval $(call make_prog,ebplot,$(PLOT_SRC),$(LIBLOAD) $(KIT_LIBS)))
+$(eval $(call make_prog,ebplot,$(PLOT_SRC),$(KIT_LIBS)))
 
 # ---- tests -----------------------------------------------------------------
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS)
@@ -298,8 +332,12 @@ test: $(SCHEMA_TAP_BINS) validators
 deb: all
 	$(Q)sh tools/deb.sh $(B) $(BUILD)/deb
 
-# Objects of pattern-built tests are intermediates; keep them (no rebuild every run).
-.SECONDARY:
+# Objects of pattern-built tests are intermediates; keep them (no rebuild
+# every run). Only those: a library's object marked so would not be rebuilt
+# when it is missing but its source is older than the library (a file moved
+# into the library's folder).
+.SECONDARY: $(UNIT_SRC:%.c=$(B)/obj/%.o) $(INTEG_SRC:%.c=$(B)/obj/%.o) \
+	$(FUZZ_TARGET_SRC:%.c=$(B)/obj/%.o) $(B)/obj/fuzz/replay_main.o $(SCHEMA_TAP_OBJ)
 .DELETE_ON_ERROR:
 
 -include $(ALL_OBJ:.o=.d)
