@@ -299,7 +299,7 @@ clean:
 lint: | $(DEPS_STAMP)
 	$(Q)sh tests/scripts/lint.sh
 
-# ---- issue 14: API documents and schemas kept true, the Debian package -------
+# ---- API documents and schemas kept true; the Debian package ---------------
 # The unit tests of the protocol library, of ebmock's handlers, of the client
 # SDK and of ebload's message scanner, linked a
 # second time with every encoder wrapped (tests/schemas/eb_encode_tap.c):
