@@ -3,6 +3,8 @@
  * canonical form of PROTOCOL.md 1.1.
  */
 #include <check.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,6 +413,90 @@ START_TEST(test_canon_equal_distinguishes_types_and_null_pointers)
 }
 END_TEST
 
+/* canon_equal(a, b) is exactly "same canonical text", also on trees a
+ * parse never yields: -0, non-finite numbers and raw nodes (printed
+ * null), repeated member names, integers past 2^53, objects larger than
+ * the printer's stack array. */
+static void assert_equal_iff_same_canonical(const cJSON *a, const cJSON *b)
+{
+	char *ca = NULL, *cb = NULL;
+	bool same;
+
+	ck_assert_int_eq(eb_json_canonical(a, &ca, NULL), EB_OK);
+	ck_assert_int_eq(eb_json_canonical(b, &cb, NULL), EB_OK);
+	same = strcmp(ca, cb) == 0;
+	ck_assert_msg(eb_json_canon_equal(a, b) == same, "%s vs %s", ca, cb);
+	ck_assert_msg(eb_json_canon_equal(b, a) == same, "%s vs %s", cb, ca);
+	free(ca);
+	free(cb);
+}
+
+static cJSON *big_object(int n, int skip, const char *extra)
+{
+	cJSON *o = cJSON_CreateObject();
+	char name[16];
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		if (i == skip)
+			continue;
+		snprintf(name, sizeof name, "m%02d", i);
+		cJSON_AddNumberToObject(o, name, i);
+	}
+	if (extra)
+		cJSON_AddStringToObject(o, extra, "x");
+	return o;
+}
+
+START_TEST(test_canon_equal_is_equal_canonical_text_on_built_trees)
+{
+	cJSON *v[18];
+	size_t i, j, n = 0;
+	cJSON *d1, *d2;
+
+	v[n++] = cJSON_CreateNumber(0.0);
+	v[n++] = cJSON_CreateNumber(-0.0);
+	v[n++] = cJSON_CreateNumber(HUGE_VAL);
+	v[n++] = cJSON_CreateNumber(-HUGE_VAL);
+	v[n++] = cJSON_CreateNull();
+	v[n++] = cJSON_CreateRaw("[1]");
+	v[n++] = cJSON_CreateNumber(9007199254740992.0);
+	v[n++] = cJSON_CreateNumber(9007199254740994.0);
+	v[n++] = cJSON_CreateNumber(0.1);
+	v[n++] = cJSON_CreateNumber(0.30000000000000004);
+	v[n++] = cJSON_CreateString("");
+	v[n++] = cJSON_CreateString("a\"b");
+	/* repeated names: printed in the sorted order of both trees */
+	d1 = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d1, "k", 1);
+	cJSON_AddNumberToObject(d1, "k", 2);
+	d2 = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d2, "k", 2);
+	cJSON_AddNumberToObject(d2, "k", 1);
+	v[n++] = d1;
+	v[n++] = d2;
+	v[n++] = big_object(40, -1, NULL);
+	v[n++] = big_object(40, 7, "m07");
+	v[n++] = big_object(41, -1, NULL);
+	v[n++] = cJSON_CreateArray();
+	ck_assert_uint_eq(n, sizeof v / sizeof v[0]);
+	for (i = 0; i < n; i++) {
+		ck_assert_ptr_nonnull(v[i]);
+		for (j = 0; j < n; j++)
+			assert_equal_iff_same_canonical(v[i], v[j]);
+	}
+	/* the cases the check above must see both ways */
+	ck_assert(eb_json_canon_equal(v[0], v[1]));   /* -0 prints 0 */
+	ck_assert(eb_json_canon_equal(v[2], v[4]));   /* inf prints null */
+	ck_assert(eb_json_canon_equal(v[5], v[4]));   /* raw prints null */
+	ck_assert(!eb_json_canon_equal(v[6], v[7]));
+	ck_assert(!eb_json_canon_equal(v[14], v[16]));
+	ck_assert(!eb_json_canon_equal(v[14], v[15]));
+	for (i = 0; i < n; i++)
+		cJSON_Delete(v[i]);
+}
+END_TEST
+
 START_TEST(test_round_trip_parse_encode_parse_is_canonically_equal)
 {
 	const char *texts[] = {
@@ -533,6 +619,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_canon_equal_one_and_one_point_zero);
 	tcase_add_test(tc, test_canon_equal_is_key_order_independent_and_symmetric);
 	tcase_add_test(tc, test_canon_equal_distinguishes_types_and_null_pointers);
+	tcase_add_test(tc, test_canon_equal_is_equal_canonical_text_on_built_trees);
 	tcase_add_test(tc, test_round_trip_parse_encode_parse_is_canonically_equal);
 	tcase_add_test(tc, test_print_keeps_member_order_and_is_compact);
 	tcase_add_test(tc, test_print_numbers_read_back_exactly);
