@@ -21,7 +21,6 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 
-#define EXIT_USAGE 2
 #define SHUTDOWN_GRACE_MS 1500   /* after the last socket was told to close */
 #define SHUTDOWN_MAX_MS 10000
 #define TICK_US 50000     /* the libev loop looks at the stop flag this often */
@@ -316,32 +315,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	char *end = NULL;
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_rate(const char *s, double *out)
-{
-	char *end = NULL;
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || *end || !(v >= 0) || v > 1e9)
-		return false;
-	*out = v;
-	return true;
-}
-
 static int write_port_file(const char *path, int port)
 {
 	char tmp[4096];
@@ -370,272 +343,345 @@ static void print_defects(void)
 	}
 }
 
+/* ---- options ------------------------------------------------------------- */
+
+/* What the command line asked for. Strings are borrowed from argv. */
+typedef struct ebmock_opts {
+	ebm_config cfg;
+	const char *host, *port_file, *pem_path, *tls_cert, *tls_key;
+	const char *evlog_path;
+	const char *backend_url;   /* --backend, never printed (password) */
+	uint64_t evlog_max;
+	int port;
+	double rate_http, rate_ws, burst_http, burst_ws;
+	bool no_auth_ws_set;
+	uint32_t max_conns;
+	bool quiet;
+	bool evlib;
+	uint64_t now_ms;           /* the clock the timed --fault specs start from */
+} ebmock_opts;
+
+/* What one option did: go on, a bad value (the caller names the flag), or
+ * an exit code (>= 0: --help, --version, --defect list, a usage error). */
+#define OPT_NEXT (-1)
+#define OPT_BAD (-2)
+
 #define LIMIT_OPT(field, lo, hi) do { \
 		uint64_t v_; \
-		if (!parse_u64(optarg, lo, hi, &v_)) \
-			goto bad_value; \
-		cfg.limits.field = (__typeof__(cfg.limits.field))v_; \
+		if (!eb_parse_u64(arg, lo, hi, &v_)) \
+			return OPT_BAD; \
+		o->cfg.limits.field = (__typeof__(o->cfg.limits.field))v_; \
 	} while (0)
 
-int main(int argc, char **argv)
+/* The limits of PROTOCOL.md section 8 and the rate limits. */
+static int opt_limit(ebmock_opts *o, int c, const char *arg)
 {
-	ebm_config cfg;
-	ebmock_glue glue;
-	const char *evlog_path = NULL;
-	const char *backend_url = NULL;   /* --backend, never printed (password) */
-	uint64_t evlog_max = EBM_EVLOG_DEFAULT_MAX;
-	ebm_evlog *evlog = NULL;
-	const char *host = "127.0.0.1", *port_file = NULL, *pem_path = NULL;
-	const char *tls_cert = NULL, *tls_key = NULL;
-	char *pem = NULL;
-	int port = 8080;
-	uint64_t v;
-	double rate_http = 0, rate_ws = 0, burst_http = 0, burst_ws = 0;
-	bool no_auth_ws_set = false;
-	int rc = EXIT_USAGE;
-	int data_lock_fd = -1;
-	eb_err err;
-	struct lws_context_creation_info info;
-	struct lws_protocols protocols[3];
-	struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
-	struct lws_protocol_vhost_options pvo_notify = { NULL, &pvo_default, "eb-notify", "" };
+	switch (c) {
+	case O_COALESCE: LIMIT_OPT(coalesce_ms, 0, 250); break;
+	case O_SKEW: LIMIT_OPT(timestamp_skew_ms, 0, 86400000ULL * 365); break;
+	case O_MAX_BODY: LIMIT_OPT(max_body_bytes, 1, 1ULL << 30); break;
+	case O_MAX_CHANGES: LIMIT_OPT(max_changes_per_request, 1, 1000000); break;
+	case O_MAX_SEGS: LIMIT_OPT(max_path_segments, 1, 10000); break;
+	case O_MAX_SEG_BYTES: LIMIT_OPT(max_path_segment_bytes, 1, 1 << 20); break;
+	case O_MAX_VALUE: LIMIT_OPT(max_value_bytes, 1, 1 << 30); break;
+	case O_MAX_DEPTH: LIMIT_OPT(max_value_depth, 1, 1000); break;
+	case O_MAX_ID: LIMIT_OPT(max_change_id_bytes, 1, 1 << 20); break;
+	case O_MAX_FRAME: LIMIT_OPT(max_frame_bytes, 16, 64 << 20); break;
+	case O_MAX_PAGE: LIMIT_OPT(max_page_limit, 1, 1000000); break;
+	case O_MAX_SUBS: LIMIT_OPT(max_subscriptions, 1, 1000000); break;
+	case O_RATE_HTTP: return eb_parse_double(arg, 0, 1e9, &o->rate_http) ? OPT_NEXT : OPT_BAD;
+	case O_RATE_HTTP_BURST: return eb_parse_double(arg, 0, 1e9, &o->burst_http) ? OPT_NEXT : OPT_BAD;
+	case O_RATE_WS: return eb_parse_double(arg, 0, 1e9, &o->rate_ws) ? OPT_NEXT : OPT_BAD;
+	case O_RATE_WS_BURST: return eb_parse_double(arg, 0, 1e9, &o->burst_ws) ? OPT_NEXT : OPT_BAD;
+	default: return OPT_BAD;
+	}
+	return OPT_NEXT;
+}
 
-	ebm_config_default(&cfg);
-	memset(&glue, 0, sizeof glue);
-	/* poll until ev is shown to pay off: it measured slower on fan-out. */
-	glue.evlib = false;
-	g_glue = &glue;
-	eb_err_clear(&err);
-	uint64_t now = ebm_mono_ms();
+/* A whole number in [lo, hi] into *dst. */
+static int opt_u32(const char *arg, uint64_t lo, uint64_t hi, uint32_t *dst)
+{
+	uint64_t v;
+	if (!eb_parse_u64(arg, lo, hi, &v))
+		return OPT_BAD;
+	*dst = (uint32_t)v;
+	return OPT_NEXT;
+}
+
+/* Network, timeouts and the hostile-client bounds. */
+static int opt_server(ebmock_opts *o, int c, const char *arg)
+{
+	uint64_t v;
+	switch (c) {
+	case O_HOST: o->host = arg; return OPT_NEXT;
+	case O_PORT:
+		if (!eb_parse_u64(arg, 0, 65535, &v))
+			return OPT_BAD;
+		o->port = (int)v;
+		return OPT_NEXT;
+	case O_PORT_FILE: o->port_file = arg; return OPT_NEXT;
+	case O_MAX_CONNS: return opt_u32(arg, 0, 1000000, &o->max_conns);
+	case O_AUTH_TIMEOUT:
+		return opt_u32(arg, 1, 3600000, &o->cfg.auth_timeout_ms);
+	case O_PING:
+		return opt_u32(arg, 0, 3600, &o->cfg.ping_interval_s);
+	case O_MEM_BUDGET:
+		return eb_parse_u64(arg, 65536, 1ULL << 40, &o->cfg.mem_budget_bytes) ?
+		       OPT_NEXT : OPT_BAD;
+	case O_BODY_TIMEOUT:
+		return opt_u32(arg, 100, 3600000, &o->cfg.body_timeout_ms);
+	case O_WS_STALL:
+		return opt_u32(arg, 100, 600000, &o->cfg.ws_stall_ms);
+	case O_QUIET: o->quiet = true; return OPT_NEXT;
+	case O_EVENT_LOG:
+		if (!arg[0])
+			return OPT_BAD;
+		o->evlog_path = arg;
+		return OPT_NEXT;
+	case O_EVENT_LOG_MAX:
+		return eb_parse_u64(arg, EBM_EVLOG_MIN_MAX, 1ULL << 40, &o->evlog_max) ?
+		       OPT_NEXT : OPT_BAD;
+	case O_EVENT_LOOP:
+		if (strcmp(arg, "ev") != 0 && strcmp(arg, "poll") != 0)
+			return OPT_BAD;
+		o->evlib = strcmp(arg, "ev") == 0;
+		return OPT_NEXT;
+	case O_TLS_CERT: o->tls_cert = arg; return OPT_NEXT;
+	case O_TLS_KEY: o->tls_key = arg; return OPT_NEXT;
+	case O_DATA: o->cfg.data_path = arg; return OPT_NEXT;
+	case O_BACKEND: o->backend_url = arg; return OPT_NEXT;
+	default: return opt_limit(o, c, arg);
+	}
+}
+
+/* Authentication. */
+static int opt_auth(ebmock_opts *o, int c, const char *arg)
+{
+	uint64_t v;
+	switch (c) {
+	case O_NO_AUTH: o->cfg.no_auth = true; return OPT_NEXT;
+	case O_NO_AUTH_WS:
+		o->no_auth_ws_set = true;
+		if (strcmp(arg, "ignore") != 0 && strcmp(arg, "answer") != 0)
+			return OPT_BAD;
+		o->cfg.no_auth_ws_ignore = strcmp(arg, "ignore") == 0;
+		return OPT_NEXT;
+	case O_NO_LIMITS: o->cfg.no_limits_endpoint = true; return OPT_NEXT;
+	case O_RATE_WS_PREAUTH: o->cfg.rate_ws_preauth_addr = true; return OPT_NEXT;
+	case O_JWT_SECRET:
+		if (!arg[0])
+			return OPT_BAD;
+		o->cfg.jwt_secret = arg;
+		return OPT_NEXT;
+	case O_JWT_PUB: o->pem_path = arg; return OPT_NEXT;
+	case O_JWT_ISS: o->cfg.jwt_issuer = arg; return OPT_NEXT;
+	case O_JWT_AUD: o->cfg.jwt_audience = arg; return OPT_NEXT;
+	case O_JWT_LEEWAY:
+		if (!eb_parse_u64(arg, 0, 60, &v))
+			return OPT_BAD;
+		o->cfg.jwt_leeway_s = (unsigned)v;
+		return OPT_NEXT;
+	case O_ADMIN:
+		if (!arg[0])
+			return OPT_BAD;
+		o->cfg.admin_token = arg;
+		return OPT_NEXT;
+	default: return opt_server(o, c, arg);
+	}
+}
+
+/* Faults, defects, --help and --version; the rest by group. */
+static int opt_one(ebmock_opts *o, int c, const char *arg)
+{
+	eb_err err;
+	switch (c) {
+	case O_FAULT:
+		eb_err_clear(&err);
+		if (ebm_fault_parse(arg, o->now_ms, &o->cfg.faults, &err) != EB_OK) {
+			fprintf(stderr, "ebmock: %s\n", err.msg);
+			return EB_EXIT_USAGE;
+		}
+		return OPT_NEXT;
+	case O_DEFECT: {
+		if (strcmp(arg, "list") == 0) {
+			print_defects();
+			return EB_EXIT_OK;
+		}
+		int d = ebm_defect_by_name(arg);
+		if (d < 0) {
+			fprintf(stderr, "ebmock: unknown defect '%s' (--defect list shows them)\n",
+				arg);
+			return EB_EXIT_USAGE;
+		}
+		o->cfg.defects |= (uint64_t)1 << d;
+		return OPT_NEXT;
+	}
+	case O_HELP:
+		usage(stdout);
+		return EB_EXIT_OK;
+	case 'V':
+		printf("ebmock %s\n", EB_KIT_VERSION);
+		return EB_EXIT_OK;
+	case '?':
+	case ':':
+		/* getopt said what is wrong; one line, not the whole help */
+		fprintf(stderr, "(see ebmock --help)\n");
+		return EB_EXIT_USAGE;
+	default: return opt_auth(o, c, arg);
+	}
+}
+
+/* The flag's name from the table (argv[optind - 1] is the value when it
+ * was given as a separate word). */
+static int bad_value(int c, const char *arg)
+{
+	size_t i;
+	for (i = 0; long_opts[i].name && long_opts[i].val != c; i++)
+		;
+	fprintf(stderr, "ebmock: bad value '%s' for --%s\n(see ebmock --help)\n",
+		arg ? arg : "", long_opts[i].name ? long_opts[i].name : "?");
+	return EB_EXIT_USAGE;
+}
+
+/* Reads the command line into o. OPT_NEXT: serve; otherwise the exit code
+ * (its message printed). */
+static int parse_options(int argc, char **argv, ebmock_opts *o)
+{
 	int c;
+	memset(o, 0, sizeof *o);
+	ebm_config_default(&o->cfg);
+	o->host = "127.0.0.1";
+	o->port = 8080;
+	o->evlog_max = EBM_EVLOG_DEFAULT_MAX;
+	/* poll until ev is shown to pay off: it measured slower on fan-out. */
+	o->evlib = false;
+	o->now_ms = ebm_mono_ms();
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
-		switch (c) {
-		case O_HOST: host = optarg; break;
-		case O_PORT:
-			if (!parse_u64(optarg, 0, 65535, &v))
-				goto bad_value;
-			port = (int)v;
-			break;
-		case O_PORT_FILE: port_file = optarg; break;
-		case O_NO_AUTH: cfg.no_auth = true; break;
-		case O_NO_AUTH_WS:
-			no_auth_ws_set = true;
-			if (strcmp(optarg, "ignore") == 0)
-				cfg.no_auth_ws_ignore = true;
-			else if (strcmp(optarg, "answer") == 0)
-				cfg.no_auth_ws_ignore = false;
-			else
-				goto bad_value;
-			break;
-		case O_NO_LIMITS: cfg.no_limits_endpoint = true; break;
-		case O_RATE_WS_PREAUTH: cfg.rate_ws_preauth_addr = true; break;
-		case O_JWT_SECRET:
-			if (!optarg[0])
-				goto bad_value;
-			cfg.jwt_secret = optarg;
-			break;
-		case O_JWT_PUB: pem_path = optarg; break;
-		case O_JWT_ISS: cfg.jwt_issuer = optarg; break;
-		case O_JWT_AUD: cfg.jwt_audience = optarg; break;
-		case O_JWT_LEEWAY:
-			if (!parse_u64(optarg, 0, 60, &v))
-				goto bad_value;
-			cfg.jwt_leeway_s = (unsigned)v;
-			break;
-		case O_DATA: cfg.data_path = optarg; break;
-		case O_BACKEND: backend_url = optarg; break;
-		case O_COALESCE: LIMIT_OPT(coalesce_ms, 0, 250); break;
-		case O_SKEW: LIMIT_OPT(timestamp_skew_ms, 0, 86400000ULL * 365); break;
-		case O_MAX_BODY: LIMIT_OPT(max_body_bytes, 1, 1ULL << 30); break;
-		case O_MAX_CHANGES: LIMIT_OPT(max_changes_per_request, 1, 1000000); break;
-		case O_MAX_SEGS: LIMIT_OPT(max_path_segments, 1, 10000); break;
-		case O_MAX_SEG_BYTES: LIMIT_OPT(max_path_segment_bytes, 1, 1 << 20); break;
-		case O_MAX_VALUE: LIMIT_OPT(max_value_bytes, 1, 1 << 30); break;
-		case O_MAX_DEPTH: LIMIT_OPT(max_value_depth, 1, 1000); break;
-		case O_MAX_ID: LIMIT_OPT(max_change_id_bytes, 1, 1 << 20); break;
-		case O_MAX_FRAME: LIMIT_OPT(max_frame_bytes, 16, 64 << 20); break;
-		case O_MAX_PAGE: LIMIT_OPT(max_page_limit, 1, 1000000); break;
-		case O_MAX_SUBS: LIMIT_OPT(max_subscriptions, 1, 1000000); break;
-		case O_RATE_HTTP: if (!parse_rate(optarg, &rate_http)) goto bad_value; break;
-		case O_RATE_HTTP_BURST: if (!parse_rate(optarg, &burst_http)) goto bad_value; break;
-		case O_RATE_WS: if (!parse_rate(optarg, &rate_ws)) goto bad_value; break;
-		case O_RATE_WS_BURST: if (!parse_rate(optarg, &burst_ws)) goto bad_value; break;
-		case O_AUTH_TIMEOUT:
-			if (!parse_u64(optarg, 1, 3600000, &v))
-				goto bad_value;
-			cfg.auth_timeout_ms = (uint32_t)v;
-			break;
-		case O_PING:
-			if (!parse_u64(optarg, 0, 3600, &v))
-				goto bad_value;
-			cfg.ping_interval_s = (uint32_t)v;
-			break;
-		case O_MAX_CONNS:
-			if (!parse_u64(optarg, 0, 1000000, &v))
-				goto bad_value;
-			glue.max_conns = (unsigned)v;
-			break;
-		case O_MEM_BUDGET:
-			if (!parse_u64(optarg, 65536, 1ULL << 40, &v))
-				goto bad_value;
-			cfg.mem_budget_bytes = v;
-			break;
-		case O_BODY_TIMEOUT:
-			if (!parse_u64(optarg, 100, 3600000, &v))
-				goto bad_value;
-			cfg.body_timeout_ms = (uint32_t)v;
-			break;
-		case O_WS_STALL:
-			if (!parse_u64(optarg, 100, 600000, &v))
-				goto bad_value;
-			cfg.ws_stall_ms = (uint32_t)v;
-			break;
-		case O_ADMIN:
-			if (!optarg[0])
-				goto bad_value;
-			cfg.admin_token = optarg;
-			break;
-		case O_FAULT:
-			if (ebm_fault_parse(optarg, now, &cfg.faults, &err) != EB_OK) {
-				fprintf(stderr, "ebmock: %s\n", err.msg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_DEFECT: {
-			if (strcmp(optarg, "list") == 0) {
-				print_defects();
-				return 0;
-			}
-			int d = ebm_defect_by_name(optarg);
-			if (d < 0) {
-				fprintf(stderr, "ebmock: unknown defect '%s' (--defect list shows them)\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			cfg.defects |= (uint64_t)1 << d;
-			break;
-		}
-		case O_QUIET: glue.quiet = true; break;
-		case O_EVENT_LOG:
-			if (!optarg[0])
-				goto bad_value;
-			evlog_path = optarg;
-			break;
-		case O_EVENT_LOG_MAX:
-			if (!parse_u64(optarg, EBM_EVLOG_MIN_MAX, 1ULL << 40, &evlog_max))
-				goto bad_value;
-			break;
-		case O_TLS_CERT: tls_cert = optarg; break;
-		case O_TLS_KEY: tls_key = optarg; break;
-		case O_EVENT_LOOP:
-			if (strcmp(optarg, "ev") == 0)
-				glue.evlib = true;
-			else if (strcmp(optarg, "poll") == 0)
-				glue.evlib = false;
-			else
-				goto bad_value;
-			break;
-		case O_HELP:
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("ebmock %s\n", EB_KIT_VERSION);
-			return 0;
-		default:
-			/* getopt said what is wrong; one line, not the whole help */
-			fprintf(stderr, "(see ebmock --help)\n");
-			return EXIT_USAGE;
-		}
-		continue;
-bad_value:
-		/* the flag's name from the table: argv[optind - 1] is the value
-		 * when it was given as a separate word */
-		for (v = 0; long_opts[v].name && long_opts[v].val != c; v++)
-			;
-		fprintf(stderr, "ebmock: bad value '%s' for --%s\n(see ebmock --help)\n",
-			optarg ? optarg : "", long_opts[v].name ? long_opts[v].name : "?");
-		return EXIT_USAGE;
+		int r = opt_one(o, c, optarg);
+		if (r == OPT_BAD)
+			return bad_value(c, optarg);
+		if (r != OPT_NEXT)
+			return r;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "ebmock: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
+		return EB_EXIT_USAGE;
 	}
-	if (!tls_cert != !tls_key) {
+	return OPT_NEXT;
+}
+
+/* The checks that need every flag; fills in what follows from them (the
+ * public key read, the rate limits' bursts). OPT_NEXT or EB_EXIT_USAGE;
+ * *pem (owned by the caller) holds the key text. */
+static int check_options(ebmock_opts *o, char **pem)
+{
+	eb_err err;
+	if (!o->tls_cert != !o->tls_key) {
 		fprintf(stderr, "ebmock: --tls-cert and --tls-key go together\n(see ebmock --help)\n");
-		return EXIT_USAGE;
+		return EB_EXIT_USAGE;
 	}
 	/* lws would only say that it cannot create the context */
-	if (tls_cert && (access(tls_cert, R_OK) != 0 || access(tls_key, R_OK) != 0)) {
-		bool cert_bad = access(tls_cert, R_OK) != 0;
-		fprintf(stderr, "ebmock: bad value '%s' for --%s: %s\n", cert_bad ? tls_cert : tls_key,
+	if (o->tls_cert && (access(o->tls_cert, R_OK) != 0 || access(o->tls_key, R_OK) != 0)) {
+		bool cert_bad = access(o->tls_cert, R_OK) != 0;
+		fprintf(stderr, "ebmock: bad value '%s' for --%s: %s\n",
+			cert_bad ? o->tls_cert : o->tls_key,
 			cert_bad ? "tls-cert" : "tls-key", strerror(errno));
-		return EXIT_USAGE;
+		return EB_EXIT_USAGE;
 	}
-	if (no_auth_ws_set && !cfg.no_auth) {
+	if (o->no_auth_ws_set && !o->cfg.no_auth) {
 		fprintf(stderr, "ebmock: --no-auth-ws only applies with --no-auth\n");
-		return EXIT_USAGE;
+		return EB_EXIT_USAGE;
 	}
-	if (!cfg.no_auth && !cfg.jwt_secret && !pem_path) {
+	if (!o->cfg.no_auth && !o->cfg.jwt_secret && !o->pem_path) {
 		fprintf(stderr, "ebmock: give --jwt-secret or --jwt-public-key (or --no-auth)\n");
-		return EXIT_USAGE;
+		return EB_EXIT_USAGE;
 	}
-	if (pem_path) {
+	if (o->pem_path) {
 		/* the kit's one file reader (net/eb_file.h), 1 MiB at the most */
-		if (eb_file_read(pem_path, 1u << 20, &pem, NULL, &err) != EB_OK) {
+		if (eb_file_read(o->pem_path, 1u << 20, pem, NULL, &err) != EB_OK) {
 			fprintf(stderr, "ebmock: bad value '%s' for --jwt-public-key: %s\n",
-				pem_path, err.msg);
-			return EXIT_USAGE;
+				o->pem_path, err.msg);
+			return EB_EXIT_USAGE;
 		}
-		cfg.jwt_public_pem = pem;
+		o->cfg.jwt_public_pem = *pem;
 	}
-	if (rate_http > 0 || rate_ws > 0) {
-		cfg.limits.rate_limit_on = true;
-		cfg.limits.http_per_second = rate_http;
-		cfg.limits.http_burst = burst_http > 0 ? burst_http : (rate_http >= 1 ? rate_http : 1);
-		cfg.limits.ws_per_second = rate_ws;
-		cfg.limits.ws_burst = burst_ws > 0 ? burst_ws : (rate_ws >= 1 ? rate_ws : 1);
+	if (o->rate_http > 0 || o->rate_ws > 0) {
+		eb_limits *l = &o->cfg.limits;
+		l->rate_limit_on = true;
+		l->http_per_second = o->rate_http;
+		l->http_burst = o->burst_http > 0 ? o->burst_http : (o->rate_http >= 1 ? o->rate_http : 1);
+		l->ws_per_second = o->rate_ws;
+		l->ws_burst = o->burst_ws > 0 ? o->burst_ws : (o->rate_ws >= 1 ? o->rate_ws : 1);
 	}
-	if (cfg.no_auth)
+	if (o->cfg.no_auth)
 		fprintf(stderr,
 			"ebmock: WARNING: --no-auth: every request is allowed without a token; "
 			"never expose this server\n");
+	return OPT_NEXT;
+}
 
-	if (cfg.data_path) {
+/* ---- set up, serve, clean up ---------------------------------------------- */
+
+/* Everything main owns, in one place so that one cleanup frees it. The lws
+ * protocol list and vhost options must outlive the context. */
+typedef struct ebmock_main {
+	ebmock_opts o;
+	ebmock_glue glue;
+	char *pem;                 /* --jwt-public-key text */
+	ebm_evlog *evlog;
+	int data_lock_fd;
+	struct lws_context_creation_info info;
+	struct lws_protocols protocols[3];
+	struct lws_protocol_vhost_options pvo_default, pvo_notify;
+} ebmock_main;
+
+/* The core server with its storage (--data locked, or --backend) and its
+ * event log. 0, or -1 with the message printed. */
+static int open_server(ebmock_main *m)
+{
+	ebmock_opts *o = &m->o;
+	ebmock_glue *g = &m->glue;
+	struct rlimit rl;
+	eb_err err;
+
+	eb_err_clear(&err);
+	if (o->cfg.data_path) {
 		char lerr[512];
-		data_lock_fd = lock_data_file(cfg.data_path, lerr, sizeof lerr);
-		if (data_lock_fd < 0) {
+		m->data_lock_fd = lock_data_file(o->cfg.data_path, lerr, sizeof lerr);
+		if (m->data_lock_fd < 0) {
 			fprintf(stderr, "ebmock: %s\n", lerr);
-			goto out;
+			return -1;
 		}
 	}
-	{
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-		    rl.rlim_cur < UINT32_MAX)
-			glue.fd_limit = (unsigned)rl.rlim_cur;
-	}
-	if (ebm_server_new(&cfg, ebmock_notify_wake, &glue, &glue.srv, &err) != EB_OK) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < UINT32_MAX)
+		g->fd_limit = (unsigned)rl.rlim_cur;
+	if (ebm_server_new(&o->cfg, ebmock_notify_wake, g, &g->srv, &err) != EB_OK) {
 		fprintf(stderr, "ebmock: %s\n", err.msg);
-		goto out;
+		return -1;
 	}
-	if (backend_url && cfg.data_path) {
+	if (o->backend_url && o->cfg.data_path) {
 		fprintf(stderr, "ebmock: --data and --backend exclude each other (try --help)\n");
-		goto out;
+		return -1;
 	}
-	if (backend_url && ebm_server_open_pg(glue.srv, backend_url, main_backend_wake, &glue,
-					      ebmock_http_wake, &err) != EB_OK) {
+	if (o->backend_url && ebm_server_open_pg(g->srv, o->backend_url, main_backend_wake, g,
+						 ebmock_http_wake, &err) != EB_OK) {
 		fprintf(stderr, "ebmock: --backend: %s\n", err.msg);
-		goto out;
+		return -1;
 	}
-	if (evlog_path) {
-		if (ebm_evlog_open(evlog_path, evlog_max, &evlog, &err) != EB_OK) {
+	if (o->evlog_path) {
+		if (ebm_evlog_open(o->evlog_path, o->evlog_max, &m->evlog, &err) != EB_OK) {
 			fprintf(stderr, "ebmock: %s\n", err.msg);
-			goto out;
+			return -1;
 		}
-		ebm_server_set_evlog(glue.srv, evlog);
-		ebm_evlog_start(glue.srv);
+		ebm_server_set_evlog(g->srv, m->evlog);
+		ebm_evlog_start(g->srv);
 	}
+	return 0;
+}
 
+static void install_signals(void)
+{
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -643,130 +689,198 @@ bad_value:
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	lws_set_log_level(LLL_ERR, on_lws_log);
-	memset(protocols, 0, sizeof protocols);
-	protocols[0].name = "http";
-	protocols[0].callback = ebmock_http_callback;
-	protocols[0].per_session_data_size = ebmock_http_pss_size();
-	protocols[0].rx_buffer_size = 0;
-	protocols[1].name = "eb-notify";
-	protocols[1].callback = ebmock_notify_callback;
-	protocols[1].per_session_data_size = ebmock_notify_pss_size();
+/* no lws idle timer per socket (proto_notify.c keeps the same rule);
+ * the retry fields do not matter to a server */
+static const lws_retry_bo_t ebmock_retry = { .secs_since_valid_ping = 0,
+					     .secs_since_valid_hangup = 0 };
+
+/* The lws protocol list and context options: HTTP and the socket on one
+ * port, the socket's protocol the vhost's default. */
+static void fill_lws_info(ebmock_main *m)
+{
+	const ebmock_opts *o = &m->o;
+	struct lws_context_creation_info *info = &m->info;
+	struct lws_protocols *p = m->protocols;
+
+	memset(p, 0, sizeof m->protocols);
+	p[0].name = "http";
+	p[0].callback = ebmock_http_callback;
+	p[0].per_session_data_size = ebmock_http_pss_size();
+	p[0].rx_buffer_size = 0;
+	p[1].name = "eb-notify";
+	p[1].callback = ebmock_notify_callback;
+	p[1].per_session_data_size = ebmock_notify_pss_size();
 	/* small on purpose: lws keeps one rx buffer per socket; bigger
 	 * messages arrive in pieces and are joined in proto_notify.c */
-	protocols[1].rx_buffer_size = tls_cert ? 32768 : 1024;   /* TLS: see pt_serv_buf_size */
-	protocols[1].tx_packet_size = 0;
+	p[1].rx_buffer_size = o->tls_cert ? 32768 : 1024;   /* TLS: see pt_serv_buf_size */
+	p[1].tx_packet_size = 0;
+	m->pvo_default = (struct lws_protocol_vhost_options){ NULL, NULL, "default", "1" };
+	m->pvo_notify = (struct lws_protocol_vhost_options){ NULL, &m->pvo_default,
+							     "eb-notify", "" };
 
-	/* no lws idle timer per socket (proto_notify.c keeps the same rule);
-	 * the retry fields do not matter to a server */
-	static const lws_retry_bo_t retry = { .secs_since_valid_ping = 0,
-					      .secs_since_valid_hangup = 0 };
-	memset(&info, 0, sizeof info);
-	info.retry_and_idle_policy = &retry;
-	info.port = port;
-	info.iface = host;
-	info.protocols = protocols;
-	info.pvo = &pvo_notify;
-	info.user = &glue;
-	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
-		       LWS_SERVER_OPTION_VALIDATE_UTF8;
-	if (!strchr(host, ':'))
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-	info.keepalive_timeout = 5;      /* idle keep-alive and slow headers */
-	info.timeout_secs = 5;
-	info.timeout_secs_ah_idle = 5;   /* slowloris: 5 s to finish the headers */
-	info.max_http_header_data = 8192;
-	info.fd_limit_per_thread = 0;
-	info.signal_cb = on_lws_signal;
-	if (tls_cert) {
+	memset(info, 0, sizeof *info);
+	info->retry_and_idle_policy = &ebmock_retry;
+	info->port = o->port;
+	info->iface = o->host;
+	info->protocols = p;
+	info->pvo = &m->pvo_notify;
+	info->user = &m->glue;
+	info->options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+			LWS_SERVER_OPTION_VALIDATE_UTF8;
+	if (!strchr(o->host, ':'))
+		info->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info->keepalive_timeout = 5;      /* idle keep-alive and slow headers */
+	info->timeout_secs = 5;
+	info->timeout_secs_ah_idle = 5;   /* slowloris: 5 s to finish the headers */
+	info->max_http_header_data = 8192;
+	info->fd_limit_per_thread = 0;
+	info->signal_cb = on_lws_signal;
+	if (o->tls_cert) {
 		/* one vhost, one port: HTTP and the socket both over TLS */
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		info.ssl_cert_filepath = tls_cert;
-		info.ssl_private_key_filepath = tls_key;
+		info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info->ssl_cert_filepath = o->tls_cert;
+		info->ssl_private_key_filepath = o->tls_key;
 		/* each read takes a whole TLS record (16 KiB at most; with the
 		 * socket's rx buffer, see protocols[1]): lws 4.1 loops forever
 		 * on a socket whose reads are paused (WS-CLOSE-4) while OpenSSL
 		 * still holds part of a record (SSL_pending) */
-		info.pt_serv_buf_size = 32768;
+		info->pt_serv_buf_size = 32768;
 	}
-	if (glue.evlib) {
-		info.options |= LWS_SERVER_OPTION_LIBEV;
-		glue.ctx = lws_create_context(&info);
-		if (!glue.ctx) {
+}
+
+/* The lws context on libev when asked for and available, else poll(). */
+static void create_context(ebmock_main *m)
+{
+	ebmock_glue *g = &m->glue;
+	if (g->evlib) {
+		m->info.options |= LWS_SERVER_OPTION_LIBEV;
+		g->ctx = lws_create_context(&m->info);
+		if (!g->ctx) {
 			/* e.g. the libev plugin of lws is not installed */
 			fprintf(stderr, "ebmock: libev event loop unavailable, using poll()\n");
-			info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
-			glue.evlib = false;
+			m->info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+			g->evlib = false;
 		}
 	}
-	if (!glue.ctx)
-		glue.ctx = lws_create_context(&info);
-	if (glue.ctx && glue.evlib) {
+	if (!g->ctx)
+		g->ctx = lws_create_context(&m->info);
+	if (g->ctx && g->evlib) {
 		/* lws 4.1 runs the protocol init (PROTOCOL_INIT, the vhost
 		 * options that make eb-notify the default WebSocket protocol)
 		 * from a timer; under libev timers only run after an idle pass,
 		 * so a connection served in the loop's first batch was bound to
 		 * "http". Done here, before the port file exists. */
-		lws_state_transition_steps(lws_system_get_state_manager(glue.ctx),
+		lws_state_transition_steps(lws_system_get_state_manager(g->ctx),
 					   LWS_SYSTATE_OPERATIONAL);
 		/* an event on lws's pipe: its idle pass arms libev's timer,
 		 * which main_tick (the stop flag) depends on */
-		lws_cancel_service(glue.ctx);
+		lws_cancel_service(g->ctx);
 	}
-	if (!glue.ctx) {
-		fprintf(stderr, "ebmock: cannot listen on %s:%d%s\n", host, port,
-			tls_cert ? " (or the TLS certificate and key do not load or match)" : "");
+}
+
+/* Listens and tells where: the port file, the "listening" line. 0, or -1
+ * with the message printed; a port that cannot be bound ends the process
+ * (exit 2) here. */
+static int start_listening(ebmock_main *m)
+{
+	const ebmock_opts *o = &m->o;
+	ebmock_glue *g = &m->glue;
+
+	lws_set_log_level(LLL_ERR, on_lws_log);
+	fill_lws_info(m);
+	create_context(m);
+	if (!g->ctx) {
+		fprintf(stderr, "ebmock: cannot listen on %s:%d%s\n", o->host, o->port,
+			o->tls_cert ? " (or the TLS certificate and key do not load or match)" : "");
 		/* lws 4.1 leaks parts of a context whose listen socket failed:
 		 * under LeakSanitizer that turned this exit 2 into 1. Nothing is
 		 * left to flush (the store holds no unacknowledged change yet). */
-		ebm_server_free(glue.srv);
-		ebm_evlog_free(evlog);
-		free(pem);
+		ebm_server_free(g->srv);
+		ebm_evlog_free(m->evlog);
+		free(m->pem);
 		fflush(stderr);
-		_exit(EXIT_USAGE);
+		_exit(EB_EXIT_USAGE);
 	}
-	struct lws_vhost *vh = lws_get_vhost_by_name(glue.ctx, "default");
-	int bound = vh ? lws_get_vhost_listen_port(vh) : port;
-	if (port_file && write_port_file(port_file, bound) != 0) {
-		fprintf(stderr, "ebmock: cannot write port file %s: %s\n", port_file,
+	struct lws_vhost *vh = lws_get_vhost_by_name(g->ctx, "default");
+	int bound = vh ? lws_get_vhost_listen_port(vh) : o->port;
+	if (o->port_file && write_port_file(o->port_file, bound) != 0) {
+		fprintf(stderr, "ebmock: cannot write port file %s: %s\n", o->port_file,
 			strerror(errno));
-		goto out;
+		return -1;
 	}
 	fprintf(stderr, "ebmock: listening on %s://%s:%d (pid %ld, %s store)\n",
-		tls_cert ? "https" : "http", host, bound, (long)getpid(),
-		backend_url ? "postgresql" : cfg.data_path ? cfg.data_path : "memory");
+		o->tls_cert ? "https" : "http", o->host, bound, (long)getpid(),
+		o->backend_url ? "postgresql" : o->cfg.data_path ? o->cfg.data_path : "memory");
+	return 0;
+}
 
-	if (glue.evlib) {
+/* Serves until SIGTERM/SIGINT, then closes every socket with 1001
+ * (WS-CLOSE-1) and gives them a moment. */
+static void serve(ebmock_glue *g)
+{
+	if (g->evlib) {
 		/* lws_service runs libev's loop; main_tick ends it */
-		lws_sul_schedule(glue.ctx, 0, &glue.tick, main_tick, TICK_US);
-		while (!glue.loop_ended)
-			if (lws_service(glue.ctx, 0) < 0)
+		lws_sul_schedule(g->ctx, 0, &g->tick, main_tick, TICK_US);
+		while (!g->loop_ended)
+			if (lws_service(g->ctx, 0) < 0)
 				break;
-	} else {
-		while (!g_stop) {
-			if (lws_service(glue.ctx, 250) < 0)
-				break;
-			ebm_server_poll(glue.srv);
-		}
-		/* WS-CLOSE-1: close every socket with 1001, give them a moment */
-		begin_shutdown(&glue);
-		while (ebm_ws_count(glue.srv) > 0 && ebm_mono_ms() < glue.shutdown_deadline_ms) {
-			if (lws_service(glue.ctx, 50) < 0)
-				break;
-			if (glue.shutdown_waiting > 0)
-				shutdown_step(&glue);
-		}
+		return;
 	}
-	rc = 0;
+	while (!g_stop) {
+		if (lws_service(g->ctx, 250) < 0)
+			break;
+		ebm_server_poll(g->srv);
+	}
+	begin_shutdown(g);
+	while (ebm_ws_count(g->srv) > 0 && ebm_mono_ms() < g->shutdown_deadline_ms) {
+		if (lws_service(g->ctx, 50) < 0)
+			break;
+		if (g->shutdown_waiting > 0)
+			shutdown_step(g);
+	}
+}
+
+/* The store is flushed and closed by ebm_server_free; every pointer may
+ * be NULL. */
+static void close_all(ebmock_main *m)
+{
+	if (m->glue.ctx)
+		lws_context_destroy(m->glue.ctx);
+	ebmock_notify_cleanup(&m->glue);
+	ebm_server_free(m->glue.srv);
+	ebm_evlog_free(m->evlog);
+	free(m->pem);
+	if (m->data_lock_fd >= 0)
+		close(m->data_lock_fd);
+}
+
+int main(int argc, char **argv)
+{
+	static ebmock_main m;   /* zeroed; lws and the signal path point into it */
+	int rc;
+
+	m.data_lock_fd = -1;
+	g_glue = &m.glue;
+	rc = parse_options(argc, argv, &m.o);
+	if (rc == OPT_NEXT)
+		rc = check_options(&m.o, &m.pem);
+	if (rc != OPT_NEXT)
+		return rc;
+	m.glue.max_conns = m.o.max_conns;
+	m.glue.quiet = m.o.quiet;
+	m.glue.evlib = m.o.evlib;
+
+	rc = EB_EXIT_USAGE;
+	if (open_server(&m) != 0)
+		goto out;
+	install_signals();
+	if (start_listening(&m) != 0)
+		goto out;
+	serve(&m.glue);
+	rc = EB_EXIT_OK;
 out:
-	if (glue.ctx)
-		lws_context_destroy(glue.ctx);
-	ebmock_notify_cleanup(&glue);
-	ebm_server_free(glue.srv);
-	ebm_evlog_free(evlog);
-	free(pem);
-	if (data_lock_fd >= 0)
-		close(data_lock_fd);
+	close_all(&m);
 	return rc;
 }
