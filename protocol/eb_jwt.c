@@ -54,60 +54,98 @@ struct eb_jwt_verifier {
 static const char b64url_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static int b64url_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
+/* The value of each byte in the url alphabet; B64_DOT for '.', B64_BAD
+ * for every other byte. One lookup a byte: under the fuzzer's
+ * instrumentation each comparison is a call, and the range tests of a
+ * by-hand decoder were two fifths of a verification. */
+#define B64_DOT 0x40
+#define B64_BAD 0x80
+static const unsigned char b64url_class[256] = {
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,  62,  64, 128,
+	 52,  53,  54,  55,  56,  57,  58,  59,  60,  61, 128, 128, 128, 128, 128, 128,
+	128,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
+	 15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25, 128, 128, 128, 128,  63,
+	128,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
+	 41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+};
 
 /* Strict decode: url alphabet only, no padding, unused trailing bits zero
- * (so each byte string has exactly one encoding). Returns a malloc'd,
- * NUL-terminated buffer or NULL (bad input or NOMEM: *bad tells which). */
-static unsigned char *b64url_decode(const char *s, size_t n, size_t *out_len,
-				    bool *bad)
+ * (so each byte string has exactly one encoding), into out, which has
+ * room for n / 4 * 3 + 3 bytes; NUL-terminated. false: not base64url. */
+static bool b64url_decode_into(const char *s, size_t n, unsigned char *out,
+			       size_t *out_len)
 {
-	*bad = true;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, o = 0;
+	unsigned a, b, c, d;
+
 	if (n % 4 == 1)
-		return NULL;
-	unsigned char *out = malloc(n / 4 * 3 + 3);
-	if (!out) {
-		*bad = false;
-		return NULL;
+		return false;
+	for (i = 0; n - i >= 4; i += 4) {
+		a = b64url_class[p[i]];
+		b = b64url_class[p[i + 1]];
+		c = b64url_class[p[i + 2]];
+		d = b64url_class[p[i + 3]];
+		if ((a | b | c | d) & (B64_DOT | B64_BAD))
+			return false;
+		out[o++] = (unsigned char)(a << 2 | b >> 4);
+		out[o++] = (unsigned char)((b & 15) << 4 | c >> 2);
+		out[o++] = (unsigned char)((c & 3) << 6 | d);
 	}
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64url_val((unsigned char)s[i]);
-		if (v < 0) {
-			free(out);
-			return NULL;
+	if (n - i >= 2) {
+		a = b64url_class[p[i]];
+		b = b64url_class[p[i + 1]];
+		c = n - i == 3 ? b64url_class[p[i + 2]] : 0;
+		if ((a | b | c) & (B64_DOT | B64_BAD))
+			return false;
+		out[o++] = (unsigned char)(a << 2 | b >> 4);
+		if (n - i == 2) {
+			if (b & 15)
+				return false;
+		} else {
+			out[o++] = (unsigned char)((b & 15) << 4 | c >> 2);
+			if (c & 3)
+				return false;
 		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0) {
-		free(out);
-		return NULL;
 	}
 	out[o] = '\0';
 	*out_len = o;
-	*bad = false;
-	return out;
+	return true;
+}
+
+/* Segments up to this size decode on the stack (a header, the claims of
+ * any ordinary token, any signature); a malloc per segment was a fifth of
+ * a verification under ASan. */
+#define B64_STACK 1024
+
+/* Decodes s into small (B64_STACK bytes) or, when longer, a malloc'd
+ * buffer; *out is the one used. EB_OK, EB_ERR_AUTH (not base64url),
+ * EB_ERR_NOMEM. The caller frees *out when it is not small. */
+static eb_rc b64url_decode(const char *s, size_t n, unsigned char *small,
+			   unsigned char **out, size_t *out_len)
+{
+	*out = NULL;
+	if (n % 4 == 1)
+		return EB_ERR_AUTH;
+	*out = small;
+	if (n / 4 * 3 + 3 > B64_STACK && !(*out = malloc(n / 4 * 3 + 3)))
+		return EB_ERR_NOMEM;
+	if (b64url_decode_into(s, n, *out, out_len))
+		return EB_OK;
+	if (*out != small)
+		free(*out);
+	*out = NULL;
+	return EB_ERR_AUTH;
 }
 
 /* Appends the encoding of n bytes to dst (which has room for it). */
@@ -289,17 +327,19 @@ static eb_rc decode_json_segment(const char *s, size_t n, const char *what,
 				 cJSON **out, eb_err *err)
 {
 	char msg[96];
+	unsigned char small[B64_STACK], *raw = NULL;
 	size_t len = 0;
-	bool bad = false;
-	unsigned char *raw = b64url_decode(s, n, &len, &bad);
-	if (!raw) {
-		if (!bad)
-			return jwt_nomem(err);
+	eb_rc rc = b64url_decode(s, n, small, &raw, &len);
+
+	if (rc == EB_ERR_NOMEM)
+		return jwt_nomem(err);
+	if (rc != EB_OK) {
 		snprintf(msg, sizeof msg, "token %s is not base64url", what);
 		return refuse(err, "AUTH-2", msg);
 	}
-	eb_rc rc = eb_json_parse((const char *)raw, len, JWT_JSON_DEPTH, out, NULL);
-	free(raw);
+	rc = eb_json_parse((const char *)raw, len, JWT_JSON_DEPTH, out, NULL);
+	if (raw != small)
+		free(raw);
 	if (rc == EB_ERR_NOMEM)
 		return jwt_nomem(err);
 	if (rc != EB_OK || !cJSON_IsObject(*out)) {
@@ -365,12 +405,13 @@ static eb_rc verify_signature(const eb_jwt_verifier *v, bool rs,
 			      size_t n, eb_err *err)
 {
 	size_t sig_len = 0;
-	bool bad = false, ok = false;
-	unsigned char *sig = b64url_decode(sig64, n, &sig_len, &bad);
+	bool ok = false;
+	unsigned char small[B64_STACK], *sig = NULL;
+	eb_rc rc = b64url_decode(sig64, n, small, &sig, &sig_len);
 
-	if (!sig)
-		return bad ? refuse(err, "AUTH-2", "signature is not base64url")
-			   : jwt_nomem(err);
+	if (rc != EB_OK)
+		return rc == EB_ERR_AUTH ? refuse(err, "AUTH-2", "signature is not base64url")
+					 : jwt_nomem(err);
 	if (rs) {
 		EVP_MD_CTX *md = EVP_MD_CTX_new();
 		ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, v->rs_key) == 1 &&
@@ -381,7 +422,8 @@ static eb_rc verify_signature(const eb_jwt_verifier *v, bool rs,
 		hmac_sha256(v, (const unsigned char *)in, in_len, mac);
 		ok = sig_len == sizeof mac && CRYPTO_memcmp(mac, sig, sizeof mac) == 0;
 	}
-	free(sig);
+	if (sig != small)
+		free(sig);
 	ERR_clear_error();
 	return ok ? EB_OK : refuse(err, "AUTH-2", "signature does not verify");
 }
@@ -447,20 +489,29 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 		goto out;
 	}
 	/* Three parts of the url alphabet: this also keeps NUL bytes and
-	 * anything libjwt would read differently from reaching it. */
-	size_t dot[2], n_dots = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)token[i];
-		if (ch == '.') {
-			if (n_dots == 2) {
-				n_dots = 3;
-				break;
-			}
-			dot[n_dots++] = i;
-		} else if (b64url_val(ch) < 0) {
-			rc = refuse(err, "AUTH-2", "token has a byte outside base64url");
-			goto out;
-		}
+	 * anything a JSON parser might read differently from reaching one.
+	 * Every byte up to a third dot is checked (the dots are found first,
+	 * the bytes then tested eight at a time). */
+	const char *d0 = memchr(token, '.', len), *d1 = NULL, *d2 = NULL;
+	if (d0)
+		d1 = memchr(d0 + 1, '.', len - (size_t)(d0 + 1 - token));
+	if (d1)
+		d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token));
+	size_t dot[2] = { d0 ? (size_t)(d0 - token) : 0, d1 ? (size_t)(d1 - token) : 0 };
+	size_t n_dots = d2 ? 3 : d1 ? 2 : d0 ? 1 : 0;
+	size_t scan_len = d2 ? (size_t)(d2 - token) : len, i = 0;
+	const unsigned char *t = (const unsigned char *)token;
+	unsigned cls = 0;
+	for (; scan_len - i >= 8; i += 8)
+		cls |= b64url_class[t[i]] | b64url_class[t[i + 1]] |
+		       b64url_class[t[i + 2]] | b64url_class[t[i + 3]] |
+		       b64url_class[t[i + 4]] | b64url_class[t[i + 5]] |
+		       b64url_class[t[i + 6]] | b64url_class[t[i + 7]];
+	for (; i < scan_len; i++)
+		cls |= b64url_class[t[i]];
+	if (cls & B64_BAD) {
+		rc = refuse(err, "AUTH-2", "token has a byte outside base64url");
+		goto out;
 	}
 	if (n_dots != 2) {
 		rc = refuse(err, "AUTH-2", "token is not three dot-separated parts");

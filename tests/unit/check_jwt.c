@@ -957,6 +957,38 @@ START_TEST(test_jwt_signature_with_nonzero_unused_bits_is_refused_AUTH_2)
 }
 END_TEST
 
+START_TEST(test_jwt_claims_longer_than_the_stack_buffer_verify_AUTH_2)
+{
+	/* Segments up to 1 KiB decode on the stack, longer ones in a malloc'd
+	 * buffer: a 3 KiB payload of 2, 3 and 4 characters past a multiple
+	 * of four verifies, its claims intact, and a flipped bit in its last
+	 * character is refused. */
+	eb_jwt_verifier *v = verifier(V_BOTH, NULL, NULL, EB_JWT_DEFAULT_LEEWAY_S);
+	for (int pad = 0; pad < 3; pad++) {
+		char payload[4096], *t, *at;
+		size_t n = 0;
+		n += (size_t)snprintf(payload + n, sizeof payload - n, "{" GOOD_CLAIMS ",\"eb_read\":[");
+		for (int i = 0; i < 250; i++)
+			n += (size_t)snprintf(payload + n, sizeof payload - n, "%s\"store-%04d\"",
+					      i ? "," : "", i);
+		n += (size_t)snprintf(payload + n, sizeof payload - n, "]%.*s}", pad, "   ");
+		ck_assert_uint_gt(n, 3000);
+		t = hs256_payload(payload);
+		eb_claims *c = accept(v, t, NOW);
+		ck_assert_uint_eq(c->n_read, 250);
+		ck_assert_str_eq(c->read[249], "store-0249");
+		ck_assert_str_eq(c->sub, "alice");
+		eb_claims_free(c);
+		/* the payload's last character, just before the second dot */
+		at = strrchr(t, '.') - 1;
+		*at = *at == 'A' ? 'B' : 'A';
+		refuse(v, t, NOW, "AUTH-2");
+		free(t);
+	}
+	eb_jwt_verifier_free(v);
+}
+END_TEST
+
 START_TEST(test_jwt_hs256_secrets_around_a_hash_block_verify_AUTH_2)
 {
 	/* HMAC pads a key up to SHA-256's 64-byte block and hashes a longer
@@ -1056,6 +1088,7 @@ static Suite *jwt_suite(void)
 	tcase_add_test(c, test_jwt_verifier_options_are_checked_AUTH_7);
 	tcase_add_test(c, test_jwt_mint_refuses_bad_keys);
 	tcase_add_test(c, test_jwt_mint_writes_integer_claims_GEN_5);
+	tcase_add_test(c, test_jwt_claims_longer_than_the_stack_buffer_verify_AUTH_2);
 	suite_add_tcase(s, c);
 	return s;
 }
