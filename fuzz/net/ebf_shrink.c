@@ -207,8 +207,93 @@ static bool json_halve_nth(cJSON *v, long *k)
 	return false;
 }
 
+/* A NUL-terminated copy of len bytes of text; NULL when out of memory. */
+static char *text_dup(const char *text, size_t len)
+{
+	char *d = malloc(len + 1);
+
+	if (d) {
+		memcpy(d, text, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
 /* Puts text (copied) into the body (idx ignored) or step idx of c. 0 or -1. */
 typedef int (*text_set)(ebf_case *c, size_t idx, char *text, size_t len);
+
+/* try_text's answer when memory ran out (shrinking then fails). */
+#define SHRINK_OOM (-2)
+
+/* Tries c with out (owned, out_len bytes) as its text idx. When it still
+ * reproduces, out becomes *cur (the old one freed) and c takes it, with the
+ * candidate's path (it carries the fresh store id); else out is freed.
+ * Returns try_case's answer (1 kept, 0 not, -1 shrinking stops) or
+ * SHRINK_OOM. */
+static int try_text(shrink *s, ebf_case *c, size_t idx, text_set set, char **cur,
+		    size_t *cur_len, char *out, size_t out_len)
+{
+	ebf_case cand;
+	int r;
+
+	if (ebf_case_copy(&cand, c) != 0 || set(&cand, idx, out, out_len) != 0) {
+		free(out);
+		ebf_case_clear(&cand);
+		return SHRINK_OOM;
+	}
+	r = try_case(s, &cand);
+	if (r == 1) {
+		free(*cur);
+		*cur = out;
+		*cur_len = out_len;
+		free(c->path);
+		c->path = cand.path;
+		cand.path = NULL;
+		if (set(c, idx, *cur, *cur_len) != 0)
+			r = SHRINK_OOM;
+	} else {
+		free(out);
+	}
+	ebf_case_clear(&cand);
+	return r;
+}
+
+/* Tries cand, a copy of c with one part dropped: when it still reproduces it
+ * replaces c and *kept grows; else it is cleared. Returns try_case's answer
+ * (1 kept, 0 not, -1 shrinking stops). */
+static int try_replace(shrink *s, ebf_case *c, ebf_case *cand, int *kept)
+{
+	int r = try_case(s, cand);
+
+	if (r == 1) {
+		ebf_case_clear(c);
+		*c = *cand;
+		(*kept)++;
+	} else {
+		ebf_case_clear(cand);
+	}
+	return r;
+}
+
+/* The JSON text text (the body or step idx of c) with one change of the
+ * given mode (0 drop the k-th node, 1 halve the k-th long string), printed
+ * into *out; 1 done, 0 no k-th place (or text no longer parses), -1 out of
+ * memory. */
+static int json_variant(const char *text, size_t len, int mode, long k, char **out,
+			size_t *out_len)
+{
+	cJSON *tree = NULL;
+	eb_err err;
+	bool changed;
+	int rc;
+
+	if (eb_json_parse(text, len, EB_JSON_MAX_DEPTH, &tree, &err) != EB_OK)
+		return 0;
+	changed = mode == 0 ? json_drop_nth(tree, &k) : json_halve_nth(tree, &k);
+	rc = !changed ? 0 : eb_json_print(tree, out, out_len) == EB_OK ? 1 : -1;
+	cJSON_Delete(tree);
+	return rc;
+}
 
 /* Shrinks the JSON text (the body or step idx of c) by dropping nodes, then
  * by halving long strings, keeping each change that still reproduces.
@@ -216,67 +301,30 @@ typedef int (*text_set)(ebf_case *c, size_t idx, char *text, size_t len);
 static int shrink_json(shrink *s, ebf_case *c, size_t idx, const char *text, size_t len,
 		       text_set set)
 {
-	long k = 0;
 	int kept = 0;
-	char *cur = malloc(len + 1);
+	char *cur = text_dup(text, len);
 	size_t cur_len = len;
 
 	if (!cur)
 		return -1;
-	memcpy(cur, text, len);
-	cur[len] = '\0';
 	for (int mode = 0; mode < 2 && !s->stop; mode++) {
-		k = 0;
-		for (;;) {
-			cJSON *tree = NULL;
-			eb_err err;
-			long kk = k;
-			bool changed;
+		for (long k = 0;;) {
 			char *out = NULL;
 			size_t out_len = 0;
-			ebf_case cand;
-			int r;
+			int r = json_variant(cur, cur_len, mode, k, &out, &out_len);
 
-			if (eb_json_parse(cur, cur_len, EB_JSON_MAX_DEPTH, &tree, &err) != EB_OK)
-				goto done;
-			changed = mode == 0 ? json_drop_nth(tree, &kk) : json_halve_nth(tree, &kk);
-			if (!changed) {
-				cJSON_Delete(tree);
+			if (r == 0)
 				break;
-			}
-			if (eb_json_print(tree, &out, &out_len) != EB_OK) {
-				cJSON_Delete(tree);
-				free(cur);
-				return -1;
-			}
-			cJSON_Delete(tree);
-			if (ebf_case_copy(&cand, c) != 0 || set(&cand, idx, out, out_len) != 0) {
-				free(out);
-				ebf_case_clear(&cand);
-				free(cur);
-				return -1;
-			}
-			r = try_case(s, &cand);
-			if (r == 1) {
-				free(cur);
-				cur = out;
-				cur_len = out_len;
-				/* cand's path carries the fresh store id: keep it. */
-				free(c->path);
-				c->path = cand.path;
-				cand.path = NULL;
-				if (set(c, idx, cur, cur_len) != 0) {
-					ebf_case_clear(&cand);
-					return -1;
-				}
-				kept++;
-			} else {
-				free(out);
-				k++;
-			}
-			ebf_case_clear(&cand);
+			r = r < 0 ? SHRINK_OOM :
+			    try_text(s, c, idx, set, &cur, &cur_len, out, out_len);
+			if (r == SHRINK_OOM)
+				kept = -1;
 			if (r < 0)
 				goto done;
+			if (r == 1)
+				kept++;
+			else
+				k++;
 		}
 	}
 done:
@@ -290,15 +338,13 @@ static int shrink_bytes(shrink *s, ebf_case *c, size_t idx, const char *text, si
 			text_set set)
 {
 	int kept = 0;
-	char *cur = malloc(len + 1);
+	char *cur = text_dup(text, len);
 	size_t cur_len = len;
 
 	if (!cur)
 		return -1;
-	memcpy(cur, text, len);
 	for (size_t chunk = cur_len / 2; chunk >= 1 && !s->stop; chunk /= 2) {
 		for (size_t at = 0; at + chunk <= cur_len && !s->stop;) {
-			ebf_case cand;
 			char *out = malloc(cur_len - chunk + 1);
 			int r;
 
@@ -308,31 +354,15 @@ static int shrink_bytes(shrink *s, ebf_case *c, size_t idx, const char *text, si
 			}
 			memcpy(out, cur, at);
 			memcpy(out + at, cur + at + chunk, cur_len - at - chunk);
-			if (ebf_case_copy(&cand, c) != 0 ||
-			    set(&cand, idx, out, cur_len - chunk) != 0) {
-				free(out);
-				ebf_case_clear(&cand);
+			r = try_text(s, c, idx, set, &cur, &cur_len, out, cur_len - chunk);
+			if (r == SHRINK_OOM) {
 				free(cur);
 				return -1;
 			}
-			r = try_case(s, &cand);
-			if (r == 1) {
-				free(cur);
-				cur = out;
-				cur_len -= chunk;
-				free(c->path);
-				c->path = cand.path;
-				cand.path = NULL;
-				if (set(c, idx, cur, cur_len) != 0) {
-					ebf_case_clear(&cand);
-					return -1;
-				}
+			if (r == 1)
 				kept++;
-			} else {
-				free(out);
+			else
 				at += chunk;
-			}
-			ebf_case_clear(&cand);
 		}
 		if (chunk == 1)
 			break;
@@ -344,13 +374,11 @@ static int shrink_bytes(shrink *s, ebf_case *c, size_t idx, const char *text, si
 /* Setters: put a text into the body, a step, or the query. */
 static int set_body(ebf_case *c, size_t idx, char *text, size_t len)
 {
-	char *b = malloc(len + 1);
+	char *b = text_dup(text, len);
 
 	(void)idx;
 	if (!b)
 		return -1;
-	memcpy(b, text, len);
-	b[len] = '\0';
 	free(c->body);
 	c->body = b;
 	c->body_len = len;
@@ -359,12 +387,10 @@ static int set_body(ebf_case *c, size_t idx, char *text, size_t len)
 
 static int set_step(ebf_case *c, size_t idx, char *text, size_t len)
 {
-	char *d = malloc(len + 1);
+	char *d = text_dup(text, len);
 
 	if (!d)
 		return -1;
-	memcpy(d, text, len);
-	d[len] = '\0';
 	free(c->steps[idx].data);
 	c->steps[idx].data = d;
 	c->steps[idx].len = len;
@@ -407,17 +433,11 @@ static int shrink_query(shrink *s, ebf_case *c)
 				off--, n++;     /* "a&b" -> "a", "?a" -> "" */
 			memmove(np + off, np + off + n, strlen(np + off + n) + 1);
 		}
-		r = try_case(s, &cand);
-		if (r == 1) {
-			ebf_case_clear(c);
-			*c = cand;
-			kept++;
-		} else {
-			ebf_case_clear(&cand);
-			k++;
-		}
+		r = try_replace(s, c, &cand, &kept);
 		if (r < 0)
 			break;
+		if (r == 0)
+			k++;
 	}
 	return kept;
 }
@@ -437,17 +457,11 @@ static int shrink_steps(shrink *s, ebf_case *c)
 		memmove(&cand.steps[k], &cand.steps[k + 1],
 			(cand.n_steps - k - 1) * sizeof(cand.steps[0]));
 		cand.n_steps--;
-		r = try_case(s, &cand);
-		if (r == 1) {
-			ebf_case_clear(c);
-			*c = cand;
-			kept++;
-		} else {
-			ebf_case_clear(&cand);
-			k++;
-		}
+		r = try_replace(s, c, &cand, &kept);
 		if (r < 0)
 			break;
+		if (r == 0)
+			k++;
 	}
 	return kept;
 }
