@@ -10,7 +10,8 @@
 static bool ebm_parse_u32(const char *s, uint32_t max, uint32_t *out)
 {
 	char *end = NULL;
-	if (!s || !*s || *s == '-' || *s == '+')
+	/* digits only: strtoull alone would take a sign or leading blanks */
+	if (!s || *s < '0' || *s > '9')
 		return false;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);

@@ -36,7 +36,7 @@ static void ebm_buckets_sweep(ebm_buckets *b, uint64_t now_ms)
 		while (*pp) {
 			ebm_bucket *k = *pp;
 			double t = k->tokens + (double)(now_ms - k->last_ms) * b->per_s / 1000.0;
-			if (t >= b->burst) {
+			if (t >= ebm_rate_burst(b)) {
 				*pp = k->next;
 				free(k);
 				b->n--;
