@@ -12,7 +12,8 @@
 #     ramp-ups up; `ebload merge` of the three reports: every shard's
 #     connections subscribed, no notification missed, each veth carried its
 #     shard's traffic, and the latest ramp-up began within 250 ms of T
-#     (launched 1 s apart, an unsynchronized start is 1-2 s off).
+#     (launched 1 s apart, an unsynchronized start is 1-2 s off); the
+#     reports follow docs/schemas/ebload-report-1.schema.json.
 # The namespaces and veths are deleted in a trap, on failure too. Part 2 is
 # skipped, saying why, where namespaces cannot be made (not root, no `ip`
 # from iproute2, no CAP_NET_ADMIN).
@@ -194,6 +195,16 @@ grep -E "start |expect|VERDICT" "$T/merge.log" | sed 's/^/  /'
 [ "$rc" -eq 0 ] || fail "merge of the shards exited $rc"
 [ "$(sed -n 's/.*"runs":[[:space:]]*\([0-9]*\).*/\1/p' "$T/all.json" | head -n 1)" = "$N" ] ||
 	fail "merged report: runs is not $N"
+# the shards' and the merged report, start section included, against the
+# report's JSON Schema (docs/schemas; the validators of make test)
+if sh "$ROOT/tools/validators/install.sh" >"$T/validators.log" 2>&1; then
+	EB_ROOT=$ROOT node "$ROOT/tools/validators/ebvalidate.mjs" report ebload-report-1.schema.json \
+		"$T/shard0.json" "$T/all.json" >"$T/schema.log" 2>&1 ||
+		fail "the reports do not follow docs/schemas/ebload-report-1.schema.json: $(cat "$T/schema.log")"
+	echo "shards_netns: a shard's and the merged report follow ebload-report-1.schema.json (start included)"
+else
+	echo "shards_netns: note: the validators of tools/validators are not installed; reports not checked against the schema"
+fi
 spread=$(json_num "$T/all.json" start spreadUs)
 skew=$(json_num "$T/all.json" start skewUs)
 [ -n "$spread" ] || fail "the merged report has no start.spreadUs"
