@@ -226,81 +226,86 @@ END_TEST
 
 /* ---- verification --------------------------------------------------------- */
 
-START_TEST(test_the_signing_ca_verifies_the_name_and_the_address)
+/* A client context from --cacert/--insecure; the test fails when it cannot
+ * be made. */
+static eb_tls_ctx *ctx_new(const char *cacert, bool insecure)
 {
-	eb_tls_opts o = { ca_pem, false };
+	eb_tls_opts o = { cacert, insecure };
 	eb_tls_ctx *ctx = NULL;
+	eb_err err;
+
+	ck_assert_msg(eb_tls_ctx_new(&o, &ctx, &err) == EB_OK, "%s", err.msg);
+	ck_assert(eb_tls_ctx_insecure(ctx) == insecure);
+	return ctx;
+}
+
+/* The handshake with host against a server with cert/key succeeds and the
+ * peer counts as trusted. */
+static void expect_trusted(eb_tls_ctx *ctx, const char *host, const char *cert, const char *key)
+{
 	eb_err err;
 	bool untrusted = true;
 
-	ck_assert_int_eq(eb_tls_ctx_new(&o, &ctx, &err), EB_OK);
-	ck_assert(!eb_tls_ctx_insecure(ctx));
-	ck_assert_int_eq(handshake(ctx, "localhost", server_pem, server_key, &err, &untrusted), EB_OK);
+	ck_assert_msg(handshake(ctx, host, cert, key, &err, &untrusted) == EB_OK, "%s: %s", host,
+		      err.msg);
 	ck_assert(!untrusted);
-	ck_assert_int_eq(handshake(ctx, "127.0.0.1", server_pem, server_key, &err, &untrusted), EB_OK);
-	ck_assert(!untrusted);
+}
+
+/* The handshake fails as untrusted (EB_ERR_IO), its message holding each of
+ * the NULL-terminated words. */
+static void expect_untrusted(eb_tls_ctx *ctx, const char *host, const char *cert,
+			     const char *key, const char *const *words)
+{
+	eb_err err;
+	bool untrusted = false;
+
+	ck_assert_int_eq(handshake(ctx, host, cert, key, &err, &untrusted), EB_ERR_IO);
+	ck_assert_msg(untrusted, "%s: %s", host, err.msg);
+	for (; words && *words; words++)
+		ck_assert_msg(strstr(err.msg, *words) != NULL, "'%s' lacks '%s'", err.msg, *words);
+}
+
+START_TEST(test_the_signing_ca_verifies_the_name_and_the_address)
+{
+	eb_tls_ctx *ctx = ctx_new(ca_pem, false);
+
+	expect_trusted(ctx, "localhost", server_pem, server_key);
+	expect_trusted(ctx, "127.0.0.1", server_pem, server_key);
 	eb_tls_ctx_free(ctx);
 }
 END_TEST
 
 START_TEST(test_a_certificate_not_trusted_fails_naming_cacert_and_insecure)
 {
-	eb_tls_opts sys = { NULL, false }, ca = { ca_pem, false };
-	eb_tls_ctx *ctx = NULL;
-	eb_err err;
-	bool untrusted = false;
-
+	static const char *const hint[] = { "not trusted", "--cacert", "--insecure", NULL };
 	/* the system's trust store does not know the throwaway CA */
-	ck_assert_int_eq(eb_tls_ctx_new(&sys, &ctx, &err), EB_OK);
-	ck_assert_int_eq(handshake(ctx, "localhost", server_pem, server_key, &err, &untrusted),
-			 EB_ERR_IO);
-	ck_assert(untrusted);
-	ck_assert_ptr_nonnull(strstr(err.msg, "not trusted"));
-	ck_assert_ptr_nonnull(strstr(err.msg, "--cacert"));
-	ck_assert_ptr_nonnull(strstr(err.msg, "--insecure"));
+	eb_tls_ctx *ctx = ctx_new(NULL, false);
+
+	expect_untrusted(ctx, "localhost", server_pem, server_key, hint);
 	eb_tls_ctx_free(ctx);
 	/* a self-signed certificate the CA did not sign */
-	ck_assert_int_eq(eb_tls_ctx_new(&ca, &ctx, &err), EB_OK);
-	untrusted = false;
-	ck_assert_int_eq(handshake(ctx, "localhost", other_pem, other_key, &err, &untrusted),
-			 EB_ERR_IO);
-	ck_assert(untrusted);
+	ctx = ctx_new(ca_pem, false);
+	expect_untrusted(ctx, "localhost", other_pem, other_key, NULL);
 	eb_tls_ctx_free(ctx);
 }
 END_TEST
 
 START_TEST(test_a_certificate_for_another_name_or_address_fails)
 {
-	eb_tls_opts o = { ca_pem, false };
-	eb_tls_ctx *ctx = NULL;
-	eb_err err;
-	bool untrusted = false;
+	static const char *const hint[] = { "--cacert", NULL };
+	eb_tls_ctx *ctx = ctx_new(ca_pem, false);
 
-	ck_assert_int_eq(eb_tls_ctx_new(&o, &ctx, &err), EB_OK);
-	ck_assert_int_eq(handshake(ctx, "example.invalid", server_pem, server_key, &err,
-				   &untrusted), EB_ERR_IO);
-	ck_assert(untrusted);
-	ck_assert_ptr_nonnull(strstr(err.msg, "--cacert"));
-	untrusted = false;
-	ck_assert_int_eq(handshake(ctx, "127.0.0.2", server_pem, server_key, &err, &untrusted),
-			 EB_ERR_IO);
-	ck_assert(untrusted);
+	expect_untrusted(ctx, "example.invalid", server_pem, server_key, hint);
+	expect_untrusted(ctx, "127.0.0.2", server_pem, server_key, NULL);
 	eb_tls_ctx_free(ctx);
 }
 END_TEST
 
 START_TEST(test_insecure_takes_any_certificate_and_name)
 {
-	eb_tls_opts o = { NULL, true };
-	eb_tls_ctx *ctx = NULL;
-	eb_err err;
-	bool untrusted = true;
+	eb_tls_ctx *ctx = ctx_new(NULL, true);
 
-	ck_assert_int_eq(eb_tls_ctx_new(&o, &ctx, &err), EB_OK);
-	ck_assert(eb_tls_ctx_insecure(ctx));
-	ck_assert_int_eq(handshake(ctx, "example.invalid", other_pem, other_key, &err, &untrusted),
-			 EB_OK);
-	ck_assert(!untrusted);
+	expect_trusted(ctx, "example.invalid", other_pem, other_key);
 	eb_tls_ctx_free(ctx);
 }
 END_TEST
@@ -309,8 +314,7 @@ END_TEST
 
 START_TEST(test_the_handshake_runs_in_nonblocking_steps_and_bytes_go_both_ways)
 {
-	eb_tls_opts o = { ca_pem, false };
-	eb_tls_ctx *ctx = NULL;
+	eb_tls_ctx *ctx = ctx_new(ca_pem, false);
 	eb_tls *t = NULL;
 	eb_err err;
 	srv s;
@@ -320,7 +324,6 @@ START_TEST(test_the_handshake_runs_in_nonblocking_steps_and_bytes_go_both_ways)
 	size_t put = 0, got = 0, have = 0;
 	bool reset = false;
 
-	ck_assert_int_eq(eb_tls_ctx_new(&o, &ctx, &err), EB_OK);
 	srv_start(&s, SRV_ECHO, server_pem, server_key);
 	fd = tcp_to(s.port);
 	ck_assert_int_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
@@ -373,14 +376,12 @@ END_TEST
 
 START_TEST(test_a_server_without_tls_is_told)
 {
-	eb_tls_opts o = { ca_pem, false };
-	eb_tls_ctx *ctx = NULL;
+	eb_tls_ctx *ctx = ctx_new(ca_pem, false);
 	eb_tls *t = NULL;
 	eb_err err;
 	srv s;
 	int fd;
 
-	ck_assert_int_eq(eb_tls_ctx_new(&o, &ctx, &err), EB_OK);
 	srv_start(&s, SRV_PLAIN, NULL, NULL);
 	fd = tcp_to(s.port);
 	ck_assert_int_eq(eb_tls_new(ctx, fd, "127.0.0.1", &t, &err), EB_OK);
@@ -396,26 +397,32 @@ END_TEST
 
 /* ---- eb_wsc over TLS, URLs ---------------------------------------------------- */
 
+/* The SRV_WS server's first frame, right behind its 101, arrives. */
+static void expect_hello(eb_wsc *c)
+{
+	eb_wsc_msg m;
+	eb_err err;
+
+	ck_assert_msg(eb_wsc_recv(c, 5000, &m, &err) == EB_OK, "%s", err.msg);
+	ck_assert_int_eq(m.ev, EB_WSC_TEXT);
+	ck_assert_str_eq(m.data, "hello");
+	eb_wsc_msg_clear(&m);
+}
+
 START_TEST(test_wsc_upgrades_over_wss_and_receives_the_frame_behind_the_101)
 {
-	eb_tls_opts o = { ca_pem, false };
-	eb_tls_ctx *ctx = NULL;
+	eb_tls_ctx *ctx = ctx_new(ca_pem, false);
 	eb_wsc *c = NULL;
-	eb_wsc_msg m;
 	eb_err err;
 	srv s;
 	char url[64];
 	int status = 0;
 
-	ck_assert_int_eq(eb_tls_ctx_new(&o, &ctx, &err), EB_OK);
 	srv_start(&s, SRV_WS, server_pem, server_key);
 	snprintf(url, sizeof(url), "wss://127.0.0.1:%d", s.port);
 	ck_assert_msg(eb_wsc_connect_tls(url, "/api/sync/notifications", ctx, 5000, NULL, 0, &c,
 					 &status, &err) == EB_OK, "%s", err.msg);
-	ck_assert_int_eq(eb_wsc_recv(c, 5000, &m, &err), EB_OK);
-	ck_assert_int_eq(m.ev, EB_WSC_TEXT);
-	ck_assert_str_eq(m.data, "hello");
-	eb_wsc_msg_clear(&m);
+	expect_hello(c);
 	ck_assert_int_eq(eb_wsc_send_text(c, "hi", 2, &err), EB_OK);
 	eb_wsc_free(c);
 	srv_stop(&s);
@@ -425,17 +432,14 @@ END_TEST
 
 START_TEST(test_wsc_nonblocking_connect_runs_the_tls_handshake_in_steps)
 {
-	eb_tls_opts o = { ca_pem, false };
-	eb_tls_ctx *ctx = NULL;
+	eb_tls_ctx *ctx = ctx_new(ca_pem, false);
 	eb_wsc *c = NULL;
-	eb_wsc_msg m;
 	eb_err err;
 	srv s;
 	char url[64];
 	int status = 0, steps = 0;
 	bool done = false;
 
-	ck_assert_int_eq(eb_tls_ctx_new(&o, &ctx, &err), EB_OK);
 	srv_start(&s, SRV_WS, server_pem, server_key);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d", s.port);
 	ck_assert_int_eq(eb_wsc_connect_start_tls(url, "/api/sync/notifications", ctx, NULL, 0, &c,
@@ -450,10 +454,7 @@ START_TEST(test_wsc_nonblocking_connect_runs_the_tls_handshake_in_steps)
 	}
 	/* the handshake took more than one step */
 	ck_assert_int_gt(steps, 1);
-	ck_assert_int_eq(eb_wsc_recv(c, 5000, &m, &err), EB_OK);
-	ck_assert_int_eq(m.ev, EB_WSC_TEXT);
-	ck_assert_str_eq(m.data, "hello");
-	eb_wsc_msg_clear(&m);
+	expect_hello(c);
 	eb_wsc_free(c);
 	srv_stop(&s);
 }
