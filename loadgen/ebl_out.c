@@ -26,18 +26,25 @@ static void lat_line(FILE *out, const char *name, const eb_hist *h)
 		msv(eb_hist_percentile(h, 99.9)), msv(h->max));
 }
 
+/* --start-at: the plan and the measured start (nothing without it). */
+static void start_line(FILE *out, const eb_loadreport *r)
+{
+	if (r->start_planned_ms == 0)
+		return;
+	fprintf(out, "  start         planned at %llu ms (Unix), skew %.3f ms (latest ramp-up "
+		"start after it), spread %.3f ms (first to last)\n",
+		(unsigned long long)r->start_planned_ms,
+		(double)eb_loadreport_start_skew_us(r) / 1000.0,
+		(double)(r->start_last_us - r->start_first_us) / 1000.0);
+}
+
 void ebl_print_summary(const eb_loadreport *r, FILE *out)
 {
 	const eb_load_counters *c = &r->c;
 	fprintf(out, "ebload summary%s\n", r->runs > 1 ? " (merged runs)" : "");
 	if (r->runs > 1)
 		fprintf(out, "  runs merged   %u\n", r->runs);
-	if (r->start_planned_ms != 0)
-		fprintf(out, "  start         planned at %llu ms (Unix), skew %.3f ms (latest ramp-up "
-			"start after it), spread %.3f ms (first to last)\n",
-			(unsigned long long)r->start_planned_ms,
-			(double)eb_loadreport_start_skew_us(r) / 1000.0,
-			(double)(r->start_last_us - r->start_first_us) / 1000.0);
+	start_line(out, r);
 	fprintf(out, "  connections   target %llu  subscribed %llu  peak open %llu  "
 		"open at hold end %llu\n", (unsigned long long)c->conn_target,
 		(unsigned long long)c->conn_subscribed, (unsigned long long)c->conn_peak_open,
