@@ -23,53 +23,6 @@
 #include "eb_msg.h"
 #include "eb_ws.h"
 
-/* The real encoders, as --wrap names them. */
-eb_rc __real_eb_sync_request_encode(const eb_sync_request *r, char **out);
-eb_rc __real_eb_sync_response_encode(const eb_sync_response *r, char **out);
-eb_rc __real_eb_error_body_encode(const char *code, const char *message,
-				  const eb_problems *problems, int64_t current_version,
-				  char **out);
-eb_rc __real_eb_limits_encode(const eb_limits *l, char **out);
-eb_rc __real_eb_ws_encode_auth(const char *request_id, const char *token, char **out);
-eb_rc __real_eb_ws_encode_subscribe(const char *request_id, bool unsubscribe,
-				    const char *const *store_ids, size_t n, char **out);
-eb_rc __real_eb_ws_encode_ping(const char *request_id, char **out);
-eb_rc __real_eb_ws_encode_auth_ok(const char *request_id, const char *subject,
-				  uint64_t expires_at_ms, char **out);
-eb_rc __real_eb_ws_encode_sub_ack(const char *request_id, bool unsubscribed,
-				  const eb_ws_store_version *stores, size_t n_stores,
-				  const eb_ws_store_error *errors, size_t n_errors,
-				  char **out);
-eb_rc __real_eb_ws_encode_pong(const char *request_id, char **out);
-eb_rc __real_eb_ws_encode_store_changed(const char *store_id, uint64_t version,
-					uint64_t timestamp_ms, char **out);
-eb_rc __real_eb_ws_encode_error(const char *request_id, const char *code,
-				const char *message, char **out);
-
-/* Their wrappers (prototypes for -Wmissing-prototypes; the linker finds
- * them by name). */
-eb_rc __wrap_eb_sync_request_encode(const eb_sync_request *r, char **out);
-eb_rc __wrap_eb_sync_response_encode(const eb_sync_response *r, char **out);
-eb_rc __wrap_eb_error_body_encode(const char *code, const char *message,
-				  const eb_problems *problems, int64_t current_version,
-				  char **out);
-eb_rc __wrap_eb_limits_encode(const eb_limits *l, char **out);
-eb_rc __wrap_eb_ws_encode_auth(const char *request_id, const char *token, char **out);
-eb_rc __wrap_eb_ws_encode_subscribe(const char *request_id, bool unsubscribe,
-				    const char *const *store_ids, size_t n, char **out);
-eb_rc __wrap_eb_ws_encode_ping(const char *request_id, char **out);
-eb_rc __wrap_eb_ws_encode_auth_ok(const char *request_id, const char *subject,
-				  uint64_t expires_at_ms, char **out);
-eb_rc __wrap_eb_ws_encode_sub_ack(const char *request_id, bool unsubscribed,
-				  const eb_ws_store_version *stores, size_t n_stores,
-				  const eb_ws_store_error *errors, size_t n_errors,
-				  char **out);
-eb_rc __wrap_eb_ws_encode_pong(const char *request_id, char **out);
-eb_rc __wrap_eb_ws_encode_store_changed(const char *store_id, uint64_t version,
-					uint64_t timestamp_ms, char **out);
-eb_rc __wrap_eb_ws_encode_error(const char *request_id, const char *code,
-				const char *message, char **out);
-
 /* Writes text to a new, uniquely named file of $EB_SCHEMA_DUMP_DIR
  * (mkstemps: the tests fork, so no counter could be shared). Best effort:
  * a tap that cannot write leaves the file out, and the script's count of
@@ -97,133 +50,70 @@ static void dump(eb_rc rc, const char *kind, char *const *out)
 	fclose(f);
 }
 
-/* The HTTP status the table of PROTOCOL.md section 7 gives an error code;
- * 0 for a code the table does not have (dumped as "error-0", which no
- * schema accepts). */
-static int error_status(const char *code)
+/* The dump kind of an error body: "error-<status>" with the HTTP status the
+ * table of PROTOCOL.md section 7 gives its code; "error-0" for a code the
+ * table does not have (no schema accepts it). */
+static const char *error_kind(const char *code)
 {
-	static const struct { const char *code; int status; } table[] = {
-		{ "INVALID_JSON", 400 }, { "INVALID_REQUEST", 400 },
-		{ "INVALID_STORE_ID", 400 }, { "UNAUTHORIZED", 401 },
-		{ "FORBIDDEN", 403 }, { "NOT_FOUND", 404 },
-		{ "METHOD_NOT_ALLOWED", 405 }, { "RESYNC_REQUIRED", 409 },
-		{ "CHANGE_ID_CONFLICT", 409 }, { "PAYLOAD_TOO_LARGE", 413 },
-		{ "UNSUPPORTED_MEDIA_TYPE", 415 }, { "LIMIT_EXCEEDED", 422 },
-		{ "TIMESTAMP_IN_FUTURE", 422 }, { "RATE_LIMITED", 429 },
-		{ "INTERNAL", 500 }, { "UNAVAILABLE", 503 },
+	static const struct { const char *code, *kind; } table[] = {
+		{ "INVALID_JSON", "error-400" }, { "INVALID_REQUEST", "error-400" },
+		{ "INVALID_STORE_ID", "error-400" }, { "UNAUTHORIZED", "error-401" },
+		{ "FORBIDDEN", "error-403" }, { "NOT_FOUND", "error-404" },
+		{ "METHOD_NOT_ALLOWED", "error-405" }, { "RESYNC_REQUIRED", "error-409" },
+		{ "CHANGE_ID_CONFLICT", "error-409" }, { "PAYLOAD_TOO_LARGE", "error-413" },
+		{ "UNSUPPORTED_MEDIA_TYPE", "error-415" }, { "LIMIT_EXCEEDED", "error-422" },
+		{ "TIMESTAMP_IN_FUTURE", "error-422" }, { "RATE_LIMITED", "error-429" },
+		{ "INTERNAL", "error-500" }, { "UNAVAILABLE", "error-503" },
 	};
 	size_t i;
 
 	for (i = 0; code && i < sizeof table / sizeof table[0]; i++)
 		if (strcmp(code, table[i].code) == 0)
-			return table[i].status;
-	return 0;
+			return table[i].kind;
+	return "error-0";
 }
 
-eb_rc __wrap_eb_sync_request_encode(const eb_sync_request *r, char **out)
-{
-	eb_rc rc = __real_eb_sync_request_encode(r, out);
+/* One tap: the real encoder as --wrap names it, and its wrapper, which
+ * calls it and dumps what it encoded as kind (an expression of the
+ * parameters). The prototypes are for -Wmissing-prototypes; the linker
+ * finds both by name. */
+#define TAP(name, kind, params, args) \
+	eb_rc __real_##name params; \
+	eb_rc __wrap_##name params; \
+	eb_rc __wrap_##name params \
+	{ \
+		eb_rc rc = __real_##name args; \
+		dump(rc, kind, out); \
+		return rc; \
+	}
 
-	dump(rc, "sync-request", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_sync_response_encode(const eb_sync_response *r, char **out)
-{
-	eb_rc rc = __real_eb_sync_response_encode(r, out);
-
-	dump(rc, "sync-response", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_error_body_encode(const char *code, const char *message,
-				  const eb_problems *problems, int64_t current_version,
-				  char **out)
-{
-	eb_rc rc = __real_eb_error_body_encode(code, message, problems, current_version, out);
-	char kind[32];
-
-	snprintf(kind, sizeof kind, "error-%d", error_status(code));
-	dump(rc, kind, out);
-	return rc;
-}
-
-eb_rc __wrap_eb_limits_encode(const eb_limits *l, char **out)
-{
-	eb_rc rc = __real_eb_limits_encode(l, out);
-
-	dump(rc, "limits", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_ws_encode_auth(const char *request_id, const char *token, char **out)
-{
-	eb_rc rc = __real_eb_ws_encode_auth(request_id, token, out);
-
-	dump(rc, "ws-auth", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_ws_encode_subscribe(const char *request_id, bool unsubscribe,
-				    const char *const *store_ids, size_t n, char **out)
-{
-	eb_rc rc = __real_eb_ws_encode_subscribe(request_id, unsubscribe, store_ids, n, out);
-
-	dump(rc, unsubscribe ? "ws-unsubscribe" : "ws-subscribe", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_ws_encode_ping(const char *request_id, char **out)
-{
-	eb_rc rc = __real_eb_ws_encode_ping(request_id, out);
-
-	dump(rc, "ws-ping", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_ws_encode_auth_ok(const char *request_id, const char *subject,
-				  uint64_t expires_at_ms, char **out)
-{
-	eb_rc rc = __real_eb_ws_encode_auth_ok(request_id, subject, expires_at_ms, out);
-
-	dump(rc, "ws-auth_ok", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_ws_encode_sub_ack(const char *request_id, bool unsubscribed,
-				  const eb_ws_store_version *stores, size_t n_stores,
-				  const eb_ws_store_error *errors, size_t n_errors,
-				  char **out)
-{
-	eb_rc rc = __real_eb_ws_encode_sub_ack(request_id, unsubscribed, stores, n_stores,
-					       errors, n_errors, out);
-
-	dump(rc, unsubscribed ? "ws-unsubscribed" : "ws-subscribed", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_ws_encode_pong(const char *request_id, char **out)
-{
-	eb_rc rc = __real_eb_ws_encode_pong(request_id, out);
-
-	dump(rc, "ws-pong", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_ws_encode_store_changed(const char *store_id, uint64_t version,
-					uint64_t timestamp_ms, char **out)
-{
-	eb_rc rc = __real_eb_ws_encode_store_changed(store_id, version, timestamp_ms, out);
-
-	dump(rc, "ws-store_changed", out);
-	return rc;
-}
-
-eb_rc __wrap_eb_ws_encode_error(const char *request_id, const char *code,
-				const char *message, char **out)
-{
-	eb_rc rc = __real_eb_ws_encode_error(request_id, code, message, out);
-
-	dump(rc, "ws-error", out);
-	return rc;
-}
+TAP(eb_sync_request_encode, "sync-request",
+    (const eb_sync_request *r, char **out), (r, out))
+TAP(eb_sync_response_encode, "sync-response",
+    (const eb_sync_response *r, char **out), (r, out))
+TAP(eb_error_body_encode, error_kind(code),
+    (const char *code, const char *message, const eb_problems *problems,
+     int64_t current_version, char **out),
+    (code, message, problems, current_version, out))
+TAP(eb_limits_encode, "limits", (const eb_limits *l, char **out), (l, out))
+TAP(eb_ws_encode_auth, "ws-auth",
+    (const char *request_id, const char *token, char **out), (request_id, token, out))
+TAP(eb_ws_encode_subscribe, unsubscribe ? "ws-unsubscribe" : "ws-subscribe",
+    (const char *request_id, bool unsubscribe, const char *const *store_ids, size_t n,
+     char **out),
+    (request_id, unsubscribe, store_ids, n, out))
+TAP(eb_ws_encode_ping, "ws-ping", (const char *request_id, char **out), (request_id, out))
+TAP(eb_ws_encode_auth_ok, "ws-auth_ok",
+    (const char *request_id, const char *subject, uint64_t expires_at_ms, char **out),
+    (request_id, subject, expires_at_ms, out))
+TAP(eb_ws_encode_sub_ack, unsubscribed ? "ws-unsubscribed" : "ws-subscribed",
+    (const char *request_id, bool unsubscribed, const eb_ws_store_version *stores,
+     size_t n_stores, const eb_ws_store_error *errors, size_t n_errors, char **out),
+    (request_id, unsubscribed, stores, n_stores, errors, n_errors, out))
+TAP(eb_ws_encode_pong, "ws-pong", (const char *request_id, char **out), (request_id, out))
+TAP(eb_ws_encode_store_changed, "ws-store_changed",
+    (const char *store_id, uint64_t version, uint64_t timestamp_ms, char **out),
+    (store_id, version, timestamp_ms, out))
+TAP(eb_ws_encode_error, "ws-error",
+    (const char *request_id, const char *code, const char *message, char **out),
+    (request_id, code, message, out))
