@@ -674,8 +674,7 @@ static int open_server(ebmock_main *m)
 			fprintf(stderr, "ebmock: %s\n", err.msg);
 			return -1;
 		}
-		ebm_server_set_evlog(g->srv, m->evlog);
-		ebm_evlog_start(g->srv);
+		ebm_server_set_evlog(g->srv, m->evlog);   /* first line: the faults */
 	}
 	return 0;
 }

@@ -95,6 +95,12 @@ const ebm_config *ebm_server_config(const ebm_server *srv);
 /* Current faults (borrowed, live). */
 const ebm_faults *ebm_server_faults(const ebm_server *srv);
 
+/* Hands the event log l (ebm_evlog.h; borrowed: the caller frees it after
+ * the server) to srv and writes its first line, the fault state at start
+ * ({"ev":"fault",...}). NULL switches logging off. */
+typedef struct ebm_evlog ebm_evlog;
+void ebm_server_set_evlog(ebm_server *srv, ebm_evlog *l);
+
 /* ---- HTTP ------------------------------------------------------------------ */
 
 typedef struct ebm_http_req {

@@ -4,7 +4,6 @@
  */
 #include "ebm_evlog.h"
 #include "ebm_int.h"
-#include "ebm_faults.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,16 +53,6 @@ void ebm_evlog_free(ebm_evlog *l)
 		return;
 	close(l->fd);
 	free(l);
-}
-
-void ebm_server_set_evlog(ebm_server *srv, ebm_evlog *l)
-{
-	srv->evlog = l;
-}
-
-void ebm_evlog_start(ebm_server *srv)
-{
-	ebm_faults_log_state(srv);
 }
 
 ebm_evlog *ebm_evlog_of(const ebm_server *srv)

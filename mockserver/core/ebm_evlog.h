@@ -38,12 +38,7 @@ eb_rc ebm_evlog_open(const char *path, uint64_t max_bytes, ebm_evlog **out,
 /* Closes the file. NULL is a no-op. */
 void ebm_evlog_free(ebm_evlog *l);
 
-/* Hands the log to srv (borrowed: the caller frees it after the server).
- * NULL switches logging off. */
-void ebm_server_set_evlog(ebm_server *srv, ebm_evlog *l);
-
-/* Writes the first line, the fault state at start ({"ev":"fault",...}). */
-void ebm_evlog_start(ebm_server *srv);
+/* ebm_server_set_evlog (ebm_core.h) hands a log to a server. */
 
 /* The log of srv, NULL when there is none or it is full. */
 ebm_evlog *ebm_evlog_of(const ebm_server *srv);

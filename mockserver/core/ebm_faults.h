@@ -1,16 +1,15 @@
 /*
  * ebm_faults.h — admin side of the scripted faults (ebm_faults.c): state as
- * JSON, the strict POST parser with its actions, the event-log lines, and
- * the extras decoration. Internal to the ebmock core, like ebm_int.h.
+ * JSON, the strict POST parser with its actions, and the event-log lines
+ * (the extras decoration is ebm_extras.h, included for the handler's sake).
+ * Internal to the ebmock core, like ebm_int.h.
  */
 #ifndef EBM_FAULTS_H
 #define EBM_FAULTS_H
 
 #include <stddef.h>
 #include "ebm_int.h"
-
-/* The unknown member the extras fault adds to every object (GEN-3). */
-#define EBM_EXTRA_MEMBER "x-ext"
+#include "ebm_extras.h"   /* the decoration itself */
 
 /* The whole fault state as a JSON object (docs/EBMOCK.md), malloc'd; NULL
  * when out of memory. Times are what is left of them. */
@@ -27,10 +26,5 @@ int ebm_faults_admin_post(ebm_server *srv, const char *body, size_t body_len,
  * "admin" line with action "clear" followed by the state. */
 void ebm_faults_log_state(ebm_server *srv);
 void ebm_faults_log_clear(ebm_server *srv);
-
-/* The extras fault: json (len bytes) with "x-ext":{"a":[1]} added to every
- * object except change values. malloc'd, NULL when json does not parse or
- * memory ran out (then send it unchanged). */
-char *ebm_extras_decorate(const char *json, size_t len);
 
 #endif

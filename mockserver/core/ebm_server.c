@@ -7,6 +7,7 @@
  * ebm_util).
  */
 #include "ebm_int.h"
+#include "ebm_faults.h"
 #include "ebm_rate.h"
 
 #include <stdlib.h>
@@ -159,4 +160,11 @@ const ebm_config *ebm_server_config(const ebm_server *srv)
 const ebm_faults *ebm_server_faults(const ebm_server *srv)
 {
 	return &srv->faults;
+}
+
+void ebm_server_set_evlog(ebm_server *srv, ebm_evlog *l)
+{
+	srv->evlog = l;
+	if (l)
+		ebm_faults_log_state(srv);
 }

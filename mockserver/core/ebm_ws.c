@@ -13,7 +13,7 @@
  */
 #include "ebm_int.h"
 #include "ebm_evlog.h"
-#include "ebm_faults.h"
+#include "ebm_extras.h"
 
 #include <stdio.h>
 #include <stdlib.h>
