@@ -115,7 +115,7 @@ typedef struct eb_loadreport {
 	char **limits;                /* owned sentences: limits hit and what to change */
 	size_t n_limits;
 	uint64_t started_at_ms;
-	/* --start-at (loadgen/core/eb_startat.h): the planned wall-clock start
+	/* --start-at (net/eb_startat.h): the planned wall-clock start
 	 * in ms since the epoch (0: none, and the two below are 0 too), and the
 	 * earliest and latest measured ramp-up start of the runs merged here,
 	 * in us since the epoch. Merge keeps the earliest plan, the earliest
