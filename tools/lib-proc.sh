@@ -6,6 +6,7 @@
 #
 #   proc_start MOCK_PID "$T/mock.log" "$T/port" "$BIN/ebmock" --quiet ...
 #   proc_wait_port PORT "$MOCK_PID" "$T/port" 10 || fail "ebmock $PROC_ERR"
+#   (or both at once: proc_serve MOCK_PID PORT 10 "$T/mock.log" "$T/port" ...)
 #   ...
 #   proc_stop "$MOCK_PID"; MOCK_PID=""
 #
@@ -53,6 +54,19 @@ proc_wait_port() {
 	return 0
 }
 
+# proc_serve PIDVAR PORTVAR SECONDS LOGFILE PORTFILE CMD [ARGS...]:
+# proc_start then proc_wait_port, the one step most scripts take: the
+# server's pid in PIDVAR, its port in PORTVAR; proc_wait_port's status and
+# PROC_ERR when it does not come up.
+proc_serve() {
+	_proc_pv=$1 _proc_portv=$2 _proc_s=$3 _proc_pf2=$5
+	shift 3
+	proc_start "$_proc_pv" "$@"
+	_proc_pid=""
+	eval "_proc_pid=\$$_proc_pv"
+	proc_wait_port "$_proc_portv" "$_proc_pid" "$_proc_pf2" "$_proc_s"
+}
+
 # proc_stop PIDS [GRACE_TENTHS]: SIGTERM to each pid of the blank-separated
 # list PIDS (empty: nothing), up to GRACE_TENTHS tenths of a second (default
 # 30) for all of them to exit, then SIGKILL to those left, and reaps each.
@@ -77,6 +91,15 @@ proc_stop() {
 		wait "$_proc_p" 2>/dev/null
 	done
 	return 0
+}
+
+# proc_fail MSG FILE...: a "FAIL: MSG" line, the last 40 lines of each log
+# FILE (proc_logs), then exit 1: a test's verdict when a step failed.
+proc_fail() {
+	echo "FAIL: $1"
+	shift
+	proc_logs 40 "$@"
+	exit 1
 }
 
 # proc_logs LINES FILE...: the last LINES lines of each FILE that exists, each

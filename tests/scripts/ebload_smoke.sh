@@ -23,18 +23,13 @@ cleanup() { proc_stop "$MOCK_PID" 20; MOCK_PID=""; }
 trap 'cleanup; rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 
-fail() {
-	echo "FAIL: $*"
-	proc_logs 40 "$T"/*.log
-	exit 1
-}
+fail() { proc_fail "$*" "$T"/*.log; }
 
-# start_mock NAME [ebmock flags...]: starts ebmock on a free port, sets PORT.
+# start_mock NAME [ebmock flags...]: ebmock on a free port, PORT set.
 start_mock() {
 	name=$1; shift
-	proc_start MOCK_PID "$T/$name-mock.log" "$T/$name.port" "$BIN/ebmock" \
-		--jwt-secret "$SECRET" --quiet "$@"
-	proc_wait_port PORT "$MOCK_PID" "$T/$name.port" 10 || fail "ebmock ($name) $PROC_ERR"
+	proc_serve MOCK_PID PORT 10 "$T/$name-mock.log" "$T/$name.port" "$BIN/ebmock" \
+		--jwt-secret "$SECRET" --quiet "$@" || fail "ebmock ($name) $PROC_ERR"
 }
 
 # json_num FILE SECTION KEY: an integer member of a section of the report.
