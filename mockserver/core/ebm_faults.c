@@ -120,6 +120,16 @@ void ebm_faults_log_clear(ebm_server *srv)
 
 /* ---- POST /admin/faults -------------------------------------------------- */
 
+/* After a store was dropped or re-versioned: its subscribers forget what
+ * they were told, so the next commit notifies them again. A store without
+ * subscribers may be gone already (nothing to tell then). */
+static void subscribers_reset(ebm_server *srv, const char *id)
+{
+	ebm_store *st = ebm_store_find(srv, id);
+	if (st)
+		ebm_ws_store_reset(srv, st);
+}
+
 static bool close_code_ok(uint64_t c)
 {
 	/* RFC 6455 7.4.1: 1004-1006 and 1015 are never sent in a close frame */
@@ -287,6 +297,7 @@ int ebm_faults_admin_post(ebm_server *srv, const char *body, size_t body_len,
 			status = 500;
 			goto out;
 		}
+		subscribers_reset(srv, drop_store);
 		log_admin(srv, "dropStore", drop_store, false, NULL, 0, false, 0);
 	}
 	if (ver_store) {
@@ -296,6 +307,7 @@ int ebm_faults_admin_post(ebm_server *srv, const char *body, size_t body_len,
 			status = rc == EB_ERR_ARG ? 400 : 500;
 			goto out;
 		}
+		subscribers_reset(srv, ver_store);
 		log_admin(srv, "storeVersion", ver_store, true, "version", ver, false, 0);
 	}
 	if (drop_now) {

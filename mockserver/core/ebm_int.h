@@ -249,7 +249,8 @@ size_t ebm_ws_close_revoked(ebm_server *srv);
  * were told, so the next commit notifies them again. */
 void ebm_ws_store_reset(ebm_server *srv, ebm_store *st);
 /* store (ebm_store.c), admin: forget store id (memory and database);
- * give an empty store the version v. EB_ERR_ARG (message in err) when the
+ * give an empty store the version v. Subscribers are not told (the caller
+ * calls ebm_ws_store_reset: the store does not call into the sessions). EB_ERR_ARG (message in err) when the
  * store has changes or v is too large, EB_ERR_IO for the database. */
 eb_rc ebm_store_drop(ebm_server *srv, const char *id, eb_err *err);
 eb_rc ebm_store_set_version(ebm_server *srv, const char *id, uint64_t v,

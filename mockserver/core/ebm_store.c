@@ -536,7 +536,6 @@ eb_rc ebm_store_drop(ebm_server *srv, const char *id, eb_err *err)
 	st->n = st->cap = st->idx_cap = st->idx_used = 0;
 	st->version = 0;
 	st->persisted = false;
-	ebm_ws_store_reset(srv, st);
 	ebm_store_maybe_release(srv, st);
 	return EB_OK;
 }
@@ -562,7 +561,6 @@ eb_rc ebm_store_set_version(ebm_server *srv, const char *id, uint64_t v,
 		}
 	}
 	st->version = v;
-	ebm_ws_store_reset(srv, st);
 	ebm_store_maybe_release(srv, st);
 	return EB_OK;
 }
