@@ -71,35 +71,14 @@ static bool send_all(int fd, const void *buf, size_t len)
 	return true;
 }
 
-/* Reads into buf (NUL-terminated) until the peer closes, buf is full, or
- * timeout_ms; returns the bytes read. */
-static size_t recv_until_close(int fd, char *buf, size_t cap, long timeout_ms)
-{
-	size_t len = 0;
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
-	while (len + 1 < cap) {
-		uint64_t t = now_ms();
-		if (t >= end)
-			break;
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, (int)(end - t)) <= 0)
-			break;
-		ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return len;
-}
-
-/* Reads into buf until it holds want, the peer closes or timeout_ms. */
-static bool recv_until_str(int fd, char *buf, size_t cap, const char *want, long timeout_ms)
+/* Reads into buf (NUL-terminated) until it holds want (NULL: never), the
+ * peer closes, buf is full, or timeout_ms; returns the bytes read. */
+static size_t recv_until(int fd, char *buf, size_t cap, const char *want, long timeout_ms)
 {
 	size_t len = 0;
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;
 	buf[0] = '\0';
-	while (len + 1 < cap && !strstr(buf, want)) {
+	while (len + 1 < cap && !(want && strstr(buf, want))) {
 		uint64_t t = now_ms();
 		if (t >= end)
 			break;
@@ -112,6 +91,19 @@ static bool recv_until_str(int fd, char *buf, size_t cap, const char *want, long
 		len += (size_t)n;
 		buf[len] = '\0';
 	}
+	return len;
+}
+
+/* Reads into buf until the peer closes, buf is full, or timeout_ms. */
+static size_t recv_until_close(int fd, char *buf, size_t cap, long timeout_ms)
+{
+	return recv_until(fd, buf, cap, NULL, timeout_ms);
+}
+
+/* Reads into buf until it holds want, the peer closes or timeout_ms. */
+static bool recv_until_str(int fd, char *buf, size_t cap, const char *want, long timeout_ms)
+{
+	recv_until(fd, buf, cap, want, timeout_ms);
 	return strstr(buf, want) != NULL;
 }
 
