@@ -9,17 +9,22 @@
 #      connection and <= 2 us per notification) and memory per connection;
 #   2. fan-out latency of one push to 10000 subscribers of one store, at a
 #      push rate one ebmock keeps up with, over at least 100 pushes, with
-#      ebmock's own CPU per notification and the generator's receive time
-#      per push (so a reader sees which side the figure measures);
+#      ebmock's own CPU per notification and per push over the hold (the
+#      ramp left out) and the generator's receive time per push (so a
+#      reader sees which side the figure measures);
 #   3. notifications delivered per second with one ebmock per core and more
 #      pushes offered than they deliver (goal >= 100000 notifications/s).
+# ebload runs SCHED_BATCH (chrt -b 0; BENCH_GEN_SCHED=normal turns it off):
+# a woken generator thread then does not preempt ebmock on the core they
+# share after every message it reads (docs/BENCHMARKS.md, "Fan-out").
 # Every step is bounded in time; traffic stays on loopback.
 # Usage: sh tools/bench-load.sh build/<config>
 # Env: BENCH_LOAD_CONNS (102000), BENCH_LOAD_PER_MOCK (12000),
 #      BENCH_LOAD_RATE (20000), BENCH_LOAD_SUBS (10000), BENCH_LOAD_PUSH (40),
 #      BENCH_LOAD_FAN_PUSH (2), BENCH_LOAD_FAN_SECONDS (55),
 #      BENCH_LOAD_FAN_THREADS (2), BENCH_LOAD_THR_SERVERS (2),
-#      BENCH_SECONDS (10).
+#      BENCH_SECONDS (10), BENCH_GEN_SCHED (batch | normal),
+#      BENCH_STEPS ("1 2 3 4": the steps to run).
 set -u
 B=${1:?usage: bench-load.sh build/<config>}
 BIN=$B/bin
@@ -37,7 +42,10 @@ FAN_THREADS=${BENCH_LOAD_FAN_THREADS:-2}
 THR_MOCKS=${BENCH_LOAD_THR_SERVERS:-2}
 SECS=${BENCH_SECONDS:-10}
 SECRET=bench-secret
+STEPS=${BENCH_STEPS:-1 2 3 4}
+GEN_SCHED=${BENCH_GEN_SCHED:-batch}
 MOCKS=""
+PORTS=""
 
 # shellcheck source=tools/lib-proc.sh
 . "$(dirname "$0")/lib-proc.sh"
@@ -47,6 +55,17 @@ trap 'stop_mocks; rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 
 die() { echo "bench-load: $*" >&2; exit 2; }
+step() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+# GEN: the generator's command prefix. SCHED_BATCH: a woken ebload thread
+# does not preempt ebmock (wakeup preemption), it waits for the tick or a
+# free core; without it each message read could cost ebmock a context switch.
+GEN=""
+if [ "$GEN_SCHED" = batch ] && command -v chrt >/dev/null 2>&1; then
+	GEN="chrt -b 0"
+else
+	GEN_SCHED=normal
+fi
 for p in ebmock ebload; do
 	[ -x "$BIN/$p" ] || die "$BIN/$p missing (make first)"
 done
@@ -55,6 +74,7 @@ done
 # before: stop_mocks ran); sets MOCKS and URLS.
 start_mocks() {
 	URLS=""
+	PORTS=""
 	k=0
 	while [ $k -lt "$1" ]; do
 		proc_start pid "$T/m$k.log" "$T/m$k.port" "$BIN/ebmock" --jwt-secret "$SECRET" \
@@ -68,6 +88,7 @@ start_mocks() {
 			{ cat "$T/m$k.log" >&2; die "ebmock $k $PROC_ERR"; }
 		# shellcheck disable=SC2154 # port is set by proc_wait_port
 		URLS="$URLS --url http://127.0.0.1:$port"
+		PORTS="$PORTS $port"
 		k=$((k + 1))
 	done
 }
@@ -83,18 +104,77 @@ NPROC=$(nproc)
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
 echo "bench-load: $NPROC cores, load average $LOAD at start (shared machine: figures are lower bounds)" >&2
 
+# mock_cpu_ticks: user+system clock ticks of the ebmock processes so far
+mock_cpu_ticks() {
+	t=0
+	for pid in $MOCKS; do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+# mock_sys_ticks: the system part of it
+mock_sys_ticks() {
+	t=0
+	for pid in $MOCKS; do
+		t=$((t + $(awk '{print $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+# mock_sessions: open WebSocket sessions of all ebmock processes (/metrics;
+# empty without curl)
+mock_sessions() {
+	command -v curl >/dev/null 2>&1 || return 0
+	t=0
+	for port in $PORTS; do
+		v=$(curl -s --max-time 2 "http://127.0.0.1:$port/metrics" |
+			awk '$1 == "ebmock_ws_sessions" {print $2}')
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+# wait_held N PID SECONDS: returns once the ebmock processes hold N sessions,
+# PID (the generator) has ended, or SECONDS have passed; HELD_AT says how
+# many they held then.
+wait_held() {
+	_i=0
+	HELD_AT=0
+	while kill -0 "$2" 2>/dev/null && [ $_i -lt $(($3 * 10)) ]; do
+		HELD_AT=$(mock_sessions)
+		[ "${HELD_AT:-0}" -ge "$1" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+HZ=$(getconf CLK_TCK)
+
 # ---- 1. capacity, connect rate, ebload's own cost ---------------------------
+HELD=0; PEAK=0; CR_MEAN=0; CR_PEAK=0; RSS_PC=0; CPU_PC=0; USR_PC=0; SYS_PC=0
+MISSED1=0; CAP_RC=0; NM=0; MOCK_PC=0; MOCK_SYS_PC=0; CAP_LOAD0=0; CAP_LOAD1=0
+if step 1; then
 NM=$(( (CONNS + PER_MOCK - 1) / PER_MOCK ))
 start_mocks "$NM" ev
 # one address pair per ebmock port: PER_MOCK stays below the ports connect()
 # searches first (docs/LOADGEN.md, Scale), so no --source binding is needed
 echo "bench-load: $CONNS connections over $NM ebmock processes (libev)" >&2
 # shellcheck disable=SC2086
-timeout $((SECS + 600)) "$BIN/ebload" $URLS --connections "$CONNS" \
+CAP_LOAD0=$(load1)
+c0=$(mock_cpu_ticks); s0=$(mock_sys_ticks)
+timeout $((SECS + 600)) $GEN "$BIN/ebload" $URLS --connections "$CONNS" \
 	--connect-rate "$RATE" --connect-timeout 30 --max-pending 300 --stores 100 \
 	--push-rate 10 --duration "$SECS" --drain 2 \
 	--jwt-secret "$SECRET" \
-	--json "$OUT/bench-load-capacity.json" > "$T/capacity.log" 2> "$T/capacity.err"
+	--json "$OUT/bench-load-capacity.json" > "$T/capacity.log" 2> "$T/capacity.err" &
+LPID=$!
+# ebmock's CPU per connection over the ramp: open, upgrade, auth, subscribe
+wait_held "$CONNS" "$LPID" $((CONNS / 2000 + 120))
+c1=$(mock_cpu_ticks); s1=$(mock_sys_ticks)
+CAP_LOAD1=$(load1)
+MOCK_PC=$(awk -v t=$((c1 - c0)) -v n="${HELD_AT:-0}" -v hz="$HZ" \
+	'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+MOCK_SYS_PC=$(awk -v t=$((s1 - s0)) -v n="${HELD_AT:-0}" -v hz="$HZ" \
+	'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+wait "$LPID"
 CAP_RC=$?
 stop_mocks
 tail -n 4 "$T/capacity.err" >&2
@@ -107,31 +187,33 @@ CPU_PC=$(jnum "$OUT/bench-load-capacity.json" resources cpuPerConnectionMs)
 USR_PC=$(jnum "$OUT/bench-load-capacity.json" resources userPerConnectionUs)
 SYS_PC=$(jnum "$OUT/bench-load-capacity.json" resources sysPerConnectionUs)
 MISSED1=$(jnum "$OUT/bench-load-capacity.json" notifications missed)
-echo "bench-load: held $HELD (peak $PEAK), connect rate mean $CR_MEAN/s peak $CR_PEAK/s, ebload $RSS_PC bytes and $CPU_PC ms CPU per connection, user $USR_PC us system $SYS_PC us in its workers (exit $CAP_RC)" >&2
+echo "bench-load: held $HELD (peak $PEAK), connect rate mean $CR_MEAN/s peak $CR_PEAK/s (load average $CAP_LOAD0 -> $CAP_LOAD1), ebload $RSS_PC bytes and $CPU_PC ms CPU per connection, user $USR_PC us system $SYS_PC us in its workers; ebmock $MOCK_PC us CPU per connection over the ramp ($MOCK_SYS_PC us of it system; $HELD_AT held then) (exit $CAP_RC)" >&2
+fi
 
-# mock_cpu_ticks: user+system clock ticks of the ebmock processes so far
-mock_cpu_ticks() {
-	t=0
-	for pid in $MOCKS; do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-	done
-	echo "$t"
-}
 
 # notify_run SERVERS PUSHES_PER_S NAME [SECONDS [THREADS]]: SUBS subscribers
 # of one store per ebmock (poll loop: it writes notifications faster than
 # libev), report in $OUT/bench-load-NAME.json, exit status in RUN_RC, the
-# ebmock processes' CPU over the run in MOCK_TICKS (clock ticks).
+# ebmock processes' CPU from the moment every subscriber is in (the hold,
+# without the ramp) to the end in MOCK_TICKS and MOCK_SYS (clock ticks), the
+# load average then and at the end in RUN_LOAD.
 notify_run() {
 	start_mocks "$1" poll
-	t0=$(mock_cpu_ticks)
+	t0=$(mock_cpu_ticks); s0=$(mock_sys_ticks); l0=$(load1)
 	# shellcheck disable=SC2086
-	timeout $((${4:-$SECS} + 120)) "$BIN/ebload" $URLS --connections "$SUBS" \
+	timeout $((${4:-$SECS} + 120)) $GEN "$BIN/ebload" $URLS --connections "$SUBS" \
 		--connect-rate 5000 --stores 1 --push-rate "$2" --duration "${4:-$SECS}" --drain 3 \
 		--threads "${5:-1}" --jwt-secret "$SECRET" --json "$OUT/bench-load-$3.json" \
-		> "$T/$3.log" 2> "$T/$3.err"
+		> "$T/$3.log" 2> "$T/$3.err" &
+	_lpid=$!
+	if wait_held "$SUBS" "$_lpid" $((SUBS / 1000 + 60)); then
+		t0=$(mock_cpu_ticks); s0=$(mock_sys_ticks); l0=$(load1)
+	fi
+	wait "$_lpid"
 	RUN_RC=$?
 	MOCK_TICKS=$(($(mock_cpu_ticks) - t0))
+	MOCK_SYS=$(($(mock_sys_ticks) - s0))
+	RUN_LOAD="$l0, $(load1)"
 	stop_mocks
 }
 
@@ -142,14 +224,23 @@ notify_run() {
 # the subscribers; the generator's receive time per push is its CPU per
 # notification times the subscribers of one thread (genMsPerPush): when
 # that is far below the fan-out figure, the figure is ebmock's.
+FAN_RC=0; FAN_PUSHES=0; FAN_RECV=0; FAN_GEN_US=0; FAN_MOCK_US=0; FAN_MOCK_SYS_US=0
+FAN_MOCK_PUSH_MS=0; FAN_GEN_MS=0; F50=0; F99=0; N50=0; N99=0; MISSED2=0; FAN_LOAD="0, 0"
+if step 2; then
 notify_run 1 "$FAN_PUSH" fanout "$FAN_SECS" "$FAN_THREADS"
 FAN_RC=$RUN_RC
+FAN_LOAD=$RUN_LOAD
 FAN_PUSHES=$(jnum "$OUT/bench-load-fanout.json" pushes ok)
 FAN_RECV=$(jnum "$OUT/bench-load-fanout.json" notifications received)
 FAN_GEN_US=$(jnum "$OUT/bench-load-fanout.json" resources cpuPerNotificationUs)
-# ebmock's CPU per notification (whole run, ramp included: an upper bound)
-FAN_MOCK_US=$(awk -v t="$MOCK_TICKS" -v n="${FAN_RECV:-0}" -v hz="$(getconf CLK_TCK)" \
+# ebmock's CPU per notification and per push over the hold: a push cannot
+# reach its last subscriber before one ebmock process has spent it
+FAN_MOCK_US=$(awk -v t="$MOCK_TICKS" -v n="${FAN_RECV:-0}" -v hz="$HZ" \
 	'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+FAN_MOCK_SYS_US=$(awk -v t="$MOCK_SYS" -v n="${FAN_RECV:-0}" -v hz="$HZ" \
+	'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+FAN_MOCK_PUSH_MS=$(awk -v t="$MOCK_TICKS" -v n="${FAN_PUSHES:-0}" -v hz="$HZ" \
+	'BEGIN { printf "%.1f", (n > 0 ? t * 1e3 / hz / n : 0) }')
 FAN_GEN_MS=$(awk -v c="${FAN_GEN_US:-0}" -v s="$SUBS" -v w="$FAN_THREADS" \
 	'BEGIN { printf "%.1f", c * s / w / 1000 }')
 F50=$(jlat "$OUT/bench-load-fanout.json" fanout p50Ms)
@@ -157,13 +248,16 @@ F99=$(jlat "$OUT/bench-load-fanout.json" fanout p99Ms)
 N50=$(jlat "$OUT/bench-load-fanout.json" notification p50Ms)
 N99=$(jlat "$OUT/bench-load-fanout.json" notification p99Ms)
 MISSED2=$(jnum "$OUT/bench-load-fanout.json" notifications missed)
-echo "bench-load: one push to $SUBS subscribers, $FAN_PUSH pushes/s, $FAN_PUSHES pushes: fan-out p50 $F50 ms p99 $F99 ms, notification p50 $N50 ms p99 $N99 ms, missed $MISSED2; ebmock $FAN_MOCK_US us CPU per notification, generator $FAN_GEN_MS ms receive time per push per thread ($FAN_THREADS threads) (exit $FAN_RC)" >&2
+echo "bench-load: one push to $SUBS subscribers, $FAN_PUSH pushes/s, $FAN_PUSHES pushes: fan-out p50 $F50 ms p99 $F99 ms, notification p50 $N50 ms p99 $N99 ms, missed $MISSED2 (load average $FAN_LOAD); ebmock $FAN_MOCK_US us CPU per notification over the hold ($FAN_MOCK_SYS_US us of it system), $FAN_MOCK_PUSH_MS ms per push; generator $FAN_GEN_MS ms receive time per push per thread ($FAN_THREADS threads, $GEN_SCHED scheduling) (exit $FAN_RC)" >&2
+fi
 
 # ---- 3. notifications per second, both cores ------------------------------
 # THR_MOCKS ebmock processes (one per core), SUBS subscribers in all, one
 # store each, pushes offered beyond what they deliver: the delivered rate
 # is the figure, and ebload's CPU per notification shows how much of the
 # machine the generator itself took.
+THR_RC=0; NR_MEAN=0; NR_PEAK=0; CPU_PN=0; USR_PN=0; SYS_PN=0; PUSHOK=0; MISSED3=0
+if step 3; then
 notify_run "$THR_MOCKS" "$PUSH" throughput
 THR_RC=$RUN_RC
 NR_MEAN=$(jnum "$OUT/bench-load-throughput.json" rates notificationsPerSecondMean)
@@ -173,7 +267,8 @@ USR_PN=$(jnum "$OUT/bench-load-throughput.json" resources userPerNotificationUs)
 SYS_PN=$(jnum "$OUT/bench-load-throughput.json" resources sysPerNotificationUs)
 PUSHOK=$(jnum "$OUT/bench-load-throughput.json" pushes ok)
 MISSED3=$(jnum "$OUT/bench-load-throughput.json" notifications missed)
-echo "bench-load: $SUBS subscribers on $THR_MOCKS servers, $PUSH pushes/s offered: $NR_MEAN notifications/s mean ($NR_PEAK peak), ebload $CPU_PN us CPU per notification, user $USR_PN us system $SYS_PN us in its workers (exit $THR_RC)" >&2
+echo "bench-load: $SUBS subscribers on $THR_MOCKS servers, $PUSH pushes/s offered: $NR_MEAN notifications/s mean ($NR_PEAK peak), ebload $CPU_PN us CPU per notification, user $USR_PN us system $SYS_PN us in its workers (load average $RUN_LOAD; exit $THR_RC)" >&2
+fi
 
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 cat > "$OUT/bench-load.json" <<JSON
@@ -185,7 +280,8 @@ cat > "$OUT/bench-load.json" <<JSON
                 "goal": 100000, "missed": ${MISSED1:-0}, "exit": $CAP_RC,
                 "report": "bench-load-capacity.json" },
   "connectRate": { "meanPerSecond": ${CR_MEAN:-0}, "peakPerSecond": ${CR_PEAK:-0}, "goal": 17000,
-                   "requested": $RATE },
+                   "requested": $RATE, "loadAverage": [ $CAP_LOAD0, $CAP_LOAD1 ],
+                   "ebmockCpuUsPerConnection": ${MOCK_PC:-0}, "ebmockSysUsPerConnection": ${MOCK_SYS_PC:-0} },
   "ebloadCost": { "rssBytesPerConnection": ${RSS_PC:-0}, "cpuMsPerConnection": ${CPU_PC:-0},
                   "cpuUsPerNotification": ${CPU_PN:-0},
                   "userUsPerConnection": ${USR_PC:-0}, "sysUsPerConnection": ${SYS_PC:-0},
@@ -194,6 +290,9 @@ cat > "$OUT/bench-load.json" <<JSON
   "fanout": { "subscribers": $SUBS, "servers": 1, "pushesPerSecond": $FAN_PUSH,
               "pushes": ${FAN_PUSHES:-0}, "seconds": $FAN_SECS, "generatorThreads": $FAN_THREADS,
               "ebmockCpuUsPerNotification": ${FAN_MOCK_US:-0},
+              "ebmockSysUsPerNotification": ${FAN_MOCK_SYS_US:-0},
+              "ebmockCpuMsPerPush": ${FAN_MOCK_PUSH_MS:-0}, "loadAverage": [ $FAN_LOAD ],
+              "generatorScheduling": "$GEN_SCHED",
               "generatorCpuUsPerNotification": ${FAN_GEN_US:-0},
               "generatorMsPerPushPerThread": ${FAN_GEN_MS:-0},
               "fanoutP50Ms": ${F50:-0}, "fanoutP99Ms": ${F99:-0},
@@ -207,12 +306,18 @@ cat > "$OUT/bench-load.json" <<JSON
 JSON
 echo "bench-load: results in $OUT/bench-load.json" >&2
 if [ -x "$BIN/ebplot" ]; then
-	"$BIN/ebplot" percentiles "$OUT/bench-load-fanout-percentiles.svg" \
-		"fan-out=$OUT/bench-load-fanout.json" &&
-	"$BIN/ebplot" ramp "$OUT/bench-load-capacity-ramp.svg" "$OUT/bench-load-capacity.json" &&
+	if step 2; then
+		"$BIN/ebplot" percentiles "$OUT/bench-load-fanout-percentiles.svg" \
+			"fan-out=$OUT/bench-load-fanout.json"
+	fi
+	if step 1; then
+		"$BIN/ebplot" ramp "$OUT/bench-load-capacity-ramp.svg" "$OUT/bench-load-capacity.json"
+	fi
 	echo "bench-load: plots in $OUT/bench-load-*.svg" >&2
 fi
 cat "$OUT/bench-load.json"
 # 4. the cluster curve: 1, 2 and 4 ebmock nodes on one PostgreSQL
 # (tools/bench-cluster.sh, bench-cluster.json; skipped without PostgreSQL)
-sh "$(dirname "$0")/bench-cluster.sh" "$B" || echo "bench-load: the cluster curve failed" >&2
+if step 4; then
+	sh "$(dirname "$0")/bench-cluster.sh" "$B" || echo "bench-load: the cluster curve failed" >&2
+fi
