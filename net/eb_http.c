@@ -34,6 +34,8 @@ struct eb_http {
 	char *cacert;        /* eb_http_set_tls: CA file, or NULL (system's) */
 	bool insecure;
 	eb_http_budget *budget; /* borrowed, may be NULL */
+	bool (*stop)(void *arg); /* eb_http_set_stop: polled during a request */
+	void *stop_arg;
 };
 
 struct eb_http_budget {
@@ -309,6 +311,29 @@ void eb_http_set_timeout(eb_http *h, long timeout_ms)
 		h->timeout_ms = timeout_ms;
 }
 
+void eb_http_set_stop(eb_http *h, bool (*stop)(void *arg), void *arg)
+{
+	if (h == NULL)
+		return;
+	h->stop = stop;
+	h->stop_arg = arg;
+}
+
+/* curl's progress callback: nonzero aborts the transfer. curl calls it on
+ * each pass of its loop, which a signal's EINTR or its own 1 s poll bound
+ * starts, so a stop is seen within a second at worst. */
+static int http_on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+			    curl_off_t un)
+{
+	const eb_http *h = ud;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return h->stop != NULL && h->stop(h->stop_arg) ? 1 : 0;
+}
+
 void eb_http_set_wirelog(eb_http *h, eb_wirelog *w, int conn)
 {
 	if (h == NULL)
@@ -460,6 +485,11 @@ eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (h->stop != NULL) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, http_on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_on_header);
@@ -506,6 +536,8 @@ eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 			snprintf(msg, sizeof msg,
 				 "response headers exceed %zu bytes",
 				 HTTP_HEADERS_MAX);
+		else if (cc == CURLE_ABORTED_BY_CALLBACK)
+			snprintf(msg, sizeof msg, "stopped (eb_http_set_stop)");
 		else
 			snprintf(msg, sizeof msg, "%s",
 				 errbuf[0] ? errbuf : curl_easy_strerror(cc));

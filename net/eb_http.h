@@ -45,6 +45,13 @@ void eb_http_budget_free(eb_http_budget *b);
  * only). */
 void eb_http_set_budget(eb_http *h, eb_http_budget *b);
 
+/* A request in progress ends as soon as stop(arg) returns true (it is
+ * polled while the request waits: at once after a signal interrupts the
+ * wait, within 1 s otherwise): EB_ERR_IO with transport_error
+ * EB_HTTP_STOPPED. stop NULL: never. arg is borrowed. */
+void eb_http_set_stop(eb_http *h, bool (*stop)(void *arg), void *arg);
+#define EB_HTTP_STOPPED 42
+
 /* curl's code for a peer certificate or name that did not verify. */
 #define EB_HTTP_UNTRUSTED 60
 

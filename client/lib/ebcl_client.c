@@ -30,6 +30,11 @@
 
 #define EBCL_MAX_STORES        10000u
 #define EBCL_MAX_RESPONSE      ((size_t)32 * 1024 * 1024)  /* one HTTP body */
+/* All HTTP bodies being received at once: one read per store runs in
+ * parallel, and 40 stores against a server sending endless bodies held
+ * 542 MiB with the per-body cap alone. A read refused by it fails like a
+ * server error (backoff, then again), so the others finish first. */
+#define EBCL_MAX_IN_FLIGHT     ((size_t)64 * 1024 * 1024)
 #define EBCL_MAX_WS_MESSAGE    ((size_t)1024 * 1024)
 #define EBCL_WS_PER_STEP       1000    /* messages handled per step */
 #define EBCL_SUB_BATCH         100     /* WS-SUB-6 */
@@ -51,6 +56,7 @@ typedef struct ebcl_req {
 	char url[1024];
 	char *post;               /* request body (push) */
 	eb_buf resp;
+	size_t drawn;             /* bytes of resp counted in c->in_flight */
 	bool too_big;
 	unsigned retry_after;
 	size_t n_push;            /* changes of the queue this push carries */
@@ -86,6 +92,7 @@ struct ebcl_client {
 	ebcl_db *db;
 	CURLM *multi;
 	ebcl_req *reqs;
+	size_t in_flight;         /* bytes of response bodies held (EBCL_MAX_IN_FLIGHT) */
 	store_ctl *stores;
 	size_t n_stores, cap_stores;
 	ebcl_sched sched;
@@ -264,12 +271,25 @@ static size_t cl_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	ebcl_req *r = ud;
 	size_t n = size * nmemb;
-	if (r->resp.len + n > EBCL_MAX_RESPONSE) {
+	if (r->resp.len + n > EBCL_MAX_RESPONSE ||
+	    r->c->in_flight + n > EBCL_MAX_IN_FLIGHT) {
 		r->too_big = true;
 		return 0;   /* aborts the transfer: a failure */
 	}
 	eb_buf_put(&r->resp, ptr, n);
-	return r->resp.oom ? 0 : n;
+	if (r->resp.oom)
+		return 0;
+	r->drawn += n;
+	r->c->in_flight += n;
+	return n;
+}
+
+/* Empties r's response body and gives its bytes back to the budget. */
+static void cl_req_release(ebcl_req *r)
+{
+	r->c->in_flight -= r->drawn;
+	r->drawn = 0;
+	eb_buf_clear(&r->resp);
 }
 
 static size_t cl_header_cb(char *ptr, size_t size, size_t nitems, void *ud)
@@ -297,7 +317,7 @@ static void cl_req_free(ebcl_req *r)
 	}
 	curl_slist_free_all(r->hdrs);
 	free(r->post);
-	eb_buf_clear(&r->resp);
+	cl_req_release(r);
 	free(r);
 }
 
@@ -313,7 +333,7 @@ static void cl_req_unlink(ebcl_client *c, ebcl_req *r)
 /* Starts r (url, post and kind set) on the multi handle. 0 or -1. */
 static int cl_req_launch(ebcl_client *c, ebcl_req *r)
 {
-	eb_buf_clear(&r->resp);
+	cl_req_release(r);
 	r->too_big = false;
 	r->retry_after = 0;
 	if (r->easy != NULL) {
@@ -678,6 +698,8 @@ static void cl_req_done(ebcl_client *c, ebcl_req *r, CURLcode res)
 		 * as it is, pushed again with the same ids (CLIENT-QUEUE-4). */
 		cl_log(c, "store %s: %s failed (%s), backing off", sc->st->id,
 		       r->kind == REQ_PUSH ? "push" : "read",
+		       r->too_big ? "the response went over the client's cap of 32 MiB a "
+				    "body, 64 MiB for all in flight" :
 		       res != CURLE_OK ? curl_easy_strerror(res) :
 		       status == 401 ? "401 twice" : "server error");
 		ebcl_sched_failure(&c->sched, now, r->retry_after);

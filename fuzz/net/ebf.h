@@ -7,6 +7,7 @@
 #ifndef EBF_H
 #define EBF_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,7 +59,16 @@ typedef struct ebf_ctx {
 	bool limits_advertised;
 	eb_http *http;
 	uint64_t run_id;      /* makes store and change ids unique per run */
+	/* Every wait inside a case (requests, reads, sends, pauses) ends when
+	 * *stop is set (a signal; NULL: never) or at stop_ns (the run's
+	 * absolute deadline, eb_time_mono_ns; 0: none), whatever the server
+	 * sends: the case then ends as not run (ebf_run_case -1). */
+	volatile sig_atomic_t *stop;
+	uint64_t stop_ns;
 } ebf_ctx;
+
+/* true when the run must stop now: *x->stop set or x->stop_ns passed. */
+bool ebf_stopped(const ebf_ctx *x);
 
 /* ---- cases -------------------------------------------------------------------- */
 
@@ -159,7 +169,8 @@ typedef struct ebf_finding {
 } ebf_finding;
 
 /* Runs c. Returns 1 with *f filled on a finding, 0 when the answer was
- * right, -1 when the harness could not run it (f->reason says why). wire
+ * right, -1 when the harness could not run it (f->reason says why; after
+ * ebf_stopped, -1 means the case was cut short and judges nothing). wire
  * (may be NULL) gets the exchange. */
 int ebf_run_case(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wire);
 

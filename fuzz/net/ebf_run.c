@@ -5,7 +5,6 @@
  * net/eb_tls.h), WebSocket through eb_wsc.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -26,6 +25,10 @@
 
 #define RUN_PROBE_ID "ebfuzz-probe"
 #define RUN_TCP_MAX (1 << 20)
+/* The longest single wait: every wait of a case is cut in slices this long
+ * and checks the stop flag and the run's deadline between them, so a
+ * signal or the deadline ends a case within it whatever the server does. */
+#define RUN_SLICE_MS 50
 
 const char *ebf_token(const ebf_ctx *x, ebf_auth a)
 {
@@ -38,6 +41,60 @@ const char *ebf_token(const ebf_ctx *x, ebf_auth a)
 	case EBF_AUTH_GARBAGE: return "not-a-jwt";
 	default: return NULL;
 	}
+}
+
+bool ebf_stopped(const ebf_ctx *x)
+{
+	return (x->stop && *x->stop) || (x->stop_ns && eb_time_mono_ns() >= x->stop_ns);
+}
+
+/* The absolute end of a wait of ms from now: never past the run's deadline,
+ * so what the server sends meanwhile cannot extend it. */
+static uint64_t run_until(const ebf_ctx *x, long ms)
+{
+	uint64_t u = eb_time_mono_ns() + (uint64_t)(ms > 0 ? ms : 0) * 1000000ULL;
+
+	return x->stop_ns && x->stop_ns < u ? x->stop_ns : u;
+}
+
+/* The next slice (ms) of a wait that ends at until; 0 when it is over or
+ * the run stops. */
+static int run_slice_ms(const ebf_ctx *x, uint64_t until)
+{
+	uint64_t now = eb_time_mono_ns(), left;
+
+	if (ebf_stopped(x) || now >= until)
+		return 0;
+	left = (until - now + 999999ULL) / 1000000ULL;
+	return left < RUN_SLICE_MS ? (int)left : RUN_SLICE_MS;
+}
+
+/* A case cut short by a signal or the run's deadline: not judged. */
+static int run_stopped(ebf_finding *f)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->reason, sizeof(f->reason),
+		 "stopped (a signal or the run's deadline) before the case ended");
+	return -1;
+}
+
+/* eb_http's stop hook: the same flag and deadline. */
+static bool run_http_stop(void *arg)
+{
+	return ebf_stopped(arg);
+}
+
+/* Points x->http's next request at the stop flag and bounds it by the
+ * run's deadline. false when the run stops already. */
+static bool run_http_prepare(ebf_ctx *x)
+{
+	uint64_t until = run_until(x, x->o->timeout_ms), now = eb_time_mono_ns();
+
+	if (ebf_stopped(x) || now >= until)
+		return false;
+	eb_http_set_stop(x->http, run_http_stop, x);
+	eb_http_set_timeout(x->http, (long)((until - now + 999999ULL) / 1000000ULL));
+	return true;
 }
 
 static int finding(ebf_finding *f, const char *kind, const char *rule,
@@ -63,12 +120,17 @@ static int finding(ebf_finding *f, const char *kind, const char *rule,
 	return 1;
 }
 
-static void sleep_ms(long ms)
+/* A pause of ms, ended early by a stop. */
+static void run_sleep(const ebf_ctx *x, long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	uint64_t until = run_until(x, ms);
+	int sl;
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	while ((sl = run_slice_ms(x, until)) > 0) {
+		struct timespec ts = { 0, (long)sl * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Value of header name in a raw "Name: value\r\n" block; false when absent. */
@@ -219,6 +281,8 @@ static int run_http(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *w
 	eb_rc rc;
 	int r;
 
+	if (!run_http_prepare(x))
+		return run_stopped(f);
 	eb_http_set_wirelog(x->http, wire, 0);
 	rc = eb_http_request(x->http, c->method, c->path, ebf_token(x, c->auth),
 			     c->content_type, c->has_body ? c->body : NULL, c->body_len,
@@ -228,6 +292,11 @@ static int run_http(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *w
 		eb_http_resp_clear(&resp);
 		snprintf(f->reason, sizeof(f->reason), "out of memory");
 		return -1;
+	}
+	if (rc != EB_OK && ebf_stopped(x)) {
+		/* the timeout was the run's deadline, or a signal came */
+		eb_http_resp_clear(&resp);
+		return run_stopped(f);
 	}
 	if (rc != EB_OK) {
 		int te = resp.transport_error;
@@ -249,7 +318,7 @@ static int run_http(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *w
 		r = check_answer(c, resp.status, resp.headers, resp.body, resp.body_len, f);
 		eb_http_resp_clear(&resp);
 		/* Rate limiting is allowed (RATE-1): wait, do not judge. */
-		sleep_ms(1000 * (s < 1 ? 1 : s > 2 ? 2 : s));
+		run_sleep(x, 1000 * (s < 1 ? 1 : s > 2 ? 2 : s));
 		return r;
 	}
 	r = check_answer(c, resp.status, resp.headers, resp.body, resp.body_len, f);
@@ -267,6 +336,7 @@ int ebf_http_reset(ebf_ctx *x)
 	}
 	eb_http_free(x->http);
 	x->http = h;
+	eb_http_set_stop(h, run_http_stop, x);
 	return 0;
 }
 
@@ -276,7 +346,7 @@ bool ebf_recheck_fresh(ebf_ctx *x, const ebf_case *c)
 	eb_rc rc;
 	bool answered;
 
-	if (c->kind != EBF_HTTP || ebf_http_reset(x) != 0)
+	if (c->kind != EBF_HTTP || ebf_http_reset(x) != 0 || !run_http_prepare(x))
 		return false;
 	rc = eb_http_request(x->http, c->method, c->path, ebf_token(x, c->auth),
 			     c->content_type, c->has_body ? c->body : NULL, c->body_len,
@@ -295,6 +365,10 @@ bool ebf_probe(ebf_ctx *x, char *why, size_t whylen)
 
 	snprintf(path, sizeof(path), "/api/stores/ebfuzz-health-%llx/changes?since=0",
 		 (unsigned long long)x->run_id);
+	if (!run_http_prepare(x)) {
+		snprintf(why, whylen, "stopped (a signal or the run's deadline)");
+		return false;
+	}
 	rc = eb_http_request(x->http, "GET", path, x->token, NULL, NULL, 0, NULL, 0, &resp);
 	ok = rc == EB_OK && (resp.status == 200 || resp.status == 429);
 	if (!ok)
@@ -307,11 +381,14 @@ bool ebf_probe(ebf_ctx *x, char *why, size_t whylen)
 
 /* ---- raw TCP ------------------------------------------------------------------------- */
 
+/* A non-blocking connection to the target within timeout_ms (and the run's
+ * deadline). The socket stays non-blocking: every later wait polls it. */
 static int tcp_connect(const ebf_ctx *x, long timeout_ms, char *why, size_t whylen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char port[16];
-	int fd = -1;
+	int fd = -1, err = 0;
+	uint64_t until = run_until(x, timeout_ms);
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -322,75 +399,101 @@ static int tcp_connect(const ebf_ctx *x, long timeout_ms, char *why, size_t whyl
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+		socklen_t el = sizeof(err);
+		int sl;
 
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
 		if (fd < 0)
 			continue;
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
+		err = errno;
+		while (err == EINPROGRESS && (sl = run_slice_ms(x, until)) > 0) {
+			struct pollfd pfd = { fd, POLLOUT, 0 };
+
+			if (poll(&pfd, 1, sl) > 0) {
+				err = 0;
+				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+					err = errno;
+			}
+		}
+		if (err == 0)
+			break;
+		if (err == EINPROGRESS)
+			err = ETIMEDOUT;
 		close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
 		snprintf(why, whylen, "cannot connect to %s:%d: %s", x->host, x->port,
-			 strerror(errno));
+			 strerror(err ? err : errno));
 	return fd;
 }
 
-/* One raw connection: the socket, and TLS over it for an https:// target
- * (non-blocking then: every wait polls for what the session asks). */
+/* One raw connection: the socket (non-blocking), and TLS over it for an
+ * https:// target. */
 typedef struct tcp_conn {
 	int fd;
 	eb_tls *tls;
 } tcp_conn;
 
-/* TLS over t->fd within timeout_ms. 0, or -1 with why. */
+/* TLS over t->fd within timeout_ms (and the run's deadline). 0, or -1 with
+ * why. */
 static int tcp_tls(const ebf_ctx *x, tcp_conn *t, long timeout_ms, char *why, size_t whylen)
 {
+	uint64_t until = run_until(x, timeout_ms);
 	eb_err e;
-	int fl;
 
 	eb_err_clear(&e);
-	if (eb_tls_new(x->o->target.tls, t->fd, x->host, &t->tls, &e) != EB_OK ||
-	    eb_tls_handshake_wait(t->tls, timeout_ms, &e) != EB_OK) {
+	if (eb_tls_new(x->o->target.tls, t->fd, x->host, &t->tls, &e) != EB_OK) {
 		snprintf(why, whylen, "%s", e.msg);
 		return -1;
 	}
-	fl = fcntl(t->fd, F_GETFL);
-	if (fl < 0 || fcntl(t->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-		snprintf(why, whylen, "fcntl: %s", strerror(errno));
-		return -1;
+	for (;;) {
+		eb_tls_io io = eb_tls_handshake(t->tls, &e);
+		struct pollfd pfd = { t->fd, io == EB_TLS_WANT_WRITE ? POLLOUT : POLLIN, 0 };
+		int sl;
+
+		if (io == EB_TLS_DONE)
+			return 0;
+		if (io != EB_TLS_WANT_READ && io != EB_TLS_WANT_WRITE) {
+			snprintf(why, whylen, "%s", e.msg);
+			return -1;
+		}
+		if ((sl = run_slice_ms(x, until)) <= 0) {
+			snprintf(why, whylen, "TLS handshake: no end within %ld ms", timeout_ms);
+			return -1;
+		}
+		poll(&pfd, 1, sl);
 	}
-	return 0;
 }
 
-/* send(2) over the connection: plain sockets block (SO_SNDTIMEO), TLS
- * waits up to timeout_ms. -1 with errno as send (EPIPE for a closed peer,
- * ECONNRESET for a TLS failure, EAGAIN for a timeout). */
-static ssize_t tcp_send(tcp_conn *t, const void *p, size_t n, long timeout_ms)
+/* send(2) over the connection, waiting up to timeout_ms (and the run's
+ * deadline) for room. -1 with errno as send (EPIPE for a closed peer,
+ * ECONNRESET for a TLS failure, EAGAIN for a timeout or a stop). */
+static ssize_t tcp_send(const ebf_ctx *x, tcp_conn *t, const void *p, size_t n, long timeout_ms)
 {
-	uint64_t deadline = eb_time_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	uint64_t until = run_until(x, timeout_ms);
 
-	if (!t->tls)
-		return send(t->fd, p, n, MSG_NOSIGNAL);
 	for (;;) {
-		struct pollfd pfd = { t->fd, 0, 0 };
-		ssize_t w = eb_tls_send(t->tls, p, n);
-		uint64_t now;
+		struct pollfd pfd = { t->fd, POLLOUT, 0 };
+		ssize_t w = t->tls ? eb_tls_send(t->tls, p, n) : send(t->fd, p, n, MSG_NOSIGNAL);
+		int sl;
 
-		if (w >= 0 || errno != EAGAIN) {
+		if (w >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 			if (w < 0 && errno == EPROTO)
 				errno = ECONNRESET;
 			return w;
 		}
-		now = eb_time_mono_ns();
-		if (now >= deadline)
+		if ((sl = run_slice_ms(x, until)) <= 0) {
+			errno = EAGAIN;
 			return -1;
-		pfd.events = eb_tls_events(t->tls);
-		poll(&pfd, 1, (int)((deadline - now) / 1000000ULL) + 1);
+		}
+		if (t->tls)
+			pfd.events = eb_tls_events(t->tls);
+		poll(&pfd, 1, sl);
 	}
 }
 
@@ -433,6 +536,7 @@ int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 	if (fd < 0)
 		return -1;
 	if (x->o->target.url.tls && tcp_tls(x, &t, x->o->timeout_ms, why, whylen) != 0) {
+		/* the handshake or the connect ran out at a stop: that ends the case */
 		eb_tls_free(t.tls);
 		close(fd);
 		return -1;
@@ -442,12 +546,12 @@ int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 		size_t off = 0, piece = s->op == EBF_S_SLOW ? (s->len + 7) / 8 : s->len;
 
 		if (s->op == EBF_S_SLEEP) {
-			sleep_ms(s->ms);
+			run_sleep(x, s->ms);
 			continue;
 		}
-		while (off < s->len) {
+		while (off < s->len && !ebf_stopped(x)) {
 			size_t n = s->len - off < piece ? s->len - off : piece;
-			ssize_t w = tcp_send(&t, s->data + off, n, x->o->timeout_ms);
+			ssize_t w = tcp_send(x, &t, s->data + off, n, x->o->timeout_ms);
 
 			if (w <= 0) {
 				if (errno == ECONNRESET || errno == EPIPE)
@@ -457,7 +561,7 @@ int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 			}
 			off += (size_t)w;
 			if (s->op == EBF_S_SLOW && off < s->len)
-				sleep_ms(s->ms);
+				run_sleep(x, s->ms);
 		}
 	}
 	if (strcmp(c->gen, "tcp/short-body") == 0)
@@ -469,19 +573,18 @@ int ebf_tcp_exchange(ebf_ctx *x, const ebf_case *c, ebf_tcp_result *res,
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	deadline = eb_time_mono_ns() + (uint64_t)x->o->timeout_ms * 1000000ULL;
+	deadline = run_until(x, x->o->timeout_ms);
 	for (;;) {
 		struct pollfd pfd = { fd, t.tls ? eb_tls_events(t.tls) : POLLIN, 0 };
-		uint64_t now = eb_time_mono_ns();
+		int sl = run_slice_ms(x, deadline);
 		ssize_t n;
 
-		if (now >= deadline) {
+		if (sl <= 0) {
 			res->timed_out = true;
 			break;
 		}
 		/* TLS may hold decrypted bytes that poll() cannot see */
-		if (!(t.tls && eb_tls_pending(t.tls) > 0) &&
-		    poll(&pfd, 1, (int)((deadline - now) / 1000000ULL) + 1) <= 0)
+		if (!(t.tls && eb_tls_pending(t.tls) > 0) && poll(&pfd, 1, sl) <= 0)
 			continue;
 		if (res->len + 4096 + 1 > cap) {
 			char *nb;
@@ -525,9 +628,16 @@ static int run_tcp(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wi
 	for (size_t i = 0; i < c->n_steps; i++)
 		eb_wirelog_add(wire, EB_WIRE_OUT, "TCP", 0, c->steps[i].data, c->steps[i].len);
 	if (ebf_tcp_exchange(x, c, &res, why, sizeof(why)) != 0) {
-		snprintf(f->reason, sizeof(f->reason), "%s", why);
 		free(res.data);
+		if (ebf_stopped(x))
+			return run_stopped(f);
+		snprintf(f->reason, sizeof(f->reason), "%s", why);
 		return -1;
+	}
+	if (ebf_stopped(x)) {
+		/* what came so far was cut by the stop, not by the server */
+		free(res.data);
+		return run_stopped(f);
 	}
 	eb_wirelog_add(wire, EB_WIRE_IN, "TCP", 0, res.data, res.len);
 	if (res.status == 0) {
@@ -582,6 +692,91 @@ static bool ws_rate_limited(const eb_ws_server_msg *sm)
 	       strcmp(sm->code, "RATE_LIMITED") == 0;
 }
 
+/* The case's WebSocket, connected and upgraded within the timeout and the
+ * run's deadline: eb_wsc's step API, polled in slices. EB_OK, or the errors
+ * of eb_wsc_connect_tls (a timeout or a stop is EB_ERR_IO). */
+static eb_rc run_ws_connect(ebf_ctx *x, eb_wirelog *wire, eb_wsc **out, int *http_status,
+			    eb_err *err)
+{
+	uint64_t until = run_until(x, x->o->timeout_ms);
+	eb_wsc *ws = NULL;
+	bool done = false;
+	eb_rc rc = eb_wsc_connect_start_tls(x->o->url, "/api/sync/notifications",
+					    x->o->target.tls, wire, 0, &ws, err);
+
+	while (rc == EB_OK) {
+		struct pollfd pfd;
+		int sl;
+
+		rc = eb_wsc_connect_step(ws, &done, http_status, err);
+		if (rc != EB_OK || done)
+			break;
+		if ((sl = run_slice_ms(x, until)) <= 0) {
+			snprintf(err->msg, sizeof(err->msg), "no upgrade within %ld ms",
+				 x->o->timeout_ms);
+			rc = EB_ERR_IO;
+			break;
+		}
+		pfd.fd = eb_wsc_fd(ws);
+		pfd.events = eb_wsc_connect_events(ws);
+		pfd.revents = 0;
+		poll(&pfd, 1, sl);
+	}
+	if (rc != EB_OK) {
+		eb_wsc_free(ws);
+		ws = NULL;
+	}
+	*out = ws;
+	return rc;
+}
+
+/* Before a send: waits in slices until the socket takes bytes, and bounds
+ * the send itself by the timeout and the run's deadline (a server that
+ * does not read blocks a send; a case's messages are small, so one that
+ * finds room rarely waits). false when the run stops first. */
+static bool run_ws_writable(ebf_ctx *x, eb_wsc *ws)
+{
+	uint64_t until = run_until(x, x->o->timeout_ms), now;
+	int sl;
+
+	while ((sl = run_slice_ms(x, until)) > 0) {
+		struct pollfd pfd = { eb_wsc_fd(ws), POLLOUT, 0 };
+
+		if (poll(&pfd, 1, sl) != 0)
+			break;
+	}
+	now = eb_time_mono_ns();
+	if (ebf_stopped(x) || now >= until)
+		return false;
+	eb_wsc_set_send_timeout(ws, (long)((until - now + 999999ULL) / 1000000ULL));
+	return true;
+}
+
+/* The next event within the wait that ends at until, in slices: EB_OK with
+ * m filled (TIMEOUT once until passes), or EB_ERR_IO. *stopped true (and m
+ * a TIMEOUT) when the run stops first. */
+static eb_rc run_ws_recv(ebf_ctx *x, eb_wsc *ws, uint64_t until, eb_wsc_msg *m, bool *stopped,
+			 eb_err *err)
+{
+	int sl;
+
+	*stopped = false;
+	for (;;) {
+		eb_rc rc;
+
+		memset(m, 0, sizeof(*m));
+		if ((sl = run_slice_ms(x, until)) <= 0) {
+			*stopped = ebf_stopped(x);
+			m->ev = EB_WSC_TIMEOUT;
+			return EB_OK;
+		}
+		rc = eb_wsc_recv(ws, sl, m, err);
+		if (rc != EB_OK || m->ev != EB_WSC_TIMEOUT)
+			return rc;
+		eb_wsc_msg_clear(m);
+	}
+}
+
 static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wire)
 {
 	static const char probe[] = "{\"type\":\"ping\",\"requestId\":\"" RUN_PROBE_ID "\"}";
@@ -591,12 +786,14 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 	eb_err err;
 	int http_status = 0, r = 0;
 	bool saw_error = false, saw_pong_frame = false, valid_auth = c->auth == EBF_AUTH_VALID;
+	bool stopped = false;
 	uint64_t deadline;
 	eb_rc rc;
 
 	eb_err_clear(&err);
-	rc = eb_wsc_connect_tls(x->o->url, "/api/sync/notifications", x->o->target.tls,
-				x->o->timeout_ms, wire, 0, &ws, &http_status, &err);
+	rc = run_ws_connect(x, wire, &ws, &http_status, &err);
+	if (rc != EB_OK && ebf_stopped(x))
+		return run_stopped(f);
 	if (rc == EB_ERR_SHAPE)
 		return finding(f, "ws-upgrade", "WS-1", "101 Switching Protocols",
 			       "upgrade refused with %d", http_status);
@@ -608,6 +805,13 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 		char *auth = NULL;
 		const char *tok = ebf_token(x, c->auth);
 
+		if (!run_ws_writable(x, ws)) {
+			stopped = ebf_stopped(x);
+			snprintf(f->reason, sizeof(f->reason), "cannot send auth: no room within %ld ms",
+				 x->o->timeout_ms);
+			r = -1;
+			goto out;
+		}
 		if (eb_ws_encode_auth("ebfuzz-auth", tok ? tok : "", &auth) != EB_OK ||
 		    eb_wsc_send_text(ws, auth, strlen(auth), &err) != EB_OK) {
 			free(auth);
@@ -618,30 +822,23 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 		free(auth);
 		/* one deadline for auth_ok: the messages before it (a flood of
 		 * valid ones included) do not extend it */
-		deadline = eb_time_mono_ns() + (uint64_t)x->o->timeout_ms * 1000000ULL;
+		deadline = run_until(x, x->o->timeout_ms);
 		while (valid_auth) {
 			eb_ws_server_msg *sm = NULL;
-			uint64_t now = eb_time_mono_ns();
 
-			if (now >= deadline) {
-				r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
-					    "no auth_ok within %ld ms (other messages kept coming)",
-					    x->o->timeout_ms);
-				goto out;
-			}
-			memset(&m, 0, sizeof(m));
-			if (eb_wsc_recv(ws, now >= deadline ? 0 : (long)((deadline - now) / 1000000ULL) + 1,
-					&m, &err) != EB_OK) {
+			if (run_ws_recv(x, ws, deadline, &m, &stopped, &err) != EB_OK) {
 				snprintf(f->reason, sizeof(f->reason), "WebSocket read: %.200s", err.msg);
 				r = -1;
 				goto out;
 			}
+			if (stopped)
+				goto out;
 			if (m.ev == EB_WSC_TEXT) {
 				r = ws_check_text(m.data, m.len, f, &sm);
 				if (!r && ws_rate_limited(sm)) {
 					eb_ws_server_msg_free(sm);
 					eb_wsc_msg_clear(&m);
-					sleep_ms(1000);
+					run_sleep(x, 1000);
 					goto out;
 				}
 				if (!r && sm->type == EB_WS_S_AUTH_OK) {
@@ -660,13 +857,14 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 				continue;
 			}
 			if (m.ev == EB_WSC_CLOSE && m.close_code == 4429)
-				sleep_ms(1000); /* rate limited (RATE-4): not judged */
+				run_sleep(x, 1000); /* rate limited (RATE-4): not judged */
 			else if (m.ev == EB_WSC_CLOSE)
 				r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
 					    "closed with %d", m.close_code);
 			else if (m.ev == EB_WSC_TIMEOUT)
 				r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
-					    "nothing within %ld ms", x->o->timeout_ms);
+					    "no auth_ok within %ld ms (whatever else came)",
+					    x->o->timeout_ms);
 			else
 				r = finding(f, "ws-auth-refused", "WS-AUTH-4", "auth_ok for a valid token",
 					    "the connection ended (event %d)", (int)m.ev);
@@ -677,6 +875,11 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 	for (size_t i = 0; i < c->n_steps; i++) {
 		const ebf_step *s = &c->steps[i];
 
+		if (s->op != EBF_S_SLEEP && !run_ws_writable(x, ws)) {
+			if ((stopped = ebf_stopped(x)))
+				goto out;
+			continue; /* no room: the server does not read; judged below */
+		}
 		/* Send errors are expected once the server has closed. */
 		switch (s->op) {
 		case EBF_S_TEXT: eb_wsc_send_text(ws, s->data, s->len, NULL); break;
@@ -684,15 +887,17 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 			eb_wsc_send_frame(ws, s->opcode, s->fin, s->data, s->len, s->unmasked, NULL);
 			break;
 		case EBF_S_RAW: eb_wsc_send_raw(ws, s->data, s->len, NULL); break;
-		case EBF_S_SLEEP: sleep_ms(s->ms); break;
+		case EBF_S_SLEEP: run_sleep(x, s->ms); break;
 		case EBF_S_SLOW: {
 			/* sixteen pieces, a pause after each */
 			size_t piece = s->len / 16 ? s->len / 16 : 1;
 
-			for (size_t k = 0; k < s->len; k += piece) {
+			for (size_t k = 0; k < s->len && !ebf_stopped(x); k += piece) {
+				if (k && !run_ws_writable(x, ws))
+					break;
 				eb_wsc_send_raw(ws, s->data + k,
 						s->len - k < piece ? s->len - k : piece, NULL);
-				sleep_ms(s->ms);
+				run_sleep(x, s->ms);
 			}
 			break;
 		}
@@ -702,19 +907,25 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 		/* Robustness only: the batch's health probe judges the server. */
 		goto out;
 	}
+	if (ebf_stopped(x)) {
+		stopped = true;
+		goto out;
+	}
 	/* A ping after the case tells "still open" from "closed" quickly. */
-	eb_wsc_send_text(ws, probe, sizeof(probe) - 1, NULL);
-	deadline = eb_time_mono_ns() + (uint64_t)x->o->timeout_ms * 1000000ULL;
+	if (run_ws_writable(x, ws))
+		eb_wsc_send_text(ws, probe, sizeof(probe) - 1, NULL);
+	deadline = run_until(x, x->o->timeout_ms);
 	for (;;) {
-		uint64_t now = eb_time_mono_ns();
 		eb_ws_server_msg *sm = NULL;
 		bool probe_pong;
 
-		memset(&m, 0, sizeof(m));
-		if (now >= deadline ||
-		    eb_wsc_recv(ws, (long)((deadline - now) / 1000000ULL) + 1, &m, &err) != EB_OK ||
+		if (run_ws_recv(x, ws, deadline, &m, &stopped, &err) != EB_OK ||
 		    m.ev == EB_WSC_TIMEOUT) {
 			eb_wsc_msg_clear(&m);
+			if (stopped || ebf_stopped(x)) {
+				stopped = true;
+				goto out;
+			}
 			r = ex->want_close
 				? finding(f, "ws-not-closed", ex->rule, "a close frame",
 					  "nothing within %ld ms", x->o->timeout_ms)
@@ -732,7 +943,7 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 			if (ws_rate_limited(sm)) {
 				eb_ws_server_msg_free(sm);
 				eb_wsc_msg_clear(&m);
-				sleep_ms(1000);
+				run_sleep(x, 1000);
 				goto out;
 			}
 			if (sm->type == EB_WS_S_ERROR && ex->want_code[0] && sm->code &&
@@ -765,7 +976,7 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 			continue;
 		case EB_WSC_CLOSE:
 			if (m.close_code == 4429 && ex->want_close != 4429) {
-				sleep_ms(1000); /* rate limited (RATE-4): not judged */
+				run_sleep(x, 1000); /* rate limited (RATE-4): not judged */
 				eb_wsc_msg_clear(&m);
 				goto out;
 			}
@@ -800,10 +1011,10 @@ static int run_ws(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wir
 		}
 	}
 out:
-	if (ws)
+	if (ws && !stopped && run_ws_writable(x, ws))
 		eb_wsc_send_close(ws, 1000, "", NULL);
 	eb_wsc_free(ws);
-	return r;
+	return stopped ? run_stopped(f) : r;
 }
 
 int ebf_run_case(ebf_ctx *x, const ebf_case *c, ebf_finding *f, eb_wirelog *wire)

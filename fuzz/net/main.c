@@ -525,7 +525,8 @@ static bool main_batch_probe(ebf_ctx *x, main_run *run, ebf_case *batch, size_t 
 	eb_wirelog *none = NULL;
 	int tries = 0;
 
-	if (ebf_probe(x, why, sizeof(why)))
+	/* a probe cut by a stop says nothing of the server */
+	if (ebf_stopped(x) || ebf_probe(x, why, sizeof(why)) || ebf_stopped(x))
 		return false;
 	memset(&d, 0, sizeof(d));
 	snprintf(d.category, sizeof(d.category), "server-death");
@@ -543,21 +544,26 @@ static bool main_batch_probe(ebf_ctx *x, main_run *run, ebf_case *batch, size_t 
 	main_record(x, run, last, &d, &none);
 	/* retries end at the run's deadline too (the server is then taken
 	 * for dead: it has not answered for a while) */
-	while (tries++ < MAIN_DEATH_RETRIES &&
+	while (tries++ < MAIN_DEATH_RETRIES && !ebf_stopped(x) &&
 	       eb_time_mono_ns() + (uint64_t)x->o->timeout_ms * 1000000ULL + 1000000000ULL <
 		       run->deadline_ns &&
 	       !ebf_probe(x, why, sizeof(why))) {
-		struct timespec ts = { 1, 0 };
+		/* a second between retries, in slices a stop ends */
+		for (int k = 0; k < 20 && !ebf_stopped(x); k++) {
+			struct timespec ts = { 0, 50000000L };
 
-		nanosleep(&ts, NULL);
+			nanosleep(&ts, NULL);
+		}
 	}
-	if (tries <= MAIN_DEATH_RETRIES)
+	if (tries <= MAIN_DEATH_RETRIES || ebf_stopped(x))
 		return false;
 	fprintf(stderr, "\nebfuzz: the server stopped answering; stopping\n");
 	return true;
 }
 
-/* Runs case c (number i) and records what it found. */
+/* Runs case c (number i) and records what it found. *res as
+ * ebf_run_case's, or MAIN_CUT when a stop cut the case short (not run). */
+#define MAIN_CUT (-2)
 static void main_one(ebf_ctx *x, main_run *run, ebf_case *batch, size_t n_batch,
 		     unsigned long i, int *res)
 {
@@ -566,8 +572,13 @@ static void main_one(ebf_ctx *x, main_run *run, ebf_case *batch, size_t n_batch,
 	uint64_t t0 = eb_time_mono_ns();
 	ebf_finding f;
 
-	run->per_family[main_family(c->gen)]++;
 	*res = ebf_run_case(x, c, &f, wire);
+	if (*res < 0 && ebf_stopped(x)) {
+		*res = MAIN_CUT;
+		eb_wirelog_free(wire);
+		return;
+	}
+	run->per_family[main_family(c->gen)]++;
 	run->cases++;
 	if (x->o->verbose)
 		fprintf(stderr, "case %lu %s: %s %.1f ms\n", i, c->gen,
@@ -613,10 +624,10 @@ static int main_fuzz(ebf_ctx *x, main_run *run, ebf_case *batch, bool *died)
 
 		if (o->duration_s && eb_time_mono_ns() - start_ns >= o->duration_s * 1000000000ULL)
 			break;
-		/* a case and its health probe take up to 4 timeouts, and the
-		 * reports a moment: none starts that could end past the deadline */
-		if (main_stop || eb_time_mono_ns() + (uint64_t)o->timeout_ms * 4000000ULL +
-				 1000000000ULL >= run->deadline_ns) {
+		/* every wait of a case ends at x->stop_ns (the deadline less a
+		 * second for the reports) or at a signal: a case cut so is not
+		 * run, and the run stops */
+		if (ebf_stopped(x)) {
 			snprintf(run->incomplete, sizeof(run->incomplete), "%s",
 				 main_stop ? "interrupted by a signal" :
 				 "the run's total deadline (--deadline) was reached");
@@ -630,6 +641,12 @@ static int main_fuzz(ebf_ctx *x, main_run *run, ebf_case *batch, bool *died)
 		}
 		n_batch++;
 		main_one(x, run, batch, n_batch, i, &res);
+		if (res == MAIN_CUT) {
+			snprintf(run->incomplete, sizeof(run->incomplete), "%s",
+				 main_stop ? "interrupted by a signal" :
+				 "the run's total deadline (--deadline) was reached");
+			break;
+		}
 		if (n_batch == o->batch || res < 0 || i + 1 == o->runs) {
 			*died = main_batch_probe(x, run, batch, n_batch, &batch[n_batch - 1]);
 			for (size_t k = 0; k < n_batch; k++)
@@ -713,6 +730,8 @@ int main(int argc, char **argv)
 
 	memset(&x, 0, sizeof(x));
 	x.o = &o;
+	/* every wait of a case checks it (ebf_stopped) */
+	x.stop = &main_stop;
 	rc = main_parse(argc, argv, &o, err, sizeof(err));
 	if (rc != 0) {
 		if (rc < 0)
@@ -752,6 +771,8 @@ int main(int argc, char **argv)
 		(unsigned long long)o.seed, o.runs, o.duration_s ? " (time-bounded)" : "",
 		x.limits_advertised ? "advertised" : "of section 8");
 	run->deadline_ns = eb_time_mono_ns() + o.deadline_s * 1000000000ULL;
+	/* the waits of the cases end a second before it: the reports fit */
+	x.stop_ns = run->deadline_ns - 1000000000ULL;
 	rep = eb_report_new("ebfuzz", EB_KIT_VERSION, o.url, cmdline);
 	if (!rep || main_fuzz(&x, run, batch, &died) != 0) {
 		eb_report_free(rep);

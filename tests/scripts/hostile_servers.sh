@@ -1,5 +1,6 @@
 #!/bin/sh
-# The harness against hostile servers (issue 12): ebconform, ebfuzz and ebload
+# The harness against hostile servers (issue 12): ebconform, ebfuzz, ebload
+# (and ebclient, the client SDK's program: `set` with its --timeout)
 # are run against each mode of tests/hostile/ebhostile (never answers,
 # garbage, endless body, huge headers, 1 byte/s, close mid-response, a
 # WebSocket flood of valid messages, endless 1-byte fragments), each HTTP
@@ -14,6 +15,15 @@
 # It also checks that each program states its default total deadline (at
 # most 4 minutes) in --help. The runs go in parallel; a table of every run
 # (mode, program, exit, wall s, peak MiB) is printed.
+# Then SIGINT mid-run: each program, once its run proper has begun against
+# a silent server and against a WebSocket flood (each behind a correct
+# preflight, with a 10 s --timeout so that no wait of its own ends first),
+# gets SIGINT 0.5 s later and must exit within 1 s of it (2 s sanitized:
+# ASan's exit and LeakSanitizer's scan run after the program's own stop)
+# with exit 1 and a report that says INCOMPLETE, one run at a time so that
+# the time measured is the program's; ebclient `watch` of 40 stores too
+# (exit 0, its normal end) against endless bodies and WebSocket floods,
+# with its peak RSS.
 # Usage: sh tests/scripts/hostile_servers.sh build/<config>   (EB_BIN_DIR wins)
 set -u
 B=${1:?usage: hostile_servers.sh build/<config>}
@@ -49,7 +59,7 @@ fail() {
 	FAILED=1
 }
 
-for p in ebconform ebfuzz ebload; do
+for p in ebconform ebfuzz ebload ebclient; do
 	[ -x "$BIN/$p" ] || { echo "FAIL: no $BIN/$p"; exit 1; }
 done
 [ -x "$HOSTILE" ] || { echo "FAIL: no $HOSTILE (make builds it with the tests)"; exit 1; }
@@ -102,6 +112,24 @@ run_one() {
 	RUNS="$RUNS $!"
 }
 
+# run_client NAME DEADLINE_S: ebclient (the client SDK's program) pushes one
+# change with `set` against server NAME; its stated deadline is --timeout,
+# after which it gives up with exit 3. Results as run_one's.
+run_client() {
+	name=$1 dl=$2
+	eval "port=\$PORT_$(echo "$name" | tr -- '-' '_')"
+	echo "$dl 3" > "$T/$name.ebclient.want"
+	(
+		t0=$(date +%s%N)
+		EB_JWT_SECRET=$SECRET /usr/bin/time -f '%M' -o "$T/$name.ebclient.time" \
+			"$BIN/ebclient" --url "http://127.0.0.1:$port" --timeout $((dl * 1000)) \
+			set st a/b '{"x":1}' > "$T/$name.ebclient.out" 2>&1
+		echo $? > "$T/$name.ebclient.rc"
+		echo $(( ($(date +%s%N) - t0) / 1000000 )) > "$T/$name.ebclient.wall"
+	) &
+	RUNS="$RUNS $!"
+}
+
 # the programs' arguments: short runs, reports where the test can see them
 args_for() {
 	case $1 in
@@ -123,6 +151,7 @@ for m in $HTTP_MODES; do
 done
 for m in $WS_MODES; do
 	start_server "$m" --mode "$m"
+	start_server "$m-cl" --mode "$m"
 done
 
 # Deadlines (s): short, so that the whole test stays within a minute; the
@@ -144,6 +173,14 @@ for prog in ebconform ebfuzz ebload; do
 		# shellcheck disable=SC2046
 		run_one "$m" "$prog" "$(dl_of "$prog")" 3 $(args_for "$prog" "$m")
 	done
+done
+# ebclient has no preflight: against every mode it retries until its
+# deadline, then exit 3
+for m in $HTTP_MODES; do
+	run_client "$m" 4
+done
+for m in $WS_MODES; do
+	run_client "$m-cl" 4
 done
 # shellcheck disable=SC2086
 wait $RUNS
@@ -208,6 +245,85 @@ grep -q "\"deadline\":[[:space:]]*\"$DL_FUZZ s\"" "$T/silent-pf.ebfuzz.json" 2>/
 	fail "ebfuzz's report does not state its deadline"
 grep -q "\"deadlineS\":[[:space:]]*$DL_LOAD" "$T/silent-pf.ebload.json" 2>/dev/null ||
 	fail "ebload's report does not state its deadline"
+
+# ---- SIGINT mid-run: INCOMPLETE reports within 1 s
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+SIG_BOUND_MS=$((1000 * SLOW))
+# sigint_run NAME PROG STARTED_RE WANT_RC REPORT_RE ARGS...: PROG --url (of
+# server NAME, started here) ARGS, under GNU time; SIGINT 0.5 s after its
+# output matches STARTED_RE (its run proper began), then the time from the
+# signal to its exit (wait, not polling), its exit code, peak RSS and, when
+# REPORT_RE is not empty, its JSON report ($T/sig-NAME.json).
+sigint_run() {
+	name=$1 prog=$2 started=$3 want=$4 report=$5
+	shift 5
+	eval "port=\$PORT_$(echo "$name" | tr -- '-' '_')"
+	# the program itself gets the signal (GNU time ignores SIGINT): sh
+	# writes its pid and execs it
+	EB_JWT_SECRET=$SECRET /usr/bin/time -f '%M' -o "$T/sig-$name.time" \
+		sh -c 'echo $$ > "$0"; exec "$@"' "$T/sig-$name.pid" \
+		"$BIN/$prog" --url "http://127.0.0.1:$port" "$@" > "$T/sig-$name.out" 2>&1 &
+	tpid=$!
+	t0=$(ms_now)
+	while ! grep -q -- "$started" "$T/sig-$name.out" && kill -0 "$tpid" 2>/dev/null &&
+		[ $(( $(ms_now) - t0 )) -lt 60000 ]; do
+		sleep 0.02
+	done
+	spid=$(cat "$T/sig-$name.pid" 2>/dev/null)
+	t0=$(ms_now)
+	while [ $(( $(ms_now) - t0 )) -lt 500 ]; do sleep 0.02; done
+	ts=$(ms_now)
+	kill -INT "$spid" 2>/dev/null
+	# a watchdog: 30 s, then SIGKILL (the wait below then ends)
+	( trap 'kill "$wp" 2>/dev/null; exit 0' TERM
+	  sleep 30 & wp=$!
+	  wait "$wp"
+	  kill -KILL "$spid" 2>/dev/null ) &
+	wd=$!
+	wait "$tpid"
+	src=$?
+	took=$(( $(ms_now) - ts ))
+	kill "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
+	kib=$(tail -n 1 "$T/sig-$name.time" 2>/dev/null | tr -dc '0-9')
+	[ -n "$kib" ] || kib=0
+	echo "SIGINT: $prog against $name ended $took ms after it (bound $SIG_BOUND_MS ms), exit $src, peak $((kib / 1024)) MiB"
+	bad=""
+	[ "$src" = "$want" ] || bad="exit $src, want $want"
+	[ "$took" -le "$SIG_BOUND_MS" ] || bad="$bad; took $took ms after SIGINT"
+	[ "$kib" -gt 0 ] && [ "$kib" -le "$RSS_MAX_KIB" ] || bad="$bad; peak RSS ${kib} KiB"
+	if [ -n "$report" ]; then
+		grep -q -- "$report" "$T/sig-$name.json" 2>/dev/null ||
+			bad="$bad; the report does not say $report"
+	fi
+	if [ -n "$bad" ]; then
+		fail "SIGINT: $prog against $name: $bad"
+		tail -n 10 "$T/sig-$name.out" | sed 's/^/    | /'
+	fi
+}
+for prog in ebconform ebfuzz ebload; do
+	start_server "sig-silent-$prog" --mode silent --preflight-ok
+	start_server "sig-flood-$prog" --mode ws-flood
+done
+INC='"verdict":[[:space:]]*"INCOMPLETE"'
+for srv in silent flood; do
+	sigint_run "sig-$srv-ebconform" ebconform 'cases against' 1 "$INC" \
+		--timeout 10000 --jobs 4 --json "$T/sig-sig-$srv-ebconform.json"
+	sigint_run "sig-$srv-ebfuzz" ebfuzz ', seed ' 1 "$INC" \
+		--timeout 10000 --runs 100000 --findings-dir "$T/sig-findings-$srv" \
+		--json "$T/sig-sig-$srv-ebfuzz.json"
+	sigint_run "sig-$srv-ebload" ebload 'connections to' 1 '"result":[[:space:]]*"incomplete"' \
+		--connect-timeout 10 --push-timeout 10 --connections 20 --duration 30 \
+		--procs 1 --json "$T/sig-sig-$srv-ebload.json"
+done
+# ebclient watch (no report; a signal is its normal end, exit 0), 40 stores
+# so that 40 reads run at once against the endless bodies
+for m in endless-body ws-flood ws-fragments; do
+	start_server "sig-$m-ebclient" --mode "$m"
+	# shellcheck disable=SC2046 # 40 store names
+	sigint_run "sig-$m-ebclient" ebclient 'connecting' 0 "" \
+		watch $(seq -f 'st%g' 1 40)
+done
 
 if [ "$FAILED" -ne 0 ]; then
 	for f in "$T"/srv-*.log; do
