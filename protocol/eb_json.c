@@ -37,6 +37,16 @@ bool eb_utf8_valid(const char *s, size_t len)
 	if (!s)
 		return len == 0;
 	while (i < len) {
+		/* ASCII a word at a time: most text is */
+		if (len - i >= 8) {
+			uint64_t x;
+
+			memcpy(&x, p + i, 8);
+			if (!(x & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
 		n = eb_utf8_seq_len(p + i, len - i);
 		if (n == 0)
 			return false;
@@ -222,12 +232,30 @@ static bool is_digit(const scan *sc)
 	return sc->p < sc->end && (json_class[*sc->p] & CL_DIGIT);
 }
 
+/* Whether the 8 bytes at p are all '0'..'9': each has high nibble 3, and
+ * still has it after adding 6 (0x3A..0x3F carry into the high nibble; a
+ * byte that carries into the next has failed the first test already). */
+static bool digits8(const unsigned char *p)
+{
+	const uint64_t nib = 0xF0F0F0F0F0F0F0F0ULL, three = 0x3030303030303030ULL;
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	return (((x & nib) ^ three) | (((x + 0x0606060606060606ULL) & nib) ^ three)) == 0;
+}
+
 static bool scan_digits(scan *sc)
 {
+	const unsigned char *p, *end = sc->end;
+
 	if (!is_digit(sc))
 		return fail(sc, "bad number");
-	while (is_digit(sc))
-		sc->p++;
+	p = sc->p;
+	while (end - p >= 8 && digits8(p))
+		p += 8;
+	while (p < end && (json_class[*p] & CL_DIGIT))
+		p++;
+	sc->p = p;
 	return true;
 }
 

@@ -117,11 +117,10 @@ static eb_rc fi_query(const char *q, size_t len, uint32_t max_limit,
 	if (max_limit == 0)
 		max_limit = 1000;
 	while (i <= len) {
-		size_t j = i, nlen;
+		const char *amp = i < len ? memchr(q + i, '&', len - i) : NULL;
+		size_t j = amp ? (size_t)(amp - q) : len, nlen;
 		const char *eq;
 
-		while (j < len && q[j] != '&')
-			j++;
 		eq = memchr(q + i, '=', j - i);
 		nlen = eq ? (size_t)(eq - (q + i)) : j - i;
 		if (fi_is(q + i, nlen, "since")) {
