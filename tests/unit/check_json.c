@@ -585,6 +585,21 @@ START_TEST(test_utf8_valid_checks_sequences)
 	ck_assert(!eb_utf8_valid("\xe2\x82", 2));
 	ck_assert(!eb_utf8_valid("\xf5\x80\x80\x80", 4));
 	ck_assert(!eb_utf8_valid("\xc3\xa9", 1)); /* cut by len */
+	/* runs of ASCII are read eight bytes at a time: a bad byte at any
+	 * place of a word, and a sequence across two words */
+	for (int at = 0; at < 17; at++) {
+		char t[24];
+
+		memset(t, 'a', sizeof t);
+		t[at] = (char)0xff;
+		ck_assert_msg(!eb_utf8_valid(t, sizeof t), "0xff at %d", at);
+		memset(t, 'a', sizeof t);
+		t[at] = (char)0xc3;
+		t[at + 1] = (char)0xa9;
+		ck_assert_msg(eb_utf8_valid(t, sizeof t), "U+00E9 at %d", at);
+		ck_assert_msg(!eb_utf8_valid(t, (size_t)at + 1), "cut U+00E9 at %d", at);
+	}
+	ck_assert(eb_utf8_valid("abcdefgh\0ijklmnop", 17));
 }
 END_TEST
 
