@@ -84,14 +84,14 @@ $(B)/obj/tests/support/%: INC := -Itests/support
 # programs: their own folder and the libraries they link
 $(B)/obj/mockserver/%: INC := -Imockserver $(INC_NET)
 $(B)/obj/conformance/%: INC := -Iconformance $(INC_NET)
-$(B)/obj/loadgen/%: INC := -Iloadgen -Iloadgen/core $(INC_NET)
+$(B)/obj/loadgen/%: INC := -Iloadgen $(INC_NET)
 $(B)/obj/client/%: INC := -Iclient -Iclient/lib $(INC_NET)
 $(B)/obj/fuzz/net/%: INC := -Ifuzz/net $(INC_NET)
 $(B)/obj/fuzz/targets/% $(B)/obj/fuzz/replay_main.o: INC := -Ifuzz -Imockserver/core $(INC_NET)
 $(B)/obj/tools/%: INC := $(INC_REPORT)
 # tests: the libraries and the program cores they test
 $(B)/obj/tests/unit/%: INC := -Itests/support -Iconformance -Imockserver/core \
-	-Iloadgen/core -Iclient/lib $(INC_NET)
+	-Iclient/lib $(INC_NET)
 $(B)/obj/tests/integration/%: INC := -Itests/support $(INC_NET)
 $(B)/obj/tests/schemas/%: INC := $(INC_PROTO)
 $(B)/obj/tests/hostile/%: INC :=
@@ -111,8 +111,6 @@ NET_SRC := $(wildcard net/*.c)
 NET_OBJ := $(NET_SRC:%.c=$(B)/obj/%.o)
 MOCKCORE_SRC := $(wildcard mockserver/core/*.c)
 MOCKCORE_OBJ := $(MOCKCORE_SRC:%.c=$(B)/obj/%.o)
-LOADCORE_SRC := $(wildcard loadgen/core/*.c)
-LOADCORE_OBJ := $(LOADCORE_SRC:%.c=$(B)/obj/%.o)
 CONFCORE_SRC := $(wildcard conformance/core/*.c)
 CONFCORE_OBJ := $(CONFCORE_SRC:%.c=$(B)/obj/%.o)
 CLIENTLIB_SRC := $(wildcard client/lib/*.c)
@@ -127,8 +125,6 @@ LIBTSUP := $(B)/lib/libebtestsupport.a
 # The socket-free core of ebmock (store, handlers, defects): linked by ebmock,
 # its tests and the handler fuzz target.
 LIBMOCK := $(B)/lib/libebmock.a
-# The socket-free logic of ebload: linked by ebload and its tests.
-LIBLOAD := $(B)/lib/libebload.a
 # The I/O-free pieces of ebconform's runner: linked by ebconform and its tests.
 LIBCONF := $(B)/lib/libebconform.a
 # The reference client SDK (client/lib): linked by ebclient and its tests.
@@ -176,7 +172,7 @@ FUZZ_TARGET_SRC := $(wildcard fuzz/targets/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_TARGET_SRC:fuzz/targets/%.c=%)
 FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/fuzz/%)
 
-ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) $(MOCKCORE_OBJ) $(LOADCORE_OBJ) \
+ALL_OBJ := $(PROTO_OBJ) $(REPORT_OBJ) $(NET_OBJ) $(TSUP_OBJ) $(MOCKCORE_OBJ) \
 	$(CONFCORE_OBJ) $(CLIENTLIB_OBJ) $(CLIENT_SRC:%.c=$(B)/obj/%.o) \
 	$(MOCK_SRC:%.c=$(B)/obj/%.o) $(CONF_SRC:%.c=$(B)/obj/%.o) \
 	$(EBFUZZ_SRC:%.c=$(B)/obj/%.o) $(LOAD_SRC:%.c=$(B)/obj/%.o) $(PLOT_SRC:%.c=$(B)/obj/%.o) \
@@ -223,7 +219,6 @@ $(eval $(call make_lib,$(LIBREPORT),$(REPORT_OBJ)))
 $(eval $(call make_lib,$(LIBNET),$(NET_OBJ)))
 $(eval $(call make_lib,$(LIBTSUP),$(TSUP_OBJ)))
 $(eval $(call make_lib,$(LIBMOCK),$(MOCKCORE_OBJ)))
-$(eval $(call make_lib,$(LIBLOAD),$(LOADCORE_OBJ)))
 $(eval $(call make_lib,$(LIBCONF),$(CONFCORE_OBJ)))
 $(eval $(call make_lib,$(LIBCLIENT),$(CLIENTLIB_OBJ)))
 
@@ -237,15 +232,15 @@ endef
 $(eval $(call make_prog,ebmock,$(MOCK_SRC),$(LIBMOCK) $(KIT_LIBS)))
 $(eval $(call make_prog,ebconform,$(CONF_SRC),$(LIBCONF) $(KIT_LIBS)))
 $(eval $(call make_prog,ebfuzz,$(EBFUZZ_SRC),$(KIT_LIBS)))
-$(eval $(call make_prog,ebload,$(LOAD_SRC),$(LIBLOAD) $(KIT_LIBS)))
+$(eval $(call make_prog,ebload,$(LOAD_SRC),$(KIT_LIBS)))
 $(eval $(call make_prog,ebclient,$(CLIENT_SRC),$(LIBCLIENT) $(KIT_LIBS)))
 $(eval $(call make_prog,ebplot,$(PLOT_SRC),$(KIT_LIBS)))
 
 # ---- tests -----------------------------------------------------------------
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS)
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBTSUP) $(LIBMOCK) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBTSUP) $(LIBMOCK) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS) $(PKG_LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/integration/%.o $(LIBTSUP) $(LIBMOCK) $(KIT_LIBS)
 	@mkdir -p $(@D)
@@ -314,11 +309,11 @@ SCHEMA_TAP_TESTS := $(filter $(UNIT_SRC:tests/unit/%.c=%),check_msg check_ws che
 	check_client check_wsgen)
 SCHEMA_TAP_BINS := $(SCHEMA_TAP_TESTS:%=$(B)/schema-tap/%)
 SCHEMA_TAP_OBJ := $(B)/obj/tests/schemas/eb_encode_tap.o
-$(B)/schema-tap/%: $(B)/obj/tests/unit/%.o $(SCHEMA_TAP_OBJ) $(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS)
+$(B)/schema-tap/%: $(B)/obj/tests/unit/%.o $(SCHEMA_TAP_OBJ) $(LIBTSUP) $(LIBMOCK) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) $(SCHEMA_TAP_FUNCS:%=-Wl,--wrap=%) -o $@ $< $(SCHEMA_TAP_OBJ) \
-		$(LIBTSUP) $(LIBMOCK) $(LIBLOAD) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS) $(PKG_LIBS)
+		$(LIBTSUP) $(LIBMOCK) $(LIBCONF) $(LIBCLIENT) $(KIT_LIBS) $(PKG_LIBS)
 
 # The pinned npm validators (tools/validators: Redocly, the AsyncAPI parser,
 # Ajv), installed with `npm ci` only when missing or older than the lockfile.
