@@ -169,24 +169,29 @@ static bool scan_escape(scan *sc)
 	}
 }
 
-/* Whether the 8 bytes at p are all plain string bytes (CL_PLAIN), tested
- * as one word: no byte has its top bit set, is below 0x20, or equals '"'
- * or '\\' (the "has a zero byte" test, (x - 0x01..) & ~x & 0x80..). One
- * load instead of eight, and no indexed access, each of which is a call
- * under the fuzzer's instrumentation. */
-static bool plain8(const unsigned char *p)
+/* The bytes of the word x that a JSON string cannot hold as they are:
+ * below 0x20, '"' or '\\'. Their top bits are set in the result (and a
+ * word without such a byte gives 0: the "has a zero byte" test,
+ * (x - 0x01..) & ~x & 0x80.., borrows only from a byte that is found).
+ * One load and no indexed access, each of which is a call under the
+ * fuzzer's instrumentation. */
+static uint64_t special8(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-	uint64_t x, quote, bslash, bad;
+	uint64_t quote = x ^ (ones * '"'), bslash = x ^ (ones * '\\');
+
+	return (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+		((bslash - ones) & ~bslash)) & high;
+}
+
+/* Whether the 8 bytes at p are all plain string bytes (CL_PLAIN): none is
+ * special or >= 0x80 (UTF-8, checked sequence by sequence). */
+static bool plain8(const unsigned char *p)
+{
+	uint64_t x;
 
 	memcpy(&x, p, 8);
-	quote = x ^ (ones * '"');
-	bslash = x ^ (ones * '\\');
-	/* x & high: a byte >= 0x80; then, on bytes below 0x80, x - 0x20
-	 * borrows into the top bit exactly when the byte is below 0x20 */
-	bad = x | ((x - ones * 0x20) & ~x) |
-	      ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash);
-	return (bad & high) == 0;
+	return ((x & 0x8080808080808080ULL) | special8(x)) == 0;
 }
 
 static bool scan_string(scan *sc)
@@ -554,16 +559,26 @@ typedef struct printer {
 	bool canonical; /* sort members, 17 digits; else keep order, shortest */
 } printer;
 
-/* RFC 8259 minimal escaping: only '"', '\\' and C0 controls. */
+/* RFC 8259 minimal escaping: only '"', '\\' and C0 controls. Runs of
+ * bytes kept as they are go out in one piece, skipped a word at a time. */
 static void put_string(printer *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	const unsigned char *run = p;
+	const unsigned char *end = p + strlen((const char *)p), *run = p;
 	char esc[7];
+	uint64_t x;
 
 	eb_buf_put(&b->out, "\"", 1);
-	for (; *p; p++) {
+	for (; p < end; p++) {
+		while (end - p >= 8) {
+			memcpy(&x, p, 8);
+			if (special8(x))
+				break;
+			p += 8;
+		}
+		if (p == end)
+			break;
 		if (*p >= 0x20 && *p != '"' && *p != '\\')
 			continue;
 		eb_buf_put(&b->out, (const char *)run, (size_t)(p - run));
@@ -583,7 +598,7 @@ static void put_string(printer *b, const char *s)
 			eb_buf_put(&b->out, esc, 6);
 		}
 	}
-	eb_buf_put(&b->out, (const char *)run, (size_t)(p - run));
+	eb_buf_put(&b->out, (const char *)run, (size_t)(end - run));
 	eb_buf_put(&b->out, "\"", 1);
 }
 

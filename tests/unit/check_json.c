@@ -355,6 +355,22 @@ START_TEST(test_canonical_has_no_whitespace_and_minimal_escapes)
 	assert_canon("\"\\u0041\\/\\u00e9\"", "\"A/\xc3\xa9\"");
 	assert_canon("\"q\\\"b\\\\n\\n\\t\\u0001\\u001f\\u007f\"",
 		     "\"q\\\"b\\\\n\\n\\t\\u0001\\u001f\x7f\"");
+	/* strings are scanned and printed eight bytes at a time: each
+	 * escaped byte at every place of a 20-byte string, next to UTF-8 */
+	static const char *const esc[][2] = {
+		{ "\\\"", "\\\"" }, { "\\\\", "\\\\" }, { "\\n", "\\n" },
+		{ "\\u0001", "\\u0001" }, { "\\u001f", "\\u001f" }, { "\\u00e9", "\xc3\xa9" },
+	};
+	for (size_t e = 0; e < sizeof esc / sizeof esc[0]; e++)
+		for (int at = 0; at <= 20; at++) {
+			char in[64], want[64];
+
+			snprintf(in, sizeof in, "\"%.*s%s%.*s\xc3\xa9!\"", at, "abcdefghijklmnopqrst",
+				 esc[e][0], 20 - at, "ABCDEFGHIJKLMNOPQRST");
+			snprintf(want, sizeof want, "\"%.*s%s%.*s\xc3\xa9!\"", at, "abcdefghijklmnopqrst",
+				 esc[e][1], 20 - at, "ABCDEFGHIJKLMNOPQRST");
+			assert_canon(in, want);
+		}
 }
 END_TEST
 
