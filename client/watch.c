@@ -118,6 +118,7 @@ static int watch_start(watch *w, int n_open)
 		.url = w->o->target.url.http, .clock_scale = w->o->clock_scale,
 		.activity = w->o->activity, .data_file = w->o->data_file,
 		.tls = w->o->target.tls_opts,
+		.max_response = (size_t)w->o->target.max_response_mib << 20,
 		/* set/delete print their result only (transitions with -v). */
 		.cb = { .token = watch_cb_token,
 			.state = strcmp(w->o->cmd, "watch") == 0 || w->o->verbose

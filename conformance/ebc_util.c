@@ -329,6 +329,8 @@ eb_http *ebc_http_new(ebc_ctx *ctx)
 		ebc_error(ctx, "cannot create an HTTP client");
 		return NULL;
 	}
+	/* over it: an ERROR naming the cap and --max-response-mib (eb_http.h) */
+	eb_http_set_max_body(h, (size_t)ctx->run->opts->target.max_response_mib << 20);
 	pthread_mutex_lock(&ctx->mu);
 	conn = ++ctx->next_conn;
 	pthread_mutex_unlock(&ctx->mu);

@@ -73,6 +73,8 @@ static void main_usage(FILE *f)
 "Verdict and timing:\n"
 "  --strict               SHOULD cases count as failures (else NON-STRICT)\n"
 "  --timeout MS           timeout of each network operation (default 5000)\n"
+"  --max-response-mib N   cap on one HTTP response body (default 64, 1-4096);\n"
+"                         no rule bounds a response's size: over it is an ERROR\n"
 "  --time-scale F         stretch the suite's waits by F, 1-100 (slow servers,\n"
 "                         sanitizers); the spec's deadlines are never shortened\n"
 "  --jobs N               cases run in parallel on N threads (default 4); slow\n"
@@ -104,7 +106,7 @@ static void main_usage(FILE *f)
 "report could not be written), 3 server unreachable.\n"
 "Bounds against a hostile server (docs/CONFORMANCE.md#hostile-servers): each\n"
 "network wait ends by --timeout whatever the server sends, HTTP bodies are\n"
-"capped at 64 MiB, WebSocket messages at 1 MiB, a socket's queue of unread\n"
+"capped at 64 MiB (--max-response-mib), WebSocket messages at 1 MiB, a socket's queue of unread\n"
 "messages at 4096 (more is the server's failure, with the rule), the run by\n"
 "--deadline.\n", f);
 }

@@ -18,7 +18,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define HTTP_BODY_MAX ((size_t)64 * 1024 * 1024)
 #define HTTP_HEADERS_MAX ((size_t)1024 * 1024)
 /* A body past this is logged as its head and a count: the wire log keeps a
  * few KiB per entry anyway, copying megabytes for it would be waste. */
@@ -29,6 +28,7 @@ struct eb_http {
 	CURL *curl;
 	char *base;          /* without trailing '/' */
 	long timeout_ms;
+	size_t max_body;     /* eb_http_set_max_body */
 	eb_wirelog *wire;    /* borrowed */
 	int conn;
 	char *cacert;        /* eb_http_set_tls: CA file, or NULL (system's) */
@@ -276,6 +276,7 @@ eb_http *eb_http_new(const char *base_url, long timeout_ms)
 	while (n > 0 && h->base[n - 1] == '/')
 		h->base[--n] = '\0';
 	h->timeout_ms = timeout_ms;
+	h->max_body = EB_HTTP_MAX_BODY_DEFAULT;
 	h->conn = -1;
 	return h;
 }
@@ -332,6 +333,12 @@ static int http_on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t u
 	(void)ut;
 	(void)un;
 	return h->stop != NULL && h->stop(h->stop_arg) ? 1 : 0;
+}
+
+void eb_http_set_max_body(eb_http *h, size_t max_bytes)
+{
+	if (h != NULL && max_bytes > 0)
+		h->max_body = max_bytes;
 }
 
 void eb_http_set_wirelog(eb_http *h, eb_wirelog *w, int conn)
@@ -411,7 +418,7 @@ eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 		return EB_ERR_ARG;
 	}
 	x.h = h;
-	x.body.max = HTTP_BODY_MAX;
+	x.body.max = h->max_body;
 	x.body.budget = h->budget;
 	x.headers.max = HTTP_HEADERS_MAX;
 	x.raw_in.max = HTTP_HEADERS_MAX;
@@ -527,11 +534,16 @@ eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 		char msg[sizeof resp->error];
 		if (x.body.over_budget)
 			snprintf(msg, sizeof msg,
-				 "response bodies in flight exceed %zu bytes in all",
+				 "response bodies in flight exceed the harness's cap of "
+				 "%zu bytes in all (a limit of the harness, not a rule)",
 				 h->budget->max);
 		else if (x.body.overflow)
 			snprintf(msg, sizeof msg,
-				 "response body exceeds %zu bytes", HTTP_BODY_MAX);
+				 "response body exceeds the harness's cap of %zu %s "
+				 "(--max-response-mib raises it; no rule bounds a "
+				 "response's size)",
+				 h->max_body % ((size_t)1 << 20) ? h->max_body : h->max_body >> 20,
+				 h->max_body % ((size_t)1 << 20) ? "bytes" : "MiB");
 		else if (x.headers.overflow || x.raw_in.overflow)
 			snprintf(msg, sizeof msg,
 				 "response headers exceed %zu bytes",

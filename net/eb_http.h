@@ -26,6 +26,15 @@ void eb_http_free(eb_http *h);
 /* Changes the bound of the following requests; timeout_ms <= 0 is ignored. */
 void eb_http_set_timeout(eb_http *h, long timeout_ms);
 
+/* The cap on one response body of the following requests (bytes; 0 keeps
+ * it), EB_HTTP_MAX_BODY_DEFAULT unless set. No rule of PROTOCOL.md bounds
+ * a response's size (a changes page of 1000 changes of 64 KiB values is
+ * over 64 MiB, JSON allows any whitespace): a body over the cap is the
+ * harness's limit, a transport error whose message names the cap and
+ * --max-response-mib (eb_target), never a verdict on the server. */
+#define EB_HTTP_MAX_BODY_DEFAULT ((size_t)64 * 1024 * 1024)
+void eb_http_set_max_body(eb_http *h, size_t max_bytes);
+
 /* https: trust o->cacert (copied) instead of the system's CAs, or with
  * o->insecure check neither certificate nor name (NULL: the defaults).
  * Applies to the following requests. EB_OK, EB_ERR_NOMEM. A certificate
@@ -87,8 +96,9 @@ typedef struct eb_http_resp {
  * Authorization); value "" sends an empty header, value NULL suppresses a
  * header curl would add (e.g. Accept). On EB_OK body and headers are
  * non-NULL; headers holds the final response's lines only (no status line,
- * no interim 1xx). A response body over 64 MiB is a transport error (the
- * message says "exceeds"); timeouts set transport_error 28. */
+ * no interim 1xx). A response body over the cap (eb_http_set_max_body) is a
+ * transport error (the message says "exceeds" and names the cap); timeouts
+ * set transport_error 28. */
 eb_rc eb_http_request(eb_http *h, const char *method, const char *path,
 		      const char *bearer, const char *content_type,
 		      const char *body, size_t body_len,

@@ -313,6 +313,7 @@ void eb_target_init(eb_target *t, unsigned flags)
 	t->flags = flags;
 	t->leeway_s = EB_JWT_DEFAULT_LEEWAY_S;
 	t->timeout_ms = 5000;
+	t->max_response_mib = 64;
 }
 
 const char *eb_target_help(unsigned flags)
@@ -331,7 +332,10 @@ const char *eb_target_help(unsigned flags)
 #define H_LEEWAY "  --jwt-leeway S         the server's clock leeway in seconds (default 5)\n"
 #define H_NOAUTH "  --no-auth              the server takes no token (alias --no-auth-server)\n"
 #define H_TIMEOUT "  --timeout MS           timeout of each network operation (default 5000;\n" \
-		  "                         alias --timeout-ms)\n"
+		  "                         alias --timeout-ms)\n" \
+		  "  --max-response-mib N   the cap on one HTTP response body (default 64,\n" \
+		  "                         1-4096): no rule bounds a response's size, so one\n" \
+		  "                         over it is an ERROR of the run, not a FAIL\n"
 #define H_TLS "  --cacert FILE          with https:// or wss://: trust the CA certificates\n" \
 	      "                         of this PEM file instead of the system's\n" \
 	      "  --insecure             with https:// or wss://: check neither the server's\n" \
@@ -408,11 +412,13 @@ int eb_target_arg(eb_target *t, int argc, char **argv, int *i, char *err, size_t
 		{ "--jwt-leeway", NULL, EB_OPT_LONG, &t->leeway_s, 0, 60, "seconds 0-60 (AUTH-7)", NULL, NULL, false },
 		{ "--no-auth", "--no-auth-server", EB_OPT_FLAG, &t->no_auth, 0, 0, NULL, NULL, NULL, false },
 		{ "--timeout", "--timeout-ms", EB_OPT_LONG, &t->timeout_ms, 50, 600000, "milliseconds 50-600000", NULL, NULL, false },
+		{ "--max-response-mib", NULL, EB_OPT_LONG, &t->max_response_mib, 1, 4096, "MiB 1-4096", NULL, NULL, false },
 		{ "--cacert", NULL, EB_OPT_STR, &t->tls_opts.cacert, 0, 0, NULL, NULL, NULL, false },
 		{ "--insecure", NULL, EB_OPT_FLAG, &t->tls_opts.insecure, 0, 0, NULL, NULL, NULL, false },
 	};
 	const unsigned need[] = { EB_TF_URL, EB_TF_JWT, EB_TF_JWT, EB_TF_JWT, EB_TF_JWT,
-				  EB_TF_LEEWAY, EB_TF_NO_AUTH, EB_TF_TIMEOUT, EB_TF_TLS, EB_TF_TLS };
+				  EB_TF_LEEWAY, EB_TF_NO_AUTH, EB_TF_TIMEOUT, EB_TF_TIMEOUT,
+				  EB_TF_TLS, EB_TF_TLS };
 	eb_opt mine[sizeof(all) / sizeof(all[0])];
 	size_t k, n = 0;
 

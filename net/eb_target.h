@@ -124,6 +124,9 @@ typedef struct eb_target {
 	long leeway_s;             /* the server's leeway; EB_JWT_DEFAULT_LEEWAY_S */
 	bool no_auth;              /* the server takes no token */
 	long timeout_ms;           /* per network operation; 5000 */
+	long max_response_mib;     /* --max-response-mib (with EB_TF_TIMEOUT): the
+				    * harness's cap on one HTTP response body,
+				    * EB_HTTP_MAX_BODY_DEFAULT; eb_http_set_max_body */
 	eb_tls_opts tls_opts;      /* --cacert FILE (borrows argv), --insecure */
 	eb_tls_ctx *tls;           /* made by eb_target_finish (or eb_target_tls)
 				    * for a TLS URL or --cacert; owned */

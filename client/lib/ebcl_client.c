@@ -271,8 +271,9 @@ static size_t cl_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	ebcl_req *r = ud;
 	size_t n = size * nmemb;
-	if (r->resp.len + n > EBCL_MAX_RESPONSE ||
-	    r->c->in_flight + n > EBCL_MAX_IN_FLIGHT) {
+	size_t one = r->c->cfg.max_response ? r->c->cfg.max_response : EBCL_MAX_RESPONSE;
+	size_t all = one > EBCL_MAX_IN_FLIGHT ? one : EBCL_MAX_IN_FLIGHT;
+	if (r->resp.len + n > one || r->c->in_flight + n > all) {
 		r->too_big = true;
 		return 0;   /* aborts the transfer: a failure */
 	}
@@ -698,8 +699,8 @@ static void cl_req_done(ebcl_client *c, ebcl_req *r, CURLcode res)
 		 * as it is, pushed again with the same ids (CLIENT-QUEUE-4). */
 		cl_log(c, "store %s: %s failed (%s), backing off", sc->st->id,
 		       r->kind == REQ_PUSH ? "push" : "read",
-		       r->too_big ? "the response went over the client's cap of 32 MiB a "
-				    "body, 64 MiB for all in flight" :
+		       r->too_big ? "the response went over the client's cap on a body "
+				    "(32 MiB unless set) or on all in flight (64 MiB)" :
 		       res != CURLE_OK ? curl_easy_strerror(res) :
 		       status == 401 ? "401 twice" : "server error");
 		ebcl_sched_failure(&c->sched, now, r->retry_after);

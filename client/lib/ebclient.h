@@ -126,6 +126,9 @@ typedef struct ebcl_config {
 	const char *data_file;  /* SQLite file for the queue; NULL: in memory */
 	uint64_t seed;          /* jitter seed; 0: from getrandom */
 	eb_tls_opts tls;        /* https:// urls: --cacert (copied), --insecure */
+	size_t max_response;    /* cap on one HTTP response body; 0: 32 MiB. All
+				 * bodies being received share a cap of 64 MiB
+				 * (or this, when larger) */
 	ebcl_callbacks cb;
 } ebcl_config;
 

@@ -337,6 +337,7 @@ int ebf_http_reset(ebf_ctx *x)
 	eb_http_free(x->http);
 	x->http = h;
 	eb_http_set_stop(h, run_http_stop, x);
+	eb_http_set_max_body(h, (size_t)x->o->target.max_response_mib << 20);
 	return 0;
 }
 

@@ -686,6 +686,7 @@ static int main_setup(ebf_ctx *x)
 	if (eb_http_global_init() != 0)
 		return EB_EXIT_USAGE;
 	x->http = eb_http_new(o->url, o->timeout_ms);
+	eb_http_set_max_body(x->http, (size_t)o->target.max_response_mib << 20);
 	if (!x->http || eb_http_set_tls(x->http, &o->target.tls_opts) != EB_OK ||
 	    (!o->target.no_auth && main_tokens(x) != 0))
 		return EB_EXIT_USAGE;

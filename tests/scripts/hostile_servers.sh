@@ -13,7 +13,8 @@
 #   - keep its peak RSS (GNU time's maximum resident set, worker processes
 #     included) at or under 256 MiB.
 # It also checks that each program states its default total deadline (at
-# most 4 minutes) in --help. The runs go in parallel; a table of every run
+# most 4 minutes) in --help, and that a body over the harness's 64 MiB cap
+# is reported as an ERROR naming the cap and --max-response-mib, not a FAIL. The runs go in parallel; a table of every run
 # (mode, program, exit, wall s, peak MiB) is printed.
 # Then SIGINT mid-run: each program, once its run proper has begun against
 # a silent server and against a WebSocket flood (each behind a correct
@@ -153,6 +154,8 @@ for m in $WS_MODES; do
 	start_server "$m" --mode "$m"
 	start_server "$m-cl" --mode "$m"
 done
+# endless bodies against a cap of 1 MiB: every read meets the cap at once
+start_server cap-pf --mode endless-body --preflight-ok
 
 # Deadlines (s): short, so that the whole test stays within a minute; the
 # programs' own defaults are stated above. ebfuzz's --deadline is at least 10.
@@ -182,6 +185,8 @@ done
 for m in $WS_MODES; do
 	run_client "$m-cl" 4
 done
+run_one cap-pf ebconform "$DL_CONF" 1 --cases 'feed/*' --jobs 1 --max-response-mib 1 \
+	--json "$T/cap-pf.ebconform.json"
 # shellcheck disable=SC2086
 wait $RUNS
 RUNS=""
@@ -238,6 +243,16 @@ for m in silent-pf ws-flood; do
 done
 grep -q '"verdict":[[:space:]]*"INCOMPLETE"' "$T/silent-pf.ebconform.json" 2>/dev/null ||
 	fail "ebconform against a silent server: the report is not INCOMPLETE"
+# A body over the harness's cap is an ERROR that names the cap and its flag,
+# never a FAIL: no rule bounds a response's size (a page of 1000 changes of
+# 64 KiB values is over 64 MiB; JSON allows any whitespace).
+j="$T/cap-pf.ebconform.json"
+grep -q "harness's cap of 1 MiB (--max-response-mib raises it" "$j" 2>/dev/null ||
+	fail "ebconform against endless bodies: no ERROR naming the cap and --max-response-mib"
+if awk '/"outcome":/ { o = $0 } /harness.s cap of/ && o ~ /"FAIL"/ { bad = 1 } END { exit !bad }' \
+	"$j" 2>/dev/null; then
+	fail "ebconform against endless bodies: a FAIL blames the server for the harness's cap"
+fi
 # each report states the run's total deadline
 grep -q "\"deadline\":[[:space:]]*\"$DL_CONF s\"" "$T/silent-pf.ebconform.json" 2>/dev/null ||
 	fail "ebconform's report does not state its deadline"
