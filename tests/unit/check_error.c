@@ -82,6 +82,11 @@ START_TEST(test_err_set_truncates_on_utf8_boundaries_GEN_1)
 			ck_assert(eb_utf8_valid(e.code, strlen(e.code)));
 			ck_assert(eb_utf8_valid(e.msg, strlen(e.msg)));
 			ck_assert_uint_ge(strlen(e.msg), sizeof(e.msg) - 4);
+			/* "%s" is copied, other formats go through vsnprintf:
+			 * both cut the same way */
+			eb_err e2;
+			eb_err_set(&e2, EB_ERR_ARG, NULL, NULL, NULL, 0, "%.*s", (int)strlen(s), s);
+			ck_assert_str_eq(e.msg, e2.msg);
 		}
 	}
 }
