@@ -18,6 +18,7 @@
  * times per token, most of a verification under the fuzzer's ASan). */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,47 +80,74 @@ static const unsigned char b64url_class[256] = {
 	128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
 };
 
+/* The top bit of each byte of x that is one of lo..hi (1 <= lo <= hi
+ * <= 0x7F): per byte, y + (0x80 - lo) reaches the top bit exactly when
+ * y >= lo, (0x80 + hi) - y keeps it exactly when y <= hi, and neither
+ * carries into the next byte; bytes >= 0x80 are out (~x). */
+static uint64_t bytes_in(uint64_t x, unsigned lo, unsigned hi)
+{
+	const uint64_t ones = 0x0101010101010101ULL, y = x & (ones * 0x7F);
+
+	return (y + ones * (0x80 - lo)) & (ones * (0x80 + hi) - y) & ~x &
+	       (ones * 0x80);
+}
+
+/* Whether the 8 bytes at p are all of the url alphabet or '.', tested as
+ * one word: no table lookup (each is a call under the fuzzer). */
+static bool b64url_word(const unsigned char *p)
+{
+	uint64_t x, ok;
+
+	memcpy(&x, p, 8);
+	ok = bytes_in(x, 'A', 'Z') | bytes_in(x, 'a', 'z') | bytes_in(x, '0', '9') |
+	     bytes_in(x, '-', '.') | bytes_in(x, '_', '_');
+	return ok == 0x8080808080808080ULL;
+}
+
 /* Strict decode: url alphabet only, no padding, unused trailing bits zero
  * (so each byte string has exactly one encoding), into out, which has
  * room for n / 4 * 3 + 3 bytes; NUL-terminated. false: not base64url. */
 static bool b64url_decode_into(const char *s, size_t n, unsigned char *out,
 			       size_t *out_len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i, o = 0;
-	unsigned a, b, c, d;
+	/* Walking pointers with constant offsets: under the fuzzer's UBSan
+	 * every variable index is a pointer-overflow check, and its compare
+	 * one more call. */
+	const unsigned char *p = (const unsigned char *)s, *quads = p + n / 4 * 4;
+	unsigned char *d = out;
+	unsigned a, b, c, e;
 
 	if (n % 4 == 1)
 		return false;
-	for (i = 0; n - i >= 4; i += 4) {
-		a = b64url_class[p[i]];
-		b = b64url_class[p[i + 1]];
-		c = b64url_class[p[i + 2]];
-		d = b64url_class[p[i + 3]];
-		if ((a | b | c | d) & (B64_DOT | B64_BAD))
+	for (; p != quads; p += 4, d += 3) {
+		a = b64url_class[p[0]];
+		b = b64url_class[p[1]];
+		c = b64url_class[p[2]];
+		e = b64url_class[p[3]];
+		if ((a | b | c | e) & (B64_DOT | B64_BAD))
 			return false;
-		out[o++] = (unsigned char)(a << 2 | b >> 4);
-		out[o++] = (unsigned char)((b & 15) << 4 | c >> 2);
-		out[o++] = (unsigned char)((c & 3) << 6 | d);
+		d[0] = (unsigned char)(a << 2 | b >> 4);
+		d[1] = (unsigned char)((b & 15) << 4 | c >> 2);
+		d[2] = (unsigned char)((c & 3) << 6 | e);
 	}
-	if (n - i >= 2) {
-		a = b64url_class[p[i]];
-		b = b64url_class[p[i + 1]];
-		c = n - i == 3 ? b64url_class[p[i + 2]] : 0;
+	if (n % 4 >= 2) {
+		a = b64url_class[p[0]];
+		b = b64url_class[p[1]];
+		c = n % 4 == 3 ? b64url_class[p[2]] : 0;
 		if ((a | b | c) & (B64_DOT | B64_BAD))
 			return false;
-		out[o++] = (unsigned char)(a << 2 | b >> 4);
-		if (n - i == 2) {
+		*d++ = (unsigned char)(a << 2 | b >> 4);
+		if (n % 4 == 2) {
 			if (b & 15)
 				return false;
 		} else {
-			out[o++] = (unsigned char)((b & 15) << 4 | c >> 2);
+			*d++ = (unsigned char)((b & 15) << 4 | c >> 2);
 			if (c & 3)
 				return false;
 		}
 	}
-	out[o] = '\0';
-	*out_len = o;
+	*d = '\0';
+	*out_len = (size_t)(d - out);
 	return true;
 }
 
@@ -499,16 +527,14 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 		d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token));
 	size_t dot[2] = { d0 ? (size_t)(d0 - token) : 0, d1 ? (size_t)(d1 - token) : 0 };
 	size_t n_dots = d2 ? 3 : d1 ? 2 : d0 ? 1 : 0;
-	size_t scan_len = d2 ? (size_t)(d2 - token) : len, i = 0;
 	const unsigned char *t = (const unsigned char *)token;
+	const unsigned char *t_end = t + (d2 ? (size_t)(d2 - token) : len);
 	unsigned cls = 0;
-	for (; scan_len - i >= 8; i += 8)
-		cls |= b64url_class[t[i]] | b64url_class[t[i + 1]] |
-		       b64url_class[t[i + 2]] | b64url_class[t[i + 3]] |
-		       b64url_class[t[i + 4]] | b64url_class[t[i + 5]] |
-		       b64url_class[t[i + 6]] | b64url_class[t[i + 7]];
-	for (; i < scan_len; i++)
-		cls |= b64url_class[t[i]];
+	for (; t_end - t >= 8; t += 8)
+		if (!b64url_word(t))
+			cls = B64_BAD;
+	for (; t != t_end; t++)
+		cls |= b64url_class[*t];
 	if (cls & B64_BAD) {
 		rc = refuse(err, "AUTH-2", "token has a byte outside base64url");
 		goto out;
