@@ -4,6 +4,7 @@
  * eb_preflight.h).
  */
 #include <ctype.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,13 @@
 #include "eb_wsc.h"
 
 #define PF_WS_PATH "/api/sync/notifications"
+/* The longest single wait on the socket: t->stop is checked between. */
+#define PF_SLICE_MS 50
+
+static bool pf_stopped(const eb_target *t)
+{
+	return t->stop != NULL && t->stop(t->stop_arg);
+}
 
 /* Appends up to 160 bytes of body as one printable line in quotes. */
 static void pf_quote(char *buf, size_t len, const char *body, size_t n)
@@ -114,8 +122,8 @@ static bool pf_http(eb_http *h, const char *token, const char *store, eb_preflig
 
 /* Waits for the server's answer to the first message: 1 accepted, -1
  * refused (4401 close, or an UNAUTHORIZED error), 0 anything else. */
-static int pf_ws_answer(eb_wsc *c, eb_ws_server_type want, uint64_t deadline_ms,
-			eb_preflight *p)
+static int pf_ws_answer(const eb_target *t, eb_wsc *c, eb_ws_server_type want,
+			uint64_t deadline_ms, eb_preflight *p)
 {
 	for (;;) {
 		long left = (long)(deadline_ms - (eb_time_mono_ns() / 1000000));
@@ -123,11 +131,13 @@ static int pf_ws_answer(eb_wsc *c, eb_ws_server_type want, uint64_t deadline_ms,
 		eb_ws_server_msg *sm = NULL;
 		int res = 0;
 
-		if (deadline_ms <= (eb_time_mono_ns() / 1000000) || eb_wsc_recv(c, left, &m, NULL) != EB_OK) {
+		/* in slices: t->stop (a signal) ends the wait too */
+		if (deadline_ms <= (eb_time_mono_ns() / 1000000) || pf_stopped(t) ||
+		    eb_wsc_recv(c, left < PF_SLICE_MS ? left : PF_SLICE_MS, &m, NULL) != EB_OK) {
 			snprintf(p->seen_ws, sizeof(p->seen_ws), "no answer on the socket within the timeout");
 			return 0;
 		}
-		if (m.ev == EB_WSC_PING || m.ev == EB_WSC_PONG) {
+		if (m.ev == EB_WSC_PING || m.ev == EB_WSC_PONG || m.ev == EB_WSC_TIMEOUT) {
 			eb_wsc_msg_clear(&m);
 			continue;
 		}
@@ -158,6 +168,37 @@ static int pf_ws_answer(eb_wsc *c, eb_ws_server_type want, uint64_t deadline_ms,
 	}
 }
 
+/* eb_wsc_connect_tls within the timeout, in slices that t->stop ends. */
+static eb_rc pf_ws_connect(const eb_target *t, eb_tls_ctx *tls, uint64_t deadline_ms,
+			   eb_wsc **out, int *status, eb_err *e)
+{
+	bool done = false;
+	eb_rc rc = eb_wsc_connect_start_tls(t->url.ws, PF_WS_PATH, tls, NULL, 0, out, e);
+
+	while (rc == EB_OK) {
+		struct pollfd pfd;
+		uint64_t now = eb_time_mono_ns() / 1000000;
+
+		rc = eb_wsc_connect_step(*out, &done, status, e);
+		if (rc != EB_OK || done)
+			break;
+		if (now >= deadline_ms || pf_stopped(t)) {
+			eb_err_set(e, EB_ERR_IO, NULL, NULL, NULL, 0, "no upgrade within the timeout");
+			rc = EB_ERR_IO;
+			break;
+		}
+		pfd.fd = eb_wsc_fd(*out);
+		pfd.events = eb_wsc_connect_events(*out);
+		pfd.revents = 0;
+		poll(&pfd, 1, deadline_ms - now < PF_SLICE_MS ? (int)(deadline_ms - now) : PF_SLICE_MS);
+	}
+	if (rc != EB_OK) {
+		eb_wsc_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 static void pf_ws(const eb_target *t, const char *token, const char *store, eb_preflight *p)
 {
 	eb_wsc *c = NULL;
@@ -177,8 +218,7 @@ static void pf_ws(const eb_target *t, const char *token, const char *store, eb_p
 	}
 	if (own)
 		tls = own;
-	if (eb_wsc_connect_tls(t->url.ws, PF_WS_PATH, tls, t->timeout_ms, NULL, 0, &c, &status,
-			       &e) != EB_OK) {
+	if (pf_ws_connect(t, tls, deadline, &c, &status, &e) != EB_OK) {
 		snprintf(p->seen_ws, sizeof(p->seen_ws), "the upgrade at %s failed: %s", PF_WS_PATH,
 			 e.msg);
 		if (status == 401 || status == 403)
@@ -194,7 +234,7 @@ static void pf_ws(const eb_target *t, const char *token, const char *store, eb_p
 		snprintf(p->seen_ws, sizeof(p->seen_ws), "could not send on the socket: %s", e.msg);
 		goto out;
 	}
-	res = pf_ws_answer(c, t->no_auth ? EB_WS_S_SUBSCRIBED : EB_WS_S_AUTH_OK, deadline, p);
+	res = pf_ws_answer(t, c, t->no_auth ? EB_WS_S_SUBSCRIBED : EB_WS_S_AUTH_OK, deadline, p);
 	p->ws_ok = res == 1;
 	p->ws_refused = res == -1;
 out:
@@ -305,6 +345,7 @@ eb_pf_verdict eb_preflight_run(const eb_target *t, const char *prog, const char 
 
 	memset(out, 0, sizeof(*out));
 	eb_limits_default(&out->limits);
+	eb_http_set_stop(h, t->stop, t->stop_arg);
 	if (!h || eb_http_set_tls(h, &t->tls_opts) != EB_OK) {
 		eb_http_free(h);
 		out->verdict = EB_PF_UNREACHABLE;

@@ -130,6 +130,10 @@ typedef struct eb_target {
 	eb_tls_opts tls_opts;      /* --cacert FILE (borrows argv), --insecure */
 	eb_tls_ctx *tls;           /* made by eb_target_finish (or eb_target_tls)
 				    * for a TLS URL or --cacert; owned */
+	bool (*stop)(void *arg);   /* set by the program (NULL: none): the
+				    * preflight's waits end when it returns true
+				    * (a signal), seen as no answer */
+	void *stop_arg;
 } eb_target;
 
 /* Zeroes t and sets the defaults; flags: enum eb_target_flags. */

@@ -34,6 +34,13 @@ static void main_on_signal(int sig)
 	main_stop = 1;
 }
 
+/* The preflight's stop (eb_target.stop): the same flag. */
+static bool main_stopped(void *arg)
+{
+	(void)arg;
+	return main_stop != 0;
+}
+
 typedef struct main_cat {
 	ebf_finding first;
 	unsigned long count;
@@ -177,7 +184,8 @@ static int main_preflight(ebf_ctx *x)
 
 	snprintf(store, sizeof(store), "ebfuzz-health-%llx", (unsigned long long)x->run_id);
 	eb_preflight_run(&x->o->target, "ebfuzz", x->token, store, &pf);
-	if (pf.verdict != EB_PF_OK)
+	/* a preflight a signal cut short says nothing of the server */
+	if (pf.verdict != EB_PF_OK && !main_stop)
 		fprintf(stderr, "%s\n", pf.message);
 	x->limits = pf.limits;
 	x->limits_advertised = pf.limits_offered;
@@ -756,8 +764,11 @@ int main(int argc, char **argv)
 		}
 		ebf_case_clear(&pre);
 	}
+	o.target.stop = main_stopped;
 	rc = main_setup(&x);
-	if (rc != 0)
+	/* a signal during the preflight: the run below stops at once and
+	 * writes its INCOMPLETE reports (no case run) */
+	if (rc != 0 && !(main_stop && !o.replay_path))
 		goto out;
 	if (o.replay_path) {
 		rc = main_replay(&x);

@@ -22,7 +22,8 @@
 # gets SIGINT 0.5 s later and must exit within 1 s of it (2 s sanitized:
 # ASan's exit and LeakSanitizer's scan run after the program's own stop)
 # with exit 1 and a report that says INCOMPLETE, one run at a time so that
-# the time measured is the program's; ebclient `watch` of 40 stores too
+# the time measured is the program's (ebconform and ebfuzz also during
+# their preflight against a silent server); ebclient `watch` of 40 stores too
 # (exit 0, its normal end) against endless bodies and WebSocket floods,
 # with its peak RSS.
 # Usage: sh tests/scripts/hostile_servers.sh build/<config>   (EB_BIN_DIR wins)
@@ -280,8 +281,11 @@ sigint_run() {
 		"$BIN/$prog" --url "http://127.0.0.1:$port" "$@" > "$T/sig-$name.out" 2>&1 &
 	tpid=$!
 	t0=$(ms_now)
-	while ! grep -q -- "$started" "$T/sig-$name.out" && kill -0 "$tpid" 2>/dev/null &&
-		[ $(( $(ms_now) - t0 )) -lt 60000 ]; do
+	# STARTED_RE "-": as soon as the program runs (its preflight)
+	while { [ "$started" = - ] && [ ! -s "$T/sig-$name.pid" ]; } ||
+		{ [ "$started" != - ] && ! grep -q -- "$started" "$T/sig-$name.out"; }; do
+		kill -0 "$tpid" 2>/dev/null || break
+		[ $(( $(ms_now) - t0 )) -lt 60000 ] || break
 		sleep 0.02
 	done
 	spid=$(cat "$T/sig-$name.pid" 2>/dev/null)
@@ -320,6 +324,14 @@ for prog in ebconform ebfuzz ebload; do
 	start_server "sig-silent-$prog" --mode silent --preflight-ok
 	start_server "sig-flood-$prog" --mode ws-flood
 done
+# SIGINT during the preflight (a silent server: its first request waits)
+for prog in ebconform ebfuzz; do
+	start_server "sig-pre-$prog" --mode silent
+done
+sigint_run sig-pre-ebconform ebconform - 1 '"verdict":[[:space:]]*"INCOMPLETE"' \
+	--timeout 10000 --json "$T/sig-sig-pre-ebconform.json"
+sigint_run sig-pre-ebfuzz ebfuzz - 1 '"verdict":[[:space:]]*"INCOMPLETE"' \
+	--timeout 10000 --findings-dir "$T/sig-findings-pre" --json "$T/sig-sig-pre-ebfuzz.json"
 INC='"verdict":[[:space:]]*"INCOMPLETE"'
 for srv in silent flood; do
 	sigint_run "sig-$srv-ebconform" ebconform 'cases against' 1 "$INC" \
