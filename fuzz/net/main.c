@@ -95,8 +95,9 @@ static void main_usage(FILE *out)
 "  --deadline SECONDS      the whole run's deadline (default 180, or --duration\n"
 "                          + 60: 180 s with default flags); cases stop early\n"
 "                          enough for it, the reports then say INCOMPLETE with\n"
-"                          the cases not run (exit 1); SIGINT/SIGTERM too, at\n"
-"                          the end of the case running (within --timeout)\n"
+"                          the cases not run (exit 1); SIGINT/SIGTERM too,\n"
+"                          within 1 s (every wait of a case, and of the\n"
+"                          preflight, checks the signal and the deadline)\n"
 "                          (an answer later than --timeout is a \"hang\" finding)\n"
 "  --batch N               cases between health probes (default 50)\n"
 "Output:\n"
@@ -131,7 +132,7 @@ static void main_usage(FILE *out)
 "an INCOMPLETE run (deadline or signal) is 1.\n"
 "Bounds against a hostile server (docs/FUZZING.md#hostile-servers): every wait\n"
 "ends by --timeout whatever the server sends, response bodies are capped at\n"
-"64 MiB, WebSocket messages at 1 MiB, --replay files at 64 MiB, the run by\n"
+"64 MiB (--max-response-mib; over it is an ERROR), WebSocket messages at 1 MiB, --replay files at 64 MiB, the run by\n"
 "--deadline.\n", eb_target_help(MAIN_TARGET_FLAGS));
 }
 
