@@ -164,6 +164,11 @@ struct ebm_server {
 	const ebm_backend_ops *be;     /* never NULL (memory by default) */
 	struct ebm_pg *pg;             /* ebm_pg.c, NULL without --backend */
 	ebm_wake_fn http_wake;         /* a pending request's job is done */
+	/* The fan-out of a commit (ebm_notify_commit, set by ebm_server_new):
+	 * the backend reaches the sessions through it, not by name, so the
+	 * storage modules stay below the notification module. */
+	void (*notify_commit)(ebm_server *srv, ebm_store *st, uint64_t old_version,
+			      const char *pusher_subject, bool only_duplicates);
 	ebm_http_ctx *pending;         /* left waiting by the last call */
 };
 
@@ -218,10 +223,11 @@ ebm_job_status ebm_job_status_of(const ebm_job *j, char *msg, size_t cap);
 void ebm_job_set_user(ebm_job *j, void *user);
 /* The request no longer waits: freed now when done, else when it is. */
 void ebm_job_release(ebm_job *j);
-/* The session waiting for the job: ebm_ws_job_done is called for it. */
-void ebm_job_set_session(ebm_job *j, ebm_ws_session *s);
-/* ebm_server_poll: one of the session's jobs is done (ebm_ws.c). */
-void ebm_ws_job_done(ebm_ws_session *s);
+/* Who waits for the job besides a request: ebm_server_poll calls fn(arg)
+ * when it is done, instead of http_wake. The storage side thereby never
+ * names the sessions above it (a subscribe parked in ebm_ws.c waits so). */
+typedef void (*ebm_job_done_fn)(void *arg);
+void ebm_job_on_done(ebm_job *j, ebm_job_done_fn fn, void *arg);
 void ebm_store_close_all(ebm_server *srv);
 
 /* auth (ebm_auth.c): verifies a token with the defects that loosen it, and

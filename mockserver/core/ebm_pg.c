@@ -68,7 +68,8 @@ struct ebm_job {
 	bool internal;           /* a NOTIFY's refresh: nobody waits */
 	bool done, released;
 	void *user;
-	ebm_ws_session *sess;    /* a parked subscribe waits for it */
+	ebm_job_done_fn done_fn; /* a parked subscribe waits for it */
+	void *done_arg;
 };
 
 struct ebm_pg {
@@ -229,10 +230,12 @@ void ebm_job_set_user(ebm_job *j, void *user)
 		j->user = user;
 }
 
-void ebm_job_set_session(ebm_job *j, ebm_ws_session *s)
+void ebm_job_on_done(ebm_job *j, ebm_job_done_fn fn, void *arg)
 {
-	if (j)
-		j->sess = s;
+	if (!j)
+		return;
+	j->done_fn = fn;
+	j->done_arg = arg;
 }
 
 void ebm_job_release(ebm_job *j)
@@ -610,7 +613,7 @@ static void pg_apply_rows(ebm_server *srv, const ebm_job *j)
 			break;
 	}
 	if (st->version > old && !ebm_defect_on(srv, EBM_DEFECT_CLUSTER_LOCAL_NOTIFY))
-		ebm_notify_commit(srv, st, old, NULL, false);
+		srv->notify_commit(srv, st, old, NULL, false);
 }
 
 static void pg_refresh_internal(ebm_server *srv, ebm_store *st)
@@ -670,7 +673,7 @@ static void pg_apply(ebm_server *srv, ebm_job *j)
 			return;   /* a read of this node had them already */
 		if (ebm_store_append(st, j->batch, j->n, j->new_version, true) == EB_OK) {
 			srv->m.changes_stored_total += j->n;
-			ebm_notify_commit(srv, st, j->after, j->subject, false);
+			srv->notify_commit(srv, st, j->after, j->subject, false);
 		}
 		return;
 	}
@@ -695,8 +698,8 @@ void ebm_server_poll(ebm_server *srv)
 			continue;
 		}
 		j->done = true;
-		if (j->sess)
-			ebm_ws_job_done(j->sess);
+		if (j->done_fn)
+			j->done_fn(j->done_arg);
 		else if (srv->http_wake && j->user)
 			srv->http_wake(srv->glue, j->user);
 	}

@@ -463,10 +463,12 @@ static void ws_park(ebm_ws_session *s, const char *buf, size_t len, bool binary)
 	s->park_bytes += len;
 }
 
+static void ws_job_done(void *arg);
+
 /* Shared backend: a subscribe or unsubscribe first reads its stores'
  * newer changes from the database (another node may have committed them:
  * the ack's versions are current). true: parked, answered by
- * ebm_ws_job_done. */
+ * ws_job_done. */
 static bool ws_park_refresh(ebm_ws_session *s, const eb_ws_client_msg *m,
 			    const char *buf, size_t len)
 {
@@ -482,7 +484,7 @@ static bool ws_park_refresh(ebm_ws_session *s, const eb_ws_client_msg *m,
 		ebm_job *j = ebm_pg_refresh(s->srv, id, st ? st->version : 0);
 		if (!j)
 			continue;   /* answered from the copy */
-		ebm_job_set_session(j, s);
+		ebm_job_on_done(j, ws_job_done, s);
 		s->jobs[n++] = j;
 	}
 	s->n_jobs = n;
@@ -498,8 +500,11 @@ static bool ws_park_refresh(ebm_ws_session *s, const eb_ws_client_msg *m,
 static void ws_handle(ebm_ws_session *s, const char *buf, size_t len, bool binary,
 		      bool replay);
 
-void ebm_ws_job_done(ebm_ws_session *s)
+/* ebm_server_poll: one of the session's jobs is done. */
+static void ws_job_done(void *arg)
 {
+	ebm_ws_session *s = arg;
+
 	for (size_t i = 0; i < s->n_jobs; i++)
 		if (ebm_job_status_of(s->jobs[i], NULL, 0) == EBM_JOB_RUNNING)
 			return;
