@@ -35,6 +35,11 @@
  * 542 MiB with the per-body cap alone. A read refused by it fails like a
  * server error (backoff, then again), so the others finish first. */
 #define EBCL_MAX_IN_FLIGHT     ((size_t)64 * 1024 * 1024)
+/* Body bytes taken in per step: past it the transfers pause until the next
+ * step, so one step stays short whatever the servers send (40 endless
+ * bodies filled 64 MiB in one step: 0.4-0.9 s under ASan before the
+ * application's loop saw its stop flag). */
+#define EBCL_STEP_BYTES        ((size_t)4 * 1024 * 1024)
 #define EBCL_MAX_WS_MESSAGE    ((size_t)1024 * 1024)
 #define EBCL_WS_PER_STEP       1000    /* messages handled per step */
 #define EBCL_SUB_BATCH         100     /* WS-SUB-6 */
@@ -57,6 +62,7 @@ typedef struct ebcl_req {
 	char *post;               /* request body (push) */
 	eb_buf resp;
 	size_t drawn;             /* bytes of resp counted in c->in_flight */
+	bool paused;              /* by EBCL_STEP_BYTES, until the next step */
 	bool too_big;
 	unsigned retry_after;
 	size_t n_push;            /* changes of the queue this push carries */
@@ -93,6 +99,8 @@ struct ebcl_client {
 	CURLM *multi;
 	ebcl_req *reqs;
 	size_t in_flight;         /* bytes of response bodies held (EBCL_MAX_IN_FLIGHT) */
+	size_t step_bytes;        /* body bytes taken in this step (EBCL_STEP_BYTES) */
+	bool paused;              /* a transfer waits for the next step */
 	store_ctl *stores;
 	size_t n_stores, cap_stores;
 	ebcl_sched sched;
@@ -277,11 +285,18 @@ static size_t cl_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 		r->too_big = true;
 		return 0;   /* aborts the transfer: a failure */
 	}
+	if (r->c->step_bytes >= EBCL_STEP_BYTES) {
+		/* curl hands the same bytes again once resumed */
+		r->paused = true;
+		r->c->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
 	eb_buf_put(&r->resp, ptr, n);
 	if (r->resp.oom)
 		return 0;
 	r->drawn += n;
 	r->c->in_flight += n;
+	r->c->step_bytes += n;
 	return n;
 }
 
@@ -763,6 +778,21 @@ static void cl_req_done(ebcl_client *c, ebcl_req *r, CURLcode res)
 	}
 	free(ei.idx);
 	cl_req_free(r);
+}
+
+/* A new step: the transfers EBCL_STEP_BYTES paused go on (resuming may
+ * deliver bytes at once, and pause them again). */
+static void cl_http_resume(ebcl_client *c)
+{
+	c->step_bytes = 0;
+	if (!c->paused)
+		return;
+	c->paused = false;
+	for (ebcl_req *r = c->reqs; r != NULL; r = r->next)
+		if (r->paused && r->easy != NULL) {
+			r->paused = false;
+			(void)curl_easy_pause(r->easy, CURLPAUSE_CONT);
+		}
 }
 
 static void cl_http_progress(ebcl_client *c)
@@ -1628,8 +1658,11 @@ int ebcl_client_step(ebcl_client *c, struct pollfd *extra, size_t n_extra,
 		nw++;
 	}
 	long wait = max_wait_ms < 0 ? 0 : max_wait_ms;
+	cl_http_resume(c);
 	cl_work(c);
 	wait = cl_next_wait(c, wait);
+	if (c->paused)
+		wait = 0;   /* paused transfers hold data: no sleeping on them */
 	bool ws_open = c->ws != NULL && c->state != EBCL_STOPPED;
 	if (ws_open) {
 		if (!c->ws_upgrading && eb_wsc_pending(c->ws))
