@@ -736,6 +736,7 @@ int main(int argc, char **argv)
 	eb_report *rep = NULL;
 	char cmdline[2048], err[512];
 	bool died = false;
+	uint64_t t_start;
 	int rc;
 
 	memset(&x, 0, sizeof(x));
@@ -748,6 +749,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ebfuzz: %s\n(see ebfuzz --help)\n", err);
 		return rc < 0 ? EB_EXIT_USAGE : EB_EXIT_OK;
 	}
+	/* the run's deadline counts from here: the preflight is part of it */
+	t_start = eb_time_mono_ns();
 	/* Reports get uploaded: the line never holds the secret. */
 	eb_cmdline_record(argc, argv, cmdline, sizeof(cmdline));
 	signal(SIGPIPE, SIG_IGN);
@@ -783,7 +786,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ebfuzz: %s, seed %llu, %lu cases%s, limits %s\n", o.url,
 		(unsigned long long)o.seed, o.runs, o.duration_s ? " (time-bounded)" : "",
 		x.limits_advertised ? "advertised" : "of section 8");
-	run->deadline_ns = eb_time_mono_ns() + o.deadline_s * 1000000000ULL;
+	run->deadline_ns = t_start + o.deadline_s * 1000000000ULL;
 	/* the waits of the cases end a second before it: the reports fit */
 	x.stop_ns = run->deadline_ns - 1000000000ULL;
 	rep = eb_report_new("ebfuzz", EB_KIT_VERSION, o.url, cmdline);
