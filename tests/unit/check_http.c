@@ -590,6 +590,71 @@ START_TEST(test_http_bounds_response_body_at_64_mib)
 }
 END_TEST
 
+START_TEST(test_http_max_body_caps_a_response_and_names_the_cap_and_flag)
+{
+	tsrv *s = ts_start();
+	eb_http *h = ts_client(s, 20000);
+	eb_http_resp r;
+	eb_http_set_max_body(h, (size_t)1 << 20);
+	ck_assert_int_eq(eb_http_request(h, "GET", "/big", NULL, NULL,
+					 NULL, 0, NULL, 0, &r), EB_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(r.error, "harness's cap of 1 MiB"));
+	ck_assert_ptr_nonnull(strstr(r.error, "--max-response-mib"));
+	eb_http_resp_clear(&r);
+	/* 0 keeps the cap; a larger one takes the 3 MiB body */
+	eb_http_set_max_body(h, 0);
+	ck_assert_int_eq(eb_http_request(h, "GET", "/big", NULL, NULL,
+					 NULL, 0, NULL, 0, &r), EB_ERR_IO);
+	eb_http_resp_clear(&r);
+	eb_http_set_max_body(h, (size_t)4 << 20);
+	ck_assert_int_eq(eb_http_request(h, "GET", "/big", NULL, NULL,
+					 NULL, 0, NULL, 0, &r), EB_OK);
+	ck_assert_uint_eq(r.body_len, (size_t)3 * 1024 * 1024);
+	eb_http_resp_clear(&r);
+	eb_http_free(h);
+	ts_stop(s);
+}
+END_TEST
+
+/* A stop hook that turns true 300 ms after *arg (CLOCK_MONOTONIC). */
+static bool ts_stop_after_300ms(void *arg)
+{
+	const struct timespec *t0 = arg;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) * 1000.0 +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e6 >= 300.0;
+}
+
+START_TEST(test_http_stop_hook_ends_a_request_the_server_never_answers)
+{
+	tsrv *s = ts_start();
+	eb_http *h = ts_client(s, 20000);
+	eb_http_resp r;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	eb_http_set_stop(h, ts_stop_after_300ms, &t0);
+	ck_assert_int_eq(eb_http_request(h, "GET", "/hang", NULL, NULL,
+					 NULL, 0, NULL, 0, &r), EB_ERR_IO);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ck_assert_int_eq(r.transport_error, EB_HTTP_STOPPED);
+	ck_assert(ms >= 250.0);
+	/* without a signal curl polls the hook at least once a second: 1.3 s,
+	 * and slack for a loaded machine (the timeout is 20 s) */
+	ck_assert(ms < 5000.0);
+	eb_http_resp_clear(&r);
+	/* NULL: no hook; the client is usable afterwards */
+	eb_http_set_stop(h, NULL, NULL);
+	ck_assert_int_eq(eb_http_request(h, "GET", "/echo", NULL, NULL,
+					 NULL, 0, NULL, 0, &r), EB_OK);
+	eb_http_resp_clear(&r);
+	eb_http_free(h);
+	ts_stop(s);
+}
+END_TEST
+
 START_TEST(test_http_times_out_within_bound_when_server_never_answers)
 {
 	tsrv *s = ts_start();
@@ -754,6 +819,8 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_http_reuses_keepalive_connection);
 	tcase_add_test(tc, test_http_reports_status_headers_and_binary_body);
 	tcase_add_test(tc, test_http_bounds_response_body_at_64_mib);
+	tcase_add_test(tc, test_http_max_body_caps_a_response_and_names_the_cap_and_flag);
+	tcase_add_test(tc, test_http_stop_hook_ends_a_request_the_server_never_answers);
 	tcase_add_test(tc, test_http_times_out_within_bound_when_server_never_answers);
 	tcase_add_test(tc, test_http_timeout_can_change_between_requests);
 	tcase_add_test(tc, test_http_refused_connection_is_transport_error_7);
