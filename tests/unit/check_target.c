@@ -269,6 +269,28 @@ START_TEST(test_a_program_gets_only_the_flags_it_takes)
 }
 END_TEST
 
+START_TEST(test_max_response_mib_goes_with_the_timeout_default_64_range_1_to_4096)
+{
+	const char *ok[] = { "--max-response-mib", "128", NULL };
+	const char *zero[] = { "--max-response-mib", "0", NULL };
+	const char *big[] = { "--max-response-mib", "4097", NULL };
+	const char *none[] = { NULL };
+	eb_target t;
+	char err[256];
+
+	ck_assert_int_eq(parse(&t, ALL_FLAGS, none, err, sizeof(err)), 0);
+	ck_assert_int_eq(t.max_response_mib, 64);
+	ck_assert_int_eq(parse(&t, ALL_FLAGS, ok, err, sizeof(err)), 0);
+	ck_assert_int_eq(t.max_response_mib, 128);
+	ck_assert_int_eq(parse(&t, ALL_FLAGS, zero, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "bad value '0' for --max-response-mib: want MiB 1-4096");
+	ck_assert_int_eq(parse(&t, ALL_FLAGS, big, err, sizeof(err)), -1);
+	/* a program without --timeout does not take it (ebload) */
+	ck_assert_int_eq(parse(&t, EB_TF_URL | EB_TF_JWT, ok, err, sizeof(err)), -2);
+	ck_assert_ptr_nonnull(strstr(eb_target_help(ALL_FLAGS), "--max-response-mib N"));
+}
+END_TEST
+
 START_TEST(test_bad_target_values_name_the_flag_and_the_value)
 {
 	static const struct { const char *a, *b, *msg; } bad[] = {
@@ -636,6 +658,7 @@ int main(void)
 	tcase_add_test(tc, test_rerun_flags_name_the_variable_and_the_other_settings);
 	tcase_add_test(tc, test_file_reader_caps_the_size_and_says_why);
 	tcase_add_test(tc, test_mkdirs_creates_the_missing_parents_and_says_why_it_cannot);
+	tcase_add_test(tc, test_max_response_mib_goes_with_the_timeout_default_64_range_1_to_4096);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
