@@ -7,10 +7,15 @@
  * verdict. The requests themselves are
  * exercised against ebmock by tests/scripts/preflight.sh.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "eb_http.h"
 #include "eb_preflight.h"
@@ -164,6 +169,58 @@ START_TEST(test_nothing_listening_is_unreachable)
 }
 END_TEST
 
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) * 1000.0 +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* true 300 ms after *arg: a signal's flag, set while the preflight waits */
+static bool stop_after_300ms(void *arg)
+{
+	return ms_since(arg) >= 300.0;
+}
+
+START_TEST(test_the_stop_hook_ends_the_preflight_against_a_silent_server)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	char url[64];
+	struct timespec t0;
+	eb_target t;
+	eb_preflight p;
+	eb_err e;
+	/* listening, never accepting: connections complete in the backlog and
+	 * no byte ever comes back */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+	target(&t, false, "s");
+	ck_assert_int_eq(eb_url_parse(url, &t.url, &e), EB_OK);
+	t.url_text = url;
+	t.timeout_ms = 20000;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t.stop = stop_after_300ms;
+	t.stop_arg = &t0;
+	ck_assert_int_ne(eb_preflight_run(&t, "prog", "tok", "s1", &p), EB_PF_OK);
+	/* curl polls the hook at least once a second without a signal; the
+	 * socket waits in 50 ms slices; slack for a loaded machine (each of
+	 * the three waits would take 20 s without the hook) */
+	ck_assert(ms_since(&t0) < 5000.0);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_an_untrusted_certificate_is_a_setup_error_naming_cacert_and_insecure)
 {
 	eb_target t;
@@ -207,6 +264,7 @@ int main(void)
 	tcase_add_test(tc, test_accepted_or_undecided_runs);
 	tcase_add_test(tc, test_exit_codes_of_each_verdict);
 	tcase_add_test(tc, test_nothing_listening_is_unreachable);
+	tcase_add_test(tc, test_the_stop_hook_ends_the_preflight_against_a_silent_server);
 	tcase_add_test(tc, test_an_untrusted_certificate_is_a_setup_error_naming_cacert_and_insecure);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
