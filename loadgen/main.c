@@ -768,8 +768,18 @@ static int plan_scale(run_opts *o)
 	return plan_sources(o);
 }
 
+/* The preflight's stop (eb_target.stop): the signal flag. */
+static bool target_stopped(void *arg)
+{
+	(void)arg;
+	return g_stop != 0;
+}
+
 /* The preflight of every target (net/eb_preflight.h): an Early Bird server
- * that takes the token over HTTP and on the socket. 0 or the exit code. */
+ * that takes the token over HTTP and on the socket. 0 or the exit code;
+ * 0 too when a signal cut it short: the run then stops at its first step
+ * and writes INCOMPLETE reports (a cut preflight says nothing of the
+ * server). */
 static int check_targets(run_opts *o)
 {
 	const ebl_config *cfg = &o->cfg;
@@ -783,7 +793,10 @@ static int check_targets(run_opts *o)
 		o->target.url_text = cfg->urls[u].base;
 		o->target.has_url = true;
 		o->target.timeout_ms = 3000;
+		o->target.stop = target_stopped;
 		eb_preflight_run(&o->target, "ebload", cfg->token, store, &pf);
+		if (g_stop)
+			return 0;
 		if (pf.verdict != EB_PF_OK)
 			fprintf(stderr, "%s\n", pf.message);
 		if (eb_preflight_exit(pf.verdict) != EB_EXIT_OK)

@@ -327,13 +327,16 @@ for prog in ebconform ebfuzz ebload; do
 	start_server "sig-flood-$prog" --mode ws-flood
 done
 # SIGINT during the preflight (a silent server: its first request waits)
-for prog in ebconform ebfuzz; do
+for prog in ebconform ebfuzz ebload; do
 	start_server "sig-pre-$prog" --mode silent
 done
 sigint_run sig-pre-ebconform ebconform - 1 '"verdict":[[:space:]]*"INCOMPLETE"' \
 	--timeout 10000 --json "$T/sig-sig-pre-ebconform.json"
 sigint_run sig-pre-ebfuzz ebfuzz - 1 '"verdict":[[:space:]]*"INCOMPLETE"' \
 	--timeout 10000 --findings-dir "$T/sig-findings-pre" --json "$T/sig-sig-pre-ebfuzz.json"
+sigint_run sig-pre-ebload ebload - 1 '"result":[[:space:]]*"incomplete"' \
+	--connect-timeout 10 --connections 20 --duration 30 --procs 1 \
+	--json "$T/sig-sig-pre-ebload.json"
 INC='"verdict":[[:space:]]*"INCOMPLETE"'
 for srv in silent flood; do
 	sigint_run "sig-$srv-ebconform" ebconform 'cases against' 1 "$INC" \
