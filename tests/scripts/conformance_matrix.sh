@@ -1,6 +1,6 @@
 #!/bin/sh
 # The coverage matrix blames the rule a case broke, not every rule it cites
-# (issue 12): against ebmock --defect echo-own-changes, which breaks SYNC-5
+# against ebmock --defect echo-own-changes, which breaks SYNC-5
 # only, the failing cases cite other rules too (SYNC-1, VER-1, FALLBACK-...),
 # but the only rule whose status is FAIL in report.json's "rules" (the
 # matrix of the HTML) is SYNC-5. Before, 7 rules showed FAIL.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Bounds of the harness programs that need no hostile server (issue 12):
+# Bounds of the harness programs that need no hostile server:
 #   - SIGINT 0.3 s into an ebconform run against ebmock: the reports come
 #     within 1 s (2 s sanitized), the verdict is INCOMPLETE in the JSON, the
 #     JUnit and the HTML, with the cases not run listed; the same for SIGTERM;

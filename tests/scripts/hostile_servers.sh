@@ -1,5 +1,5 @@
 #!/bin/sh
-# The harness against hostile servers (issue 12): ebconform, ebfuzz, ebload
+# The harness against hostile servers: ebconform, ebfuzz, ebload
 # (and ebclient, the client SDK's program: `set` with its --timeout)
 # are run against each mode of tests/hostile/ebhostile (never answers,
 # garbage, endless body, huge headers, 1 byte/s, close mid-response, a

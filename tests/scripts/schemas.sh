@@ -1,5 +1,5 @@
 #!/bin/sh
-# The machine descriptions of the kit kept true (issue 14):
+# The machine descriptions of the kit kept true:
 #  1. docs/openapi.yaml passes Redocly's lint (recommended-strict, every
 #     finding an error), docs/asyncapi.yaml the AsyncAPI parser, and every
 #     JSON Schema of docs/schemas/ compiles under Ajv (2020-12, strict);
