@@ -49,23 +49,15 @@ PORTS=""
 
 # shellcheck source=tools/lib-proc.sh
 . "$(dirname "$0")/lib-proc.sh"
+# shellcheck source=tools/lib-bench.sh
+. "$(dirname "$0")/lib-bench.sh"
 
 stop_mocks() { proc_stop "$MOCKS" 50; MOCKS=""; }
 trap 'stop_mocks; rm -rf "$T"' EXIT
 trap 'exit 2' INT TERM
 
 die() { echo "bench-load: $*" >&2; exit 2; }
-step() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
-# GEN: the generator's command prefix. SCHED_BATCH: a woken ebload thread
-# does not preempt ebmock (wakeup preemption), it waits for the tick or a
-# free core; without it each message read could cost ebmock a context switch.
-GEN=""
-if [ "$GEN_SCHED" = batch ] && command -v chrt >/dev/null 2>&1; then
-	GEN="chrt -b 0"
-else
-	GEN_SCHED=normal
-fi
+bench_gen
 for p in ebmock ebload; do
 	[ -x "$BIN/$p" ] || die "$BIN/$p missing (make first)"
 done
@@ -93,33 +85,21 @@ start_mocks() {
 	done
 }
 
-jnum() {
-	tr -d ' \n\t' < "$1" | sed -n "s/.*\"$2\":{[^}]*\"$3\":\([0-9.e+-]*\)[,}].*/\1/p" | head -n 1
-}
-jlat() {
-	tr -d ' \n\t' < "$1" | sed -n "s/.*\"latency\":{.*\"$2\":{\"count\":[0-9]*,[^}]*\"$3\":\([0-9.e+-]*\)[,}].*/\1/p" | head -n 1
-}
-
 NPROC=$(nproc)
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
 echo "bench-load: $NPROC cores, load average $LOAD at start (shared machine: figures are lower bounds)" >&2
 
-# mock_cpu_ticks: user+system clock ticks of the ebmock processes so far
-mock_cpu_ticks() {
+# mock_ticks FN: FN's clock ticks summed over the ebmock processes so far
+# (FN: bench_cpu_ticks, user+system; bench_sys_ticks, the system part)
+mock_ticks() {
 	t=0
 	for pid in $MOCKS; do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+		t=$((t + $($1 "$pid")))
 	done
 	echo "$t"
 }
-# mock_sys_ticks: the system part of it
-mock_sys_ticks() {
-	t=0
-	for pid in $MOCKS; do
-		t=$((t + $(awk '{print $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-	done
-	echo "$t"
-}
+mock_cpu_ticks() { mock_ticks bench_cpu_ticks; }
+mock_sys_ticks() { mock_ticks bench_sys_ticks; }
 # mock_sessions: open WebSocket sessions of all ebmock processes (/metrics;
 # empty without curl)
 mock_sessions() {
@@ -151,14 +131,14 @@ HZ=$(getconf CLK_TCK)
 # ---- 1. capacity, connect rate, ebload's own cost ---------------------------
 HELD=0; PEAK=0; CR_MEAN=0; CR_PEAK=0; RSS_PC=0; CPU_PC=0; USR_PC=0; SYS_PC=0
 MISSED1=0; CAP_RC=0; NM=0; MOCK_PC=0; MOCK_SYS_PC=0; CAP_LOAD0=0; CAP_LOAD1=0
-if step 1; then
+if bench_step 1; then
 NM=$(( (CONNS + PER_MOCK - 1) / PER_MOCK ))
 start_mocks "$NM" ev
 # one address pair per ebmock port: PER_MOCK stays below the ports connect()
 # searches first (docs/LOADGEN.md, Scale), so no --source binding is needed
 echo "bench-load: $CONNS connections over $NM ebmock processes (libev)" >&2
 # shellcheck disable=SC2086
-CAP_LOAD0=$(load1)
+CAP_LOAD0=$(bench_load1)
 c0=$(mock_cpu_ticks); s0=$(mock_sys_ticks)
 timeout $((SECS + 600)) $GEN "$BIN/ebload" $URLS --connections "$CONNS" \
 	--connect-rate "$RATE" --connect-timeout 30 --max-pending 300 --stores 100 \
@@ -169,7 +149,7 @@ LPID=$!
 # ebmock's CPU per connection over the ramp: open, upgrade, auth, subscribe
 wait_held "$CONNS" "$LPID" $((CONNS / 2000 + 120))
 c1=$(mock_cpu_ticks); s1=$(mock_sys_ticks)
-CAP_LOAD1=$(load1)
+CAP_LOAD1=$(bench_load1)
 MOCK_PC=$(awk -v t=$((c1 - c0)) -v n="${HELD_AT:-0}" -v hz="$HZ" \
 	'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
 MOCK_SYS_PC=$(awk -v t=$((s1 - s0)) -v n="${HELD_AT:-0}" -v hz="$HZ" \
@@ -178,15 +158,15 @@ wait "$LPID"
 CAP_RC=$?
 stop_mocks
 tail -n 4 "$T/capacity.err" >&2
-HELD=$(jnum "$OUT/bench-load-capacity.json" connections openAtHoldEnd)
-PEAK=$(jnum "$OUT/bench-load-capacity.json" connections peakOpen)
-CR_MEAN=$(jnum "$OUT/bench-load-capacity.json" rates connectPerSecondMean)
-CR_PEAK=$(jnum "$OUT/bench-load-capacity.json" rates connectPerSecondPeak)
-RSS_PC=$(jnum "$OUT/bench-load-capacity.json" resources rssPerConnectionBytes)
-CPU_PC=$(jnum "$OUT/bench-load-capacity.json" resources cpuPerConnectionMs)
-USR_PC=$(jnum "$OUT/bench-load-capacity.json" resources userPerConnectionUs)
-SYS_PC=$(jnum "$OUT/bench-load-capacity.json" resources sysPerConnectionUs)
-MISSED1=$(jnum "$OUT/bench-load-capacity.json" notifications missed)
+HELD=$(bench_jnum "$OUT/bench-load-capacity.json" connections openAtHoldEnd)
+PEAK=$(bench_jnum "$OUT/bench-load-capacity.json" connections peakOpen)
+CR_MEAN=$(bench_jnum "$OUT/bench-load-capacity.json" rates connectPerSecondMean)
+CR_PEAK=$(bench_jnum "$OUT/bench-load-capacity.json" rates connectPerSecondPeak)
+RSS_PC=$(bench_jnum "$OUT/bench-load-capacity.json" resources rssPerConnectionBytes)
+CPU_PC=$(bench_jnum "$OUT/bench-load-capacity.json" resources cpuPerConnectionMs)
+USR_PC=$(bench_jnum "$OUT/bench-load-capacity.json" resources userPerConnectionUs)
+SYS_PC=$(bench_jnum "$OUT/bench-load-capacity.json" resources sysPerConnectionUs)
+MISSED1=$(bench_jnum "$OUT/bench-load-capacity.json" notifications missed)
 echo "bench-load: held $HELD (peak $PEAK), connect rate mean $CR_MEAN/s peak $CR_PEAK/s (load average $CAP_LOAD0 -> $CAP_LOAD1), ebload $RSS_PC bytes and $CPU_PC ms CPU per connection, user $USR_PC us system $SYS_PC us in its workers; ebmock $MOCK_PC us CPU per connection over the ramp ($MOCK_SYS_PC us of it system; $HELD_AT held then) (exit $CAP_RC)" >&2
 fi
 
@@ -199,7 +179,7 @@ fi
 # load average then and at the end in RUN_LOAD.
 notify_run() {
 	start_mocks "$1" poll
-	t0=$(mock_cpu_ticks); s0=$(mock_sys_ticks); l0=$(load1)
+	t0=$(mock_cpu_ticks); s0=$(mock_sys_ticks); l0=$(bench_load1)
 	# shellcheck disable=SC2086
 	timeout $((${4:-$SECS} + 120)) $GEN "$BIN/ebload" $URLS --connections "$SUBS" \
 		--connect-rate 5000 --stores 1 --push-rate "$2" --duration "${4:-$SECS}" --drain 3 \
@@ -207,13 +187,13 @@ notify_run() {
 		> "$T/$3.log" 2> "$T/$3.err" &
 	_lpid=$!
 	if wait_held "$SUBS" "$_lpid" $((SUBS / 1000 + 60)); then
-		t0=$(mock_cpu_ticks); s0=$(mock_sys_ticks); l0=$(load1)
+		t0=$(mock_cpu_ticks); s0=$(mock_sys_ticks); l0=$(bench_load1)
 	fi
 	wait "$_lpid"
 	RUN_RC=$?
 	MOCK_TICKS=$(($(mock_cpu_ticks) - t0))
 	MOCK_SYS=$(($(mock_sys_ticks) - s0))
-	RUN_LOAD="$l0, $(load1)"
+	RUN_LOAD="$l0, $(bench_load1)"
 	stop_mocks
 }
 
@@ -226,13 +206,13 @@ notify_run() {
 # that is far below the fan-out figure, the figure is ebmock's.
 FAN_RC=0; FAN_PUSHES=0; FAN_RECV=0; FAN_GEN_US=0; FAN_MOCK_US=0; FAN_MOCK_SYS_US=0
 FAN_MOCK_PUSH_MS=0; FAN_GEN_MS=0; F50=0; F99=0; N50=0; N99=0; MISSED2=0; FAN_LOAD="0, 0"
-if step 2; then
+if bench_step 2; then
 notify_run 1 "$FAN_PUSH" fanout "$FAN_SECS" "$FAN_THREADS"
 FAN_RC=$RUN_RC
 FAN_LOAD=$RUN_LOAD
-FAN_PUSHES=$(jnum "$OUT/bench-load-fanout.json" pushes ok)
-FAN_RECV=$(jnum "$OUT/bench-load-fanout.json" notifications received)
-FAN_GEN_US=$(jnum "$OUT/bench-load-fanout.json" resources cpuPerNotificationUs)
+FAN_PUSHES=$(bench_jnum "$OUT/bench-load-fanout.json" pushes ok)
+FAN_RECV=$(bench_jnum "$OUT/bench-load-fanout.json" notifications received)
+FAN_GEN_US=$(bench_jnum "$OUT/bench-load-fanout.json" resources cpuPerNotificationUs)
 # ebmock's CPU per notification and per push over the hold: a push cannot
 # reach its last subscriber before one ebmock process has spent it
 FAN_MOCK_US=$(awk -v t="$MOCK_TICKS" -v n="${FAN_RECV:-0}" -v hz="$HZ" \
@@ -243,11 +223,11 @@ FAN_MOCK_PUSH_MS=$(awk -v t="$MOCK_TICKS" -v n="${FAN_PUSHES:-0}" -v hz="$HZ" \
 	'BEGIN { printf "%.1f", (n > 0 ? t * 1e3 / hz / n : 0) }')
 FAN_GEN_MS=$(awk -v c="${FAN_GEN_US:-0}" -v s="$SUBS" -v w="$FAN_THREADS" \
 	'BEGIN { printf "%.1f", c * s / w / 1000 }')
-F50=$(jlat "$OUT/bench-load-fanout.json" fanout p50Ms)
-F99=$(jlat "$OUT/bench-load-fanout.json" fanout p99Ms)
-N50=$(jlat "$OUT/bench-load-fanout.json" notification p50Ms)
-N99=$(jlat "$OUT/bench-load-fanout.json" notification p99Ms)
-MISSED2=$(jnum "$OUT/bench-load-fanout.json" notifications missed)
+F50=$(bench_jlat "$OUT/bench-load-fanout.json" fanout p50Ms)
+F99=$(bench_jlat "$OUT/bench-load-fanout.json" fanout p99Ms)
+N50=$(bench_jlat "$OUT/bench-load-fanout.json" notification p50Ms)
+N99=$(bench_jlat "$OUT/bench-load-fanout.json" notification p99Ms)
+MISSED2=$(bench_jnum "$OUT/bench-load-fanout.json" notifications missed)
 echo "bench-load: one push to $SUBS subscribers, $FAN_PUSH pushes/s, $FAN_PUSHES pushes: fan-out p50 $F50 ms p99 $F99 ms, notification p50 $N50 ms p99 $N99 ms, missed $MISSED2 (load average $FAN_LOAD); ebmock $FAN_MOCK_US us CPU per notification over the hold ($FAN_MOCK_SYS_US us of it system), $FAN_MOCK_PUSH_MS ms per push; generator $FAN_GEN_MS ms receive time per push per thread ($FAN_THREADS threads, $GEN_SCHED scheduling) (exit $FAN_RC)" >&2
 fi
 
@@ -257,16 +237,16 @@ fi
 # is the figure, and ebload's CPU per notification shows how much of the
 # machine the generator itself took.
 THR_RC=0; NR_MEAN=0; NR_PEAK=0; CPU_PN=0; USR_PN=0; SYS_PN=0; PUSHOK=0; MISSED3=0
-if step 3; then
+if bench_step 3; then
 notify_run "$THR_MOCKS" "$PUSH" throughput
 THR_RC=$RUN_RC
-NR_MEAN=$(jnum "$OUT/bench-load-throughput.json" rates notificationsPerSecondMean)
-NR_PEAK=$(jnum "$OUT/bench-load-throughput.json" rates notificationsPerSecondPeak)
-CPU_PN=$(jnum "$OUT/bench-load-throughput.json" resources cpuPerNotificationUs)
-USR_PN=$(jnum "$OUT/bench-load-throughput.json" resources userPerNotificationUs)
-SYS_PN=$(jnum "$OUT/bench-load-throughput.json" resources sysPerNotificationUs)
-PUSHOK=$(jnum "$OUT/bench-load-throughput.json" pushes ok)
-MISSED3=$(jnum "$OUT/bench-load-throughput.json" notifications missed)
+NR_MEAN=$(bench_jnum "$OUT/bench-load-throughput.json" rates notificationsPerSecondMean)
+NR_PEAK=$(bench_jnum "$OUT/bench-load-throughput.json" rates notificationsPerSecondPeak)
+CPU_PN=$(bench_jnum "$OUT/bench-load-throughput.json" resources cpuPerNotificationUs)
+USR_PN=$(bench_jnum "$OUT/bench-load-throughput.json" resources userPerNotificationUs)
+SYS_PN=$(bench_jnum "$OUT/bench-load-throughput.json" resources sysPerNotificationUs)
+PUSHOK=$(bench_jnum "$OUT/bench-load-throughput.json" pushes ok)
+MISSED3=$(bench_jnum "$OUT/bench-load-throughput.json" notifications missed)
 echo "bench-load: $SUBS subscribers on $THR_MOCKS servers, $PUSH pushes/s offered: $NR_MEAN notifications/s mean ($NR_PEAK peak), ebload $CPU_PN us CPU per notification, user $USR_PN us system $SYS_PN us in its workers (load average $RUN_LOAD; exit $THR_RC)" >&2
 fi
 
@@ -306,11 +286,11 @@ cat > "$OUT/bench-load.json" <<JSON
 JSON
 echo "bench-load: results in $OUT/bench-load.json" >&2
 if [ -x "$BIN/ebplot" ]; then
-	if step 2; then
+	if bench_step 2; then
 		"$BIN/ebplot" percentiles "$OUT/bench-load-fanout-percentiles.svg" \
 			"fan-out=$OUT/bench-load-fanout.json"
 	fi
-	if step 1; then
+	if bench_step 1; then
 		"$BIN/ebplot" ramp "$OUT/bench-load-capacity-ramp.svg" "$OUT/bench-load-capacity.json"
 	fi
 	echo "bench-load: plots in $OUT/bench-load-*.svg" >&2
@@ -318,6 +298,6 @@ fi
 cat "$OUT/bench-load.json"
 # 4. the cluster curve: 1, 2 and 4 ebmock nodes on one PostgreSQL
 # (tools/bench-cluster.sh, bench-cluster.json; skipped without PostgreSQL)
-if step 4; then
+if bench_step 4; then
 	sh "$(dirname "$0")/bench-cluster.sh" "$B" || echo "bench-load: the cluster curve failed" >&2
 fi

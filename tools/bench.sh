@@ -43,6 +43,8 @@ MOCK_PID=""
 
 # shellcheck source=tools/lib-proc.sh
 . "$(dirname "$0")/lib-proc.sh"
+# shellcheck source=tools/lib-bench.sh
+. "$(dirname "$0")/lib-bench.sh"
 
 stop_mock() { proc_stop "$MOCK_PID" 50; MOCK_PID=""; }
 trap 'stop_mock; rm -rf "$T"' EXIT
@@ -75,28 +77,7 @@ sessions() {
 	command -v curl >/dev/null 2>&1 || return 0
 	curl -s --max-time 2 "http://127.0.0.1:$1/metrics" | awk '$1 == "ebmock_ws_sessions" {print $2}'
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-sys_ticks() { awk '{print $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-step() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
-# GEN: the generator's command prefix. SCHED_BATCH: a woken ebload thread
-# does not preempt ebmock (wakeup preemption), it waits for the tick or a
-# free core; without it each message read could cost ebmock a context switch.
-GEN=""
-if [ "$GEN_SCHED" = batch ] && command -v chrt >/dev/null 2>&1; then
-	GEN="chrt -b 0"
-else
-	GEN_SCHED=normal
-fi
-
-# jnum FILE SECTION KEY: a number from a section of an ebload report
-jnum() {
-	tr -d ' \n\t' < "$1" | sed -n "s/.*\"$2\":{[^}]*\"$3\":\([0-9.e+-]*\)[,}].*/\1/p" | head -n 1
-}
-# jlat FILE HIST KEY: a figure of latency.HIST
-jlat() {
-	tr -d ' \n\t' < "$1" | sed -n "s/.*\"latency\":{.*\"$2\":{\"count\":[0-9]*,[^}]*\"$3\":\([0-9.e+-]*\)[,}].*/\1/p" | head -n 1
-}
+bench_gen
 
 NPROC=$(nproc)
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
@@ -104,7 +85,7 @@ echo "bench: $NPROC cores, load average $LOAD at start (shared machine: figures 
 
 # ---- 1. connections held by one ebmock, memory per connection ----------------
 HELD=0; RSS0=0; RSSMAX=0; PER_CONN=0; SAMPLES="[0, 0]"
-if step 1; then
+if bench_step 1; then
 start_mock idle "$BIN/ebmock" --jwt-secret "$SECRET" --ping-interval-s 0
 sleep 0.3
 RSS0=$(rss_kib "$MOCK_PID")
@@ -124,19 +105,19 @@ while kill -0 "$LPID" 2>/dev/null; do
 done
 wait "$LPID"
 stop_mock
-HELD=$(jnum "$OUT/bench-idle-ebload.json" connections openAtHoldEnd)
+HELD=$(bench_jnum "$OUT/bench-idle-ebload.json" connections openAtHoldEnd)
 HELD=${HELD:-0}
 if [ "$HELD" -gt 0 ]; then
 	PER_CONN=$(( (RSSMAX - RSS0) * 1024 / HELD ))
 else
 	PER_CONN=0
 fi
-echo "bench: ebmock held $HELD subscribed connections; RSS $RSS0 -> $RSSMAX KiB, $PER_CONN bytes per connection (goal <= 4096; load average $(load1))" >&2
+echo "bench: ebmock held $HELD subscribed connections; RSS $RSS0 -> $RSSMAX KiB, $PER_CONN bytes per connection (goal <= 4096; load average $(bench_load1))" >&2
 fi
 
 # ---- 2. small sync requests per second on one core ---------------------------
 RPS=0; WRK_P50=0; WRK_P99=0
-if step 2 && command -v wrk >/dev/null 2>&1; then
+if bench_step 2 && command -v wrk >/dev/null 2>&1; then
 	start_mock sync taskset -c 0 "$BIN/ebmock" --no-auth
 	cat > "$T/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -159,7 +140,7 @@ LUA
 		set -- $line
 		REQS=$2; DUR=$3; WRK_P50=$4; WRK_P99=$5; WRK_ERR=$6
 		RPS=$(awk -v r="$REQS" -v d="$DUR" 'BEGIN { printf "%.0f", (d > 0 ? r / d : 0) }')
-		echo "bench: sync requests: $RPS/s on one core (p50 ${WRK_P50}us p99 ${WRK_P99}us, $WRK_ERR errors; load average $(load1))" >&2
+		echo "bench: sync requests: $RPS/s on one core (p50 ${WRK_P50}us p99 ${WRK_P99}us, $WRK_ERR errors; load average $(bench_load1))" >&2
 	else
 		cat "$T/wrk.log" >&2
 	fi
@@ -176,7 +157,7 @@ fi
 F50=0; F99=0; FMISS=0; FSUB=0; FPUSH=0; FRECV=0; FGEN_US=0; FGEN_MS=0
 FMOCK_US=0; FMOCK_SYS_US=0; FMOCK_PUSH_MS=0; FL_SEND=0; FL_RECV=0; FL_PASS=0
 FLOAD0=0; FLOAD1=0
-if step 3; then
+if bench_step 3; then
 # the kernel's floor: a bare send() per socket, read back on epoll by a
 # reader process scheduled like ebload (tools/bench-floor.c)
 FLOOR_N=$FANOUT
@@ -194,14 +175,14 @@ if ${CC:-cc} -std=c11 -O2 -pthread -o "$T/bench-floor" "$(dirname "$0")/bench-fl
 	FL_SEND=$(sed -n 's/.*"sendCpuUs": \([0-9.]*\).*/\1/p' "$OUT/bench-floor.json")
 	FL_RECV=$(sed -n 's/.*"recvCpuUs": \([0-9.]*\).*/\1/p' "$OUT/bench-floor.json")
 	FL_PASS=$(awk -v c="${FL_SEND:-0}" -v s="$FANOUT" 'BEGIN { printf "%.1f", c * s / 1000 }')
-	echo "bench: kernel floor: a bare loopback send() costs ${FL_SEND} us of CPU here, a recv() on epoll ${FL_RECV} us: $FL_PASS ms of one core for $FANOUT sends (load average $(load1))" >&2
+	echo "bench: kernel floor: a bare loopback send() costs ${FL_SEND} us of CPU here, a recv() on epoll ${FL_RECV} us: $FL_PASS ms of one core for $FANOUT sends (load average $(bench_load1))" >&2
 else
 	cat "$T/floor-cc.log" "$T/floor.err" >&2
 	echo "bench: the kernel floor could not be measured" >&2
 fi
 start_mock fanout "$BIN/ebmock" --jwt-secret "$SECRET" --ping-interval-s 0
-MT0=$(cpu_ticks "$MOCK_PID"); ST0=$(sys_ticks "$MOCK_PID")
-FLOAD0=$(load1)
+MT0=$(bench_cpu_ticks "$MOCK_PID"); ST0=$(bench_sys_ticks "$MOCK_PID")
+FLOAD0=$(bench_load1)
 timeout $((FAN_SECS + 120)) $GEN "$BIN/ebload" --url "http://127.0.0.1:$PORT" \
 	--connections "$FANOUT" --connect-rate 5000 --stores 1 --push-rate "$FAN_PUSH" \
 	--duration "$FAN_SECS" --drain 3 --threads "$FAN_THREADS" --jwt-secret "$SECRET" --quiet \
@@ -212,24 +193,24 @@ i=0
 while kill -0 "$LPID" 2>/dev/null && [ $i -lt $((FANOUT / 50 + 600)) ]; do
 	s=$(sessions "$PORT")
 	if [ "${s:-0}" -ge "$FANOUT" ]; then
-		MT0=$(cpu_ticks "$MOCK_PID"); ST0=$(sys_ticks "$MOCK_PID")
-		FLOAD0=$(load1)
+		MT0=$(bench_cpu_ticks "$MOCK_PID"); ST0=$(bench_sys_ticks "$MOCK_PID")
+		FLOAD0=$(bench_load1)
 		break
 	fi
 	sleep 0.1
 	i=$((i + 1))
 done
 wait "$LPID"
-MT=$(($(cpu_ticks "$MOCK_PID") - MT0)); MST=$(($(sys_ticks "$MOCK_PID") - ST0))
-FLOAD1=$(load1)
+MT=$(($(bench_cpu_ticks "$MOCK_PID") - MT0)); MST=$(($(bench_sys_ticks "$MOCK_PID") - ST0))
+FLOAD1=$(bench_load1)
 stop_mock
-F50=$(jlat "$OUT/bench-fanout-ebload.json" fanout p50Ms)
-F99=$(jlat "$OUT/bench-fanout-ebload.json" fanout p99Ms)
-FMISS=$(jnum "$OUT/bench-fanout-ebload.json" notifications missed)
-FSUB=$(jnum "$OUT/bench-fanout-ebload.json" connections openAtHoldEnd)
-FPUSH=$(jnum "$OUT/bench-fanout-ebload.json" pushes ok)
-FRECV=$(jnum "$OUT/bench-fanout-ebload.json" notifications received)
-FGEN_US=$(jnum "$OUT/bench-fanout-ebload.json" resources cpuPerNotificationUs)
+F50=$(bench_jlat "$OUT/bench-fanout-ebload.json" fanout p50Ms)
+F99=$(bench_jlat "$OUT/bench-fanout-ebload.json" fanout p99Ms)
+FMISS=$(bench_jnum "$OUT/bench-fanout-ebload.json" notifications missed)
+FSUB=$(bench_jnum "$OUT/bench-fanout-ebload.json" connections openAtHoldEnd)
+FPUSH=$(bench_jnum "$OUT/bench-fanout-ebload.json" pushes ok)
+FRECV=$(bench_jnum "$OUT/bench-fanout-ebload.json" notifications received)
+FGEN_US=$(bench_jnum "$OUT/bench-fanout-ebload.json" resources cpuPerNotificationUs)
 HZ=$(getconf CLK_TCK)
 FMOCK_US=$(awk -v t="$MT" -v n="${FRECV:-0}" -v hz="$HZ" \
 	'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }')
@@ -268,11 +249,11 @@ cat > "$OUT/bench.json" <<JSON
 JSON
 echo "bench: results in $OUT/bench.json" >&2
 if [ -x "$BIN/ebplot" ]; then
-	if step 3; then
+	if bench_step 3; then
 		"$BIN/ebplot" percentiles "$OUT/bench-fanout-percentiles.svg" \
 			"fan-out=$OUT/bench-fanout-ebload.json"
 	fi
-	if step 1; then
+	if bench_step 1; then
 		"$BIN/ebplot" memory "$OUT/bench-memory.svg" "$OUT/bench.json" &&
 		"$BIN/ebplot" ramp "$OUT/bench-idle-ramp.svg" "$OUT/bench-idle-ebload.json"
 	fi
