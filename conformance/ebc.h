@@ -320,6 +320,10 @@ const char *ebc_cid(ebc_ctx *ctx, char *buf, size_t len);
 void ebc_tok_default(ebc_ctx *ctx, eb_jwt_mint_opts *o, const char **pats, char *patbuf, size_t patlen);
 /* Mints; NULL after ebc_error. Caller frees. */
 char *ebc_mint(ebc_ctx *ctx, const eb_jwt_mint_opts *o);
+/* The case's default token (ebc_tok_default's claims) signed with alg and
+ * key instead of the target's: a NUL-terminated secret (HS256), private key
+ * PEM (RS256) or NULL (EB_JWT_NONE). NULL after ebc_error. Caller frees. */
+char *ebc_mint_signed(ebc_ctx *ctx, eb_jwt_alg alg, const char *key);
 /* The case's default token (owned by ctx). NULL after ebc_error. */
 const char *ebc_token(ebc_ctx *ctx);
 /* A token with only the given read/write patterns (either may be NULL/0). */

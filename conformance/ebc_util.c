@@ -243,6 +243,19 @@ char *ebc_mint(ebc_ctx *ctx, const eb_jwt_mint_opts *o)
 	return tok;
 }
 
+char *ebc_mint_signed(ebc_ctx *ctx, eb_jwt_alg alg, const char *key)
+{
+	eb_jwt_mint_opts o;
+	const char *pats[2];
+	char pb[160];
+
+	ebc_tok_default(ctx, &o, pats, pb, sizeof(pb));
+	o.alg = alg;
+	o.key = key;
+	o.key_len = key ? strlen(key) : 0;
+	return ebc_mint(ctx, &o);
+}
+
 const char *ebc_token(ebc_ctx *ctx)
 {
 	eb_jwt_mint_opts o;

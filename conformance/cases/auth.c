@@ -133,16 +133,8 @@ static void au_malformed(ebc_ctx *ctx)
 
 static void au_wrong_signature(ebc_ctx *ctx)
 {
-	eb_jwt_mint_opts o;
-	const char *pats[2];
-	char pb[160];
-	char *tok;
+	char *tok = ebc_mint_signed(ctx, EB_JWT_HS256, "definitely-not-the-server-secret");
 
-	ebc_tok_default(ctx, &o, pats, pb, sizeof(pb));
-	o.alg = EB_JWT_HS256;
-	o.key = "definitely-not-the-server-secret";
-	o.key_len = strlen(o.key);
-	tok = ebc_mint(ctx, &o);
 	a_refused(ctx, tok, "AUTH-2");
 	free(tok);
 }
@@ -175,32 +167,16 @@ out:
 
 static void au_alg_none(ebc_ctx *ctx)
 {
-	eb_jwt_mint_opts o;
-	const char *pats[2];
-	char pb[160];
-	char *tok;
+	char *tok = ebc_mint_signed(ctx, EB_JWT_NONE, NULL);
 
-	ebc_tok_default(ctx, &o, pats, pb, sizeof(pb));
-	o.alg = EB_JWT_NONE;
-	o.key = NULL;
-	o.key_len = 0;
-	tok = ebc_mint(ctx, &o);
 	a_refused(ctx, tok, "AUTH-3");
 	free(tok);
 }
 
 static void au_alg_confusion(ebc_ctx *ctx)
 {
-	eb_jwt_mint_opts o;
-	const char *pats[2];
-	char pb[160];
-	char *tok;
+	char *tok = ebc_mint_signed(ctx, EB_JWT_HS256, ctx->run->public_pem);
 
-	ebc_tok_default(ctx, &o, pats, pb, sizeof(pb));
-	o.alg = EB_JWT_HS256;
-	o.key = ctx->run->public_pem;
-	o.key_len = strlen(ctx->run->public_pem);
-	tok = ebc_mint(ctx, &o);
 	ebc_note(ctx, "HS256 token signed with the server's RS256 public key PEM as the secret");
 	a_refused(ctx, tok, "AUTH-3");
 	free(tok);
@@ -228,16 +204,8 @@ static void au_unconfigured_alg(ebc_ctx *ctx)
 
 static void au_rs256_accepted(ebc_ctx *ctx)
 {
-	eb_jwt_mint_opts o;
-	const char *pats[2];
-	char pb[160];
-	char *tok;
+	char *tok = ebc_mint_signed(ctx, EB_JWT_RS256, ctx->run->private_pem);
 
-	ebc_tok_default(ctx, &o, pats, pb, sizeof(pb));
-	o.alg = EB_JWT_RS256;
-	o.key = ctx->run->private_pem;
-	o.key_len = strlen(ctx->run->private_pem);
-	tok = ebc_mint(ctx, &o);
 	a_accepted(ctx, tok, "AUTH-2");
 	free(tok);
 }

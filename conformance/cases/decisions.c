@@ -932,9 +932,7 @@ static void d_unsub_unreadable_forbidden(ebc_ctx *ctx)
 static void d_forged_sub_not_charged(ebc_ctx *ctx)
 {
 	const eb_limits *l = &ctx->run->limits;
-	eb_jwt_mint_opts o;
-	const char *pats[2];
-	char pb[160], store[160], path[256];
+	char store[160], path[256];
 	char *forged = NULL;
 	eb_http_resp resp;
 	uint64_t t0 = eb_time_mono_ns();
@@ -942,11 +940,7 @@ static void d_forged_sub_not_charged(ebc_ctx *ctx)
 	const long budget = ebc_ms(ctx, 6000);
 
 	memset(&resp, 0, sizeof(resp));
-	ebc_tok_default(ctx, &o, pats, pb, sizeof(pb));
-	o.alg = EB_JWT_HS256;
-	o.key = "not-the-server-secret-0123456789";
-	o.key_len = strlen(o.key);
-	forged = ebc_mint(ctx, &o);
+	forged = ebc_mint_signed(ctx, EB_JWT_HS256, "not-the-server-secret-0123456789");
 	if (!forged)
 		return;
 	ebc_store(ctx, NULL, store, sizeof(store));

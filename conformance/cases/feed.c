@@ -35,6 +35,18 @@ static eb_sync_response *f_get(ebc_ctx *ctx, const char *store, const char *quer
 	return r;
 }
 
+/* True when the page has n changes, hasMore more and toVersion to; else a
+ * FAIL citing rule with want as the expectation. */
+static bool f_page_is(ebc_ctx *ctx, const eb_sync_response *r, size_t n, bool more, uint64_t to,
+		      const char *rule, const char *want)
+{
+	if (r->n == n && r->has_more == more && r->to_version == to)
+		return true;
+	ebc_fail(ctx, rule, want, "%zu changes, hasMore %s, toVersion %llu", r->n,
+		 r->has_more ? "true" : "false", (unsigned long long)r->to_version);
+	return false;
+}
+
 static void f_since_returns_later(ebc_ctx *ctx)
 {
 	char store[160];
@@ -263,20 +275,13 @@ static void f_last_page_exact(ebc_ctx *ctx)
 	r = f_get(ctx, store, "since=2&limit=4", "FEED-3");
 	if (!r)
 		goto out;
-	if (r->n != 4 || r->has_more || r->to_version != 6) {
-		ebc_fail(ctx, "SYNC-7", "4 changes, hasMore false, toVersion 6 (nothing remains)",
-			 "%zu changes, hasMore %s, toVersion %llu", r->n,
-			 r->has_more ? "true" : "false", (unsigned long long)r->to_version);
+	if (!f_page_is(ctx, r, 4, false, 6, "SYNC-7", "4 changes, hasMore false, toVersion 6 (nothing remains)"))
 		goto out;
-	}
 	eb_sync_response_free(r);
 	r = f_get(ctx, store, "since=2&limit=3", "FEED-3");
 	if (!r)
 		goto out;
-	if (r->n != 3 || !r->has_more || r->to_version != 5)
-		ebc_fail(ctx, "SYNC-6", "3 changes, hasMore true, toVersion 5 (one remains)",
-			 "%zu changes, hasMore %s, toVersion %llu", r->n,
-			 r->has_more ? "true" : "false", (unsigned long long)r->to_version);
+	f_page_is(ctx, r, 3, true, 5, "SYNC-6", "3 changes, hasMore true, toVersion 5 (one remains)");
 out:
 	eb_sync_response_free(r);
 }
@@ -515,10 +520,7 @@ static void f_limit_edges_ok(ebc_ctx *ctx)
 	r = f_get(ctx, store, "since=0&limit=1", "FEED-2");
 	if (!r)
 		goto out;
-	if (r->n != 1 || !r->has_more || r->to_version != 1)
-		ebc_fail(ctx, "SYNC-6", "1 change, hasMore true, toVersion 1",
-			 "%zu changes, hasMore %s, toVersion %llu", r->n,
-			 r->has_more ? "true" : "false", (unsigned long long)r->to_version);
+	f_page_is(ctx, r, 1, true, 1, "SYNC-6", "1 change, hasMore true, toVersion 1");
 out:
 	eb_sync_response_free(r);
 }

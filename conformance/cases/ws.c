@@ -143,15 +143,8 @@ static void w_expired_token(ebc_ctx *ctx)
 
 static void w_alg_none_token(ebc_ctx *ctx)
 {
-	eb_jwt_mint_opts o;
-	const char *pats[2];
-	char pb[160];
-	char *tok;
+	char *tok = ebc_mint_signed(ctx, EB_JWT_NONE, NULL);
 
-	ebc_tok_default(ctx, &o, pats, pb, sizeof(pb));
-	o.alg = EB_JWT_NONE;
-	o.key = NULL;
-	tok = ebc_mint(ctx, &o);
 	w_auth_refused(ctx, tok, "WS-AUTH-2");
 	free(tok);
 }

@@ -250,27 +250,38 @@ static long queue_read_from_zero(ebcc_ctx *cc, const char *s, size_t from, doubl
 	}
 }
 
-static void case_resync_409(ebcc_ctx *cc)
+/* Boots client A live on store s, commits 3 changes and waits until the
+ * client follows them, then drops the store on the server without a
+ * notification: the server is back at version 0, below the client's 3.
+ * False after a verdict. */
+static bool queue_drop_followed_store(ebcc_ctx *cc, const char *s)
 {
-	const char *s = ebcc_store(cc, 0);
-	long live = ebcc_boot(cc, A, "active", 1, true), c, z;
 	uint64_t v = 0;
-	char id[64], f[300];
-	ebcc_q q = { EBCC_Q_PUSH, s, A, NULL };
-	bool ok = false;
+	char f[300];
 
-	if (live < 0)
-		return;
+	if (ebcc_boot(cc, A, "active", 1, true) < 0)
+		return false;
 	if (!ebcc_suite_push(cc, s, 3, &v))
-		return;
+		return false;
 	if (!ebcc_wait_version(cc, A, s, v, ebcc_now() + (double)ebc_ms(&cc->base, 3000))) {
 		if (!ebc_done(&cc->base))
 			ebc_fail(&cc->base, "CLIENT-WS-2", "the client follows 3 commits", "it did not");
-		return;
+		return false;
 	}
-	/* The store is gone on the server: version 0, below the client's. */
 	snprintf(f, sizeof(f), "{\"dropStore\":\"%s\",\"noNotify\":true}", s);
-	if (!ebcc_fault(cc, f))
+	return ebcc_fault(cc, f);
+}
+
+static void case_resync_409(ebcc_ctx *cc)
+{
+	const char *s = ebcc_store(cc, 0);
+	long c, z;
+	char id[64];
+	ebcc_q q = { EBCC_Q_PUSH, s, A, NULL };
+	bool ok = false;
+
+	/* The store is gone on the server: version 0, below the client's. */
+	if (!queue_drop_followed_store(cc, s))
 		return;
 	ebcc_evlog_poll(cc);
 	c = (long)cc->n_ev;
@@ -311,21 +322,10 @@ static void case_resync_409(ebcc_ctx *cc)
 static void case_lower_version_resync(ebcc_ctx *cc)
 {
 	const char *s = ebcc_store(cc, 0);
-	long live = ebcc_boot(cc, A, "active", 1, true), c, z;
+	long c, z;
 	uint64_t v = 0;
-	char f[300];
 
-	if (live < 0)
-		return;
-	if (!ebcc_suite_push(cc, s, 3, &v))
-		return;
-	if (!ebcc_wait_version(cc, A, s, v, ebcc_now() + (double)ebc_ms(&cc->base, 3000))) {
-		if (!ebc_done(&cc->base))
-			ebc_fail(&cc->base, "CLIENT-WS-2", "the client follows 3 commits", "it did not");
-		return;
-	}
-	snprintf(f, sizeof(f), "{\"dropStore\":\"%s\",\"noNotify\":true}", s);
-	if (!ebcc_fault(cc, f))
+	if (!queue_drop_followed_store(cc, s))
 		return;
 	if (!ebcc_suite_push(cc, s, 1, &v))
 		return;
