@@ -35,20 +35,8 @@ fi
 CONF=$EB_BIN_DIR/ebconform
 CLIENT=$EB_BIN_DIR/ebclient
 
-# "id<TAB>failedRule" of every FAIL case of a JSON report (the writer puts
-# each case member on its own line, three tabs deep).
-failed_cases() {
-	awk '
-	/^\t\t\t"id":\t"/ { id = $0; sub(/^[^:]*:\t"/, "", id); sub(/",?$/, "", id); out = ""; next }
-	/^\t\t\t"outcome":\t"/ { out = $0; sub(/^[^:]*:\t"/, "", out); sub(/",?$/, "", out); next }
-	/^\t\t\t"failedRule":\t"/ {
-		if (out == "FAIL") { r = $0; sub(/^[^:]*:\t"/, "", r); sub(/",?$/, "", r); print id "\t" r }
-	}' "$1"
-}
-
-count_outcome() {
-	grep -c -P "^\t\t\t\"outcome\":\t\"$2\"" "$1"
-}
+# shellcheck source=tools/lib-suite.sh
+. "$(dirname "$0")/../../tools/lib-suite.sh"
 
 if [ "$MODE" = defect ]; then
 	res=$CS_TMP/res/$NAME
@@ -64,13 +52,7 @@ if [ "$MODE" = defect ]; then
 	"$CONF" --driver "$CLIENT --driver --defect $NAME" --clock-scale "$CS_CLOCK" "$@" \
 		--json "$CS_TMP/d-$NAME.json" >"$CS_TMP/d-$NAME.out" 2>"$CS_TMP/d-$NAME.err"
 	rc=$?
-	ids=$(failed_cases "$CS_TMP/d-$NAME.json" 2>/dev/null | awk -F '\t' -v r="$RULE" '$2 == r { printf "%s%s", sep, $1; sep = " " }')
-	if [ "$rc" -eq 1 ] && [ -n "$ids" ]; then
-		printf 'OK\t%s\t%s\t%s\n' "$NAME" "$RULE" "$ids" >"$res"
-	else
-		other=$(failed_cases "$CS_TMP/d-$NAME.json" 2>/dev/null | awk -F '\t' '{ printf "%s%s(%s)", sep, $1, $2; sep = " " }')
-		printf 'MISS\t%s\t%s\texit %s; failing cases: %s\n' "$NAME" "$RULE" "$rc" "${other:-none}" >"$res"
-	fi
+	suite_defect_result "$res" "$NAME" "$RULE" "$rc" "$CS_TMP/d-$NAME.json"
 	exit 0
 fi
 
@@ -79,12 +61,7 @@ fi
 trap 'rm -rf "$CS_TMP"' EXIT
 trap 'exit 2' INT TERM
 
-for b in "$CONF" "$CLIENT" "$EB_BIN_DIR/ebmock"; do
-	if [ ! -x "$b" ]; then
-		echo "client_selfproof: $b not built" >&2
-		exit 1
-	fi
-done
+suite_need_bins client_selfproof "$CONF" "$CLIENT" "$EB_BIN_DIR/ebmock" || exit 1
 mkdir -p "$CS_TMP/res"
 t0=$(date +%s)
 if ! "$CONF" --list --driver "$CLIENT --driver" >"$CS_TMP/list.txt"; then
@@ -102,10 +79,10 @@ if [ ! -s "$J" ]; then
 	cat "$CS_TMP/clean.err" "$CS_TMP/clean.out"
 	exit 1
 fi
-np=$(count_outcome "$J" PASS)
-nf=$(count_outcome "$J" FAIL)
-nn=$(count_outcome "$J" NON-STRICT)
-ne=$(count_outcome "$J" ERROR)
+np=$(suite_count_outcome "$J" PASS)
+nf=$(suite_count_outcome "$J" FAIL)
+nn=$(suite_count_outcome "$J" NON-STRICT)
+ne=$(suite_count_outcome "$J" ERROR)
 echo "clean ebclient: exit $rc — $np PASS, $nf FAIL, $nn NON-STRICT, $ne ERROR ($(($(date +%s) - t0)) s)"
 # The headline tools/run-tests.sh prints at the end of make test.
 HEADLINE=$B/test-logs/headline-client.txt
@@ -128,25 +105,9 @@ t1=$(date +%s)
 echo "defect runs: $nd defects, 3 at a time"
 awk -F '\t' 'NF >= 2 { print $1 " " $2 }' "$CS_TMP/defects.txt" |
 	xargs -P 3 -n 2 sh "$0" __defect
-miss=0
 echo
-printf '%-28s %-19s %s\n' "defect" "rule" "failing cases citing the rule"
-while IFS="$(printf '\t')" read -r name rule _; do
-	r=$CS_TMP/res/$name
-	if [ ! -f "$r" ]; then
-		printf '%-28s %-19s MISSED: no result\n' "$name" "$rule"
-		miss=$((miss + 1))
-		continue
-	fi
-	st=$(cut -f1 "$r")
-	what=$(cut -f4- "$r")
-	if [ "$st" = OK ]; then
-		printf '%-28s %-19s %s\n' "$name" "$rule" "$what"
-	else
-		printf '%-28s %-19s MISSED: %s\n' "$name" "$rule" "$what"
-		miss=$((miss + 1))
-	fi
-done <"$CS_TMP/defects.txt"
+suite_defect_table "$CS_TMP/res" "$CS_TMP/defects.txt" 19
+miss=$SUITE_MISS
 echo
 echo "client defects caught: $((nd - miss)) of $nd; defect runs $(($(date +%s) - t1)) s, total $(($(date +%s) - t0)) s"
 printf 'client defects caught: %s of %s planted ebclient defects, each FAILs a case citing its rule\n' \

@@ -33,6 +33,8 @@ AUD=ebc-selfproof-audience
 
 # shellcheck source=tools/lib-proc.sh
 . "$(dirname "$0")/../../tools/lib-proc.sh"
+# shellcheck source=tools/lib-suite.sh
+. "$(dirname "$0")/../../tools/lib-suite.sh"
 
 # Starts ebmock with the common flags plus "$@"; sets MOCK_PID and PORT.
 start_mock() {
@@ -59,21 +61,6 @@ run_suite() {
 		--time-scale "$SP_SCALE" --json "$SP_TMP/$tag.json" >"$SP_TMP/$tag.out" 2>"$SP_TMP/$tag.err"
 }
 
-# "id<TAB>failedRule" of every FAIL case of a JSON report (the writer puts
-# each case member on its own line, three tabs deep).
-failed_cases() {
-	awk '
-	/^\t\t\t"id":\t"/ { id = $0; sub(/^[^:]*:\t"/, "", id); sub(/",?$/, "", id); out = ""; next }
-	/^\t\t\t"outcome":\t"/ { out = $0; sub(/^[^:]*:\t"/, "", out); sub(/",?$/, "", out); next }
-	/^\t\t\t"failedRule":\t"/ {
-		if (out == "FAIL") { r = $0; sub(/^[^:]*:\t"/, "", r); sub(/",?$/, "", r); print id "\t" r }
-	}' "$1"
-}
-
-count_outcome() {
-	grep -c -P "^\t\t\t\"outcome\":\t\"$2\"" "$1"
-}
-
 if [ "$MODE" = defect ]; then
 	trap 'proc_stop "${MOCK_PID:-}"' EXIT INT TERM
 	res=$SP_TMP/res/$NAME
@@ -84,13 +71,7 @@ if [ "$MODE" = defect ]; then
 	run_suite "d-$NAME"
 	rc=$?
 	proc_stop "$MOCK_PID"
-	ids=$(failed_cases "$SP_TMP/d-$NAME.json" 2>/dev/null | awk -F '\t' -v r="$RULE" '$2 == r { printf "%s%s", sep, $1; sep = " " }')
-	if [ "$rc" -eq 1 ] && [ -n "$ids" ]; then
-		printf 'OK\t%s\t%s\t%s\n' "$NAME" "$RULE" "$ids" >"$res"
-	else
-		other=$(failed_cases "$SP_TMP/d-$NAME.json" 2>/dev/null | awk -F '\t' '{ printf "%s%s(%s)", sep, $1, $2; sep = " " }')
-		printf 'MISS\t%s\t%s\texit %s; failing cases: %s\n' "$NAME" "$RULE" "$rc" "${other:-none}" >"$res"
-	fi
+	suite_defect_result "$res" "$NAME" "$RULE" "$rc" "$SP_TMP/d-$NAME.json"
 	exit 0
 fi
 
@@ -105,21 +86,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 2' INT TERM
 
-for b in "$MOCK" "$CONF"; do
-	if [ ! -x "$b" ]; then
-		echo "selfproof: $b not built" >&2
-		exit 1
-	fi
-done
-if ! command -v openssl >/dev/null 2>&1; then
-	echo "selfproof: the openssl command is needed to make an RSA key pair" >&2
-	exit 1
-fi
-openssl genrsa -out "$SP_TMP/key.pem" 2048 2>/dev/null &&
-	openssl rsa -in "$SP_TMP/key.pem" -pubout -out "$SP_TMP/pub.pem" 2>/dev/null || {
-	echo "selfproof: RSA key generation failed" >&2
-	exit 1
-}
+suite_need_bins selfproof "$MOCK" "$CONF" || exit 1
+suite_rsa_keys selfproof "$SP_TMP" || exit 1
 mkdir -p "$SP_TMP/res"
 t0=$(date +%s)
 
@@ -135,11 +103,11 @@ if [ ! -s "$J" ]; then
 	cat "$SP_TMP/clean.err" "$SP_TMP/clean.out"
 	exit 1
 fi
-np=$(count_outcome "$J" PASS)
-nf=$(count_outcome "$J" FAIL)
-nn=$(count_outcome "$J" NON-STRICT)
-ns=$(count_outcome "$J" SKIP)
-ne=$(count_outcome "$J" ERROR)
+np=$(suite_count_outcome "$J" PASS)
+nf=$(suite_count_outcome "$J" FAIL)
+nn=$(suite_count_outcome "$J" NON-STRICT)
+ns=$(suite_count_outcome "$J" SKIP)
+ne=$(suite_count_outcome "$J" ERROR)
 echo "clean ebmock: exit $rc — $np PASS, $nf FAIL, $nn NON-STRICT, $ns SKIP, $ne ERROR ($(($(date +%s) - t0)) s)"
 # The headline tools/run-tests.sh prints at the end of make test.
 HEADLINE=$B/test-logs/headline-conformance.txt
@@ -167,25 +135,9 @@ nd=$(grep -c . "$SP_TMP/defects.txt")
 echo "defect runs: $nd defects, 4 at a time"
 awk -F '\t' 'NF >= 2 { print $1 " " $2 }' "$SP_TMP/defects.txt" |
 	xargs -P 4 -n 2 sh "$0" __defect
-miss=0
 echo
-printf '%-28s %-11s %s\n' "defect" "rule" "failing cases citing the rule"
-while IFS="$(printf '\t')" read -r name rule _; do
-	r=$SP_TMP/res/$name
-	if [ ! -f "$r" ]; then
-		printf '%-28s %-11s MISSED: no result\n' "$name" "$rule"
-		miss=$((miss + 1))
-		continue
-	fi
-	st=$(cut -f1 "$r")
-	what=$(cut -f4- "$r")
-	if [ "$st" = OK ]; then
-		printf '%-28s %-11s %s\n' "$name" "$rule" "$what"
-	else
-		printf '%-28s %-11s MISSED: %s\n' "$name" "$rule" "$what"
-		miss=$((miss + 1))
-	fi
-done <"$SP_TMP/defects.txt"
+suite_defect_table "$SP_TMP/res" "$SP_TMP/defects.txt" 11
+miss=$SUITE_MISS
 echo
 echo "defects caught: $((nd - miss)) of $nd; total $(($(date +%s) - t0)) s"
 printf 'defects caught: %s of %s planted ebmock defects, each FAILs a case citing its rule\n' \

@@ -41,6 +41,8 @@ SLOW="--exclude ws/auth-timeout --exclude ws/token-expiry-closes --exclude ws/re
 
 # shellcheck source=tools/lib-proc.sh
 . "$(dirname "$0")/../../tools/lib-proc.sh"
+# shellcheck source=tools/lib-suite.sh
+. "$(dirname "$0")/../../tools/lib-suite.sh"
 
 # The configurations: NAME|ebmock flags|ebconform flags. The auth flags are
 # spelt out per line; K and P stand for the key files; X2 doubles the time
@@ -88,10 +90,6 @@ bad_cases() {
 	}' "$1"
 }
 
-count_outcome() {
-	grep -c -P "^\t\t\t\"outcome\":\t\"$2\"" "$1"
-}
-
 # Replaces the placeholders K, P and D of a flag list by the files.
 subst_files() {
 	for w in $1; do
@@ -132,9 +130,9 @@ if [ "$MODE" = one ]; then
 		printf 'BAD\t%s\texit %s, no report (%s s)\n' "$NAME" "$rc" "$dt" >"$res"
 		exit 0
 	fi
-	nf=$(count_outcome "$J" FAIL)
-	ne=$(count_outcome "$J" ERROR)
-	summary="exit $rc: $(count_outcome "$J" PASS) PASS, $nf FAIL, $(count_outcome "$J" NON-STRICT) NON-STRICT, $(count_outcome "$J" SKIP) SKIP, $ne ERROR ($dt s)"
+	nf=$(suite_count_outcome "$J" FAIL)
+	ne=$(suite_count_outcome "$J" ERROR)
+	summary="exit $rc: $(suite_count_outcome "$J" PASS) PASS, $nf FAIL, $(suite_count_outcome "$J" NON-STRICT) NON-STRICT, $(suite_count_outcome "$J" SKIP) SKIP, $ne ERROR ($dt s)"
 	if [ "$rc" -eq 0 ] && [ "$nf" -eq 0 ] && [ "$ne" -eq 0 ]; then
 		printf 'OK\t%s\t%s\n' "$NAME" "$summary" >"$res"
 	else
@@ -151,21 +149,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 2' INT TERM
 
-for b in "$MOCK" "$CONF"; do
-	if [ ! -x "$b" ]; then
-		echo "variations: $b not built" >&2
-		exit 1
-	fi
-done
-if ! command -v openssl >/dev/null 2>&1; then
-	echo "variations: the openssl command is needed to make an RSA key pair" >&2
-	exit 1
-fi
-openssl genrsa -out "$CV_TMP/key.pem" 2048 2>/dev/null &&
-	openssl rsa -in "$CV_TMP/key.pem" -pubout -out "$CV_TMP/pub.pem" 2>/dev/null || {
-	echo "variations: RSA key generation failed" >&2
-	exit 1
-}
+suite_need_bins variations "$MOCK" "$CONF" || exit 1
+suite_rsa_keys variations "$CV_TMP" || exit 1
 mkdir -p "$CV_TMP/res"
 t0=$(date +%s)
 names=$(configs | cut -d'|' -f1)
