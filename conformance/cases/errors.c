@@ -216,7 +216,9 @@ static void o_permission_before_media(ebc_ctx *ctx)
 	free(tok);
 }
 
-static void o_media_before_size(ebc_ctx *ctx)
+/* POSTs a body of fill bytes 10 over the size limit with content type ctype
+ * to a sync and expects status and code (ERR-3: which check answers first). */
+static void o_oversize_body(ebc_ctx *ctx, char fill, const char *ctype, long status, const char *code)
 {
 	char store[160], path[256];
 	size_t n = ctx->run->limits.max_body_bytes + 10;
@@ -226,29 +228,21 @@ static void o_media_before_size(ebc_ctx *ctx)
 		ebc_error(ctx, "out of memory");
 		return;
 	}
-	memset(big, ' ', n);
+	memset(big, fill, n);
 	ebc_store(ctx, NULL, store, sizeof(store));
 	snprintf(path, sizeof(path), "/api/stores/%s/sync", store);
-	e_expect(ctx, "POST", path, ebc_token(ctx), "text/plain", big, n, 415, "UNSUPPORTED_MEDIA_TYPE",
-		 "ERR-3", NULL);
+	e_expect(ctx, "POST", path, ebc_token(ctx), ctype, big, n, status, code, "ERR-3", NULL);
 	free(big);
+}
+
+static void o_media_before_size(ebc_ctx *ctx)
+{
+	o_oversize_body(ctx, ' ', "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE");
 }
 
 static void o_size_before_json(ebc_ctx *ctx)
 {
-	char store[160], path[256];
-	size_t n = ctx->run->limits.max_body_bytes + 10;
-	char *big = malloc(n);
-
-	if (!big) {
-		ebc_error(ctx, "out of memory");
-		return;
-	}
-	memset(big, '[', n);
-	ebc_store(ctx, NULL, store, sizeof(store));
-	snprintf(path, sizeof(path), "/api/stores/%s/sync", store);
-	e_expect(ctx, "POST", path, ebc_token(ctx), NULL, big, n, 413, "PAYLOAD_TOO_LARGE", "ERR-3", NULL);
-	free(big);
+	o_oversize_body(ctx, '[', NULL, 413, "PAYLOAD_TOO_LARGE");
 }
 
 static void o_json_before_shape(ebc_ctx *ctx)
@@ -296,6 +290,16 @@ out:
  * limits (the defaults when none are advertised): a server MAY allow more
  * (section 8), and a violation of the default can be legal there. */
 
+/* The change built in b, which it takes; NULL after ebc_error. Caller frees. */
+static char *o_change_text(ebc_ctx *ctx, eb_buf *b)
+{
+	char *out = eb_buf_take(b, NULL);
+
+	if (!out)
+		ebc_error(ctx, "out of memory");
+	return out;
+}
+
 /* A set change whose id is one byte over the change-id limit (LIMIT-5).
  * NULL after ebc_error. Caller frees. */
 static char *o_long_id_change(ebc_ctx *ctx)
@@ -303,17 +307,13 @@ static char *o_long_id_change(ebc_ctx *ctx)
 	size_t want = (size_t)ctx->run->limits.max_change_id_bytes + 1, k;
 	char id[32];
 	eb_buf b = { 0 };
-	char *out;
 
 	ebc_cid(ctx, id, sizeof(id));
 	eb_buf_fmt(&b, "{\"id\":\"%s", id);
 	for (k = strlen(id); k < want; k++)
 		eb_buf_put(&b, "L", 1);
 	eb_buf_str(&b, "\",\"timestamp\":1,\"operation\":\"set\",\"path\":[\"a\"],\"value\":1}");
-	out = eb_buf_take(&b, NULL);
-	if (!out)
-		ebc_error(ctx, "out of memory");
-	return out;
+	return o_change_text(ctx, &b);
 }
 
 /* A set change with a path segment one byte over the segment limit
@@ -323,17 +323,13 @@ static char *o_long_segment_change(ebc_ctx *ctx)
 	size_t want = (size_t)ctx->run->limits.max_path_segment_bytes + 1, k;
 	char id[32];
 	eb_buf b = { 0 };
-	char *out;
 
 	eb_buf_fmt(&b, "{\"id\":\"%s\",\"timestamp\":1,\"operation\":\"set\",\"path\":[\"",
 		   ebc_cid(ctx, id, sizeof(id)));
 	for (k = 0; k < want; k++)
 		eb_buf_put(&b, "S", 1);
 	eb_buf_str(&b, "\"],\"value\":1}");
-	out = eb_buf_take(&b, NULL);
-	if (!out)
-		ebc_error(ctx, "out of memory");
-	return out;
+	return o_change_text(ctx, &b);
 }
 
 /* A set change whose path has one segment more than the limit (LIMIT-3).
@@ -343,17 +339,13 @@ static char *o_many_segments_change(ebc_ctx *ctx)
 	size_t want = (size_t)ctx->run->limits.max_path_segments + 1, k;
 	char id[32];
 	eb_buf b = { 0 };
-	char *out;
 
 	eb_buf_fmt(&b, "{\"id\":\"%s\",\"timestamp\":1,\"operation\":\"set\",\"path\":[",
 		   ebc_cid(ctx, id, sizeof(id)));
 	for (k = 0; k < want; k++)
 		eb_buf_fmt(&b, "%s\"%zu\"", k ? "," : "", k + 1);
 	eb_buf_str(&b, "],\"value\":1}");
-	out = eb_buf_take(&b, NULL);
-	if (!out)
-		ebc_error(ctx, "out of memory");
-	return out;
+	return o_change_text(ctx, &b);
 }
 
 static void o_shape_before_limits(ebc_ctx *ctx)
