@@ -727,6 +727,21 @@ static void main_cleanup(ebf_ctx *x, main_run *run, ebf_case *batch)
 	eb_http_global_cleanup();
 }
 
+/* A file that is no finding file is a usage error before any network
+ * traffic (and is read under its cap, EBF_FILE_MAX). */
+static int main_replay_check(const char *path)
+{
+	ebf_case pre;
+	char err[512];
+
+	if (ebf_file_load(path, &pre, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ebfuzz: %s\n", err);
+		return -1;
+	}
+	ebf_case_clear(&pre);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	ebf_opts o;
@@ -756,17 +771,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, main_on_signal);
 	signal(SIGTERM, main_on_signal);
-	if (o.replay_path) {
-		/* a file that is no finding file is a usage error before any
-		 * network traffic (and read under its cap, EBF_FILE_MAX) */
-		ebf_case pre;
-
-		if (ebf_file_load(o.replay_path, &pre, err, sizeof(err)) != 0) {
-			fprintf(stderr, "ebfuzz: %s\n", err);
-			eb_target_clear(&o.target);
-			return EB_EXIT_USAGE;
-		}
-		ebf_case_clear(&pre);
+	if (o.replay_path && main_replay_check(o.replay_path) != 0) {
+		eb_target_clear(&o.target);
+		return EB_EXIT_USAGE;
 	}
 	o.target.stop = main_stopped;
 	rc = main_setup(&x);
