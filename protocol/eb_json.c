@@ -751,6 +751,30 @@ eb_rc eb_json_print(const cJSON *v, char **out, size_t *out_len)
 	return serialize(v, false, out, out_len);
 }
 
+void eb_json_put_value(eb_buf *b, const cJSON *v)
+{
+	printer p = { *b, false };
+
+	put_value(&p, v);
+	*b = p.out;
+}
+
+void eb_json_put_string(eb_buf *b, const char *s)
+{
+	printer p = { *b, false };
+
+	put_string(&p, s);
+	*b = p.out;
+}
+
+void eb_json_put_number(eb_buf *b, double d)
+{
+	printer p = { *b, false };
+
+	put_number(&p, d);
+	*b = p.out;
+}
+
 /* What put_value prints a node as: non-finite numbers, raw and invalid
  * nodes all print "null". */
 static char canon_kind(const cJSON *v)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "eb_buf.h"
 #include "eb_error.h"
 
 /* Nesting limit for whole messages: a change value may nest 32 levels
@@ -46,6 +47,15 @@ eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len);
  * 0.30000000000000004 as 0.3. *out is malloc'd, NUL-terminated, caller
  * frees; *out_len (may be NULL) gets its length. EB_OK or EB_ERR_NOMEM. */
 eb_rc eb_json_print(const cJSON *v, char **out, size_t *out_len);
+
+/* eb_json_print's output appended to b, for encoders that write a message
+ * straight into one buffer (building a cJSON tree of the message, copying
+ * its values in, was most of an encode): v as eb_json_print prints it; s
+ * as a JSON string (NULL as ""); d as eb_json_print prints a number node
+ * holding d. A failed allocation sets b->oom (eb_buf.h). */
+void eb_json_put_value(eb_buf *b, const cJSON *v);
+void eb_json_put_string(eb_buf *b, const char *s);
+void eb_json_put_number(eb_buf *b, double d);
 
 /* true when a and b are canonically equal (same canonical serialization).
  * Two NULL pointers are equal; NULL and a value are not. */

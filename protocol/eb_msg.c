@@ -655,70 +655,61 @@ out:
 
 /* ---- encoders ----------------------------------------------------------------- */
 
-static bool add_number(cJSON *o, const char *name, uint64_t v)
-{
-	return cJSON_AddNumberToObject(o, name, (double)v) != NULL;
-}
+/* The encoders write the message straight into one buffer, in the member
+ * order and with the numbers eb_json_print gives the tree of the message
+ * (a tree of it, with a copy of every value, was most of an encode). */
 
-static bool add_changes(cJSON *o, const eb_change *cs, size_t n)
+static void put_changes(eb_buf *b, const eb_change *cs, size_t n)
 {
-	cJSON *arr = cJSON_AddArrayToObject(o, "changes"), *c;
 	size_t i;
 
-	if (!arr)
-		return false;
+	eb_buf_str(b, ",\"changes\":[");
 	for (i = 0; i < n; i++) {
-		c = eb_change_to_json(&cs[i]);
-		if (!c || !cJSON_AddItemToArray(arr, c)) {
-			cJSON_Delete(c);
-			return false;
-		}
+		if (i)
+			eb_buf_put(b, ",", 1);
+		eb_change_put(b, &cs[i]);
 	}
-	return true;
+	eb_buf_put(b, "]", 1);
 }
 
-/* eb_json_print, not cJSON's printer: that one rounds 16-digit versions. */
-static eb_rc print_and_free(cJSON *o, bool ok, char **out)
+static eb_rc take_text(eb_buf *b, char **out)
 {
-	eb_rc rc = ok ? eb_json_print(o, out, NULL) : EB_ERR_NOMEM;
-
-	cJSON_Delete(o);
-	return rc;
+	*out = eb_buf_take(b, NULL);
+	return *out ? EB_OK : EB_ERR_NOMEM;
 }
 
 eb_rc eb_sync_request_encode(const eb_sync_request *r, char **out)
 {
-	cJSON *o;
-	bool ok;
+	eb_buf b = { 0 };
 
 	if (!r || !out)
 		return EB_ERR_ARG;
 	*out = NULL;
-	o = cJSON_CreateObject();
-	if (!o)
-		return EB_ERR_NOMEM;
-	ok = add_number(o, "lastKnownVersion", r->last_known_version) &&
-	     add_changes(o, r->changes, r->n) &&
-	     (!r->has_limit || add_number(o, "limit", r->limit));
-	return print_and_free(o, ok, out);
+	eb_buf_str(&b, "{\"lastKnownVersion\":");
+	eb_json_put_number(&b, (double)r->last_known_version);
+	put_changes(&b, r->changes, r->n);
+	if (r->has_limit) {
+		eb_buf_str(&b, ",\"limit\":");
+		eb_json_put_number(&b, (double)r->limit);
+	}
+	eb_buf_put(&b, "}", 1);
+	return take_text(&b, out);
 }
 
 eb_rc eb_sync_response_encode(const eb_sync_response *r, char **out)
 {
-	cJSON *o;
-	bool ok;
+	eb_buf b = { 0 };
 
 	if (!r || !out)
 		return EB_ERR_ARG;
 	*out = NULL;
-	o = cJSON_CreateObject();
-	if (!o)
-		return EB_ERR_NOMEM;
-	ok = add_number(o, "currentVersion", r->current_version) &&
-	     add_changes(o, r->changes, r->n) &&
-	     add_number(o, "toVersion", r->to_version) &&
-	     cJSON_AddBoolToObject(o, "hasMore", r->has_more) != NULL;
-	return print_and_free(o, ok, out);
+	eb_buf_str(&b, "{\"currentVersion\":");
+	eb_json_put_number(&b, (double)r->current_version);
+	put_changes(&b, r->changes, r->n);
+	eb_buf_str(&b, ",\"toVersion\":");
+	eb_json_put_number(&b, (double)r->to_version);
+	eb_buf_str(&b, r->has_more ? ",\"hasMore\":true}" : ",\"hasMore\":false}");
+	return take_text(&b, out);
 }
 
 /* ---- sync response (client side) ------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "eb_buf.h"
 #include "eb_error.h"
 
 #define EB_MAX_UINT53 9007199254740991ULL
@@ -68,6 +69,12 @@ bool eb_change_same_content(const eb_change *a, const eb_change *b);
 /* Builds the JSON object of c (with "version" when has_version). Caller owns
  * the result (cJSON_Delete). NULL on allocation failure. */
 cJSON *eb_change_to_json(const eb_change *c);
+
+/* Appends c's JSON object to b as eb_json_print prints eb_change_to_json(c)
+ * (no tree is built: the encoders write straight into one buffer). A NULL
+ * path segment, which eb_change_to_json cannot hold, sets b->oom as a
+ * failed allocation does. c must not be NULL. */
+void eb_change_put(eb_buf *b, const eb_change *c);
 
 /* One entry of an error body's "errors" (ERR-2). */
 typedef struct eb_problem {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eb_buf.h"
 #include "eb_json.h"
 
 static char *dup_str(const char *s)
@@ -134,4 +135,33 @@ cJSON *eb_change_to_json(const eb_change *c)
 fail:
 	cJSON_Delete(o);
 	return NULL;
+}
+
+void eb_change_put(eb_buf *b, const eb_change *c)
+{
+	size_t i;
+
+	eb_buf_str(b, "{\"id\":");
+	eb_json_put_string(b, c->id ? c->id : "");
+	eb_buf_str(b, ",\"timestamp\":");
+	eb_json_put_number(b, (double)c->timestamp);
+	eb_buf_str(b, c->op == EB_OP_DELETE ? ",\"operation\":\"delete\",\"path\":["
+					    : ",\"operation\":\"set\",\"path\":[");
+	for (i = 0; i < c->path_len; i++) {
+		if (!c->path[i])
+			b->oom = true;
+		if (i)
+			eb_buf_put(b, ",", 1);
+		eb_json_put_string(b, c->path[i]);
+	}
+	eb_buf_put(b, "]", 1);
+	if (c->value) {
+		eb_buf_str(b, ",\"value\":");
+		eb_json_put_value(b, c->value);
+	}
+	if (c->has_version) {
+		eb_buf_str(b, ",\"version\":");
+		eb_json_put_number(b, (double)c->version);
+	}
+	eb_buf_put(b, "}", 1);
 }

@@ -219,58 +219,51 @@ out:
 	return rc;
 }
 
-static bool add_entry(cJSON *arr, const eb_problem *p)
+/* Written straight into one buffer, as eb_json_print prints the tree of
+ * the body (building that tree was most of an encode). */
+static void put_problems(eb_buf *b, const eb_problems *problems)
 {
-	cJSON *e = cJSON_CreateObject();
-
-	if (!e || !cJSON_AddItemToArray(arr, e)) {
-		cJSON_Delete(e);
-		return false;
-	}
-	if (p->index >= 0 &&
-	    !cJSON_AddNumberToObject(e, "index", (double)p->index))
-		return false;
-	return cJSON_AddStringToObject(e, "field", p->field) &&
-	       cJSON_AddStringToObject(e, "code", p->code);
-}
-
-static bool add_problems(cJSON *o, const eb_problems *problems)
-{
-	cJSON *arr;
+	const eb_problem *p;
 	size_t i;
 
 	if (!problems || problems->n == 0)
-		return true;
-	arr = cJSON_AddArrayToObject(o, "errors");
-	if (!arr)
-		return false;
-	for (i = 0; i < problems->n; i++)
-		if (!add_entry(arr, &problems->items[i]))
-			return false;
-	return true;
+		return;
+	eb_buf_str(b, ",\"errors\":[");
+	for (i = 0; i < problems->n; i++) {
+		p = &problems->items[i];
+		eb_buf_str(b, i ? ",{" : "{");
+		if (p->index >= 0) {
+			eb_buf_str(b, "\"index\":");
+			eb_json_put_number(b, (double)p->index);
+			eb_buf_put(b, ",", 1);
+		}
+		eb_buf_str(b, "\"field\":");
+		eb_json_put_string(b, p->field);
+		eb_buf_str(b, ",\"code\":");
+		eb_json_put_string(b, p->code);
+		eb_buf_put(b, "}", 1);
+	}
+	eb_buf_put(b, "]", 1);
 }
 
 eb_rc eb_error_body_encode(const char *code, const char *message,
 			   const eb_problems *problems, int64_t current_version,
 			   char **out)
 {
-	cJSON *o;
-	eb_rc rc;
-	bool ok;
+	eb_buf b = { 0 };
 
 	if (!code || !out)
 		return EB_ERR_ARG;
-	*out = NULL;
-	o = cJSON_CreateObject();
-	if (!o)
-		return EB_ERR_NOMEM;
-	ok = cJSON_AddStringToObject(o, "code", code) &&
-	     cJSON_AddStringToObject(o, "message", message ? message : "") &&
-	     add_problems(o, problems) &&
-	     (current_version < 0 ||
-	      cJSON_AddNumberToObject(o, "currentVersion",
-				      (double)current_version));
-	rc = ok ? eb_json_print(o, out, NULL) : EB_ERR_NOMEM;
-	cJSON_Delete(o);
-	return rc;
+	eb_buf_str(&b, "{\"code\":");
+	eb_json_put_string(&b, code);
+	eb_buf_str(&b, ",\"message\":");
+	eb_json_put_string(&b, message ? message : "");
+	put_problems(&b, problems);
+	if (current_version >= 0) {
+		eb_buf_str(&b, ",\"currentVersion\":");
+		eb_json_put_number(&b, (double)current_version);
+	}
+	eb_buf_put(&b, "}", 1);
+	*out = eb_buf_take(&b, NULL);
+	return *out ? EB_OK : EB_ERR_NOMEM;
 }

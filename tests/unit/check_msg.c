@@ -1297,6 +1297,129 @@ START_TEST(test_sync_response_round_trip_encode_parse_SYNC_4)
 }
 END_TEST
 
+/* The encoders write straight into a buffer; what they write must be what
+ * eb_json_print prints for the tree of the message (the encoders built that
+ * tree before): member order, numbers past 2^53, escapes, a delete that
+ * carries a value, versions, an empty path. */
+static char *tree_of_message(const eb_change *cs, size_t n, const char *first,
+			     uint64_t first_v, const char *last, uint64_t last_v,
+			     int more)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	char *out = NULL;
+	size_t i;
+
+	cJSON_AddNumberToObject(o, first, (double)first_v);
+	arr = cJSON_AddArrayToObject(o, "changes");
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, eb_change_to_json(&cs[i]));
+	if (last)
+		cJSON_AddNumberToObject(o, last, (double)last_v);
+	if (more >= 0)
+		cJSON_AddBoolToObject(o, "hasMore", more);
+	ck_assert_int_eq(eb_json_print(o, &out, NULL), EB_OK);
+	cJSON_Delete(o);
+	return out;
+}
+
+START_TEST(test_encoders_print_what_the_message_tree_prints)
+{
+	static const char *values[] = {
+		"{\"z\":[1,2.5,-0.001,1e+100,0.30000000000000004,-0],\"a\":{\"\":null}}",
+		"\"q\\\"\\\\\\u0001\\u001f\\t\\n/\\u00e9\\ud83d\\ude00\"", "[]", "{}",
+		"9007199254740993", "-9007199254740992", "true", "null",
+	};
+	static const uint64_t nums[] = { 0, 1, 9007199254740991ULL,
+		9007199254740993ULL, UINT64_MAX };
+	char id_ctl[] = "\x01id\"\\", id_utf8[] = "change-\xc3\xa9";
+	char s0[] = "users", s1[] = "q\"\\\x01\x7f\xc3\xa9", s2[] = "x y";
+	char *seg[3] = { s0, s1, s2 };
+	eb_change cs[8];
+	eb_sync_response resp_msg = { 0 };
+	eb_sync_request req_msg = { 0 };
+	eb_problems pr = { 0 };
+	char *enc = NULL, *want = NULL;
+	cJSON *o, *arr, *e;
+	size_t i, k;
+
+	memset(cs, 0, sizeof(cs));
+	for (i = 0; i < 8; i++) {
+		cs[i].id = i == 3 ? id_ctl : id_utf8;
+		cs[i].timestamp = nums[i % 5];
+		cs[i].op = i % 3 == 2 ? EB_OP_DELETE : EB_OP_SET;
+		cs[i].path = seg;
+		cs[i].path_len = i % 4; /* 0: an empty path, which encodes too */
+		cs[i].value = i == 4 ? NULL : jparse(values[i]);
+		cs[i].version = nums[(i + 2) % 5];
+		cs[i].has_version = i % 2;
+	}
+	for (k = 0; k <= 8; k++) {
+		resp_msg.current_version = nums[k % 5];
+		resp_msg.to_version = nums[(k + 3) % 5];
+		resp_msg.has_more = k % 2;
+		resp_msg.changes = k ? cs : NULL;
+		resp_msg.n = k;
+		ck_assert_int_eq(eb_sync_response_encode(&resp_msg, &enc), EB_OK);
+		want = tree_of_message(cs, k, "currentVersion", resp_msg.current_version,
+				       "toVersion", resp_msg.to_version, resp_msg.has_more);
+		ck_assert_str_eq(enc, want);
+		free(enc);
+		free(want);
+		req_msg.last_known_version = nums[(k + 1) % 5];
+		req_msg.changes = k ? cs : NULL;
+		req_msg.n = k;
+		req_msg.has_limit = k % 3 == 1;
+		req_msg.limit = (uint32_t)(k * 1000);
+		ck_assert_int_eq(eb_sync_request_encode(&req_msg, &enc), EB_OK);
+		want = tree_of_message(cs, k, "lastKnownVersion", req_msg.last_known_version,
+				       req_msg.has_limit ? "limit" : NULL, req_msg.limit, -1);
+		ck_assert_str_eq(enc, want);
+		free(enc);
+		free(want);
+	}
+	/* a NULL path segment: the tree could not be built, so NOMEM as before */
+	seg[1] = NULL;
+	resp_msg.changes = cs;
+	resp_msg.n = 3;
+	ck_assert_int_eq(eb_sync_response_encode(&resp_msg, &enc), EB_ERR_NOMEM);
+	ck_assert_ptr_null(enc);
+	for (i = 0; i < 8; i++)
+		cJSON_Delete(cs[i].value);
+
+	for (k = 0; k < 4; k++) {
+		if (k)
+			ck_assert_int_eq(eb_problems_add(&pr, k == 2 ? -1 : (long)k * 1000,
+				k == 3 ? "changes[3].path[\"\\\x02]" : "changes[0].id",
+				"INVALID_FIELD", "CHG-1", "m"), EB_OK);
+		ck_assert_int_eq(eb_error_body_encode("INVALID_REQUEST",
+			k == 1 ? NULL : "bad \"body\"\n\xc3\xa9", &pr,
+			k == 2 ? -1 : (int64_t)k * 7, &enc), EB_OK);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "code", "INVALID_REQUEST");
+		cJSON_AddStringToObject(o, "message", k == 1 ? "" : "bad \"body\"\n\xc3\xa9");
+		if (pr.n) {
+			arr = cJSON_AddArrayToObject(o, "errors");
+			for (i = 0; i < pr.n; i++) {
+				e = cJSON_CreateObject();
+				cJSON_AddItemToArray(arr, e);
+				if (pr.items[i].index >= 0)
+					cJSON_AddNumberToObject(e, "index", (double)pr.items[i].index);
+				cJSON_AddStringToObject(e, "field", pr.items[i].field);
+				cJSON_AddStringToObject(e, "code", pr.items[i].code);
+			}
+		}
+		if (k != 2)
+			cJSON_AddNumberToObject(o, "currentVersion", (double)k * 7);
+		ck_assert_int_eq(eb_json_print(o, &want, NULL), EB_OK);
+		ck_assert_str_eq(enc, want);
+		cJSON_Delete(o);
+		free(enc);
+		free(want);
+	}
+	eb_problems_clear(&pr);
+}
+END_TEST
+
 /* ---- error body: ERR-1, ERR-2 ------------------------------------------------- */
 
 static eb_rc ebody(const char *s, eb_error_body **b, eb_err *e)
@@ -1694,6 +1817,7 @@ static Suite *msg_suite(void)
 	tcase_add_test(to, test_sync_response_rejects_invalid_change_CHG_4);
 	tcase_add_test(to, test_sync_response_ignores_unknown_members_GEN_3);
 	tcase_add_test(to, test_sync_response_round_trip_encode_parse_SYNC_4);
+	tcase_add_test(to, test_encoders_print_what_the_message_tree_prints);
 	tcase_add_test(to, test_error_body_with_code_and_message_accepted_ERR_1);
 	tcase_add_test(to, test_error_body_without_code_or_message_rejected_ERR_1);
 	tcase_add_test(to, test_error_body_errors_entries_parsed_ERR_2);
