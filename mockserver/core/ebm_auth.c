@@ -4,6 +4,7 @@
  * The defects need the token's header and payload, so this file can peek at
  * them without verifying (only ever to decide how to be wrong on purpose).
  */
+#include "ebm_auth.h"
 #include "ebm_int.h"
 
 #include <stdlib.h>

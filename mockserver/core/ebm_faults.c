@@ -6,7 +6,10 @@
  * event log. (The "extras" fault's decoration is ebm_extras.c.)
  */
 #include "ebm_faults.h"
+#include "ebm_int.h"
 #include "ebm_evlog.h"
+#include "ebm_store.h"
+#include "ebm_ws.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,15 +1,14 @@
 /*
  * ebm_faults.h — admin side of the scripted faults (ebm_faults.c): state as
  * JSON, the strict POST parser with its actions, and the event-log lines
- * (the extras decoration is ebm_extras.h, included for the handler's sake).
+ * (the extras decoration is ebm_extras.h).
  * Internal to the ebmock core, like ebm_int.h.
  */
 #ifndef EBM_FAULTS_H
 #define EBM_FAULTS_H
 
 #include <stddef.h>
-#include "ebm_int.h"
-#include "ebm_extras.h"   /* the decoration itself */
+#include "ebm_core.h"   /* ebm_server */
 
 /* The whole fault state as a JSON object (docs/EBMOCK.md), malloc'd; NULL
  * when out of memory. Times are what is left of them. */

@@ -8,9 +8,15 @@
  * allows (steps 1-6), ebm_http_finish the rest once the body is complete.
  */
 #include "ebm_int.h"
+#include "ebm_auth.h"
 #include "ebm_backend.h"
 #include "ebm_evlog.h"
+#include "ebm_extras.h"
 #include "ebm_faults.h"
+#include "ebm_pg.h"
+#include "ebm_rate.h"
+#include "ebm_store.h"
+#include "ebm_ws.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,10 @@
 /*
- * ebm_int.h — internals shared by the files of the ebmock core. Not a public
- * header: the glue and the fuzz target use ebm_core.h only.
+ * ebm_int.h — the state shared by the files of the ebmock core: the server,
+ * its stores, subscriptions and sessions, and the backend interface. Only
+ * types live here; each module's functions are in its own header
+ * (ebm_store.h, ebm_pg.h, ebm_auth.h, ebm_ws.h, ...), none of which includes
+ * this one. Not a public header: the glue and the fuzz target use ebm_core.h
+ * only.
  */
 #ifndef EBM_INT_H
 #define EBM_INT_H
@@ -116,8 +120,8 @@ typedef struct ebm_metrics {
  * ebm_pg.c: PostgreSQL). The protocol logic (ebm_http.c) runs on the
  * in-memory copy of every backend; a remote backend (shared by several
  * nodes) also needs that copy refreshed before a request reads it, and
- * commits through an asynchronous job (ebm_job) instead of in place. */
-typedef struct ebm_job ebm_job;
+ * commits through an asynchronous job (ebm_job, ebm_pg.h) instead of in
+ * place. */
 typedef struct ebm_backend_ops {
 	const char *name;
 	bool remote;
@@ -171,95 +175,5 @@ struct ebm_server {
 			      const char *pusher_subject, bool only_duplicates);
 	ebm_http_ctx *pending;         /* left waiting by the last call */
 };
-
-/* store (ebm_store.c) */
-ebm_store *ebm_store_find(ebm_server *srv, const char *id);
-ebm_store *ebm_store_get(ebm_server *srv, const char *id); /* creates in memory */
-void ebm_store_maybe_release(ebm_server *srv, ebm_store *st);
-/* Index of the change with this id, or -1. */
-long ebm_store_lookup(const ebm_store *st, const char *id);
-/* First index with version > v. */
-size_t ebm_store_first_after(const ebm_store *st, uint64_t v);
-/* Appends the n changes of batch (taken over: their members are moved out)
- * with the versions in batch[i].version, then sets the store version to
- * new_version, durably when a database is open (one transaction). */
-eb_rc ebm_store_commit(ebm_server *srv, ebm_store *st, eb_change *batch,
-		       size_t n, uint64_t new_version, eb_err *err);
-eb_rc ebm_store_open_db(ebm_server *srv, const char *path, eb_err *err);
-/* The backend of a server without --data or --backend. */
-const ebm_backend_ops *ebm_store_memory_ops(void);
-/* Appends in memory only (the backend already has them): moves the
- * members out of batch. index false: the ids are not entered in the
- * change-id index (the cluster-idempotency-per-node defect). */
-eb_rc ebm_store_append(ebm_store *st, eb_change *batch, size_t n,
-		       uint64_t new_version, bool index);
-/* A stored change back from the JSON the backends keep. */
-eb_rc ebm_store_change_from_json(const char *js, size_t len, uint64_t version,
-				 eb_change *c);
-/* The JSON a backend keeps for a change (without its version), malloc'd. */
-char *ebm_store_change_json(const eb_change *c);
-
-/* remote backend jobs (ebm_pg.c). A job is submitted from the loop thread,
- * run by the database thread, and applied to the memory copy by
- * ebm_server_poll (ebm_backend.h) in the loop thread, which then marks it
- * done and wakes its request. */
-typedef enum ebm_job_status {
-	EBM_JOB_RUNNING = 0,
-	EBM_JOB_OK,          /* refresh read / commit committed */
-	EBM_JOB_CONFLICT,    /* commit: the store moved on (or the id is taken);
-	                      * the newer changes were read and applied */
-	EBM_JOB_FAILED       /* database unreachable or error: 503 */
-} ebm_job_status;
-/* Reads the changes of store after version `after` into the memory copy. */
-ebm_job *ebm_pg_refresh(ebm_server *srv, const char *store, uint64_t after);
-/* Commits batch (moved out; versions set) if the store is still at
- * expected; NULL on allocation failure. */
-ebm_job *ebm_pg_commit(ebm_server *srv, const char *store, uint64_t expected,
-		       eb_change *batch, size_t n, uint64_t new_version,
-		       const char *subject);
-/* Status; the message of a failure in msg (may be NULL). */
-ebm_job_status ebm_job_status_of(const ebm_job *j, char *msg, size_t cap);
-/* The glue's handle woken (http_wake) when the job is done. */
-void ebm_job_set_user(ebm_job *j, void *user);
-/* The request no longer waits: freed now when done, else when it is. */
-void ebm_job_release(ebm_job *j);
-/* Who waits for the job besides a request: ebm_server_poll calls fn(arg)
- * when it is done, instead of http_wake. The storage side thereby never
- * names the sessions above it (a subscribe parked in ebm_ws.c waits so). */
-typedef void (*ebm_job_done_fn)(void *arg);
-void ebm_job_on_done(ebm_job *j, ebm_job_done_fn fn, void *arg);
-void ebm_store_close_all(ebm_server *srv);
-
-/* auth (ebm_auth.c): verifies a token with the defects that loosen it, and
- * refuses a token whose jti the revoke fault lists (err rule "revoked").
- * EB_OK with *out, or EB_ERR_AUTH. */
-eb_rc ebm_auth_verify(ebm_server *srv, const char *token, size_t len,
-		      eb_claims **out, eb_err *err);
-/* The jti claim of a token (not verified here: call after ebm_auth_verify),
- * malloc'd, NULL when absent or not a string. */
-char *ebm_auth_jti(const char *token, size_t len);
-/* true when jti is listed by the revoke fault. */
-bool ebm_jti_revoked(const ebm_server *srv, const char *jti);
-
-/* notifications (ebm_ws.c) */
-void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
-		       const char *pusher_subject, bool only_duplicates);
-/* Applies a fault change to every open session (admin dropWs). */
-void ebm_ws_faults_changed(ebm_server *srv, bool drop_now);
-/* Admin actions on the open sessions; each returns how many it touched:
- * close every socket with code; close (4401) the sockets whose token's jti
- * is revoked now. */
-size_t ebm_ws_close_all(ebm_server *srv, int code);
-size_t ebm_ws_close_revoked(ebm_server *srv);
-/* The store was dropped or re-versioned: its subscribers forget what they
- * were told, so the next commit notifies them again. */
-void ebm_ws_store_reset(ebm_server *srv, ebm_store *st);
-/* store (ebm_store.c), admin: forget store id (memory and database);
- * give an empty store the version v. Subscribers are not told (the caller
- * calls ebm_ws_store_reset: the store does not call into the sessions). EB_ERR_ARG (message in err) when the
- * store has changes or v is too large, EB_ERR_IO for the database. */
-eb_rc ebm_store_drop(ebm_server *srv, const char *id, eb_err *err);
-eb_rc ebm_store_set_version(ebm_server *srv, const char *id, uint64_t v,
-			    eb_err *err);
 
 #endif

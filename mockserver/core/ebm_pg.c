@@ -21,8 +21,10 @@
  * and then reads every store's version, so a NOTIFY missed while it was
  * down is made up from the tables, never lost.
  */
+#include "ebm_pg.h"
 #include "ebm_int.h"
 #include "ebm_backend.h"
+#include "ebm_store.h"
 
 #include <errno.h>
 #include <fcntl.h>

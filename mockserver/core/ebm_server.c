@@ -9,6 +9,8 @@
 #include "ebm_int.h"
 #include "ebm_faults.h"
 #include "ebm_rate.h"
+#include "ebm_store.h"
+#include "ebm_ws.h"
 
 #include <stdlib.h>
 #include <string.h>

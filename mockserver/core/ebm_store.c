@@ -5,6 +5,7 @@
  * Every request that commits is one transaction; the memory copy is updated
  * only after the transaction committed, so a failed write changes nothing.
  */
+#include "ebm_store.h"
 #include "ebm_int.h"
 
 #include <stdio.h>

@@ -11,9 +11,14 @@
  * is built when the socket is writable, with the store's version of that
  * moment (WS-CLOSE-3, WS-NOTIF-3).
  */
+#include "ebm_ws.h"
 #include "ebm_int.h"
+#include "ebm_auth.h"
 #include "ebm_evlog.h"
 #include "ebm_extras.h"
+#include "ebm_pg.h"
+#include "ebm_rate.h"
+#include "ebm_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

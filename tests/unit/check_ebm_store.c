@@ -14,6 +14,7 @@
 
 #include "eb_json.h"
 #include "ebm_int.h"
+#include "ebm_store.h"
 
 static ebm_server *server_with(const ebm_config *cfg)
 {
