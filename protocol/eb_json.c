@@ -489,6 +489,26 @@ static bool ends_in_ws(scan *sc, const char *end)
 	return sc->p == sc->end;
 }
 
+/* "invalid JSON at byte <at>: <why>", without a printf: most fuzz inputs
+ * and many bodies are refused here, and vsnprintf (its interceptor parsing
+ * the format under ASan) was a sixth of a fuzz target's time. */
+static eb_rc invalid_at(eb_err *err, size_t at, const char *why)
+{
+	char head[48], rev[24];
+	size_t n = sizeof("invalid JSON at byte ") - 1, k = 0;
+
+	memcpy(head, "invalid JSON at byte ", n);
+	do {
+		rev[k++] = (char)('0' + at % 10);
+		at /= 10;
+	} while (at);
+	while (k)
+		head[n++] = rev[--k];
+	head[n] = '\0';
+	return eb_err_set(err, EB_ERR_JSON, "GEN-1", "", EB_CODE_INVALID_JSON,
+			  -1, "%s: %s", head, why ? why : "(null)");
+}
+
 eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
 		    eb_err *err)
 {
@@ -509,10 +529,7 @@ eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
 	sc.end = sc.start + len;
 	sc.max_depth = max_depth;
 	if (!scan_text(&sc))
-		return eb_err_set(err, EB_ERR_JSON, "GEN-1", "",
-				  EB_CODE_INVALID_JSON, -1,
-				  "invalid JSON at byte %zu: %s",
-				  (size_t)(sc.p - sc.start), sc.why);
+		return invalid_at(err, (size_t)(sc.p - sc.start), sc.why);
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	/* The text passed the full grammar check, so a refusal here can only
 	 * be an allocation failure. */

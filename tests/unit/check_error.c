@@ -92,6 +92,51 @@ START_TEST(test_err_set_truncates_on_utf8_boundaries_GEN_1)
 }
 END_TEST
 
+#define X10 "xxxxxxxxxx"
+#define X250 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 \
+	X10 X10 X10 X10 X10 X10 X10 X10 X10
+
+/* Messages without conversions and "%s: %s" are copied, not formatted:
+ * same text and the same cut as vsnprintf's ("%s%s%s" goes through it),
+ * for every length around the record's size and every UTF-8 width. */
+START_TEST(test_err_set_copied_formats_cut_as_vsnprintf_GEN_1)
+{
+	const char *chars[] = { "b", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80" };
+	char a[400], b[400];
+	const char *volatile nul = NULL;
+	eb_err e, v;
+	size_t la, lb, k, n;
+
+	for (k = 0; k < 4; k++) {
+		for (la = 0; la < 300; la += (la < 240 ? 37 : 1)) {
+			memset(a, 'a', la);
+			a[la] = '\0';
+			for (lb = 0; lb < 270; lb += (lb < 200 ? 23 : 1)) {
+				n = 0;
+				while (n + strlen(chars[k]) <= lb) {
+					memcpy(b + n, chars[k], strlen(chars[k]));
+					n += strlen(chars[k]);
+				}
+				b[n] = '\0';
+				eb_err_set(&e, EB_ERR_ARG, NULL, NULL, NULL, 0, "%s: %s", a, b);
+				eb_err_set(&v, EB_ERR_ARG, NULL, NULL, NULL, 0, "%s%s%s", a, ": ", b);
+				ck_assert_str_eq(e.msg, v.msg);
+			}
+		}
+	}
+	eb_err_set(&e, EB_ERR_ARG, NULL, NULL, NULL, 0, "%s: %s", nul, "x");
+	ck_assert_str_eq(e.msg, "(null): x");
+	eb_err_set(&e, EB_ERR_ARG, NULL, NULL, NULL, 0, X250 "abc\xe2\x82\xac\xe2\x82\xac");
+	eb_err_set(&v, EB_ERR_ARG, NULL, NULL, NULL, 0, "%s", X250 "abc\xe2\x82\xac\xe2\x82\xac");
+	ck_assert_str_eq(e.msg, v.msg);
+	ck_assert_uint_eq(strlen(e.msg), 253);
+	eb_err_set(&e, EB_ERR_ARG, NULL, NULL, NULL, 0, X250 "ab\xe2\x82\xac\xe2\x82\xac");
+	ck_assert_uint_eq(strlen(e.msg), 255);
+	eb_err_set(&e, EB_ERR_ARG, NULL, NULL, NULL, 0, "100%% sure");
+	ck_assert_str_eq(e.msg, "100% sure");
+}
+END_TEST
+
 START_TEST(test_err_clear_resets_to_no_error)
 {
 	eb_err e;
@@ -160,6 +205,7 @@ static Suite *error_suite(void)
 	tcase_add_test(tc, test_err_set_accepts_null_strings_and_null_record);
 	tcase_add_test(tc, test_err_set_truncates_long_strings);
 	tcase_add_test(tc, test_err_set_truncates_on_utf8_boundaries_GEN_1);
+	tcase_add_test(tc, test_err_set_copied_formats_cut_as_vsnprintf_GEN_1);
 	tcase_add_test(tc, test_err_clear_resets_to_no_error);
 	tcase_add_test(tc, test_rc_names_are_distinct_and_never_null);
 	tcase_add_test(tc, test_code_status_follows_the_table_ERR_1);

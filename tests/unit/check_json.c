@@ -115,6 +115,25 @@ START_TEST(test_parse_rejects_trailing_garbage_GEN_1)
 }
 END_TEST
 
+/* The refusal names the byte where the check stopped and why. */
+START_TEST(test_parse_error_names_the_byte_and_the_reason_GEN_1)
+{
+	char big[12400];
+	eb_err e;
+
+	ck_assert_int_eq(parse_rc("", 0, &e), EB_ERR_JSON);
+	ck_assert_str_eq(e.msg, "invalid JSON at byte 0: empty body");
+	ck_assert_int_eq(parse_rc("[1,2}", 5, &e), EB_ERR_JSON);
+	ck_assert_str_eq(e.msg, "invalid JSON at byte 4: expected ',' or ']'");
+	memset(big, ' ', sizeof(big));
+	big[12345] = 'x';
+	ck_assert_int_eq(parse_rc(big, sizeof(big), &e), EB_ERR_JSON);
+	ck_assert_str_eq(e.msg, "invalid JSON at byte 12345: unexpected character");
+	ck_assert_int_eq(e.index, -1);
+	ck_assert_str_eq(e.field, "");
+}
+END_TEST
+
 START_TEST(test_parse_reads_exactly_len_bytes_GEN_1)
 {
 	cJSON *v = NULL;
@@ -628,6 +647,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_parse_accepts_valid_json_texts_GEN_1);
 	tcase_add_test(tc, test_parse_rejects_malformed_json_GEN_1);
 	tcase_add_test(tc, test_parse_rejects_trailing_garbage_GEN_1);
+	tcase_add_test(tc, test_parse_error_names_the_byte_and_the_reason_GEN_1);
 	tcase_add_test(tc, test_parse_reads_exactly_len_bytes_GEN_1);
 	tcase_add_test(tc, test_parse_rejects_bad_utf8_GEN_1);
 	tcase_add_test(tc, test_parse_rejects_overlong_utf8_GEN_1);
