@@ -90,16 +90,36 @@ static const unsigned char json_class[256] = {
 	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
-static void skip_ws(scan *sc)
-{
-	const unsigned char *p = sc->p, *end = sc->end;
+/* The grammar check walks the text with a pointer of its own, in one loop
+ * over values with a stack of open containers (a bit each), instead of
+ * mutually recursive functions that kept the position in *sc: under the
+ * fuzzers' instrumentation every load and store through sc was an ASan
+ * check and every call a frame, at each byte outside strings and digits.
+ * Failures stop at the same byte, for the same reason, as before. */
 
+static const unsigned char *skip_ws(const unsigned char *p,
+				    const unsigned char *end)
+{
 	while (p < end && (json_class[*p] & CL_WS))
 		p++;
-	sc->p = p;
+	return p;
 }
 
-static bool scan_value(scan *sc);
+/* Most values have no whitespace before them: no call for those. */
+#define SKIP_WS(p, end) \
+	do { \
+		if ((p) < (end) && (json_class[*(p)] & CL_WS)) \
+			(p) = skip_ws((p), (end)); \
+	} while (0)
+
+/* The failure at p: sc->p and sc->why tell it; NULL for the callers. */
+static const unsigned char *fail_at(scan *sc, const unsigned char *p,
+				    const char *why)
+{
+	sc->p = p;
+	fail(sc, why);
+	return NULL;
+}
 
 static int hex_val(unsigned char c)
 {
@@ -129,43 +149,42 @@ static long read_u_escape(const scan *sc, const unsigned char *p)
 	return v;
 }
 
-/* \uXXXX escapes: a high surrogate must be followed by a low one, a low one
- * must not stand alone (cJSON would produce invalid UTF-8 from either), and
- * U+0000 is refused because cJSON strings are NUL-terminated and would be
- * silently cut. */
-static bool scan_u_escape(scan *sc)
+/* \uXXXX escapes at p: a high surrogate must be followed by a low one, a
+ * low one must not stand alone (cJSON would produce invalid UTF-8 from
+ * either), and U+0000 is refused because cJSON strings are NUL-terminated
+ * and would be silently cut. The byte after the escape(s), or NULL. */
+static const unsigned char *scan_u_escape(scan *sc, const unsigned char *p)
 {
-	long cp = read_u_escape(sc, sc->p), lo;
+	long cp = read_u_escape(sc, p), lo;
 
 	if (cp < 0)
-		return fail(sc, "bad \\u escape");
+		return fail_at(sc, p, "bad \\u escape");
 	if (cp == 0)
-		return fail(sc, "\\u0000 is not supported");
+		return fail_at(sc, p, "\\u0000 is not supported");
 	if (cp >= 0xDC00 && cp <= 0xDFFF)
-		return fail(sc, "lone low surrogate escape");
-	sc->p += 6;
+		return fail_at(sc, p, "lone low surrogate escape");
+	p += 6;
 	if (cp < 0xD800 || cp > 0xDBFF)
-		return true;
-	lo = read_u_escape(sc, sc->p);
+		return p;
+	lo = read_u_escape(sc, p);
 	if (lo < 0xDC00 || lo > 0xDFFF)
-		return fail(sc, "lone high surrogate escape");
-	sc->p += 6;
-	return true;
+		return fail_at(sc, p, "lone high surrogate escape");
+	return p + 6;
 }
 
-static bool scan_escape(scan *sc)
+/* The escape at p (at the backslash): the byte after it, or NULL. */
+static const unsigned char *scan_escape(scan *sc, const unsigned char *p)
 {
-	if (sc->end - sc->p < 2)
-		return fail(sc, "unterminated string");
-	switch (sc->p[1]) {
+	if (sc->end - p < 2)
+		return fail_at(sc, p, "unterminated string");
+	switch (p[1]) {
 	case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
 	case 't':
-		sc->p += 2;
-		return true;
+		return p + 2;
 	case 'u':
-		return scan_u_escape(sc);
+		return scan_u_escape(sc, p);
 	default:
-		return fail(sc, "bad escape in string");
+		return fail_at(sc, p, "bad escape in string");
 	}
 }
 
@@ -194,47 +213,40 @@ static bool plain8(const unsigned char *p)
 	return ((x & 0x8080808080808080ULL) | special8(x)) == 0;
 }
 
-static bool scan_string(scan *sc)
+/* The string whose opening quote is at p: the byte after its closing
+ * quote, or NULL. */
+static const unsigned char *scan_string(scan *sc, const unsigned char *p)
 {
+	const unsigned char *end = sc->end;
+	unsigned char c;
 	size_t n;
 
-	sc->p++; /* opening quote */
-	while (sc->p < sc->end) {
-		const unsigned char *p = sc->p, *end = sc->end;
-		unsigned char c;
-
+	p++; /* opening quote */
+	while (p < end) {
 		/* Runs of plain ASCII eight bytes a test, then one by one. */
 		while (end - p >= 8 && plain8(p))
 			p += 8;
 		while (p < end && (json_class[*p] & CL_PLAIN))
 			p++;
-		sc->p = p;
 		if (p == end)
 			break;
 		c = *p;
-
-		if (c == '"') {
-			sc->p++;
-			return true;
-		}
+		if (c == '"')
+			return p + 1;
 		if (c == '\\') {
-			if (!scan_escape(sc))
-				return false;
+			p = scan_escape(sc, p);
+			if (!p)
+				return NULL;
 			continue;
 		}
 		if (c < 0x20)
-			return fail(sc, "control character in string");
-		n = eb_utf8_seq_len(sc->p, (size_t)(sc->end - sc->p));
+			return fail_at(sc, p, "control character in string");
+		n = eb_utf8_seq_len(p, (size_t)(end - p));
 		if (n == 0)
-			return fail(sc, "invalid UTF-8");
-		sc->p += n;
+			return fail_at(sc, p, "invalid UTF-8");
+		p += n;
 	}
-	return fail(sc, "unterminated string");
-}
-
-static bool is_digit(const scan *sc)
-{
-	return sc->p < sc->end && (json_class[*sc->p] & CL_DIGIT);
+	return fail_at(sc, p, "unterminated string");
 }
 
 /* Whether the 8 bytes at p are all '0'..'9': each has high nibble 3, and
@@ -249,164 +261,149 @@ static bool digits8(const unsigned char *p)
 	return (((x & nib) ^ three) | (((x + 0x0606060606060606ULL) & nib) ^ three)) == 0;
 }
 
-static bool scan_digits(scan *sc)
+/* One or more digits at p: the byte after them, or NULL. */
+static const unsigned char *scan_digits(scan *sc, const unsigned char *p)
 {
-	const unsigned char *p, *end = sc->end;
+	const unsigned char *end = sc->end;
 
-	if (!is_digit(sc))
-		return fail(sc, "bad number");
-	p = sc->p;
+	if (!(p < end && (json_class[*p] & CL_DIGIT)))
+		return fail_at(sc, p, "bad number");
 	while (end - p >= 8 && digits8(p))
 		p += 8;
 	while (p < end && (json_class[*p] & CL_DIGIT))
 		p++;
-	sc->p = p;
-	return true;
+	return p;
 }
 
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool scan_number(scan *sc)
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at p: the byte after it,
+ * or NULL. */
+static const unsigned char *scan_number(scan *sc, const unsigned char *p)
 {
-	const unsigned char *begin = sc->p;
+	const unsigned char *begin = p, *end = sc->end;
 
-	if (*sc->p == '-')
-		sc->p++;
-	if (sc->p < sc->end && *sc->p == '0')
-		sc->p++;
-	else if (!scan_digits(sc))
-		return false;
-	if (sc->p < sc->end && *sc->p == '.') {
-		sc->p++;
-		if (!scan_digits(sc))
-			return false;
+	if (*p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (!(p = scan_digits(sc, p)))
+		return NULL;
+	if (p < end && *p == '.' && !(p = scan_digits(sc, p + 1)))
+		return NULL;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (!(p = scan_digits(sc, p)))
+			return NULL;
 	}
-	if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
-		sc->p++;
-		if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
-			sc->p++;
-		if (!scan_digits(sc))
-			return false;
-	}
-	if (sc->p - begin > NUMBER_MAX_CHARS)
-		return fail(sc, "number literal longer than 63 characters");
-	return true;
+	if (p - begin > NUMBER_MAX_CHARS)
+		return fail_at(sc, p, "number literal longer than 63 characters");
+	return p;
 }
 
-static bool scan_literal(scan *sc, const char *word)
+/* A scalar at p (p < end): the byte after it, or NULL. */
+static const unsigned char *scan_scalar(scan *sc, const unsigned char *p)
 {
-	size_t n = strlen(word);
+	const char *word;
+	size_t n;
 
-	if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
-		return fail(sc, "unexpected character");
-	sc->p += n;
-	return true;
-}
-
-static bool enter(scan *sc)
-{
-	if (sc->depth >= sc->max_depth)
-		return fail(sc, "nesting deeper than the limit");
-	sc->depth++;
-	sc->p++;
-	skip_ws(sc);
-	return true;
-}
-
-/* After a member or element: ',' (more follow) or the closing bracket. */
-static int after_item(scan *sc, unsigned char close)
-{
-	skip_ws(sc);
-	if (sc->p < sc->end && *sc->p == ',') {
-		sc->p++;
-		skip_ws(sc);
-		return 1;
-	}
-	if (sc->p < sc->end && *sc->p == close) {
-		sc->p++;
-		sc->depth--;
-		return 0;
-	}
-	fail(sc, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
-	return -1;
-}
-
-static bool scan_object(scan *sc)
-{
-	int more;
-
-	if (!enter(sc))
-		return false;
-	if (sc->p < sc->end && *sc->p == '}') {
-		sc->p++;
-		sc->depth--;
-		return true;
-	}
-	do {
-		if (sc->p >= sc->end || *sc->p != '"')
-			return fail(sc, "expected a member name");
-		if (!scan_string(sc))
-			return false;
-		skip_ws(sc);
-		if (sc->p >= sc->end || *sc->p != ':')
-			return fail(sc, "expected ':'");
-		sc->p++;
-		skip_ws(sc);
-		if (!scan_value(sc))
-			return false;
-		more = after_item(sc, '}');
-	} while (more == 1);
-	return more == 0;
-}
-
-static bool scan_array(scan *sc)
-{
-	int more;
-
-	if (!enter(sc))
-		return false;
-	if (sc->p < sc->end && *sc->p == ']') {
-		sc->p++;
-		sc->depth--;
-		return true;
-	}
-	do {
-		if (!scan_value(sc))
-			return false;
-		more = after_item(sc, ']');
-	} while (more == 1);
-	return more == 0;
-}
-
-static bool scan_value(scan *sc)
-{
-	if (sc->p >= sc->end)
-		return fail(sc, "unexpected end of text");
-	switch (*sc->p) {
-	case '{': return scan_object(sc);
-	case '[': return scan_array(sc);
-	case '"': return scan_string(sc);
-	case 't': return scan_literal(sc, "true");
-	case 'f': return scan_literal(sc, "false");
-	case 'n': return scan_literal(sc, "null");
+	switch (*p) {
+	case '"': return scan_string(sc, p);
+	case 't': word = "true"; n = 4; break;
+	case 'f': word = "false"; n = 5; break;
+	case 'n': word = "null"; n = 4; break;
 	default:
-		if (*sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9'))
-			return scan_number(sc);
-		return fail(sc, "unexpected character");
+		if (*p == '-' || (json_class[*p] & CL_DIGIT))
+			return scan_number(sc, p);
+		return fail_at(sc, p, "unexpected character");
 	}
+	if ((size_t)(sc->end - p) < n || memcmp(p, word, n) != 0)
+		return fail_at(sc, p, "unexpected character");
+	return p + n;
 }
 
-/* The whole text: one value between optional whitespace. */
+/* What the check looks for next. */
+enum scan_state { SC_VALUE, SC_AFTER_VALUE, SC_NAME };
+
+/* The whole text: one value between optional whitespace. Bit d of objs is
+ * set when the container at depth d is an object (clear: an array). */
 static bool scan_text(scan *sc)
 {
-	skip_ws(sc);
-	if (sc->p >= sc->end)
-		return fail(sc, "empty body");
-	if (!scan_value(sc))
-		return false;
-	skip_ws(sc);
-	if (sc->p != sc->end)
-		return fail(sc, "data after the JSON value");
-	return true;
+	const unsigned char *p = sc->start, *end = sc->end;
+	uint64_t objs[(DEPTH_CAP + 63) / 64];
+	enum scan_state st = SC_VALUE;
+	int depth = 0;
+	bool obj = false;
+	unsigned char c;
+
+	SKIP_WS(p, end);
+	if (p >= end)
+		return fail_at(sc, p, "empty body") != NULL;
+	for (;;) {
+		switch (st) {
+		case SC_VALUE:
+			if (p >= end)
+				return fail_at(sc, p, "unexpected end of text") != NULL;
+			c = *p;
+			if (c != '{' && c != '[') {
+				if (!(p = scan_scalar(sc, p)))
+					return false;
+				st = SC_AFTER_VALUE;
+				break;
+			}
+			if (depth >= sc->max_depth)
+				return fail_at(sc, p, "nesting deeper than the limit") != NULL;
+			obj = c == '{';
+			if (obj)
+				objs[depth / 64] |= (uint64_t)1 << (depth % 64);
+			else
+				objs[depth / 64] &= ~((uint64_t)1 << (depth % 64));
+			depth++;
+			p++;
+			SKIP_WS(p, end);
+			if (p < end && *p == (obj ? '}' : ']')) {
+				p++;
+				depth--;
+				st = SC_AFTER_VALUE;
+			} else {
+				st = obj ? SC_NAME : SC_VALUE;
+			}
+			break;
+		case SC_AFTER_VALUE:
+			SKIP_WS(p, end);
+			if (depth == 0) {
+				if (p != end)
+					return fail_at(sc, p, "data after the JSON value") != NULL;
+				sc->p = p;
+				return true;
+			}
+			obj = (objs[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1;
+			if (p < end && *p == ',') {
+				p++;
+				SKIP_WS(p, end);
+				st = obj ? SC_NAME : SC_VALUE;
+			} else if (p < end && *p == (obj ? '}' : ']')) {
+				p++;
+				depth--;
+			} else {
+				return fail_at(sc, p, obj ? "expected ',' or '}'"
+							 : "expected ',' or ']'") != NULL;
+			}
+			break;
+		case SC_NAME:
+			if (p >= end || *p != '"')
+				return fail_at(sc, p, "expected a member name") != NULL;
+			if (!(p = scan_string(sc, p)))
+				return false;
+			SKIP_WS(p, end);
+			if (p >= end || *p != ':')
+				return fail_at(sc, p, "expected ':'") != NULL;
+			p++;
+			SKIP_WS(p, end);
+			st = SC_VALUE;
+			break;
+		}
+	}
 }
 
 /* ---- tree checks ------------------------------------------------------------ */
@@ -484,8 +481,7 @@ static bool ends_in_ws(scan *sc, const char *end)
 	if (!end || (const unsigned char *)end < sc->start ||
 	    (const unsigned char *)end > sc->end)
 		return false;
-	sc->p = (const unsigned char *)end;
-	skip_ws(sc);
+	sc->p = skip_ws((const unsigned char *)end, sc->end);
 	return sc->p == sc->end;
 }
 
