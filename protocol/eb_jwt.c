@@ -349,22 +349,21 @@ void eb_claims_free(eb_claims *c)
 	free(c);
 }
 
-/* Decodes one segment and parses it as a JSON object. EB_ERR_AUTH (AUTH-2)
- * when it is not base64url of a JSON object. */
-static eb_rc decode_json_segment(const char *s, size_t n, const char *what,
+/* Decodes one segment (the header or the payload) and parses it as a JSON
+ * object. EB_ERR_AUTH (AUTH-2) when it is not base64url of a JSON object;
+ * the messages are literals (snprintf was most of a refusal). */
+static eb_rc decode_json_segment(const char *s, size_t n, bool header,
 				 cJSON **out, eb_err *err)
 {
-	char msg[96];
 	unsigned char small[B64_STACK], *raw = NULL;
 	size_t len = 0;
 	eb_rc rc = b64url_decode(s, n, small, &raw, &len);
 
 	if (rc == EB_ERR_NOMEM)
 		return jwt_nomem(err);
-	if (rc != EB_OK) {
-		snprintf(msg, sizeof msg, "token %s is not base64url", what);
-		return refuse(err, "AUTH-2", msg);
-	}
+	if (rc != EB_OK)
+		return refuse(err, "AUTH-2", header ? "token header is not base64url"
+						    : "token payload is not base64url");
 	rc = eb_json_parse((const char *)raw, len, JWT_JSON_DEPTH, out, NULL);
 	if (raw != small)
 		free(raw);
@@ -373,8 +372,8 @@ static eb_rc decode_json_segment(const char *s, size_t n, const char *what,
 	if (rc != EB_OK || !cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		snprintf(msg, sizeof msg, "token %s is not a JSON object", what);
-		return refuse(err, "AUTH-2", msg);
+		return refuse(err, "AUTH-2", header ? "token header is not a JSON object"
+						    : "token payload is not a JSON object");
 	}
 	return EB_OK;
 }
@@ -548,7 +547,7 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 		goto out;
 	}
 
-	rc = decode_json_segment(token, dot[0], "header", &header, err);
+	rc = decode_json_segment(token, dot[0], true, &header, err);
 	if (rc != EB_OK)
 		goto out;
 
@@ -584,7 +583,7 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 	}
 
 	rc = decode_json_segment(token + dot[0] + 1, dot[1] - dot[0] - 1,
-				 "payload", &payload, err);
+				 false, &payload, err);
 	if (rc != EB_OK)
 		goto out;
 
