@@ -13,6 +13,8 @@
 #include "eb_buf.h"
 #include "eb_utf8.h"
 
+#include <limits.h>
+#include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +62,7 @@ bool eb_utf8_valid(const char *s, size_t len)
 typedef struct scan {
 	const unsigned char *start, *p, *end;
 	int depth, max_depth;
+	size_t values;   /* values in the text (a valid one): nodes of its tree */
 	const char *why; /* static reason of the first failure */
 } scan;
 
@@ -344,6 +347,7 @@ static bool scan_text(scan *sc)
 		case SC_VALUE:
 			if (p >= end)
 				return fail_at(sc, p, "unexpected end of text") != NULL;
+			sc->values++;
 			c = *p;
 			if (c != '{' && c != '[') {
 				if (!(p = scan_scalar(sc, p)))
@@ -485,6 +489,218 @@ static bool ends_in_ws(scan *sc, const char *end)
 	return sc->p == sc->end;
 }
 
+/* ---- trees in one block ------------------------------------------------------ */
+
+/* A tree built from a text the grammar check passed, as cJSON would build
+ * it (the same nodes, types, strings, numbers and links), but its nodes
+ * and strings carved from one allocation: the root node, then the other
+ * nodes, then the strings. */
+typedef struct builder {
+	const unsigned char *p, *end;
+	cJSON *next_node;
+	char *next_str;
+	char decimal_point; /* the locale's, as cJSON's strtod sees it */
+} builder;
+
+static cJSON *new_node(builder *b)
+{
+	cJSON *n = b->next_node++;
+
+	memset(n, 0, sizeof(*n));
+	return n;
+}
+
+static void build_ws(builder *b)
+{
+	while (json_class[*b->p] & CL_WS)
+		b->p++;
+}
+
+static unsigned hex4(const unsigned char *p)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		v = v * 16 + (unsigned)hex_val(p[i]);
+	return v;
+}
+
+/* The string at b->p (its opening quote), unescaped and NUL-terminated
+ * in the block; the grammar check has passed its escapes and surrogates. */
+static char *build_string(builder *b)
+{
+	const unsigned char *p = b->p + 1, *run;
+	char *out = b->next_str, *o = out;
+	unsigned long cp;
+	uint64_t x;
+	int k;
+
+	for (;;) {
+		run = p;
+		while (b->end - p >= 8) {
+			memcpy(&x, p, 8);
+			if (special8(x))
+				break;
+			p += 8;
+		}
+		while (*p != '"' && *p != '\\')
+			p++;
+		memcpy(o, run, (size_t)(p - run));
+		o += p - run;
+		if (*p == '"')
+			break;
+		switch (p[1]) {
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			cp = hex4(p + 2);
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				cp = 0x10000 + (((cp & 0x3FF) << 10) | (hex4(p + 8) & 0x3FF));
+				p += 6;
+			}
+			p += 4;
+			k = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+			if (k == 1) {
+				*o = (char)cp;
+			} else {
+				o[0] = (char)((cp >> (6 * (k - 1))) | (0xF00u >> k));
+				for (int i = 1; i < k; i++)
+					o[i] = (char)(0x80 | ((cp >> (6 * (k - 1 - i))) & 0x3F));
+			}
+			o += k;
+			break;
+		default: /* '"' '\\' '/' */
+			*o++ = (char)p[1];
+		}
+		p += 2;
+	}
+	*o++ = '\0';
+	b->next_str = o;
+	b->p = p + 1;
+	return out;
+}
+
+static void build_number(builder *b, cJSON *item)
+{
+	char num[NUMBER_MAX_CHARS + 1], *after = NULL;
+	size_t i = 0;
+	double d;
+
+	for (; i < NUMBER_MAX_CHARS && b->p + i < b->end; i++) {
+		unsigned char c = b->p[i];
+
+		if (c == '.')
+			num[i] = b->decimal_point;
+		else if ((json_class[c] & CL_DIGIT) || c == '-' || c == '+' ||
+			 c == 'e' || c == 'E')
+			num[i] = (char)c;
+		else
+			break;
+	}
+	num[i] = '\0';
+	d = strtod(num, &after);
+	item->type = cJSON_Number;
+	item->valuedouble = d;
+	if (d >= INT_MAX)
+		item->valueint = INT_MAX;
+	else if (d <= (double)INT_MIN)
+		item->valueint = INT_MIN;
+	else
+		item->valueint = (int)d;
+	b->p += after - num;
+}
+
+/* The value at b->p (no whitespace before it) into item. */
+static void build_value(builder *b, cJSON *item)
+{
+	cJSON *head = NULL, *last = NULL, *c;
+	unsigned char open = *b->p;
+
+	switch (open) {
+	case '"':
+		item->type = cJSON_String;
+		item->valuestring = build_string(b);
+		return;
+	case 't':
+		item->type = cJSON_True;
+		item->valueint = 1;
+		b->p += 4;
+		return;
+	case 'f':
+		item->type = cJSON_False;
+		b->p += 5;
+		return;
+	case 'n':
+		item->type = cJSON_NULL;
+		b->p += 4;
+		return;
+	case '{':
+	case '[':
+		break;
+	default:
+		build_number(b, item);
+		return;
+	}
+	item->type = open == '{' ? cJSON_Object : cJSON_Array;
+	b->p++;
+	build_ws(b);
+	while (*b->p != (open == '{' ? '}' : ']')) {
+		c = new_node(b);
+		if (last) {
+			last->next = c;
+			c->prev = last;
+		} else {
+			head = c;
+		}
+		last = c;
+		if (open == '{') {
+			c->string = build_string(b);
+			build_ws(b);
+			b->p++; /* ':' */
+			build_ws(b);
+		}
+		build_value(b, c);
+		build_ws(b);
+		if (*b->p == ',') {
+			b->p++;
+			build_ws(b);
+		}
+	}
+	b->p++;
+	if (head)
+		head->prev = last;
+	item->child = head;
+}
+
+/* The tree of the text sc checked, in one allocation; NULL when out of
+ * memory. *end: where the value ended. */
+static cJSON *build_block(const scan *sc, const char **end)
+{
+	size_t len = (size_t)(sc->end - sc->start);
+	builder b;
+	cJSON *root;
+
+	/* strings unescaped are no longer than their text, quotes included */
+	if (sc->values > (SIZE_MAX - len - 1) / sizeof(cJSON))
+		return NULL;
+	root = malloc(sc->values * sizeof(cJSON) + len + 1);
+	if (!root)
+		return NULL;
+	b.p = sc->start;
+	b.end = sc->end;
+	b.next_node = root;
+	b.next_str = (char *)(root + sc->values);
+	b.decimal_point = *localeconv()->decimal_point;
+	build_ws(&b);
+	build_value(&b, new_node(&b));
+	*end = (const char *)b.p;
+	return root;
+}
+
 /* "invalid JSON at byte <at>: <why>", without a printf: most fuzz inputs
  * and many bodies are refused here, and vsnprintf (its interceptor parsing
  * the format under ASan) was a sixth of a fuzz target's time. */
@@ -505,8 +721,9 @@ static eb_rc invalid_at(eb_err *err, size_t at, const char *why)
 			  -1, "%s: %s", head, why ? why : "(null)");
 }
 
-eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
-		    eb_err *err)
+/* eb_json_parse and eb_json_parse_block: block picks the tree's storage. */
+static eb_rc parse(const char *buf, size_t len, int max_depth, bool block,
+		   cJSON **out, eb_err *err)
 {
 	scan sc;
 	cJSON *root;
@@ -526,28 +743,51 @@ eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
 	sc.max_depth = max_depth;
 	if (!scan_text(&sc))
 		return invalid_at(err, (size_t)(sc.p - sc.start), sc.why);
-	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	root = block ? build_block(&sc, &end)
+		     : cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	/* The text passed the full grammar check, so a refusal here can only
 	 * be an allocation failure. */
 	if (!root)
 		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,
 				  "out of memory parsing JSON");
 	if (!ends_in_ws(&sc, end)) {
-		cJSON_Delete(root);
-		return eb_err_set(err, EB_ERR_JSON, "GEN-1", "",
-				  EB_CODE_INVALID_JSON, -1,
-				  "data after the JSON value");
+		rc = eb_err_set(err, EB_ERR_JSON, "GEN-1", "",
+				EB_CODE_INVALID_JSON, -1,
+				"data after the JSON value");
+		goto fail;
 	}
 	rc = check_tree(root, err);
 	if (rc != EB_OK) {
-		cJSON_Delete(root);
 		if (rc == EB_ERR_NOMEM)
 			eb_err_set(err, rc, NULL, NULL, NULL, -1,
 				   "out of memory parsing JSON");
-		return rc;
+		goto fail;
 	}
 	*out = root;
 	return EB_OK;
+fail:
+	if (block)
+		free(root);
+	else
+		cJSON_Delete(root);
+	return rc;
+}
+
+eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
+		    eb_err *err)
+{
+	return parse(buf, len, max_depth, false, out, err);
+}
+
+eb_rc eb_json_parse_block(const char *buf, size_t len, int max_depth,
+			  cJSON **out, eb_err *err)
+{
+	return parse(buf, len, max_depth, true, out, err);
+}
+
+void eb_json_block_free(cJSON *root)
+{
+	free(root);
 }
 
 int eb_json_depth(const cJSON *v)

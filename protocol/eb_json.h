@@ -32,6 +32,17 @@
 eb_rc eb_json_parse(const char *buf, size_t len, int max_depth, cJSON **out,
 		    eb_err *err);
 
+/* eb_json_parse with the tree's nodes and strings in one allocation, for
+ * callers that read a tree and drop it (cJSON allocates each node and each
+ * string, most of a parse's time under the fuzz build). Same verdicts,
+ * errors and tree as eb_json_parse; but nothing may be detached from,
+ * added to or freed in the tree, and it must not go to cJSON_Delete:
+ * eb_json_block_free(*out) frees it whole (NULL is a no-op), and
+ * cJSON_Duplicate copies a part out as an ordinary tree. */
+eb_rc eb_json_parse_block(const char *buf, size_t len, int max_depth,
+			  cJSON **out, eb_err *err);
+void eb_json_block_free(cJSON *root);
+
 /* Nesting depth of v: scalars 0, [] and {} 1, [[1]] 2. */
 int eb_json_depth(const cJSON *v);
 

@@ -350,8 +350,9 @@ void eb_claims_free(eb_claims *c)
 }
 
 /* Decodes one segment (the header or the payload) and parses it as a JSON
- * object. EB_ERR_AUTH (AUTH-2) when it is not base64url of a JSON object;
- * the messages are literals (snprintf was most of a refusal). */
+ * object, a tree in one block (eb_json_block_free). EB_ERR_AUTH (AUTH-2)
+ * when it is not base64url of a JSON object; the messages are literals
+ * (snprintf was most of a refusal). */
 static eb_rc decode_json_segment(const char *s, size_t n, bool header,
 				 cJSON **out, eb_err *err)
 {
@@ -364,13 +365,13 @@ static eb_rc decode_json_segment(const char *s, size_t n, bool header,
 	if (rc != EB_OK)
 		return refuse(err, "AUTH-2", header ? "token header is not base64url"
 						    : "token payload is not base64url");
-	rc = eb_json_parse((const char *)raw, len, JWT_JSON_DEPTH, out, NULL);
+	rc = eb_json_parse_block((const char *)raw, len, JWT_JSON_DEPTH, out, NULL);
 	if (raw != small)
 		free(raw);
 	if (rc == EB_ERR_NOMEM)
 		return jwt_nomem(err);
 	if (rc != EB_OK || !cJSON_IsObject(*out)) {
-		cJSON_Delete(*out);
+		eb_json_block_free(*out);
 		*out = NULL;
 		return refuse(err, "AUTH-2", header ? "token header is not a JSON object"
 						    : "token payload is not a JSON object");
@@ -599,8 +600,8 @@ eb_rc eb_jwt_verify(const eb_jwt_verifier *v, const char *token, size_t len,
 	}
 	rc = check_claims(v, payload, now_s, c, err);
 out:
-	cJSON_Delete(header);
-	cJSON_Delete(payload);
+	eb_json_block_free(header);
+	eb_json_block_free(payload);
 	if (rc == EB_OK)
 		*out = c;
 	else

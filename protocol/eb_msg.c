@@ -330,11 +330,10 @@ static eb_rc check_change_limits(const cJSON *o, long i, const eb_limits *lim,
 
 /* ---- building eb_change from a checked object --------------------------------- */
 
-/* o passed check_change_shape. The value node is moved out of o. */
-static eb_rc build_change(cJSON *o, bool with_version, eb_change *c)
+/* o passed check_change_shape. The value is copied out of o. */
+static eb_rc build_change(const cJSON *o, bool with_version, eb_change *c)
 {
-	const cJSON *s;
-	cJSON *v;
+	const cJSON *s, *v;
 	uint64_t u = 0;
 	size_t j = 0;
 
@@ -355,9 +354,10 @@ static eb_rc build_change(cJSON *o, bool with_version, eb_change *c)
 			goto nomem;
 		c->path_len = ++j;
 	}
+	/* A copy: the parsed tree is one block (eb_json_parse_block) */
 	v = cJSON_GetObjectItemCaseSensitive(o, "value");
-	if (v && c->op == EB_OP_SET)
-		c->value = cJSON_DetachItemViaPointer(o, v);
+	if (v && c->op == EB_OP_SET && !(c->value = cJSON_Duplicate(v, 1)))
+		goto nomem;
 	if (with_version && eb_json_get_uint53(member(o, "version"), &u)) {
 		c->version = u;
 		c->has_version = true;
@@ -538,7 +538,7 @@ eb_rc eb_sync_request_parse(const char *buf, size_t len, const eb_limits *lim,
 				  "eb_sync_request_parse: bad argument");
 	*out = NULL;
 	lim = limits_or_default(lim, &tmp);
-	rc = eb_json_parse(buf, len, PARSE_DEPTH, &root, err);
+	rc = eb_json_parse_block(buf, len, PARSE_DEPTH, &root, err);
 	if (rc != EB_OK)
 		return rc;
 	rc = check_request(root, lim, problems, err);
@@ -569,7 +569,7 @@ out:
 	if (rc == EB_ERR_NOMEM)
 		eb_err_set(err, rc, NULL, NULL, NULL, -1, "out of memory");
 	eb_sync_request_free(r);
-	cJSON_Delete(root);
+	eb_json_block_free(root);
 	return rc;
 }
 
@@ -817,7 +817,7 @@ eb_rc eb_sync_response_parse(const char *buf, size_t len,
 				  "eb_sync_response_parse: bad argument");
 	*out = NULL;
 	/* A server may allow deeper values than the default (LIMIT-10). */
-	rc = eb_json_parse(buf, len, PARSE_DEPTH, &root, err);
+	rc = eb_json_parse_block(buf, len, PARSE_DEPTH, &root, err);
 	if (rc != EB_OK)
 		return rc;
 	r = calloc(1, sizeof(*r));
@@ -838,7 +838,7 @@ out:
 	if (rc == EB_ERR_NOMEM)
 		eb_err_set(err, rc, NULL, NULL, NULL, -1, "out of memory");
 	eb_sync_response_free(r);
-	cJSON_Delete(root);
+	eb_json_block_free(root);
 	return rc;
 }
 

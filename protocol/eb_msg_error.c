@@ -199,7 +199,7 @@ eb_rc eb_error_body_parse(const char *buf, size_t len, eb_error_body **out,
 		return eb_err_set(err, EB_ERR_ARG, NULL, NULL, NULL, -1,
 				  "eb_error_body_parse: bad argument");
 	*out = NULL;
-	rc = eb_json_parse(buf, len, EB_JSON_MAX_DEPTH, &root, err);
+	rc = eb_json_parse_block(buf, len, EB_JSON_MAX_DEPTH, &root, err);
 	if (rc != EB_OK)
 		return rc;
 	b = calloc(1, sizeof(*b));
@@ -215,7 +215,7 @@ eb_rc eb_error_body_parse(const char *buf, size_t len, eb_error_body **out,
 	b = NULL;
 out:
 	eb_error_body_free(b);
-	cJSON_Delete(root);
+	eb_json_block_free(root);
 	return rc;
 }
 

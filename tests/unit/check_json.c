@@ -134,6 +134,75 @@ START_TEST(test_parse_error_names_the_byte_and_the_reason_GEN_1)
 }
 END_TEST
 
+/* Field by field: type, valueint, the double's bits, strings, names, links
+ * (prev of a first child is the last, as cJSON links them). */
+static void assert_same_tree(const cJSON *a, const cJSON *b)
+{
+	const cJSON *x, *y, *lx = NULL, *ly = NULL;
+
+	ck_assert_int_eq(a->type, b->type);
+	ck_assert_int_eq(a->valueint, b->valueint);
+	ck_assert(memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)) == 0);
+	ck_assert(!a->valuestring == !b->valuestring);
+	if (a->valuestring)
+		ck_assert_str_eq(a->valuestring, b->valuestring);
+	ck_assert(!a->string == !b->string);
+	if (a->string)
+		ck_assert_str_eq(a->string, b->string);
+	for (x = a->child, y = b->child; x && y; lx = x, ly = y, x = x->next, y = y->next) {
+		if (lx) {
+			ck_assert_ptr_eq(x->prev, lx);
+			ck_assert_ptr_eq(y->prev, ly);
+		}
+		assert_same_tree(x, y);
+	}
+	ck_assert(!x && !y);
+	if (a->child) {
+		ck_assert_ptr_eq(a->child->prev, lx);
+		ck_assert_ptr_eq(b->child->prev, ly);
+	}
+}
+
+START_TEST(test_parse_block_builds_the_tree_cjson_builds_GEN_1)
+{
+	static const char *texts[] = {
+		"0", "-0", "1.5e+300", "-2147483648", "2147483647", "2147483648.5",
+		"-2147483649", "1E-400", "123456789012345678901234567890",
+		"0.1", "[1,-1.25e-7,3E2]", " \t\r\n{ \"a\" : [ ] , \"b\" : { } } \n",
+		"\"\"", "\"plain ascii run of more than eight bytes\"",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\u0001\\u007f\\u0080\\u07FF\\u0800\\uFFFF\"",
+		"\"\\ud800\\udc00\\udbff\\udfff\\uD83D\\uDE00 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+		"{\"\\u00e9\":1,\"e\\u0301\":[true,false,null],\"\":{\"\":\"\"}}",
+		"[[[[[[[[[[[\"deep\"]]]]]]]]]]]", "[\"a\",[\"b\",{\"c\":[1,2,3]}],4]",
+		"{\"a\":1}x", "[1,2", "{\"a\":1,\"a\":2}", "1e999", "\"\\ud800\"", "",
+	};
+	size_t i;
+	int limit;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		for (limit = 0; limit <= 40; limit += 20) {
+			cJSON *a = NULL, *b = NULL;
+			eb_err ea, eb;
+			eb_rc ra, rb;
+
+			memset(&ea, 0, sizeof(ea));
+			memset(&eb, 0, sizeof(eb));
+			ra = eb_json_parse(texts[i], strlen(texts[i]), limit, &a, &ea);
+			rb = eb_json_parse_block(texts[i], strlen(texts[i]), limit, &b, &eb);
+			ck_assert_int_eq(ra, rb);
+			ck_assert_str_eq(ea.msg, eb.msg);
+			ck_assert_str_eq(ea.rule, eb.rule);
+			ck_assert(!a == !b);
+			if (a)
+				assert_same_tree(a, b);
+			cJSON_Delete(a);
+			eb_json_block_free(b);
+		}
+	}
+	eb_json_block_free(NULL);
+}
+END_TEST
+
 START_TEST(test_parse_reads_exactly_len_bytes_GEN_1)
 {
 	cJSON *v = NULL;
@@ -648,6 +717,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_parse_rejects_malformed_json_GEN_1);
 	tcase_add_test(tc, test_parse_rejects_trailing_garbage_GEN_1);
 	tcase_add_test(tc, test_parse_error_names_the_byte_and_the_reason_GEN_1);
+	tcase_add_test(tc, test_parse_block_builds_the_tree_cjson_builds_GEN_1);
 	tcase_add_test(tc, test_parse_reads_exactly_len_bytes_GEN_1);
 	tcase_add_test(tc, test_parse_rejects_bad_utf8_GEN_1);
 	tcase_add_test(tc, test_parse_rejects_overlong_utf8_GEN_1);
