@@ -458,6 +458,9 @@ eb_rc ebm_store_open_db(ebm_server *srv, const char *path, eb_err *err)
 	if (sqlite3_open_v2(path, &srv->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = st_db_err(srv, err, path);
+		/* a failed open still hands back a handle (for its message) */
+		sqlite3_close(srv->db);
+		srv->db = NULL;
 		return rc;
 	}
 	srv->be = &st_sqlite_ops;
