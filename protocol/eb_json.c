@@ -829,7 +829,17 @@ int eb_json_depth(const cJSON *v)
 typedef struct printer {
 	eb_buf out;
 	bool canonical; /* sort members, 17 digits; else keep order, shortest */
+	bool count_only; /* only count the bytes (eb_json_canonical_size) */
+	size_t count;
 } printer;
+
+static void emit(printer *b, const void *s, size_t n)
+{
+	if (b->count_only)
+		b->count += n;
+	else
+		eb_buf_put(&b->out, s, n);
+}
 
 /* RFC 8259 minimal escaping: only '"', '\\' and C0 controls. Runs of
  * bytes kept as they are go out in one piece, skipped a word at a time. */
@@ -841,7 +851,7 @@ static void put_string(printer *b, const char *s)
 	char esc[7];
 	uint64_t x;
 
-	eb_buf_put(&b->out, "\"", 1);
+	emit(b, "\"", 1);
 	for (; p < end; p++) {
 		while (end - p >= 8) {
 			memcpy(&x, p, 8);
@@ -853,25 +863,25 @@ static void put_string(printer *b, const char *s)
 			break;
 		if (*p >= 0x20 && *p != '"' && *p != '\\')
 			continue;
-		eb_buf_put(&b->out, (const char *)run, (size_t)(p - run));
+		emit(b, (const char *)run, (size_t)(p - run));
 		run = p + 1;
 		switch (*p) {
-		case '"': eb_buf_put(&b->out, "\\\"", 2); break;
-		case '\\': eb_buf_put(&b->out, "\\\\", 2); break;
-		case '\b': eb_buf_put(&b->out, "\\b", 2); break;
-		case '\f': eb_buf_put(&b->out, "\\f", 2); break;
-		case '\n': eb_buf_put(&b->out, "\\n", 2); break;
-		case '\r': eb_buf_put(&b->out, "\\r", 2); break;
-		case '\t': eb_buf_put(&b->out, "\\t", 2); break;
+		case '"': emit(b, "\\\"", 2); break;
+		case '\\': emit(b, "\\\\", 2); break;
+		case '\b': emit(b, "\\b", 2); break;
+		case '\f': emit(b, "\\f", 2); break;
+		case '\n': emit(b, "\\n", 2); break;
+		case '\r': emit(b, "\\r", 2); break;
+		case '\t': emit(b, "\\t", 2); break;
 		default:
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[*p >> 4];
 			esc[5] = hex[*p & 15];
-			eb_buf_put(&b->out, esc, 6);
+			emit(b, esc, 6);
 		}
 	}
-	eb_buf_put(&b->out, (const char *)run, (size_t)(end - run));
-	eb_buf_put(&b->out, "\"", 1);
+	emit(b, (const char *)run, (size_t)(end - run));
+	emit(b, "\"", 1);
 }
 
 /* Shortest of 15, 16, 17 significant digits that reads back as d. */
@@ -913,7 +923,7 @@ static void put_number(printer *b, double d)
 	int n;
 
 	if (!isfinite(d)) {
-		eb_buf_put(&b->out, "null", 4); /* what cJSON prints; parse never yields it */
+		emit(b, "null", 4); /* what cJSON prints; parse never yields it */
 		return;
 	}
 	if (d == floor(d) && fabs(d) <= TWO_POW_53)
@@ -923,7 +933,7 @@ static void put_number(printer *b, double d)
 	else
 		n = shortest_double(tmp, sizeof(tmp), d);
 	if (n > 0 && (size_t)n < sizeof(tmp))
-		eb_buf_put(&b->out, tmp, (size_t)n);
+		emit(b, tmp, (size_t)n);
 	else
 		b->out.oom = true;
 }
@@ -945,7 +955,7 @@ static void put_object(printer *b, const cJSON *v)
 	for (c = v->child; c; c = c->next)
 		n++;
 	if (n == 0) {
-		eb_buf_put(&b->out, "{}", 2);
+		emit(b, "{}", 2);
 		return;
 	}
 	if (n > SMALL_OBJECT && !(m = malloc(n * sizeof(*m)))) {
@@ -957,15 +967,15 @@ static void put_object(printer *b, const cJSON *v)
 		m[i++] = c;
 	if (b->canonical)
 		qsort(m, n, sizeof(*m), cmp_member);
-	eb_buf_put(&b->out, "{", 1);
+	emit(b, "{", 1);
 	for (i = 0; i < n && !b->out.oom; i++) {
 		if (i)
-			eb_buf_put(&b->out, ",", 1);
+			emit(b, ",", 1);
 		put_string(b, m[i]->string);
-		eb_buf_put(&b->out, ":", 1);
+		emit(b, ":", 1);
 		put_value(b, m[i]);
 	}
-	eb_buf_put(&b->out, "}", 1);
+	emit(b, "}", 1);
 	if (m != small)
 		free(m);
 }
@@ -974,13 +984,13 @@ static void put_array(printer *b, const cJSON *v)
 {
 	const cJSON *c;
 
-	eb_buf_put(&b->out, "[", 1);
+	emit(b, "[", 1);
 	for (c = v->child; c && !b->out.oom; c = c->next) {
 		if (c != v->child)
-			eb_buf_put(&b->out, ",", 1);
+			emit(b, ",", 1);
 		put_value(b, c);
 	}
-	eb_buf_put(&b->out, "]", 1);
+	emit(b, "]", 1);
 }
 
 static void put_value(printer *b, const cJSON *v)
@@ -994,17 +1004,17 @@ static void put_value(printer *b, const cJSON *v)
 	else if (cJSON_IsNumber(v))
 		put_number(b, v->valuedouble);
 	else if (cJSON_IsTrue(v))
-		eb_buf_str(&b->out, "true");
+		emit(b, "true", 4);
 	else if (cJSON_IsFalse(v))
-		eb_buf_str(&b->out, "false");
+		emit(b, "false", 5);
 	else
-		eb_buf_str(&b->out, "null"); /* cJSON_NULL, and raw/invalid nodes */
+		emit(b, "null", 4); /* cJSON_NULL, and raw/invalid nodes */
 }
 
 static eb_rc serialize(const cJSON *v, bool canonical, char **out,
 		       size_t *out_len)
 {
-	printer b = { { 0 }, canonical };
+	printer b = { { 0 }, canonical, false, 0 };
 
 	if (!out)
 		return EB_ERR_ARG;
@@ -1018,6 +1028,17 @@ eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len)
 	return serialize(v, true, out, out_len);
 }
 
+eb_rc eb_json_canonical_size(const cJSON *v, size_t *out_len)
+{
+	printer b = { { 0 }, true, true, 0 };
+
+	if (!out_len)
+		return EB_ERR_ARG;
+	put_value(&b, v);
+	*out_len = b.out.oom ? 0 : b.count;
+	return b.out.oom ? EB_ERR_NOMEM : EB_OK;
+}
+
 eb_rc eb_json_print(const cJSON *v, char **out, size_t *out_len)
 {
 	return serialize(v, false, out, out_len);
@@ -1025,7 +1046,7 @@ eb_rc eb_json_print(const cJSON *v, char **out, size_t *out_len)
 
 void eb_json_put_value(eb_buf *b, const cJSON *v)
 {
-	printer p = { *b, false };
+	printer p = { *b, false, false, 0 };
 
 	put_value(&p, v);
 	*b = p.out;
@@ -1033,7 +1054,7 @@ void eb_json_put_value(eb_buf *b, const cJSON *v)
 
 void eb_json_put_string(eb_buf *b, const char *s)
 {
-	printer p = { *b, false };
+	printer p = { *b, false, false, 0 };
 
 	put_string(&p, s);
 	*b = p.out;
@@ -1041,7 +1062,7 @@ void eb_json_put_string(eb_buf *b, const char *s)
 
 void eb_json_put_number(eb_buf *b, double d)
 {
-	printer p = { *b, false };
+	printer p = { *b, false, false, 0 };
 
 	put_number(&p, d);
 	*b = p.out;

@@ -52,6 +52,11 @@ int eb_json_depth(const cJSON *v);
  * *out_len (may be NULL) gets its length. EB_OK or EB_ERR_NOMEM. */
 eb_rc eb_json_canonical(const cJSON *v, char **out, size_t *out_len);
 
+/* The length eb_json_canonical's text of v has, counted without building
+ * it (a limit check needs the size only). EB_OK, EB_ERR_NOMEM (objects of
+ * more than 16 members are sorted in an allocation) or EB_ERR_ARG. */
+eb_rc eb_json_canonical_size(const cJSON *v, size_t *out_len);
+
 /* Compact serialization in member order with every number printed so that
  * it reads back as the same double. Use it instead of cJSON_Print*: cJSON
  * 1.7.15 prints 9007199254740991 as 9.00719925474099e+15 and

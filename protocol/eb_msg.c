@@ -286,16 +286,14 @@ static eb_rc limit_path(const cJSON *path, long i, const eb_limits *lim,
 static eb_rc limit_value(const cJSON *v, long i, const eb_limits *lim,
 			 eb_err *err)
 {
-	char *canon = NULL;
 	size_t n = 0;
 	int depth;
 
 	if (!v)
 		return EB_OK;
-	if (eb_json_canonical(v, &canon, &n) != EB_OK)
+	if (eb_json_canonical_size(v, &n) != EB_OK)
 		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1,
 				  "out of memory");
-	free(canon);
 	if (n > lim->max_value_bytes)
 		return field_err(err, EB_ERR_LIMIT, "LIMIT-4", i, ".value",
 				 EB_CODE_LIMIT_EXCEEDED,

@@ -203,6 +203,44 @@ START_TEST(test_parse_block_builds_the_tree_cjson_builds_GEN_1)
 }
 END_TEST
 
+/* The counted size is the length of the canonical text, escapes, numbers,
+ * sorted and large objects included. */
+START_TEST(test_canonical_size_is_the_canonical_length)
+{
+	static const char *texts[] = {
+		"0", "-0", "1.5e+300", "0.30000000000000004", "9007199254740993",
+		"\"\\u0001\\u001f\\\"\\\\/\\t\\n\xc3\xa9\"", "[]", "{}", "[true,false,null]",
+		"{\"b\":[1,{\"z\":\"\",\"a\":-2.5}],\"a\":{\"\":null}}",
+	};
+	char big[2048];
+	cJSON *v;
+	char *c;
+	size_t i, n, len, k = 0;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		v = must_parse(texts[i]);
+		ck_assert_int_eq(eb_json_canonical(v, &c, &len), EB_OK);
+		ck_assert_int_eq(eb_json_canonical_size(v, &n), EB_OK);
+		ck_assert_uint_eq(n, len);
+		free(c);
+		cJSON_Delete(v);
+	}
+	/* 40 members: sorted in an allocation */
+	k += (size_t)snprintf(big + k, sizeof(big) - k, "{");
+	for (i = 0; i < 40; i++)
+		k += (size_t)snprintf(big + k, sizeof(big) - k, "%s\"m%zu\":%zu.5", i ? "," : "",
+				      (i * 7) % 40, i);
+	snprintf(big + k, sizeof(big) - k, "}");
+	v = must_parse(big);
+	ck_assert_int_eq(eb_json_canonical(v, &c, &len), EB_OK);
+	ck_assert_int_eq(eb_json_canonical_size(v, &n), EB_OK);
+	ck_assert_uint_eq(n, len);
+	free(c);
+	cJSON_Delete(v);
+	ck_assert_int_eq(eb_json_canonical_size(NULL, NULL), EB_ERR_ARG);
+}
+END_TEST
+
 START_TEST(test_parse_reads_exactly_len_bytes_GEN_1)
 {
 	cJSON *v = NULL;
@@ -718,6 +756,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_parse_rejects_trailing_garbage_GEN_1);
 	tcase_add_test(tc, test_parse_error_names_the_byte_and_the_reason_GEN_1);
 	tcase_add_test(tc, test_parse_block_builds_the_tree_cjson_builds_GEN_1);
+	tcase_add_test(tc, test_canonical_size_is_the_canonical_length);
 	tcase_add_test(tc, test_parse_reads_exactly_len_bytes_GEN_1);
 	tcase_add_test(tc, test_parse_rejects_bad_utf8_GEN_1);
 	tcase_add_test(tc, test_parse_rejects_overlong_utf8_GEN_1);
