@@ -609,23 +609,34 @@ out:
 	return rc;
 }
 
+/* Whether one of the n patterns grants store_id. A pattern whose first
+ * byte is neither store_id's nor '*' cannot (an exact id differs there,
+ * a prefix differs there or is empty only as "*"): skipped without
+ * eb_pattern_match's string calls, as most of a long list is. */
+static bool any_pattern_matches(char *const *pat, size_t n, const char *store_id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!pat[i] || (pat[i][0] != store_id[0] && pat[i][0] != '*'))
+			continue;
+		if (eb_pattern_match(pat[i], store_id))
+			return true;
+	}
+	return false;
+}
+
 bool eb_claims_can_write(const eb_claims *c, const char *store_id)
 {
 	if (!c || !store_id)
 		return false;
-	for (size_t i = 0; i < c->n_write; i++)
-		if (eb_pattern_match(c->write[i], store_id))
-			return true;
-	return false;
+	return any_pattern_matches(c->write, c->n_write, store_id);
 }
 
 bool eb_claims_can_read(const eb_claims *c, const char *store_id)
 {
 	if (!c || !store_id)
 		return false;
-	for (size_t i = 0; i < c->n_read; i++)
-		if (eb_pattern_match(c->read[i], store_id))
-			return true;
+	if (any_pattern_matches(c->read, c->n_read, store_id))
+		return true;
 	/* AUTH-10: write implies read. */
 	return eb_claims_can_write(c, store_id);
 }

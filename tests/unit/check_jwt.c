@@ -6,6 +6,7 @@
  * wrong claim types) are signed here with OpenSSL's HMAC.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -909,6 +910,44 @@ START_TEST(test_jwt_mint_refuses_bad_keys)
 }
 END_TEST
 
+/* The permission questions answer as eb_pattern_match over the lists
+ * does, whatever the first bytes (the lists are walked with a first-byte
+ * filter): exact ids, prefixes, "*", "", malformed patterns, NULL entries. */
+START_TEST(test_jwt_permissions_are_eb_pattern_match_over_the_lists_AUTH_10)
+{
+	static const char *pats[] = { "", "*", "a", "a*", "ab", "ab*", "b*", "*a",
+				      "a**", "*a*", "a*b", "proj-*", "proj-1", NULL };
+	static const char *ids[] = { "", "a", "ab", "abc", "b", "*", "*a", "proj-1",
+				     "proj-", "x" };
+	const size_t np = sizeof(pats) / sizeof(pats[0]);
+	eb_claims c;
+	size_t r, w, k, i;
+
+	for (r = 0; r < np; r++) {
+		for (w = 0; w < np; w++) {
+			char *rd[2] = { (char *)(uintptr_t)pats[r], (char *)(uintptr_t)pats[(r + 5) % np] };
+			char *wr[2] = { (char *)(uintptr_t)pats[w], (char *)(uintptr_t)pats[(w + 3) % np] };
+
+			memset(&c, 0, sizeof(c));
+			c.read = rd;
+			c.n_read = 2;
+			c.write = wr;
+			c.n_write = 2;
+			for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+				bool want_w = false, want_r = false;
+
+				for (i = 0; i < 2; i++) {
+					want_w = want_w || eb_pattern_match(wr[i], ids[k]);
+					want_r = want_r || eb_pattern_match(rd[i], ids[k]);
+				}
+				ck_assert(eb_claims_can_write(&c, ids[k]) == want_w);
+				ck_assert(eb_claims_can_read(&c, ids[k]) == (want_r || want_w));
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_jwt_mint_writes_integer_claims_GEN_5)
 {
 	eb_jwt_mint_opts o = base_opts();
@@ -1085,6 +1124,7 @@ static Suite *jwt_suite(void)
 	tcase_add_test(c, test_jwt_missing_sub_is_refused_AUTH_8);
 	tcase_add_test(c, test_jwt_permission_claims_of_wrong_type_are_refused_AUTH_9);
 	tcase_add_test(c, test_jwt_permission_patterns_AUTH_9_AUTH_10);
+	tcase_add_test(c, test_jwt_permissions_are_eb_pattern_match_over_the_lists_AUTH_10);
 	tcase_add_test(c, test_jwt_verifier_options_are_checked_AUTH_7);
 	tcase_add_test(c, test_jwt_mint_refuses_bad_keys);
 	tcase_add_test(c, test_jwt_mint_writes_integer_claims_GEN_5);
