@@ -1338,10 +1338,16 @@ START_TEST(test_encoders_print_what_the_message_tree_prints)
 	eb_sync_response resp_msg = { 0 };
 	eb_sync_request req_msg = { 0 };
 	eb_problems pr = { 0 };
-	char *enc = NULL, *want = NULL;
+	char *enc = NULL, *want = NULL, *tap_dir;
 	cJSON *o, *arr, *e;
 	size_t i, k;
 
+	/* The messages here are out of the protocol on purpose (empty paths,
+	 * versions past 2^53, deletes with values): the encoders are total
+	 * and this compares bytes. The schema tap (tests/schemas) must not
+	 * take them for messages the library sends; restored at the end. */
+	tap_dir = getenv("EB_SCHEMA_DUMP_DIR") ? strdup(getenv("EB_SCHEMA_DUMP_DIR")) : NULL;
+	unsetenv("EB_SCHEMA_DUMP_DIR");
 	memset(cs, 0, sizeof(cs));
 	for (i = 0; i < 8; i++) {
 		cs[i].id = i == 3 ? id_ctl : id_utf8;
@@ -1417,6 +1423,9 @@ START_TEST(test_encoders_print_what_the_message_tree_prints)
 		free(want);
 	}
 	eb_problems_clear(&pr);
+	if (tap_dir)
+		setenv("EB_SCHEMA_DUMP_DIR", tap_dir, 1);
+	free(tap_dir);
 }
 END_TEST
 
