@@ -169,7 +169,7 @@ eb_rc ebm_auth_verify(ebm_server *srv, const char *token, size_t len,
 	if (rc == EB_OK && srv->faults.n_revoke) {
 		/* the revoke fault: a valid token refused by its jti */
 		char *jti = ebm_auth_jti(token, len);
-		if (jti && ebm_jti_revoked(srv, jti)) {
+		if (jti && ebm_auth_jti_revoked(srv, jti)) {
 			eb_claims_free(*out);
 			*out = NULL;
 			rc = eb_err_set(err, EB_ERR_AUTH, "revoked", NULL, EB_CODE_UNAUTHORIZED, -1,
@@ -197,7 +197,7 @@ char *ebm_auth_jti(const char *token, size_t len)
 	return out;
 }
 
-bool ebm_jti_revoked(const ebm_server *srv, const char *jti)
+bool ebm_auth_jti_revoked(const ebm_server *srv, const char *jti)
 {
 	for (uint32_t i = 0; jti && i < srv->faults.n_revoke; i++)
 		if (strcmp(srv->faults.revoke[i], jti) == 0)

@@ -28,6 +28,6 @@ eb_rc ebm_auth_verify(ebm_server *srv, const char *token, size_t len,
 char *ebm_auth_jti(const char *token, size_t len);
 
 /* true when jti is listed by the revoke fault now; false for a NULL jti. */
-bool ebm_jti_revoked(const ebm_server *srv, const char *jti);
+bool ebm_auth_jti_revoked(const ebm_server *srv, const char *jti);
 
 #endif

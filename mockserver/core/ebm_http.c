@@ -913,7 +913,7 @@ static void partial_commit(ebm_server *srv, ebm_http_ctx *ctx,
 		ebm_store *st = ebm_store_find(srv, ctx->r.store_id);
 		uint64_t old = st ? st->version : 0;
 		if (commit_batch(srv, ctx, req, n, cls, &nv, &err) == EB_OK && nv > old)
-			ebm_notify_commit(srv, ebm_store_find(srv, ctx->r.store_id), old,
+			ebm_ws_notify_commit(srv, ebm_store_find(srv, ctx->r.store_id), old,
 					  ctx->subject, false);
 	}
 	eb_problems_clear(&cp);
@@ -1072,10 +1072,10 @@ static void handle_sync(ebm_server *srv, ebm_http_ctx *ctx,
 		goto out;   /* the commit is the database's: ebm_http_resume */
 	st = ebm_store_find(srv, ctx->r.store_id);
 	if (nv > cur)
-		ebm_notify_commit(srv, st, cur, ctx->subject, false);
+		ebm_ws_notify_commit(srv, st, cur, ctx->subject, false);
 	else if (st && sreq->n && n_dups == sreq->n && !ctx->replay &&
 		 ebm_defect_on(srv, EBM_DEFECT_NOTIFY_DUPLICATE))
-		ebm_notify_commit(srv, st, cur, ctx->subject, true);
+		ebm_ws_notify_commit(srv, st, cur, ctx->subject, true);
 	/* SYNC-5: leave out what this request pushed, committed or duplicate */
 	if (!ebm_defect_on(srv, EBM_DEFECT_ECHO_OWN_CHANGES)) {
 		size_t from = st ? ebm_store_first_after(st, cur) : 0;

@@ -168,7 +168,7 @@ struct ebm_server {
 	const ebm_backend_ops *be;     /* never NULL (memory by default) */
 	struct ebm_pg *pg;             /* ebm_pg.c, NULL without --backend */
 	ebm_wake_fn http_wake;         /* a pending request's job is done */
-	/* The fan-out of a commit (ebm_notify_commit, set by ebm_server_new):
+	/* The fan-out of a commit (ebm_ws_notify_commit, set by ebm_server_new):
 	 * the backend reaches the sessions through it, not by name, so the
 	 * storage modules stay below the notification module. */
 	void (*notify_commit)(ebm_server *srv, ebm_store *st, uint64_t old_version,

@@ -58,7 +58,7 @@ eb_rc ebm_server_new(const ebm_config *cfg, ebm_wake_fn wake, void *glue,
 	if (!srv)
 		return eb_err_set(err, EB_ERR_NOMEM, NULL, NULL, NULL, -1, "out of memory");
 	srv->cfg = *cfg;
-	srv->notify_commit = ebm_notify_commit;
+	srv->notify_commit = ebm_ws_notify_commit;
 	srv->be = ebm_store_memory_ops();
 	if (ebm_dup(cfg->jwt_secret, &srv->own_secret) ||
 	    ebm_dup(cfg->jwt_public_pem, &srv->own_pem) ||

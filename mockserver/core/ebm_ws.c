@@ -858,7 +858,7 @@ ebm_ws_out ebm_ws_next_out(ebm_ws_session *s, char **text, size_t *len,
 	return EBM_WS_OUT_NONE;
 }
 
-void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
+void ebm_ws_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
 		       const char *pusher_subject, bool only_duplicates)
 {
 	uint64_t now = ebm_mono_ms();
@@ -927,7 +927,7 @@ size_t ebm_ws_close_revoked(ebm_server *srv)
 {
 	size_t n = 0;
 	for (ebm_ws_session *s = srv->sessions; s; s = s->next) {
-		if (s->close_code || s->drop || !s->jti || !ebm_jti_revoked(srv, s->jti))
+		if (s->close_code || s->drop || !s->jti || !ebm_auth_jti_revoked(srv, s->jti))
 			continue;
 		ws_close(s, EB_WS_CLOSE_AUTH);
 		ws_wake(s);

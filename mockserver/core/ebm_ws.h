@@ -26,7 +26,7 @@ typedef struct ebm_store ebm_store;
  * notify-duplicate defect notifies anyway). A no-op for a NULL st or under
  * the noNotify fault. ebm_server_new installs it as srv->notify_commit, the
  * way the storage modules reach it. */
-void ebm_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
+void ebm_ws_notify_commit(ebm_server *srv, ebm_store *st, uint64_t old_version,
 		       const char *pusher_subject, bool only_duplicates);
 
 /* The fault state changed: every session is woken to re-read its timers
