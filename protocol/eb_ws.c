@@ -14,34 +14,6 @@
 
 /* ---- output: encoders write members in the order of section 10 -------- */
 
-/* A JSON string with the minimal escapes of RFC 8259. */
-static void wb_str(eb_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	eb_buf_put(b, "\"", 1);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		const unsigned char *run = c;
-		while (*c >= 0x20 && *c != '"' && *c != '\\')
-			c++;
-		if (c > run)
-			eb_buf_put(b, (const char *)run, (size_t)(c - run));
-		if (!*c)
-			break;
-		char esc[6] = { '\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15] };
-		switch (*c) {
-		case '"':  eb_buf_put(b, "\\\"", 2); break;
-		case '\\': eb_buf_put(b, "\\\\", 2); break;
-		case '\b': eb_buf_put(b, "\\b", 2); break;
-		case '\f': eb_buf_put(b, "\\f", 2); break;
-		case '\n': eb_buf_put(b, "\\n", 2); break;
-		case '\r': eb_buf_put(b, "\\r", 2); break;
-		case '\t': eb_buf_put(b, "\\t", 2); break;
-		default:   eb_buf_put(b, esc, sizeof esc); break;
-		}
-	}
-	eb_buf_put(b, "\"", 1);
-}
-
 /* Integers are written digit by digit (never with an exponent, GEN-5). */
 static void wb_uint(eb_buf *b, uint64_t v)
 {
@@ -52,15 +24,15 @@ static void wb_uint(eb_buf *b, uint64_t v)
 static void wb_member_str(eb_buf *b, const char *name, const char *val)
 {
 	eb_buf_str(b, ",");
-	wb_str(b, name);
+	eb_json_put_string(b, name);
 	eb_buf_str(b, ":");
-	wb_str(b, val);
+	eb_json_put_string(b, val);
 }
 
 static void wb_member_uint(eb_buf *b, const char *name, uint64_t val)
 {
 	eb_buf_str(b, ",");
-	wb_str(b, name);
+	eb_json_put_string(b, name);
 	eb_buf_str(b, ":");
 	wb_uint(b, val);
 }
@@ -68,7 +40,7 @@ static void wb_member_uint(eb_buf *b, const char *name, uint64_t val)
 static void wb_open(eb_buf *b, const char *type)
 {
 	eb_buf_str(b, "{\"type\":");
-	wb_str(b, type);
+	eb_json_put_string(b, type);
 }
 
 static eb_rc wb_finish(eb_buf *b, char **out)
@@ -124,7 +96,7 @@ eb_rc eb_ws_encode_subscribe(const char *request_id, bool unsubscribe,
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			eb_buf_str(&b, ",");
-		wb_str(&b, store_ids[i]);
+		eb_json_put_string(&b, store_ids[i]);
 	}
 	eb_buf_str(&b, "]");
 	return wb_finish(&b, out);
@@ -175,7 +147,7 @@ eb_rc eb_ws_encode_sub_ack(const char *request_id, bool unsubscribed,
 	eb_buf_str(&b, ",\"stores\":[");
 	for (size_t i = 0; i < n_stores; i++) {
 		eb_buf_str(&b, i ? ",{\"storeId\":" : "{\"storeId\":");
-		wb_str(&b, stores[i].store_id);
+		eb_json_put_string(&b, stores[i].store_id);
 		wb_member_uint(&b, "version", stores[i].version);
 		eb_buf_str(&b, "}");
 	}
@@ -185,7 +157,7 @@ eb_rc eb_ws_encode_sub_ack(const char *request_id, bool unsubscribed,
 		eb_buf_str(&b, ",\"errors\":[");
 		for (size_t i = 0; i < n_errors; i++) {
 			eb_buf_str(&b, i ? ",{\"storeId\":" : "{\"storeId\":");
-			wb_str(&b, errors[i].store_id);
+			eb_json_put_string(&b, errors[i].store_id);
 			wb_member_str(&b, "code", errors[i].code);
 			eb_buf_str(&b, "}");
 		}
