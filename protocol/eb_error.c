@@ -5,6 +5,7 @@
 #include "eb_error.h"
 #include "eb_utf8.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,8 +24,8 @@ static void copy_trunc(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-/* Appends s to dst[0..cap-1) from *n on, keeping at most cap - 1 bytes;
- * *full counts every byte, kept or not, as vsnprintf's return would. */
+/* Appends s to dst[0..cap-1) from *full on, keeping at most cap - 1
+ * bytes; *full counts every byte, kept or not, as vsnprintf's return. */
 static void append_trunc(char *dst, size_t cap, size_t *full, const char *s)
 {
 	size_t len = strlen(s), room = *full < cap - 1 ? cap - 1 - *full : 0;
@@ -33,23 +34,38 @@ static void append_trunc(char *dst, size_t cap, size_t *full, const char *s)
 	*full += len;
 }
 
-/* msg as vsnprintf would leave it for "%s: %s" (a and b not NULL), then
- * cut back to a whole UTF-8 sequence when truncated. */
-static void join_trunc(char *msg, size_t cap, const char *a, const char *b)
+int eb_err_vformat(char *dst, size_t cap, const char *fmt, va_list ap)
 {
+	const char *a = NULL, *b = NULL;
 	size_t full = 0;
+	va_list cp;
 
-	append_trunc(msg, cap, &full, a);
-	append_trunc(msg, cap, &full, ": ");
-	append_trunc(msg, cap, &full, b);
-	msg[full < cap ? full : eb_utf8_cut(msg, cap - 1)] = '\0';
+	if (!strchr(fmt, '%')) {
+		a = fmt;
+	} else if (strcmp(fmt, "%s") == 0 || strcmp(fmt, "%s: %s") == 0) {
+		va_copy(cp, ap);
+		a = va_arg(cp, const char *);
+		if (fmt[2])
+			b = va_arg(cp, const char *);
+		va_end(cp);
+		if (!a || (fmt[2] && !b))
+			return vsnprintf(dst, cap, fmt, ap); /* "(null)" */
+	} else {
+		return vsnprintf(dst, cap, fmt, ap);
+	}
+	append_trunc(dst, cap, &full, a);
+	if (b) {
+		append_trunc(dst, cap, &full, ": ");
+		append_trunc(dst, cap, &full, b);
+	}
+	dst[full < cap ? full : cap - 1] = '\0';
+	return full > (size_t)INT_MAX ? INT_MAX : (int)full;
 }
 
 eb_rc eb_err_set(eb_err *err, eb_rc rc, const char *rule, const char *field,
 		 const char *code, long index, const char *fmt, ...)
 {
 	va_list ap;
-	const char *a, *b;
 	int n;
 
 	if (!err)
@@ -59,39 +75,12 @@ eb_rc eb_err_set(eb_err *err, eb_rc rc, const char *rule, const char *field,
 	copy_trunc(err->code, sizeof(err->code), code);
 	err->index = index;
 	err->msg[0] = '\0';
-	/* A message without conversions, "%s" and "%s: %s" (most refusals)
-	 * are copied: vsnprintf, its interceptor parsing the format under
-	 * ASan, was a sixth of a fuzz target's time, most inputs being
-	 * refused. Same text and truncation. */
-	if (fmt && !strchr(fmt, '%')) {
-		copy_trunc(err->msg, sizeof(err->msg), fmt);
-		return rc;
-	}
-	if (fmt && fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0') {
-		va_start(ap, fmt);
-		a = va_arg(ap, const char *);
-		va_end(ap);
-		if (a) {
-			copy_trunc(err->msg, sizeof(err->msg), a);
-			return rc;
-		}
-	}
-	if (fmt && strcmp(fmt, "%s: %s") == 0) {
-		va_start(ap, fmt);
-		a = va_arg(ap, const char *);
-		b = va_arg(ap, const char *);
-		va_end(ap);
-		if (a && b) {
-			join_trunc(err->msg, sizeof(err->msg), a, b);
-			return rc;
-		}
-	}
 	if (fmt) {
 		va_start(ap, fmt);
-		/* A negative return leaves msg as vsnprintf left it; make sure it
-		 * is terminated either way. */
-		n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		n = eb_err_vformat(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
+		/* A negative return leaves msg as vsnprintf left it; a cut
+		 * text ends on a whole UTF-8 sequence. */
 		if (n < 0)
 			err->msg[0] = '\0';
 		else if ((size_t)n >= sizeof(err->msg))

@@ -87,28 +87,16 @@ static eb_rc field_err(eb_err *err, eb_rc rc, const char *rule, long index,
 		       const char *sub, const char *code, const char *fmt, ...)
 {
 	char field[128], msg[200];
-	const char *a;
 	va_list ap;
 
 	if (index >= 0)
 		change_field(field, sizeof(field), index, sub);
 	else
 		copy_bytes(field, sizeof(field), sub);
-	/* Most messages have no conversion or are one "%s": copied, as
-	 * vsnprintf would leave them. */
-	if (!strchr(fmt, '%')) {
-		copy_bytes(msg, sizeof(msg), fmt);
-	} else if (strcmp(fmt, "%s") == 0) {
-		va_start(ap, fmt);
-		a = va_arg(ap, const char *);
-		va_end(ap);
-		copy_bytes(msg, sizeof(msg), a ? a : "(null)");
-	} else {
-		va_start(ap, fmt);
-		if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-			msg[0] = '\0';
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	if (eb_err_vformat(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	va_end(ap);
 	return eb_err_set(err, rc, rule, field, code, index, "%s: %s", field,
 			  msg);
 }

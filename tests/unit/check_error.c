@@ -3,6 +3,9 @@
  * section 7.
  */
 #include <check.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +140,51 @@ START_TEST(test_err_set_copied_formats_cut_as_vsnprintf_GEN_1)
 }
 END_TEST
 
+static int vf(char *dst, size_t cap, bool ours, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int vf(char *dst, size_t cap, bool ours, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = ours ? eb_err_vformat(dst, cap, fmt, ap) : vsnprintf(dst, cap, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* eb_err_vformat is vsnprintf for what it copies itself: same bytes, same
+ * return, at every buffer size, NULL strings included. */
+START_TEST(test_err_vformat_is_vsnprintf_at_every_size)
+{
+	const char *volatile nul = NULL;
+	char x[64], y[64];
+	size_t cap;
+
+	for (cap = 1; cap <= 24; cap++) {
+		memset(x, 'Z', sizeof x);
+		memset(y, 'Z', sizeof y);
+		ck_assert_int_eq(vf(x, cap, true, "no conversions"),
+				 vf(y, cap, false, "no conversions"));
+		ck_assert_mem_eq(x, y, sizeof x);
+		ck_assert_int_eq(vf(x, cap, true, "%s", "one string"),
+				 vf(y, cap, false, "%s", "one string"));
+		ck_assert_mem_eq(x, y, sizeof x);
+		ck_assert_int_eq(vf(x, cap, true, "%s: %s", "field", "message"),
+				 vf(y, cap, false, "%s: %s", "field", "message"));
+		ck_assert_mem_eq(x, y, sizeof x);
+		ck_assert_int_eq(vf(x, cap, true, "%s: %s", "field", nul),
+				 vf(y, cap, false, "%s: %s", "field", nul));
+		ck_assert_mem_eq(x, y, sizeof x);
+		ck_assert_int_eq(vf(x, cap, true, "%s", nul), vf(y, cap, false, "%s", nul));
+		ck_assert_mem_eq(x, y, sizeof x);
+		ck_assert_int_eq(vf(x, cap, true, "n=%d", 42), vf(y, cap, false, "n=%d", 42));
+		ck_assert_mem_eq(x, y, sizeof x);
+	}
+}
+END_TEST
+
 START_TEST(test_err_clear_resets_to_no_error)
 {
 	eb_err e;
@@ -206,6 +254,7 @@ static Suite *error_suite(void)
 	tcase_add_test(tc, test_err_set_truncates_long_strings);
 	tcase_add_test(tc, test_err_set_truncates_on_utf8_boundaries_GEN_1);
 	tcase_add_test(tc, test_err_set_copied_formats_cut_as_vsnprintf_GEN_1);
+	tcase_add_test(tc, test_err_vformat_is_vsnprintf_at_every_size);
 	tcase_add_test(tc, test_err_clear_resets_to_no_error);
 	tcase_add_test(tc, test_rc_names_are_distinct_and_never_null);
 	tcase_add_test(tc, test_code_status_follows_the_table_ERR_1);
