@@ -36,6 +36,11 @@ bool eb_pattern_match(const char *pattern, const char *store_id)
 
 	if (!pattern || !store_id)
 		return false;
+	/* An exact id or a prefix that differs in its first byte cannot
+	 * match; most of a long claims list is refused here, without the
+	 * string calls below. */
+	if (pattern[0] != store_id[0] && pattern[0] != '*')
+		return false;
 	n = strlen(pattern);
 	if (n == 0 || pattern[n - 1] != '*')
 		return strcmp(pattern, store_id) == 0;

@@ -609,18 +609,12 @@ out:
 	return rc;
 }
 
-/* Whether one of the n patterns grants store_id. A pattern whose first
- * byte is neither store_id's nor '*' cannot (an exact id differs there,
- * a prefix differs there or is empty only as "*"): skipped without
- * eb_pattern_match's string calls, as most of a long list is. */
+/* Whether one of the n patterns grants store_id. */
 static bool any_pattern_matches(char *const *pat, size_t n, const char *store_id)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (!pat[i] || (pat[i][0] != store_id[0] && pat[i][0] != '*'))
-			continue;
+	for (size_t i = 0; i < n; i++)
 		if (eb_pattern_match(pat[i], store_id))
 			return true;
-	}
 	return false;
 }
 

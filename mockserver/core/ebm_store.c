@@ -220,11 +220,11 @@ static eb_rc st_exec(ebm_server *srv, const char *sql, eb_err *err)
 char *ebm_store_change_json(const eb_change *c)
 {
 	eb_change t = *c;
+	eb_buf b = { 0 };
+
 	t.has_version = false;   /* the version is a column of its own */
-	cJSON *j = eb_change_to_json(&t);
-	char *json = j ? ebm_print(j) : NULL;
-	cJSON_Delete(j);
-	return json;
+	eb_change_put(&b, &t);
+	return eb_buf_take(&b, NULL);
 }
 
 static eb_rc sqlite_commit(ebm_server *srv, ebm_store *st, const eb_change *batch,
